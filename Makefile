@@ -1,0 +1,47 @@
+# The two commands (README.md): `make run` and `make test`. Both set up what
+# they need first and are safe to run again.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test setup db demo web worker beat bench check lock clean
+
+run: setup db demo  ## set up, migrate, seed the demo region and serve it
+	@$(PY) manage.py seed_demo --print-only
+	@exec .venv/bin/honcho --procfile deploy/Procfile --app-root . start
+
+test:  ## set up and run the whole test suite against real PostgreSQL, Redis and Chromium
+	@bash deploy/setup.sh --browser
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+setup:
+	@bash deploy/setup.sh
+
+db: setup
+	@$(PY) deploy/ensure_database.py
+	@$(PY) manage.py migrate_all --verbosity 0
+
+demo: db
+	@$(PY) manage.py seed_demo
+
+web: db  ## the web process alone
+	@exec .venv/bin/gunicorn config.wsgi --config deploy/gunicorn.conf.py
+
+worker: db  ## a Celery worker alone
+	@exec .venv/bin/celery --app config worker --loglevel INFO
+
+beat: db  ## Celery beat alone
+	@exec .venv/bin/celery --app config beat --loglevel INFO --schedule var/celerybeat-schedule
+
+bench: db  ## benchmarks (not part of CI); figures go to docs/benchmarks.md
+	@$(PY) -m pytest -m bench -p no:randomly bench $(PYTEST_ARGS)
+
+check: setup
+	@$(PY) manage.py check --deploy --fail-level ERROR
+
+lock:  ## re-pin Python dependencies after changing pyproject.toml
+	@.venv/bin/pip-compile -q --extra dev --strip-extras --no-emit-find-links --no-emit-index-url \
+	  --no-emit-trusted-host --allow-unsafe -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf .venv node_modules var

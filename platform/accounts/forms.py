@@ -1,0 +1,44 @@
+from django import forms
+
+from accounts.roles import ROLE_DESCRIPTIONS, AuthorityRole
+from web.forms import GovukFormMixin
+
+
+class MembershipGrantForm(GovukFormMixin, forms.Form):
+    submit_label = "Give role"
+
+    email = forms.EmailField(
+        label="E-mail address",
+        help_text="If they have no account yet, one is made and they are sent a link to set a password.",
+        max_length=254,
+    )
+    full_name = forms.CharField(label="Full name (optional)", max_length=150, required=False)
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[(r.value, f"{r.label}: {ROLE_DESCRIPTIONS[r]}") for r in AuthorityRole],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label="Reason (recorded in the audit trail)", required=False,
+                             max_length=500)
+
+
+class MembershipRevokeForm(GovukFormMixin, forms.Form):
+    submit_label = "Take role away"
+
+    reason = forms.CharField(label="Why is the role being taken away?", max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ApiTokenCreateForm(GovukFormMixin, forms.Form):
+    submit_label = "Create token"
+
+    EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "No expiry")]
+
+    name = forms.CharField(label="Name", max_length=100,
+                           help_text="What will use it, for example 'Monthly returns script'.")
+    expires_in_days = forms.ChoiceField(label="Expires after", choices=EXPIRY_CHOICES,
+                                        widget=forms.RadioSelect, initial="90", required=False)
+
+    def clean_expires_in_days(self):
+        value = self.cleaned_data.get("expires_in_days")
+        return int(value) if value else None

@@ -1,0 +1,191 @@
+"""Who may do what, decided in one place for pages and API alike.
+
+Every request inside an authority (/a/<slug>/...) is checked against the
+audience its view declares (Audience): authority staff need a current role in
+that authority (or in an authority that is a member of the partnership being
+visited) and MFA; provider people reach only the provider-facing part; anyone
+else is refused. Views that declare nothing are refused too.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from accounts.roles import AuthorityRole, ProviderRole
+
+
+class Audience(enum.Enum):
+    STAFF = "staff"          # people with a role in this authority
+    PROVIDER = "provider"    # people of an active provider organisation
+    MEMBER = "member"        # either of the above (landing pages)
+    PUBLIC = "public"        # anyone, signed in or not
+
+
+class Outcome(enum.Enum):
+    ALLOW = "allow"
+    SIGN_IN = "sign_in"
+    SET_UP_MFA = "set_up_mfa"
+    DENY = "deny"
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reason: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome is Outcome.ALLOW
+
+
+@dataclass(frozen=True)
+class TenantAccess:
+    """What one person may do in one authority, worked out once per request."""
+
+    user_id: int | None
+    authority_id: int | None
+    authority_name: str
+    staff_roles: frozenset[str] = frozenset()
+    provider_roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    is_operator: bool = False
+    mfa_enabled: bool = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def has_staff_role(self) -> bool:
+        return bool(self.staff_roles)
+
+    @property
+    def is_staff(self) -> bool:
+        """Holds a staff role and may use it (MFA is set up)."""
+        return self.has_staff_role and self.mfa_enabled
+
+    @property
+    def is_provider_person(self) -> bool:
+        return bool(self.provider_roles)
+
+    @property
+    def provider_ids(self) -> frozenset[int]:
+        return frozenset(self.provider_roles)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_staff and bool(self.staff_roles.intersection(roles))
+
+    def has_provider_role(self, provider_id: int, *roles: str) -> bool:
+        return bool(self.provider_roles.get(provider_id, frozenset()).intersection(roles))
+
+
+ANONYMOUS = TenantAccess(user_id=None, authority_id=None, authority_name="")
+
+
+def mfa_enabled(user) -> bool:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import is_mfa_enabled
+
+    return is_mfa_enabled(user, [Authenticator.Type.TOTP])
+
+
+def access_compute(*, user, authority) -> TenantAccess:
+    """Three queries: staff roles, provider roles, MFA."""
+    from accounts.models import AuthorityMembership, ProviderMembership
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    roles = set()
+    if authority is not None and not authority.is_platform:
+        roles.update(
+            AuthorityMembership.objects.current()
+            .filter(user=user, authority__is_active=True)
+            .filter(Q(authority=authority) | Q(authority__partnerships=authority))
+            .values_list("role", flat=True)
+        )
+        if user.is_platform_operator:
+            roles.add(AuthorityRole.AUTHORITY_ADMIN)
+    provider_roles: dict[int, set[str]] = {}
+    for provider_id, role in (
+        ProviderMembership.objects.current()
+        .filter(user=user, provider__is_active=True)
+        .values_list("provider_id", "role")
+    ):
+        provider_roles.setdefault(provider_id, set()).add(role)
+    needs_mfa = bool(roles) or user.is_platform_operator
+    return TenantAccess(
+        user_id=user.pk,
+        authority_id=getattr(authority, "pk", None),
+        authority_name=getattr(authority, "name", ""),
+        staff_roles=frozenset(roles),
+        provider_roles={pid: frozenset(r) for pid, r in provider_roles.items()},
+        is_operator=user.is_platform_operator,
+        mfa_enabled=mfa_enabled(user) if needs_mfa else False,
+    )
+
+
+def access_for(request) -> TenantAccess:
+    """The access of whoever is asking, cached on the request for that user."""
+    http_request = getattr(request, "_request", request)
+    user = getattr(request, "user", None)
+    key = (getattr(user, "pk", None), getattr(getattr(http_request, "tenant", None), "pk", None))
+    cached = getattr(http_request, "_jointly_access", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    access = access_compute(user=user, authority=getattr(http_request, "tenant", None))
+    http_request._jointly_access = (key, access)
+    return access
+
+
+def decide(access: TenantAccess, audience: Audience) -> Decision:
+    """May this person reach a view meant for `audience` in this authority?"""
+    if audience is Audience.PUBLIC:
+        return Decision(Outcome.ALLOW)
+    if not access.is_authenticated:
+        return Decision(Outcome.SIGN_IN, "Sign in to continue.")
+    name = access.authority_name or "this authority"
+    if audience is Audience.STAFF:
+        if access.has_staff_role and not access.mfa_enabled:
+            return Decision(Outcome.SET_UP_MFA,
+                            "Set up an authenticator app before you use a staff role.")
+        if access.is_staff:
+            return Decision(Outcome.ALLOW)
+        return Decision(Outcome.DENY, f"This part of {name} is for its staff only.")
+    if audience is Audience.PROVIDER:
+        if access.is_provider_person:
+            return Decision(Outcome.ALLOW)
+        return Decision(Outcome.DENY, f"This part of {name} is for provider organisations only.")
+    if audience is Audience.MEMBER:
+        if access.is_staff or access.is_provider_person:
+            return Decision(Outcome.ALLOW)
+        if access.has_staff_role:
+            return Decision(Outcome.SET_UP_MFA,
+                            "Set up an authenticator app before you use a staff role.")
+        return Decision(Outcome.DENY,
+                        f"You have no role in {name}. Ask its authority admin for access.")
+    return Decision(Outcome.DENY, "This page has no declared audience.")
+
+
+# --- Capabilities used by accounts' own pages and API ------------------------
+
+def can_manage_team(access: TenantAccess) -> bool:
+    return access.has_role(AuthorityRole.AUTHORITY_ADMIN)
+
+
+def can_view_team(access: TenantAccess) -> bool:
+    return access.is_staff
+
+
+def can_manage_provider_people(access: TenantAccess, provider_id: int) -> bool:
+    return access.has_provider_role(provider_id, ProviderRole.PROVIDER_ADMIN)
+
+
+def needs_mfa(user) -> bool:
+    """Whether this person must have MFA: any staff role anywhere, or an operator."""
+    from accounts.models import AuthorityMembership
+
+    if user.is_platform_operator:
+        return True
+    return AuthorityMembership.objects.current().filter(user=user).exists()

@@ -1,0 +1,43 @@
+"""Append-only audit events, hash-chained per schema.
+
+The table lives in the public schema (platform decisions: authorities, people,
+tokens) and in every authority's schema (that authority's decisions). Each row
+carries the hash of the row before it, so altering, reordering or removing a
+row breaks the chain from that point (audit.chain.verify_chain). A database
+trigger refuses UPDATE, DELETE and TRUNCATE in the first place.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        help_text="Null for the system itself (a scheduled task, a command).",
+    )
+    actor_label = models.CharField(max_length=254, help_text="Who, as they were known at the time.")
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64)
+    object_label = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.action} {self.object_type}:{self.object_id}"

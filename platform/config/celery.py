@@ -1,0 +1,12 @@
+"""The Celery app: Redis broker, tasks run in the schema they were sent from
+(tenant-schemas-celery), beat through its tenant-aware scheduler."""
+
+import os
+
+from tenant_schemas_celery.app import CeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = CeleryApp("jointly")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,20 @@
+"""Inside an authority: every path here is served under /a/<slug>/.
+
+Every page declares its audience (staff, provider, member); the access
+middleware refuses a request that does not fit, and any page that declares
+none.
+"""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("tenants.workspace.urls")),
+    path("staff/team/", include("accounts.team_urls")),
+    path("staff/audit/", include("audit.urls")),
+    path("api/v1/", include(("api.urls_tenant", "tenant-api"))),
+]
+
+handler400 = "web.views.bad_request"
+handler403 = "web.views.permission_denied"
+handler404 = "web.views.page_not_found"
+handler500 = "web.views.server_error"

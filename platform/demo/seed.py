@@ -1,0 +1,225 @@
+"""The demo region, built from the council reports in shared/domain/seeds:
+Cheshire East, Cheshire West and Chester and Wirral councils, the NHS
+Cheshire and Merseyside ICB, and the Cheshire and Wirral partnership of all
+four (seed 004 §1.5), with a person for every role and a handful of providers.
+
+Everything goes through the services, as a person would do it, and running
+it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from accounts.models import AuthorityMembership, ProviderMembership, User
+from accounts.roles import AuthorityRole, ProviderRole
+from accounts.services import _verified_address, membership_grant, provider_membership_grant
+from shared_catalogue.models import Provider
+from tenancy.models import Authority, Region
+from tenancy.services import authority_create, platform_ensure
+
+PASSWORD = "demo-password-2026"
+# A shared authenticator secret for every demo staff account, so that one
+# entry in an authenticator app (or `manage.py demo_totp`) signs them all in.
+TOTP_SECRET = "JOINTLYDEMOSECRETJOINTLYDEMO2345"
+DOMAIN = "example"
+
+REGION = ("North West", "E12000002")
+
+AUTHORITIES = [
+    # slug, name, kind, code, mail domain
+    ("cheshire-east", "Cheshire East Council", Authority.Kind.COUNCIL, "E06000049", "cheshireeast"),
+    ("cheshire-west", "Cheshire West and Chester Council", Authority.Kind.COUNCIL, "E06000050", "cheshirewest"),
+    ("wirral", "Wirral Council", Authority.Kind.COUNCIL, "E08000015", "wirral"),
+    ("cheshire-merseyside-icb", "NHS Cheshire and Merseyside ICB", Authority.Kind.NHS_BODY, "QYG", "icb"),
+]
+PARTNERSHIP = ("cheshire-wirral", "Cheshire and Wirral Partnership")
+
+# Made-up people, one per role in each council; the ICB commissions and pays.
+STAFF = {
+    "cheshire-east": [
+        ("Alex Morgan", "commissioner", [AuthorityRole.COMMISSIONER]),
+        ("Priya Shah", "broker", [AuthorityRole.BROKER]),
+        ("Tom Walsh", "evaluator", [AuthorityRole.EVALUATOR]),
+        ("Grace Okafor", "quality", [AuthorityRole.QUALITY_OFFICER]),
+        ("Sam Ellis", "finance", [AuthorityRole.FINANCE_VIEWER]),
+        ("Jo Bennett", "admin", [AuthorityRole.AUTHORITY_ADMIN]),
+    ],
+    "cheshire-west": [
+        ("Chris Doyle", "commissioner", [AuthorityRole.COMMISSIONER]),
+        ("Hannah Reid", "broker", [AuthorityRole.BROKER]),
+        ("Imran Ali", "evaluator", [AuthorityRole.EVALUATOR]),
+        ("Ruth Parry", "quality", [AuthorityRole.QUALITY_OFFICER]),
+        ("Dan Hughes", "finance", [AuthorityRole.FINANCE_VIEWER]),
+        ("Megan Price", "admin", [AuthorityRole.AUTHORITY_ADMIN]),
+    ],
+    "wirral": [
+        ("Lee Carter", "commissioner", [AuthorityRole.COMMISSIONER]),
+        ("Nia Roberts", "broker", [AuthorityRole.BROKER]),
+        ("Owen Jones", "evaluator", [AuthorityRole.EVALUATOR]),
+        ("Fatima Khan", "quality", [AuthorityRole.QUALITY_OFFICER]),
+        ("Ben Turner", "finance", [AuthorityRole.FINANCE_VIEWER]),
+        ("Kate Lewis", "admin", [AuthorityRole.AUTHORITY_ADMIN]),
+    ],
+    "cheshire-merseyside-icb": [
+        ("Ravi Patel", "commissioner", [AuthorityRole.COMMISSIONER, AuthorityRole.EVALUATOR]),
+        ("Emma Stone", "finance", [AuthorityRole.FINANCE_VIEWER]),
+        ("Paul Green", "admin", [AuthorityRole.AUTHORITY_ADMIN]),
+    ],
+}
+
+PROVIDERS = [
+    # legal name, trading name, kind, mail domain
+    ("Brightday Opportunities CIC", "Brightday Opportunities", Provider.Kind.CIC, "brightday"),
+    ("Meadow Farm Day Services Limited", "Meadow Farm", Provider.Kind.COMPANY, "meadowfarm"),
+    ("Wirral Supported Living Trust", "Wirral Supported Living", Provider.Kind.CHARITY, "wslt"),
+    ("Hilltop Home Care Limited", "Hilltop Home Care", Provider.Kind.COMPANY, "hilltop"),
+    ("Riverside Recovery Partnership", "Riverside Recovery", Provider.Kind.PARTNERSHIP, "riverside"),
+]
+PROVIDER_PEOPLE = [
+    # name, provider domain, local part, roles
+    ("Sarah Wood", "brightday", "sarah", [ProviderRole.PROVIDER_ADMIN]),
+    ("Mo Hassan", "brightday", "mo", [ProviderRole.BID_WRITER]),
+    ("Lucy Fox", "meadowfarm", "lucy", [ProviderRole.PROVIDER_ADMIN, ProviderRole.BID_WRITER]),
+    ("Gareth Evans", "wslt", "gareth", [ProviderRole.PROVIDER_ADMIN]),
+    ("Amira Begum", "hilltop", "amira", [ProviderRole.PROVIDER_ADMIN]),
+    ("Joe Kelly", "riverside", "joe", [ProviderRole.PROVIDER_ADMIN]),
+]
+# A freelance bid writer who works for two providers with one login.
+SHARED_BID_WRITER = ("Nadia Brooks", "nadia.brooks@bids.example", ["brightday", "riverside"])
+
+OPERATOR = ("Platform Operator", "operator@jointly.example")
+
+
+@dataclass
+class SeedReport:
+    created: int = 0
+
+    def count(self, created: bool) -> None:
+        self.created += int(created)
+
+
+def _person(email: str, full_name: str, report: SeedReport, *, operator: bool = False,
+            mfa: bool = False) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, full_name=full_name,
+                                        is_platform_operator=operator)
+        user.password = _password_hash()  # one slow hash for every demo account
+        user.save(update_fields=["password"])
+        _verified_address(user)
+        report.count(True)
+    if mfa and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return make_password(PASSWORD)
+
+
+def staff_email(slug: str, local: str) -> str:
+    domain = next(a[4] for a in AUTHORITIES if a[0] == slug)
+    return f"{local}@{domain}.{DOMAIN}"
+
+
+def seed_demo() -> SeedReport:
+    report = SeedReport()
+    platform_ensure()
+    with transaction.atomic():
+        region, created = Region.objects.get_or_create(ons_code=REGION[1], defaults={"name": REGION[0]})
+        report.count(created)
+        operator = _person(OPERATOR[1], OPERATOR[0], report, operator=True, mfa=True)
+
+    authorities = {}
+    for slug, name, kind, code, _ in AUTHORITIES:
+        authority = Authority.objects.filter(slug=slug).first()
+        if authority is None:
+            authority = authority_create(actor=operator, kind=kind, name=name, slug=slug,
+                                         official_code=code, region=region,
+                                         reason="Demo region (seed_demo)")
+            report.count(True)
+        authorities[slug] = authority
+    partnership = Authority.objects.filter(slug=PARTNERSHIP[0]).first()
+    if partnership is None:
+        partnership = authority_create(
+            actor=operator, kind=Authority.Kind.PARTNERSHIP, name=PARTNERSHIP[1], slug=PARTNERSHIP[0],
+            region=region, members=list(authorities.values()),
+            reason="A single DPS across the Cheshire and Wirral footprint (seed 004 §1.5)",
+        )
+        report.count(True)
+
+    with transaction.atomic():
+        for slug, people in STAFF.items():
+            authority = authorities[slug]
+            for full_name, local, roles in people:
+                user = _person(staff_email(slug, local), full_name, report, mfa=True)
+                for role in roles:
+                    if not AuthorityMembership.objects.current().filter(
+                        user=user, authority=authority, role=role
+                    ).exists():
+                        membership_grant(actor=None, authority=authority, user=user, role=role,
+                                         reason="Demo region (seed_demo)")
+                        report.count(True)
+
+        providers = {}
+        for legal, trading, kind, domain in PROVIDERS:
+            provider, created = Provider.objects.get_or_create(
+                legal_name=legal, defaults={"name": trading, "kind": kind}
+            )
+            report.count(created)
+            providers[domain] = provider
+        people = [(n, f"{local}@{d}.{DOMAIN}", [d], roles) for n, d, local, roles in PROVIDER_PEOPLE]
+        people.append((SHARED_BID_WRITER[0], SHARED_BID_WRITER[1], SHARED_BID_WRITER[2],
+                       [ProviderRole.BID_WRITER]))
+        for full_name, email, domains, roles in people:
+            user = _person(email, full_name, report)
+            for domain in domains:
+                for role in roles:
+                    if not ProviderMembership.objects.current().filter(
+                        user=user, provider=providers[domain], role=role
+                    ).exists():
+                        provider_membership_grant(actor=None, provider=providers[domain], user=user,
+                                                  role=role, reason="Demo region (seed_demo)")
+                        report.count(True)
+    return report
+
+
+def sign_in_guide(site_url: str) -> str:
+    lines = [
+        "",
+        "Jointly demo region",
+        "===================",
+        f"Open {site_url}/ and sign in with any of these (password for all: {PASSWORD}).",
+        "",
+        f"  Platform operator   {OPERATOR[1]}   (admin: {site_url}/admin/)",
+    ]
+    for slug, name, *_ in AUTHORITIES:
+        lines.append(f"  {name}  ({site_url}/a/{slug}/)")
+        for full_name, local, roles in STAFF[slug]:
+            labels = ", ".join(AuthorityRole(r).label.lower() for r in roles)
+            lines.append(f"    {staff_email(slug, local):38} {labels}")
+    lines += [
+        f"  {PARTNERSHIP[1]}  ({site_url}/a/{PARTNERSHIP[0]}/): staff of its four members work there too.",
+        "  Providers (no two-factor step):",
+    ]
+    for full_name, domain, local, roles in PROVIDER_PEOPLE:
+        legal = next(p[1] for p in PROVIDERS if p[3] == domain)
+        labels = ", ".join(ProviderRole(r).label.lower() for r in roles)
+        lines.append(f"    {local + '@' + domain + '.' + DOMAIN:38} {labels}, {legal}")
+    lines.append(f"    {SHARED_BID_WRITER[1]:38} bid writer for two providers")
+    lines += [
+        "",
+        "Staff and the operator sign in with a two-factor code. Add this secret to an",
+        f"authenticator app ({TOTP_SECRET}), or print the current code with:",
+        "  .venv/bin/python manage.py demo_totp",
+        "",
+    ]
+    return "\n".join(lines)

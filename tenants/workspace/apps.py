@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WorkspaceConfig(AppConfig):
+    name = "tenants.workspace"
+    label = "workspace"
+    verbose_name = "Authority workspace"
