@@ -74,5 +74,5 @@ if [ "$want_browser" = 1 ] && [ ! -x "${JOINTLY_CHROMIUM:-/usr/bin/chromium}" ];
   apt_install chromium
 fi
 
-mkdir -p var/mail
+mkdir -p var/mail var/static
 say "Set-up complete"

@@ -41,3 +41,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.action} {self.object_type}:{self.object_id}"
+
+
+class ChainCheck(models.Model):
+    """A verification of this schema's chain (nightly, by Celery beat)."""
+
+    checked_at = models.DateTimeField(auto_now_add=True)
+    events = models.PositiveIntegerField()
+    intact = models.BooleanField()
+    broken_at = models.BigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        get_latest_by = "checked_at"
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {'intact' if self.intact else 'BROKEN'}"

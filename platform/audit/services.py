@@ -83,3 +83,21 @@ def audit_record(*, actor, action: str, obj=None, reason: str = "", before=None,
 def changes(instance, fields) -> dict:
     """The named fields of an instance, as JSON-ready values, for before/after."""
     return canonical({name: getattr(instance, name) for name in fields})
+
+
+def audit_chain_check_record(*, schema: str | None = None):
+    """Verify a schema's chain and keep the result; a broken chain is logged
+    as an error for the operators' alerting."""
+    import logging
+
+    from audit.models import ChainCheck
+    from audit.selectors import audit_chain_verify
+
+    schema = schema or connection.schema_name
+    report = audit_chain_verify(schema=schema)
+    with schema_context(schema):
+        check = ChainCheck.objects.create(events=report.events, intact=report.ok,
+                                          broken_at=report.broken_at, problem=report.problem)
+    if not report.ok:
+        logging.getLogger("jointly.security").error("audit chain of %s broken: %s", schema, report.problem)
+    return check

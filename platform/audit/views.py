@@ -3,6 +3,7 @@ from django.db import connection
 from django.views.generic import TemplateView
 
 from accounts.mixins import StaffPageMixin
+from audit.models import ChainCheck
 from audit.policy import can_read_audit
 from audit.selectors import audit_chain_verify, audit_events_for
 
@@ -18,6 +19,7 @@ class AuditTrailView(StaffPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         page = Paginator(audit_events_for(), 50).get_page(self.request.GET.get("page"))
         context["page"] = page
+        context["last_check"] = ChainCheck.objects.first()
         if self.request.GET.get("verify"):
             context["chain"] = audit_chain_verify(schema=connection.schema_name)
         return context

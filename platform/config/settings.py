@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 PLATFORM_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PLATFORM_DIR.parent
@@ -42,7 +43,7 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    "web.apps.JointlyAdminConfig",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -137,7 +138,10 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/" + ("15" if TE
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+        # Its own Redis database, apart from the broker's.
+        "LOCATION": env.str(
+            "CACHE_URL", default="redis://127.0.0.1:6379/" + ("14" if TESTING else "1")
+        ),
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="jointly-test" if TESTING else "jointly"),
         # Keys carry the schema they were written under: no tenant reads
         # another's cached values.
@@ -246,7 +250,8 @@ SPECTACULAR_SETTINGS = {
 # --- Background work ---------------------------------------------------------
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_RESULT_BACKEND = None
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_DEFAULT_QUEUE = env.str(
     "CELERY_TASK_DEFAULT_QUEUE", default="jointly-test" if TESTING else "jointly"
 )
@@ -259,6 +264,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler.TenantAwareScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Every authority's chain (no tenant_schemas: all tenants), then the public one.
+    "audit.verify_chains": {
+        "task": "audit.verify_chain",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "audit.verify_public_chain": {
+        "task": "audit.verify_chain",
+        "schedule": crontab(hour=2, minute=45),
+        "tenant_schemas": ["public"],
+    },
     "accounts.purge_expired_tokens": {
         "task": "accounts.purge_expired_tokens",
         "schedule": 60 * 60,

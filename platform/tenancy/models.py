@@ -85,6 +85,7 @@ class Authority(TenantMixin):
                 fields=["official_code"],
                 condition=~Q(official_code=""),
                 name="authority_official_code_unique",
+                violation_error_message="An authority with this official code already exists.",
             ),
         ]
 

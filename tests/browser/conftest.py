@@ -1,0 +1,80 @@
+"""A real web server (gunicorn) against the test database, and Debian's
+Chromium driven by Playwright. `playwright install` cannot download here, so
+the browser is the system's (JOINTLY_CHROMIUM, default /usr/bin/chromium)."""
+
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests import support
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("JOINTLY_CHROMIUM", "/usr/bin/chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (tmp_path_factory.mktemp("server") / "server.log").open("w+")
+    env = support.process_env(SITE_URL=base, JOINTLY_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=2,
+                              JOINTLY_HTTPS="false")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "deploy/gunicorn.conf.py"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+
+    def up():
+        if process.poll() is not None:
+            log.seek(0)
+            raise AssertionError(f"the server stopped:\n{log.read()}")
+        try:
+            return urllib.request.urlopen(f"{base}/healthz", timeout=2).status == 200
+        except OSError:
+            return False
+
+    support.wait_for(up, timeout=60, what="the web server")
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"No Chromium at {CHROMIUM}: run `make test` (it installs Debian's chromium).")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API keeps a loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -1,0 +1,92 @@
+"""Test set-up: a real PostgreSQL test database with real schemas, the
+regional site and a small region of authorities created once per session
+(cloned from the template, as in production), and real Redis.
+
+Most tests run inside a transaction that is rolled back. Tests marked
+`worker` or `browser` talk to other processes (a Celery worker, a web
+server), which can only see committed data: they use `committed_db`, create
+their own uniquely named data, and run last.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from tests import support
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the tests that commit data after the ones that roll back."""
+    commits = ("committed", "worker", "browser")
+    last = [item for item in items if any(item.get_closest_marker(m) for m in commits)]
+    first = [item for item in items if item not in last]
+    items[:] = first + last
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb,
+                    django_db_createdb, django_db_modify_db_settings):
+    """The test database, always (pytest-django would skip it when only
+    committing tests are selected), then the template schema, the regional
+    site and the session's authorities."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tenancy.services import platform_ensure, template_schema_ensure
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=request.config.option.verbose, interactive=False,
+                                 aliases={"default"}, serialized_aliases=set(), keepdb=keepdb)
+        assert connection.settings_dict["NAME"].startswith("test_"), "refusing to test a real database"
+        cache.clear()
+        template_schema_ensure()
+        platform_ensure()
+        if not keepdb or not support.region_exists():
+            support.build_region()
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            with connection.cursor() as cursor:  # servers and workers that are still letting go
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture(autouse=True)
+def _public_schema():
+    """Every test starts in the public schema, as every request does."""
+    from django.db import connection
+
+    connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Route look-ups, rate limits and used two-factor codes start empty:
+    the cache is not rolled back with the database."""
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in-process unless a test starts a real worker."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def region(django_db_setup) -> support.Region:
+    return support.region()
+
+
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker):
+    """Database access outside a transaction: what is written is committed,
+    so other processes see it. Use unique names; nothing is rolled back."""
+    with django_db_blocker.unblock():
+        yield

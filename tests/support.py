@@ -1,0 +1,176 @@
+"""Building blocks for tests, made through the services as a person would."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from accounts.models import User
+from accounts.roles import AuthorityRole, ProviderRole
+from accounts.services import membership_grant, provider_membership_grant
+from shared_catalogue.models import Provider
+from tenancy.models import Authority, Region as RegionModel
+from tenancy.services import authority_create
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+_seq = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Region:
+    """The session's authorities: two councils, an NHS body, and a
+    partnership of the first council and the NHS body."""
+
+    alpha: Authority
+    beta: Authority
+    nhs: Authority
+    partners: Authority
+
+
+SLUGS = ("alpha", "beta", "nhs-north", "alpha-nhs")
+
+
+def build_region() -> None:
+    region, _ = RegionModel.objects.get_or_create(ons_code="E12000002", defaults={"name": "North West"})
+    alpha = authority_create(actor=None, kind=Authority.Kind.COUNCIL, name="Alpha Council", slug="alpha",
+                             official_code="E06000901", region=region)
+    beta = authority_create(actor=None, kind=Authority.Kind.COUNCIL, name="Beta Council", slug="beta",
+                            official_code="E06000902", region=region)
+    nhs = authority_create(actor=None, kind=Authority.Kind.NHS_BODY, name="NHS North ICB", slug="nhs-north",
+                           official_code="QZZ", region=region)
+    authority_create(actor=None, kind=Authority.Kind.PARTNERSHIP, name="Alpha and NHS Partnership",
+                     slug="alpha-nhs", region=region, members=[alpha, nhs])
+
+
+def region_exists() -> bool:
+    return Authority.objects.filter(slug__in=SLUGS).count() == len(SLUGS)
+
+
+def region() -> Region:
+    found = {a.slug: a for a in Authority.objects.filter(slug__in=SLUGS)}
+    return Region(alpha=found["alpha"], beta=found["beta"], nhs=found["nhs-north"], partners=found["alpha-nhs"])
+
+
+def unique(prefix: str = "person") -> str:
+    return f"{prefix}{next(_seq)}-{connection.settings_dict['NAME'][-6:]}"
+
+
+def make_user(*, email: str | None = None, full_name: str = "", password: str = "a-long-test-password",
+              mfa: bool = False) -> User:
+    with schema_context(get_public_schema_name()):
+        user = User.objects.create_user(email=email or f"{unique()}@example.org", password=password,
+                                        full_name=full_name or "Test Person")
+        from accounts.services import _verified_address
+
+        _verified_address(user)
+        if mfa:
+            TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def make_staff(authority: Authority, *roles: str, mfa: bool = True, **kwargs) -> User:
+    user = make_user(mfa=mfa, **kwargs)
+    for role in roles or (AuthorityRole.COMMISSIONER,):
+        membership_grant(actor=None, authority=authority, user=user, role=role)
+    return user
+
+
+def make_provider(name: str | None = None) -> Provider:
+    name = name or unique("Provider ")
+    return Provider.objects.create(legal_name=f"{name} Ltd", name=name)
+
+
+def make_provider_person(provider: Provider | None = None, *roles: str, **kwargs) -> User:
+    provider = provider or make_provider()
+    user = make_user(**kwargs)
+    for role in roles or (ProviderRole.BID_WRITER,):
+        provider_membership_grant(actor=None, provider=provider, user=user, role=role)
+    return user
+
+
+def totp_code(offset: int = 0) -> str:
+    import time
+
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30 + offset))
+
+
+ALL_STAFF_ROLES = tuple(AuthorityRole.values)
+
+
+# --- Walking every endpoint of an authority --------------------------------------
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    name: str
+    audience: object
+    is_api: bool
+
+
+def tenant_endpoints(slug: str) -> list[Endpoint]:
+    """Every URL pattern an authority serves, with sample values in its converters."""
+    import re
+
+    from django.urls import URLResolver, get_resolver
+
+    from accounts.middleware import view_audience
+    from tenancy.routing import urlconf_for
+
+    def concrete(route: str) -> str:
+        route = re.sub(r"<int:[^>]+>", "999999", route)
+        return re.sub(r"<(?:str|slug|uuid|path):[^>]+>", "sample", route)
+
+    found = []
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, route, ns)
+            else:
+                audience, view_class = view_audience(pattern.callback)
+                is_api = view_class is not None and hasattr(view_class, "authentication_classes")
+                found.append(Endpoint("/" + concrete(route), f"{namespace}{pattern.name}", audience, is_api))
+
+    walk(get_resolver(urlconf_for(slug)).url_patterns, "", "")
+    return found
+
+
+# --- Other processes against the test database ------------------------------------
+
+def process_env(**extra) -> dict:
+    """The environment for a worker or server using this session's test database."""
+    import os
+
+    from django.conf import settings
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "JOINTLY_TESTING": "1",
+        "DJANGO_DEBUG": "false",
+        "CACHE_URL": settings.CACHES["default"]["LOCATION"],
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

@@ -1,0 +1,71 @@
+"""Background work with a real Celery worker and a real Redis broker."""
+
+import pytest
+from django_tenants.utils import schema_context
+
+from accounts.models import AuthorityMembership
+from accounts.services import membership_grant
+from audit.models import ChainCheck
+from tests import support
+
+pytestmark = [pytest.mark.worker]
+
+
+def test_the_worker_emails_a_new_role_once(committed_db, region, live_tasks):
+    queue, mail_dir = live_tasks
+    person = support.make_user(email=f"{support.unique('worker')}@example.org")
+    with schema_context("alpha"):  # as from a request inside Alpha: the task carries the schema
+        membership = membership_grant(actor=None, authority=region.alpha, user=person, role="broker")
+
+    def notified():
+        membership.refresh_from_db()
+        return membership.notified_at
+
+    support.wait_for(notified, what="the membership e-mail")
+    [message] = [f.read_text() for f in mail_dir.iterdir() if person.email in f.read_text()]
+    assert "Subject: You are now broker at Alpha Council" in message
+    assert "/a/alpha/" in message
+
+    # sent again (a retry, a second worker): nothing more goes out
+    from accounts.tasks import membership_notify_task
+
+    assert membership_notify_task.delay(membership.pk).get(timeout=30) is False
+    assert sum(person.email in f.read_text() for f in mail_dir.iterdir()) == 1
+
+
+def test_tasks_run_in_the_schema_they_were_sent_from(committed_db, region, live_tasks):
+    from audit.tasks import verify_chain_task
+
+    with schema_context("beta"):
+        result = verify_chain_task.delay().get(timeout=30)
+    assert result["schema"] == "beta" and result["intact"] is True
+
+
+def test_beat_sends_the_nightly_check_to_every_authority(committed_db, region, live_tasks):
+    """The tenant-aware scheduler fans the entry out to every authority's schema."""
+    from django.conf import settings
+    from tenant_schemas_celery.scheduler import TenantAwareScheduler
+
+    from config.celery import app
+    from tenancy.models import Authority
+
+    before = {}
+    schemas = list(Authority.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
+    for schema in schemas:
+        with schema_context(schema):
+            before[schema] = ChainCheck.objects.count()
+    scheduler = TenantAwareScheduler(app=app, lazy=True)
+    scheduler.merge_inplace(settings.CELERY_BEAT_SCHEDULE)
+    entry = scheduler.schedule["audit.verify_chains@__all_tenants_only__"]
+    scheduler.apply_entry(entry)
+
+    def all_checked():
+        for schema in schemas:
+            with schema_context(schema):
+                if ChainCheck.objects.count() <= before[schema]:
+                    return False
+        return True
+
+    support.wait_for(all_checked, what="a chain check in every authority")
+    with schema_context("alpha"):
+        assert ChainCheck.objects.first().intact
