@@ -95,9 +95,16 @@ def audit_chain_check_record(*, schema: str | None = None):
 
     schema = schema or connection.schema_name
     report = audit_chain_verify(schema=schema)
+    intact, problem = report.ok, report.problem
     with schema_context(schema):
-        check = ChainCheck.objects.create(events=report.events, intact=report.ok,
-                                          broken_at=report.broken_at, problem=report.problem)
-    if not report.ok:
-        logging.getLogger("jointly.security").error("audit chain of %s broken: %s", schema, report.problem)
+        previous = ChainCheck.objects.filter(intact=True).first()
+        if intact and previous is not None and report.events < previous.events:
+            # The chain cannot show a removed tail by itself; the last count can.
+            intact = False
+            problem = (f"{previous.events - report.events} event(s) removed from the end since the "
+                       f"check of {previous.checked_at:%d %b %Y %H:%M}")
+        check = ChainCheck.objects.create(events=report.events, intact=intact,
+                                          broken_at=report.broken_at, problem=problem)
+    if not intact:
+        logging.getLogger("jointly.security").error("audit chain of %s broken: %s", schema, problem)
     return check

@@ -80,3 +80,27 @@ def test_verify_command_passes_on_an_intact_database(region, capsys):
     _record(2)
     call_command("audit_verify")
     assert "audit chains verified" in capsys.readouterr().out
+
+
+def test_the_nightly_check_notices_events_removed_from_the_end(region):
+    from audit.models import ChainCheck
+    from audit.services import audit_chain_check_record
+
+    events = _record(3, schema="beta")
+    assert audit_chain_check_record(schema="beta").intact
+    with schema_context("beta"):
+        _tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].id])
+    check = audit_chain_check_record(schema="beta")
+    assert not check.intact and "1 event(s) removed from the end" in check.problem
+    with schema_context("beta"):
+        assert ChainCheck.objects.count() == 2
+
+
+def test_the_audit_page_shows_the_trail_and_checks_it(client, region):
+    from tests import support
+
+    client.force_login(support.make_staff(region.nhs, "authority_admin"))
+    page = client.get("/a/nhs-north/staff/audit/?verify=1").content.decode()
+    assert "membership.granted" in page and 'data-testid="chain-ok"' in page
+    client.force_login(support.make_staff(region.nhs, "broker"))
+    assert client.get("/a/nhs-north/staff/audit/").status_code == 403

@@ -1,0 +1,46 @@
+"""Shared start-up for the benchmark scripts: Django against a database of
+their own (default jointly_bench), created and migrated if needed."""
+
+import os
+import platform as stdlib_platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for folder in (ROOT / "platform", ROOT):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jointly_bench")
+os.environ.setdefault("CACHE_KEY_PREFIX", "jointly-bench")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def start() -> None:
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "ensure_database.py")], check=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate_all", verbosity=0)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    return (f"{os.cpu_count()} cores ({cpu}), Python {stdlib_platform.python_version()}, "
+            f"PostgreSQL {pg}, {stdlib_platform.system()} {stdlib_platform.release()}")

@@ -1,0 +1,94 @@
+"""Provisioning an authority: cloning the template schema vs replaying every
+migration, with 1 and with 100 authorities already present.
+
+    .venv/bin/python bench/provisioning.py [--runs 7]
+
+Times authority_create (the service behind the command and the admin) in
+this process, so start-up is not counted. Each measured authority is removed
+again (untimed), so the number present stays at 1 or 100; the two ways are
+interleaved so both meet the same conditions, and a CHECKPOINT before each
+creation makes every one start from the same state. Uses its own database
+(jointly_bench). Prints a Markdown table for docs/benchmarks.md.
+"""
+
+import argparse
+import statistics
+import time
+
+import _setup
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--present", type=int, nargs="+", default=[1, 100])
+    args = parser.parse_args()
+    _setup.start()
+
+    from django.db import connection
+
+    from tenancy.models import Authority
+    from tenancy.services import authority_create
+
+    def existing():
+        return Authority.objects.exclude(schema_name="public")
+
+    def drop(authority):
+        authority.delete(force_drop=True)
+
+    for stale in existing():
+        drop(stale)
+    made = 0
+
+    def fill_to(n):
+        nonlocal made
+        while existing().count() < n:
+            made += 1
+            authority_create(actor=None, kind="council", name=f"Bench Council {made}",
+                             slug=f"bench-{made}", official_code=f"E0{7000000 + made}")
+        with connection.cursor() as cursor:
+            # What autovacuum does soon after a burst of new schemas: fresh
+            # catalogue statistics (see docs/benchmarks.md).
+            cursor.execute("VACUUM ANALYZE")
+
+    def create_one(by_migrating):
+        nonlocal made
+        made += 1
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+        started = time.perf_counter()
+        authority = authority_create(actor=None, kind="council", name=f"Measured {made}",
+                                     slug=f"measured-{made}", official_code=f"E0{8000000 + made}",
+                                     by_migrating=by_migrating)
+        elapsed = time.perf_counter() - started
+        drop(authority)
+        return elapsed
+
+    rows = []
+    for present in args.present:
+        fill_to(present)
+        times = {False: [], True: []}
+        for _ in range(args.runs):
+            for by_migrating in (False, True):
+                times[by_migrating].append(create_one(by_migrating))
+        for label, by_migrating in (("cloning the template", False), ("replaying migrations", True)):
+            runs = times[by_migrating]
+            rows.append((present, label, statistics.median(runs) * 1000, min(runs) * 1000, max(runs) * 1000))
+            print(f"  {present:>3} present, {label}: median {rows[-1][2]:.0f} ms", flush=True)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'tenant_template'")
+        tables = cursor.fetchone()[0]
+    print()
+    print(f"Machine: {_setup.machine()}; {tables} tables per authority schema; {args.runs} runs each.")
+    print()
+    print("| Authorities present | Provisioned by | Median | Fastest | Slowest |")
+    print("|---:|---|---:|---:|---:|")
+    for present, label, median, low, high in rows:
+        print(f"| {present} | {label} | {median:.0f} ms | {low:.0f} ms | {high:.0f} ms |")
+    for stale in existing():
+        drop(stale)
+
+
+if __name__ == "__main__":
+    main()
