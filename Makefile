@@ -4,14 +4,15 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup db demo web worker beat bench check lock clean
+.PHONY: run test setup db demo web worker beat bench check lint lock clean
 
 run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
 	@exec .venv/bin/honcho --procfile deploy/Procfile --app-root . start
 
-test:  ## set up and run the whole test suite against real PostgreSQL, Redis and Chromium
+test:  ## set up, lint, and run the whole test suite against real PostgreSQL, Redis and Chromium
 	@bash deploy/setup.sh --browser
+	@.venv/bin/ruff check .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 setup:
@@ -33,8 +34,11 @@ worker: db  ## a Celery worker alone
 beat: db  ## Celery beat alone
 	@exec .venv/bin/celery --app config beat --loglevel INFO --schedule var/celerybeat-schedule
 
-bench: db  ## benchmarks (not part of CI); figures go to docs/benchmarks.md
-	@$(PY) -m pytest -m bench -p no:randomly bench $(PYTEST_ARGS)
+bench: setup  ## benchmarks (not part of CI, own database); figures go to docs/benchmarks.md
+	@$(PY) bench/provisioning.py
+
+lint:
+	@.venv/bin/ruff check .
 
 check: setup
 	@$(PY) manage.py check --deploy --fail-level ERROR

@@ -8,11 +8,10 @@ TenantAccessMiddleware refuses any API view inside an authority that does
 not extend this base.
 """
 
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
 
 from accounts.policy import Audience, Outcome, TenantAccess, access_for, decide
 from api.problems import MfaRequired
-from rest_framework import exceptions
 
 _SEALED = ("get_permissions", "check_permissions", "initial", "permission_denied")
 

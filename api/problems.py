@@ -137,6 +137,6 @@ def problem_exception_handler(exc, context):
         detail = _flatten(exc.detail)
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"
-        body = problem_body(status=exc.status_code, detail=detail if isinstance(detail, str) else _first_message(detail),
-                            instance=instance, code=code)
+        message = detail if isinstance(detail, str) else _first_message(detail)
+        body = problem_body(status=exc.status_code, detail=message, instance=instance, code=code)
     return Response(body, status=exc.status_code, headers=headers, content_type=CONTENT_TYPE)

@@ -13,7 +13,8 @@ from accounts.models import User
 from accounts.roles import AuthorityRole, ProviderRole
 from accounts.services import membership_grant, provider_membership_grant
 from shared_catalogue.models import Provider
-from tenancy.models import Authority, Region as RegionModel
+from tenancy.models import Authority
+from tenancy.models import Region as RegionModel
 from tenancy.services import authority_create
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -38,7 +39,7 @@ def build_region() -> None:
     region, _ = RegionModel.objects.get_or_create(ons_code="E12000002", defaults={"name": "North West"})
     alpha = authority_create(actor=None, kind=Authority.Kind.COUNCIL, name="Alpha Council", slug="alpha",
                              official_code="E06000901", region=region)
-    beta = authority_create(actor=None, kind=Authority.Kind.COUNCIL, name="Beta Council", slug="beta",
+    authority_create(actor=None, kind=Authority.Kind.COUNCIL, name="Beta Council", slug="beta",
                             official_code="E06000902", region=region)
     nhs = authority_create(actor=None, kind=Authority.Kind.NHS_BODY, name="NHS North ICB", slug="nhs-north",
                            official_code="QZZ", region=region)
@@ -151,8 +152,9 @@ def process_env(**extra) -> dict:
 
     db = connection.settings_dict
     env = dict(os.environ)
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
     env.update({
-        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{host}/{db['NAME']}",
         "JOINTLY_TESTING": "1",
         "DJANGO_DEBUG": "false",
         "CACHE_URL": settings.CACHES["default"]["LOCATION"],

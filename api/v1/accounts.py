@@ -1,7 +1,7 @@
 """The person using the API, their tokens, and an authority's team."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -13,7 +13,6 @@ from accounts.models import AuthorityMembership
 from accounts.policy import Audience, can_manage_team, mfa_enabled, needs_mfa
 from accounts.roles import AuthorityRole
 from api.base import TenantAPIMixin
-
 
 # --- /api/v1/me/ ---------------------------------------------------------------
 

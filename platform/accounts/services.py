@@ -18,8 +18,8 @@ from django_tenants.utils import get_public_schema_name
 from accounts.models import ApiToken, AuthorityMembership, ProviderMembership, User
 from accounts.policy import access_compute, can_manage_team, mfa_enabled
 from accounts.roles import AuthorityRole, ProviderRole
-from common.errors import Conflict, Invalid
 from audit.services import audit_record
+from common.errors import Conflict, Invalid
 
 PUBLIC = get_public_schema_name()
 

@@ -1,8 +1,7 @@
 """Thin Celery wrappers around accounts' services: ids in, safe to run twice."""
 
-from config.celery import app
-
 from accounts import services
+from config.celery import app
 
 
 @app.task(name="accounts.membership_notify", bind=True, autoretry_for=(OSError,),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 GENESIS = "0" * 64
 
@@ -21,7 +21,7 @@ def event_hash(*, prev_hash: str, id: int, occurred_at: datetime, actor_id, acto
     body = {
         "prev": prev_hash,
         "id": id,
-        "at": occurred_at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+        "at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": actor_id,
         "actor_label": actor_label,
         "action": action,
@@ -39,7 +39,7 @@ def hash_of(event) -> str:
     return event_hash(
         prev_hash=event.prev_hash,
         id=event.id,
-        occurred_at=event.occurred_at.astimezone(timezone.utc),
+        occurred_at=event.occurred_at.astimezone(UTC),
         actor_id=event.actor_id,
         actor_label=event.actor_label,
         action=event.action,

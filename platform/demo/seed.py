@@ -203,14 +203,14 @@ def sign_in_guide(site_url: str) -> str:
     ]
     for slug, name, *_ in AUTHORITIES:
         lines.append(f"  {name}  ({site_url}/a/{slug}/)")
-        for full_name, local, roles in STAFF[slug]:
+        for _name, local, roles in STAFF[slug]:
             labels = ", ".join(AuthorityRole(r).label.lower() for r in roles)
             lines.append(f"    {staff_email(slug, local):38} {labels}")
     lines += [
         f"  {PARTNERSHIP[1]}  ({site_url}/a/{PARTNERSHIP[0]}/): staff of its four members work there too.",
         "  Providers (no two-factor step):",
     ]
-    for full_name, domain, local, roles in PROVIDER_PEOPLE:
+    for _name, domain, local, roles in PROVIDER_PEOPLE:
         legal = next(p[1] for p in PROVIDERS if p[3] == domain)
         labels = ", ".join(ProviderRole(r).label.lower() for r in roles)
         lines.append(f"    {local + '@' + domain + '.' + DOMAIN:38} {labels}, {legal}")

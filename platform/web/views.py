@@ -62,7 +62,7 @@ def server_error(request):
         return _problem(request, 500, "Server error",
                         "Something went wrong on our side. Nothing was changed; please try again.")
     # No context processors that touch the database: it may be what failed.
-    from django.template import loader
     from django.http import HttpResponseServerError
+    from django.template import loader
 
     return HttpResponseServerError(loader.get_template("500.html").render({}))

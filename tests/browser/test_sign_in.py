@@ -75,8 +75,9 @@ def test_a_new_staff_member_must_set_up_mfa_before_using_their_role(committed_db
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url(re.compile(r".*/accounts/2fa/totp/activate/"))
     secret = page.locator("#authenticator_secret").input_value()
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
     import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
     page.get_by_label("Authenticator code").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
     page.get_by_role("button", name="Activate").click()

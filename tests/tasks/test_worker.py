@@ -3,7 +3,6 @@
 import pytest
 from django_tenants.utils import schema_context
 
-from accounts.models import AuthorityMembership
 from accounts.services import membership_grant
 from audit.models import ChainCheck
 from tests import support

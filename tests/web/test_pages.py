@@ -49,8 +49,9 @@ def test_not_found_page(client, region):
 
 
 def test_server_error_page_stands_alone():
-    from web.views import server_error
     from django.test import RequestFactory
+
+    from web.views import server_error
 
     response = server_error(RequestFactory().get("/somewhere/"))
     assert response.status_code == 500
