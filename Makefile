@@ -23,7 +23,7 @@ db: setup
 	@$(PY) manage.py migrate_all --verbosity 0
 
 demo: db
-	@$(PY) manage.py seed_demo
+	@$(PY) manage.py seed_demo --no-guide
 
 web: db  ## the web process alone
 	@exec .venv/bin/gunicorn config.wsgi --config deploy/gunicorn.conf.py
