@@ -69,6 +69,9 @@ class ClientGroup(models.Model):
         return self.name
 
 
+ALREADY = "A provider with this {} is already registered."
+
+
 class Provider(models.Model):
     """An organisation that delivers care and support."""
 
@@ -119,16 +122,16 @@ class Provider(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["legal_name"], name="provider_legal_name_unique",
-                                    violation_error_message="A provider with this legal name is already registered."),
+                                    violation_error_message=ALREADY.format("legal name")),
             models.UniqueConstraint(fields=["company_number"], condition=~Q(company_number=""),
                                     name="provider_company_number_unique",
-                                    violation_error_message="A provider with this Companies House number is already registered."),
+                                    violation_error_message=ALREADY.format("Companies House number")),
             models.UniqueConstraint(fields=["charity_number"], condition=~Q(charity_number=""),
                                     name="provider_charity_number_unique",
-                                    violation_error_message="A provider with this charity number is already registered."),
+                                    violation_error_message=ALREADY.format("charity number")),
             models.UniqueConstraint(fields=["cqc_provider_id"], condition=~Q(cqc_provider_id=""),
                                     name="provider_cqc_id_unique",
-                                    violation_error_message="A provider with this CQC provider ID is already registered."),
+                                    violation_error_message=ALREADY.format("CQC provider ID")),
         ]
         indexes = [
             GinIndex(fields=["search"], name="provider_search"),
@@ -351,7 +354,8 @@ class Evidence(models.Model):
         verbose_name_plural = "evidence"
         constraints = [
             models.CheckConstraint(
-                condition=Q(expires_on__isnull=True) | Q(issued_on__isnull=True) | Q(expires_on__gt=models.F("issued_on")),
+                condition=(Q(expires_on__isnull=True) | Q(issued_on__isnull=True)
+                           | Q(expires_on__gt=models.F("issued_on"))),
                 name="evidence_expires_after_issue",
                 violation_error_message="The expiry date must be after the issue date.",
             ),

@@ -265,6 +265,11 @@ CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler.TenantAwareScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Every authority's chain (no tenant_schemas: all tenants), then the public one.
+    "catalogue.evidence_reminders": {
+        "task": "catalogue.evidence_reminders",
+        "schedule": crontab(hour=7, minute=0),
+        "tenant_schemas": ["public"],
+    },
     "audit.verify_chains": {
         "task": "audit.verify_chain",
         "schedule": crontab(hour=2, minute=30),
