@@ -2,11 +2,21 @@
 
 from django.urls import path
 
-from api.v1 import accounts, authorities
+from api.v1 import accounts, authorities, catalogue
 
 urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),
     path("tokens/", accounts.TokenListView.as_view(), name="tokens"),
     path("tokens/<str:token_key>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     path("authorities/", authorities.AuthorityListView.as_view(), name="authorities"),
+    path("providers/", catalogue.ProviderListView.as_view(), name="providers"),
+    path("providers/<int:provider_id>/", catalogue.ProviderDetailView.as_view(), name="provider"),
+    path("providers/<int:provider_id>/people/", catalogue.PeopleView.as_view(), name="provider-people"),
+    path("providers/<int:provider_id>/people/<int:membership_id>/", catalogue.PersonView.as_view(),
+         name="provider-person"),
+    path("providers/<int:provider_id>/evidence/", catalogue.EvidenceListView.as_view(), name="provider-evidence"),
+    path("providers/<int:provider_id>/evidence/<int:evidence_id>/", catalogue.EvidenceDetailView.as_view(),
+         name="provider-evidence-detail"),
+    path("providers/<int:provider_id>/evidence/<int:evidence_id>/file/", catalogue.EvidenceFileView.as_view(),
+         name="provider-evidence-file"),
 ]

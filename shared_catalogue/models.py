@@ -70,6 +70,7 @@ class ClientGroup(models.Model):
 
 
 ALREADY = "A provider with this {} is already registered."
+PROFILE_RELATIONS = ("services", "client_groups", "areas")
 
 
 class Provider(models.Model):

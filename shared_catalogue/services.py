@@ -40,7 +40,6 @@ PROFILE_FIELDS = (
     "contact_name", "contact_email", "contact_phone", "description", "capacity_statement",
     "postcode_districts", "specialisms", "languages",
 )
-RELATIONS = ("services", "client_groups", "areas")
 
 
 def _require(allowed: bool, message: str) -> None:

@@ -245,6 +245,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AuthorityKindEnum": "tenancy.models.Authority.Kind",
+        "ProviderKindEnum": "shared_catalogue.models.Provider.Kind",
+        "AuthorityRoleEnum": "accounts.roles.AuthorityRole",
+        "ProviderRoleEnum": "accounts.roles.ProviderRole",
+    },
 }
 
 # --- Background work ---------------------------------------------------------
@@ -329,6 +335,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
 SERVICE_NAME = "Jointly"
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Locale ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("web.urls")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("providers/", include("shared_catalogue.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("api.urls_public", "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(urlconf="api.urls_openapi"), name="api-schema"),

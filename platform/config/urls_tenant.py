@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("tenants.workspace.urls")),
     path("staff/team/", include("accounts.team_urls")),
     path("staff/audit/", include("audit.urls")),
+    path("staff/catalogue/", include("shared_catalogue.staff_urls")),
     path("api/v1/", include(("api.urls_tenant", "tenant-api"))),
 ]
 
