@@ -1,5 +1,6 @@
 from crispy_forms_gds.fields import DateInputField
 from django import forms
+from django.db import models
 
 from accounts.roles import ROLE_DESCRIPTIONS, ProviderRole
 from shared_catalogue.models import ClientGroup, EvidenceType, Provider, ServiceType
@@ -23,10 +24,18 @@ CONTACT_FIELDS = ("address_line_1", "address_line_2", "town", "postcode", "websi
                   "contact_name", "contact_email", "contact_phone")
 
 
+def _formfield(model_field, **kwargs):
+    """A provider typing "meadowfarm.org.uk" means https, as Django 6 will assume."""
+    if isinstance(model_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return model_field.formfield(**kwargs)
+
+
 class ProviderRegisterForm(GovukFormMixin, forms.ModelForm):
     submit_label = "Register organisation"
 
     class Meta:
+        formfield_callback = _formfield
         model = Provider
         fields = IDENTITY_FIELDS + CONTACT_FIELDS
         labels = {"name": "Trading name", "legal_name": "Legal name", "kind": "Type of organisation"}
@@ -53,6 +62,7 @@ class ProviderProfileForm(GovukFormMixin, forms.ModelForm):
                           help_text="Besides English, for example: Welsh, Polish, British Sign Language.")
 
     class Meta:
+        formfield_callback = _formfield
         model = Provider
         fields = IDENTITY_FIELDS + CONTACT_FIELDS + (
             "description", "services", "client_groups", "areas", "postcode_districts",

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Func, Value
+from django.db.models import F, Func, TextField, Value
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
@@ -79,7 +79,8 @@ def _refresh_search(provider: Provider) -> None:
     Provider.objects.filter(pk=provider.pk).update(search=(
         SearchVector("name", weight="A", config="english")
         + SearchVector("legal_name", weight="A", config="english")
-        + SearchVector(Func(F("specialisms"), Value(" "), function="array_to_string"), weight="B", config="english")
+        + SearchVector(Func(F("specialisms"), Value(" "), function="array_to_string", output_field=TextField()),
+                       weight="B", config="english")
         + SearchVector("description", weight="C", config="english")
     ))
 

@@ -160,6 +160,7 @@ def process_env(**extra) -> dict:
         "CACHE_URL": settings.CACHES["default"]["LOCATION"],
         "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EVIDENCE_ROOT": settings.EVIDENCE_ROOT,
         "PYTHONUNBUFFERED": "1",
     })
     env.update({key: str(value) for key, value in extra.items()})

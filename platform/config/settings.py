@@ -335,7 +335,6 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
 SERVICE_NAME = "Jointly"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Locale ------------------------------------------------------------------
 
