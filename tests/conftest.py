@@ -27,13 +27,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session", autouse=True)
 def _private_files(tmp_path_factory):
     """Evidence files go to a folder of this test run, not the project's var/."""
-    from django.conf import settings
     from django.test import override_settings
 
     root = tmp_path_factory.mktemp("private")
-    storages = {**settings.STORAGES, "evidence": {**settings.STORAGES["evidence"],
-                                                  "OPTIONS": {"location": str(root), "base_url": "/nowhere/"}}}
-    with override_settings(STORAGES=storages, EVIDENCE_ROOT=str(root)):
+    with override_settings(EVIDENCE_ROOT=str(root)):
         yield root
 
 

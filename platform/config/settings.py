@@ -320,8 +320,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": EVIDENCE_ROOT, "base_url": "/evidence-is-not-served/"},
+        "BACKEND": env.str("EVIDENCE_STORAGE", default="shared_catalogue.storage.EvidenceStorage"),
     },
     "staticfiles": {
         "BACKEND": env.str(
