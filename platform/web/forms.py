@@ -1,8 +1,9 @@
 """Forms render through crispy-forms' GOV.UK template pack; this gives each a
-helper with one primary button, so templates say only `{% crispy form %}`."""
+helper with one primary button. The page's template owns the <form> tag (method,
+enctype, novalidate, CSRF token) and says `{% crispy form %}` inside it."""
 
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Button
+from crispy_forms_gds.layout import Submit
 
 
 class GovukFormMixin:
@@ -13,7 +14,9 @@ class GovukFormMixin:
         self.helper = FormHelper(self)
         self.helper.label_size = "s"
         self.helper.legend_size = "s"
-        self.helper.add_input(Button.primary("submit", self.submit_label))
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.add_input(Submit("submit", self.submit_label))
 
     def add_service_errors(self, error) -> None:
         """Show a service's ValidationError on the fields it names."""

@@ -24,12 +24,32 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, tmp_path_factory):
+def outbox(tmp_path_factory) -> Path:
+    """Where the server writes the e-mails it sends (Django's file backend)."""
+    return tmp_path_factory.mktemp("mail")
+
+
+def read_mail(outbox: Path, to: str) -> str:
+    """The latest e-mail the server sent to `to`, waiting for it if need be."""
+
+    def find():
+        for path in sorted(outbox.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+            text = path.read_text()
+            if f"To: {to}" in text:
+                return text
+        return None
+
+    return support.wait_for(find, timeout=15, what=f"an e-mail to {to}")
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory, outbox):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w+")
     env = support.process_env(SITE_URL=base, JOINTLY_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=2,
-                              JOINTLY_HTTPS="false")
+                              JOINTLY_HTTPS="false", EMAIL_FILE_PATH=outbox,
+                              EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "deploy/gunicorn.conf.py"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

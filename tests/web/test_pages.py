@@ -66,3 +66,18 @@ def test_stylesheet_is_built_without_the_govuk_typeface():
 
 def test_health_check(client, region):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_form_pages_have_one_form_and_a_real_submit_button(client, region):
+    """A <form> inside a <form> is dropped by browsers, and an <input type="">
+    is a text box, not a button: either leaves a page nobody can submit."""
+    client.force_login(support.make_staff(region.alpha, "authority_admin"))
+    for path in ("/providers/register/", "/account/tokens/", "/a/alpha/staff/team/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.content.decode()
+        main = page[page.index('id="main-content"'):]
+        assert main.count("<form") == main.count("</form>"), path
+        assert not re.search(r"<form[^>]*>(?:(?!</form>).)*<form", main, re.S), path
+        assert re.search(r'<button type="submit"[^>]*class="govuk-button"', main), path
+        assert '<input type=""' not in page, path
