@@ -60,6 +60,10 @@ class ProviderProfileForm(GovukFormMixin, forms.ModelForm):
                             help_text="For example: positive behaviour support, sensory impairment.")
     languages = ListField(label="Languages your staff speak", required=False,
                           help_text="Besides English, for example: Welsh, Polish, British Sign Language.")
+    cqc_locations = ListField(label="CQC location IDs", required=False,
+                              help_text="Each place or service the CQC registers you for, for example "
+                                        "1-101641521, 1-102233445. Ratings come from the CQC's data.")
+    field_order = [*IDENTITY_FIELDS, "cqc_locations"]
 
     class Meta:
         formfield_callback = _formfield
@@ -86,6 +90,9 @@ class ProviderProfileForm(GovukFormMixin, forms.ModelForm):
         self.fields["client_groups"].queryset = ClientGroup.objects.all()
         self.fields["areas"].queryset = Authority.objects.filter(
             is_active=True, kind__in=[Authority.Kind.COUNCIL, Authority.Kind.NHS_BODY])
+        if self.instance.pk:
+            self.fields["cqc_locations"].initial = list(
+                self.instance.cqc_locations.values_list("location_id", flat=True))
 
     def _post_clean(self):
         """The service validates, so forms and the API give the same messages."""

@@ -70,7 +70,7 @@ class ClientGroup(models.Model):
 
 
 ALREADY = "A provider with this {} is already registered."
-PROFILE_RELATIONS = ("services", "client_groups", "areas")
+PROFILE_RELATIONS = ("services", "client_groups", "areas", "cqc_locations")
 
 
 class Provider(models.Model):

@@ -22,6 +22,8 @@ from audit.services import audit_record
 from common.errors import Conflict, Invalid
 from shared_catalogue import policy
 from shared_catalogue.models import (
+    CQC_ID,
+    CQCLocation,
     INSURANCE_TYPES,
     Evidence,
     EvidenceDecision,
@@ -72,6 +74,7 @@ def profile_snapshot(provider: Provider) -> dict:
     data["services"] = sorted(provider.services.values_list("code", flat=True))
     data["client_groups"] = sorted(provider.client_groups.values_list("code", flat=True))
     data["areas"] = sorted(provider.areas.values_list("slug", flat=True))
+    data["cqc_locations"] = sorted(provider.cqc_locations.values_list("location_id", flat=True))
     return data
 
 
@@ -102,23 +105,51 @@ def _save_profile(provider: Provider, *, actor, fields: dict, relations: dict) -
             provider.save()
     except IntegrityError as error:
         raise Conflict("Another provider is registered with the same name or number.") from error
+    locations = relations.pop("cqc_locations", None)
     for name, values in relations.items():
         if values is not None:
             getattr(provider, name).set(values)
+    if locations is not None:
+        _declare_locations(provider, locations)
     _refresh_search(provider)
     ProviderProfileVersion.objects.create(provider=provider, number=provider.profile_version,
                                           snapshot=profile_snapshot(provider), changed_by=actor)
     return provider
 
 
-def provider_register(*, actor, services=None, client_groups=None, areas=None, **fields) -> Provider:
+def _declare_locations(provider: Provider, location_ids) -> None:
+    """The CQC locations a provider says it runs. The CQC import fills in their
+    names and ratings; a location another provider runs cannot be claimed."""
+    ids = _clean_list(location_ids)
+    bad = [value for value in ids if not CQC_ID.match(value)]
+    if bad:
+        raise Invalid({"cqc_locations": f"These are not CQC location IDs: {', '.join(bad)}. "
+                                        "A CQC location ID looks like 1-101641521."})
+    known = {location.location_id: location for location in CQCLocation.objects.select_for_update()
+             .filter(location_id__in=ids)}
+    taken = sorted(i for i, location in known.items() if location.provider_id not in (None, provider.pk))
+    if taken:
+        raise Conflict({"cqc_locations": f"Another provider runs {', '.join(taken)} according to the CQC's "
+                                         "register. Check the ID, or ask us to look into it."})
+    CQCLocation.objects.filter(location_id__in=[i for i, loc in known.items() if loc.provider_id is None]) \
+        .update(provider=provider)
+    CQCLocation.objects.bulk_create([CQCLocation(location_id=i, provider=provider, cqc_provider_id=provider.cqc_provider_id,
+                                                 declared_by_provider=True) for i in ids if i not in known])
+    withdrawn = provider.cqc_locations.filter(declared_by_provider=True).exclude(location_id__in=ids)
+    withdrawn.filter(last_imported_at__isnull=True).delete()
+    withdrawn.update(provider=None)
+
+
+def provider_register(*, actor, services=None, client_groups=None, areas=None, cqc_locations=None,
+                      **fields) -> Provider:
     """Register an organisation; the person registering it becomes its provider admin."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise Invalid(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         provider = _save_profile(Provider(), actor=actor, fields=fields,
-                                 relations={"services": services, "client_groups": client_groups, "areas": areas})
+                                 relations={"services": services, "client_groups": client_groups, "areas": areas,
+                                            "cqc_locations": cqc_locations})
         ProviderMembership.objects.create(user=actor, provider=provider, role=ProviderRole.PROVIDER_ADMIN,
                                           granted_by=actor)
         audit_record(actor=actor, action="provider.registered", obj=provider, schema=PUBLIC,
@@ -127,7 +158,7 @@ def provider_register(*, actor, services=None, client_groups=None, areas=None, *
 
 
 def provider_profile_update(*, actor, provider: Provider, services=None, client_groups=None, areas=None,
-                            **fields) -> Provider:
+                            cqc_locations=None, **fields) -> Provider:
     """Change a provider's profile: a new version, kept with the old ones."""
     _require(policy.can_edit_profile(policy.provider_roles(actor, provider)) or actor.is_platform_operator,
              "Only the organisation's provider admins can change its profile.")
@@ -138,7 +169,8 @@ def provider_profile_update(*, actor, provider: Provider, services=None, client_
         provider = Provider.objects.select_for_update().get(pk=provider.pk)
         before = profile_snapshot(provider)
         provider = _save_profile(provider, actor=actor, fields=fields,
-                                 relations={"services": services, "client_groups": client_groups, "areas": areas})
+                                 relations={"services": services, "client_groups": client_groups, "areas": areas,
+                                            "cqc_locations": cqc_locations})
         after = profile_snapshot(provider)
         changed = {k for k in after if before.get(k) != after.get(k)}
         audit_record(actor=actor, action="provider.profile_changed", obj=provider, schema=PUBLIC,

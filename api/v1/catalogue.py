@@ -17,11 +17,19 @@ from accounts.policy import Audience
 from accounts.roles import ProviderRole
 from api.base import TenantAPIMixin
 from shared_catalogue import policy, selectors, services
-from shared_catalogue.models import ClientGroup, EvidenceType, Provider, ServiceType
+from shared_catalogue.models import PROFILE_RELATIONS, ClientGroup, EvidenceType, Provider, ServiceType
 from shared_catalogue.views import evidence_file_response
 from tenancy.models import Authority
 
 # --- Output -------------------------------------------------------------------------
+
+
+class CQCLocationOut(serializers.Serializer):
+    location_id = serializers.CharField()
+    name = serializers.CharField(help_text="Blank until the CQC import has seen the location.")
+    overall_rating = serializers.CharField()
+    rating_published_on = serializers.DateField(allow_null=True)
+    declared_by_provider = serializers.BooleanField()
 
 
 class ProviderOut(serializers.Serializer):
@@ -50,6 +58,7 @@ class ProviderOut(serializers.Serializer):
     languages = serializers.ListField(child=serializers.CharField())
     cqc_overall_rating = serializers.CharField()
     cqc_rating_published_on = serializers.DateField(allow_null=True)
+    cqc_locations = CQCLocationOut(many=True)
     profile_version = serializers.IntegerField()
     updated_at = serializers.DateTimeField()
 
@@ -137,6 +146,8 @@ class ProviderIn(serializers.Serializer):
     postcode_districts = serializers.ListField(child=serializers.CharField(max_length=8), required=False)
     specialisms = serializers.ListField(child=serializers.CharField(max_length=80), required=False)
     languages = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+    cqc_locations = serializers.ListField(child=serializers.CharField(max_length=16), required=False,
+                                          help_text="CQC location IDs the organisation runs.")
 
 
 class PersonIn(serializers.Serializer):
@@ -175,7 +186,7 @@ class OwnProviderMixin:
 
 
 def _relations(data: dict) -> dict:
-    return {name: data.pop(name) for name in ("services", "client_groups", "areas") if name in data}
+    return {name: data.pop(name) for name in PROFILE_RELATIONS if name in data}
 
 
 class ProviderListView(OwnProviderMixin, GenericAPIView):

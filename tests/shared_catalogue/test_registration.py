@@ -107,3 +107,48 @@ def test_registration_through_the_api(client, region):
         "legal_name": "Y Ltd", "name": "Y", "kind": "company", "company_number": "07654322", "services": ["nope"],
     }, content_type="application/json")
     assert unknown_service.status_code == 400 and "services" in unknown_service.json()["errors"]
+
+
+def test_a_provider_declares_its_cqc_locations_and_cannot_claim_anothers(region, client):
+    from shared_catalogue.models import CQCLocation
+
+    provider = catalogue.register(cqc_provider_id="1-1000000001", cqc_locations=["1-2000000001", " 1-2000000002 "])
+    declared = CQCLocation.objects.filter(provider=provider).order_by("location_id")
+    assert [(loc.location_id, loc.declared_by_provider) for loc in declared] == [
+        ("1-2000000001", True), ("1-2000000002", True)]
+    assert ProviderProfileVersion.objects.get(provider=provider).snapshot["cqc_locations"] == [
+        "1-2000000001", "1-2000000002"]
+
+    # a location the CQC import already knows, run by nobody on Jointly, can be claimed;
+    # one that another provider runs cannot, and nothing of the change is kept
+    CQCLocation.objects.create(location_id="1-2000000003", name="Orchard House", overall_rating="Good")
+    other = catalogue.register()
+    with pytest.raises(ValidationError) as refused:
+        services.provider_profile_update(actor=catalogue.admin_of(other), provider=other,
+                                         cqc_locations=["1-2000000003", "1-2000000001"], town="Crewe")
+    assert "Another provider runs 1-2000000001" in refused.value.message_dict["cqc_locations"][0]
+    other.refresh_from_db()
+    assert other.town == "" and other.profile_version == 1
+    assert CQCLocation.objects.get(location_id="1-2000000003").provider is None
+
+    with pytest.raises(ValidationError, match="not CQC location IDs: 12345"):
+        services.provider_profile_update(actor=catalogue.admin_of(other), provider=other, cqc_locations=["12345"])
+
+    services.provider_profile_update(actor=catalogue.admin_of(other), provider=other, cqc_locations=["1-2000000003"])
+    assert CQCLocation.objects.get(location_id="1-2000000003").provider == other
+
+    # withdrawing a declared location the CQC never listed forgets it
+    services.provider_profile_update(actor=catalogue.admin_of(provider), provider=provider,
+                                     cqc_locations=["1-2000000001"])
+    assert not CQCLocation.objects.filter(location_id="1-2000000002").exists()
+
+    # the profile page takes them as a comma-separated list, and the API as a list
+    client.force_login(catalogue.admin_of(provider))
+    page = client.get(f"/providers/{provider.pk}/profile/").content.decode()
+    assert 'value="1-2000000001"' in page
+    response = client.get(f"/api/v1/providers/{provider.pk}/")
+    assert [loc["location_id"] for loc in response.json()["cqc_locations"]] == ["1-2000000001"]
+    response = client.patch(f"/api/v1/providers/{provider.pk}/", {"cqc_locations": ["1-2000000003"]},
+                            content_type="application/json")
+    assert response.status_code == 409
+    assert "Another provider runs 1-2000000003" in response.json()["errors"]["cqc_locations"][0]
