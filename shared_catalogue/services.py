@@ -23,8 +23,8 @@ from common.errors import Conflict, Invalid
 from shared_catalogue import policy
 from shared_catalogue.models import (
     CQC_ID,
-    CQCLocation,
     INSURANCE_TYPES,
+    CQCLocation,
     Evidence,
     EvidenceDecision,
     EvidenceType,
@@ -131,10 +131,13 @@ def _declare_locations(provider: Provider, location_ids) -> None:
     if taken:
         raise Conflict({"cqc_locations": f"Another provider runs {', '.join(taken)} according to the CQC's "
                                          "register. Check the ID, or ask us to look into it."})
-    CQCLocation.objects.filter(location_id__in=[i for i, loc in known.items() if loc.provider_id is None]) \
-        .update(provider=provider)
-    CQCLocation.objects.bulk_create([CQCLocation(location_id=i, provider=provider, cqc_provider_id=provider.cqc_provider_id,
-                                                 declared_by_provider=True) for i in ids if i not in known])
+    unclaimed = [location_id for location_id, location in known.items() if location.provider_id is None]
+    CQCLocation.objects.filter(location_id__in=unclaimed).update(provider=provider)
+    CQCLocation.objects.bulk_create([
+        CQCLocation(location_id=location_id, provider=provider, cqc_provider_id=provider.cqc_provider_id,
+                    declared_by_provider=True)
+        for location_id in ids if location_id not in known
+    ])
     withdrawn = provider.cqc_locations.filter(declared_by_provider=True).exclude(location_id__in=ids)
     withdrawn.filter(last_imported_at__isnull=True).delete()
     withdrawn.update(provider=None)
