@@ -10,17 +10,22 @@ it again changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import AuthorityMembership, ProviderMembership, User
 from accounts.roles import AuthorityRole, ProviderRole
 from accounts.services import _verified_address, membership_grant, provider_membership_grant
-from shared_catalogue.models import Provider
+from shared_catalogue import services as catalogue_services
+from shared_catalogue.models import ClientGroup, Provider, ServiceType
 from tenancy.models import Authority, Region
 from tenancy.services import authority_create, platform_ensure
 
@@ -92,6 +97,69 @@ PROVIDER_PEOPLE = [
     ("Joe Kelly", "riverside", "joe", [ProviderRole.PROVIDER_ADMIN]),
 ]
 # A freelance bid writer who works for two providers with one login.
+# What each provider tells the region about itself (made up, in the seed reports' terms).
+PROFILES = {
+    "brightday": {
+        "company_number": "11223344", "town": "Crewe", "postcode": "CW1 2BJ", "website": "https://brightday.example",
+        "services": ["day-opportunities-building-based", "community-support", "employment-skills-training"],
+        "client_groups": ["learning-disability", "autism"], "areas": ["cheshire-east"],
+        "postcode_districts": ["CW1", "CW2", "CW5"],
+        "description": "Day opportunities in Crewe and Nantwich: a community café, gardening, arts and "
+                       "travel training, with support into volunteering and paid work.",
+        "specialisms": ["positive behaviour support", "travel training"], "languages": ["British Sign Language"],
+        "capacity_statement": "Places for 8 more people on weekdays from January.",
+    },
+    "meadowfarm": {
+        "company_number": "09876543", "town": "Nantwich", "postcode": "CW5 6AA",
+        "website": "https://meadowfarm.example",
+        "services": ["day-opportunities-building-based", "employment-skills-training"],
+        "client_groups": ["learning-disability", "physical-disability", "older-people"],
+        "areas": ["cheshire-east", "cheshire-west"], "postcode_districts": ["CW5", "CW6", "CH3"],
+        "description": "A working farm: animal care, horticulture and a farm shop, with accessible "
+                       "facilities and personal care on site.",
+        "specialisms": ["complex physical needs"], "languages": [],
+        "capacity_statement": "Up to 5 more people, Tuesday to Thursday.",
+    },
+    "wslt": {
+        "charity_number": "1098765", "cqc_provider_id": "1-1098765432", "cqc_locations": ["1-2098765431"],
+        "town": "Birkenhead", "postcode": "CH41 5AB", "website": "https://wslt.example",
+        "services": ["supported-living", "community-support"],
+        "client_groups": ["learning-disability", "autism", "mental-health"],
+        "areas": ["wirral", "cheshire-west"], "postcode_districts": ["CH41", "CH43", "CH62", "CH65"],
+        "description": "Supported living in shared and single tenancies across Wirral and Ellesmere Port.",
+        "specialisms": ["transition from hospital", "positive behaviour support"], "languages": ["Welsh"],
+        "capacity_statement": "Two vacancies in a shared house in Birkenhead.",
+    },
+    "hilltop": {
+        "company_number": "08765432", "cqc_provider_id": "1-1087654321", "cqc_locations": ["1-2087654321"],
+        "town": "Macclesfield", "postcode": "SK10 1AA", "website": "https://hilltop.example",
+        "services": ["home-care"], "client_groups": ["older-people", "dementia", "physical-disability"],
+        "areas": ["cheshire-east"], "postcode_districts": ["SK10", "SK11", "CW12"],
+        "description": "Home care in Macclesfield and Congleton, including double-handed calls and "
+                       "rapid starts for hospital discharge.",
+        "specialisms": ["end of life care", "dementia care"], "languages": ["Polish", "Urdu"],
+        "capacity_statement": "About 60 more hours a week in SK10 and SK11.",
+    },
+    "riverside": {
+        "town": "Chester", "postcode": "CH1 1AA", "website": "https://riverside-recovery.example",
+        "services": ["mental-health-recovery", "community-support"], "client_groups": ["mental-health"],
+        "areas": ["cheshire-west", "wirral", "cheshire-merseyside-icb"], "postcode_districts": ["CH1", "CH2", "CH4"],
+        "description": "Recovery-focused support for adults with mental health needs: peer support, "
+                       "housing-related support and groups.",
+        "specialisms": ["peer support", "dual diagnosis"], "languages": [],
+        "capacity_statement": "Open to referrals.",
+    },
+}
+
+# Documents in each locker: (type, title, months since issue, months to expiry, cover)
+EVIDENCE = [
+    ("public_liability", "Public liability certificate", 11, 1, 5_000_000),
+    ("employers_liability", "Employer's liability certificate", 10, 2, 10_000_000),
+    ("safeguarding_policy", "Safeguarding adults policy", 6, None, None),
+    ("business_continuity", "Business continuity plan", 3, None, None),
+]
+DEMO_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
 SHARED_BID_WRITER = ("Nadia Brooks", "nadia.brooks@bids.example", ["brightday", "riverside"])
 
 OPERATOR = ("Platform Operator", "operator@jointly.example")
@@ -189,7 +257,50 @@ def seed_demo() -> SeedReport:
                         provider_membership_grant(actor=None, provider=providers[domain], user=user,
                                                   role=role, reason="Demo region (seed_demo)")
                         report.count(True)
+        for domain, provider in providers.items():
+            _profile(provider, PROFILES[domain], actor=operator, report=report)
+            _evidence(provider, authorities, report=report)
     return report
+
+
+def _profile(provider: Provider, profile: dict, *, actor: User, report: SeedReport) -> None:
+    """A provider's first profile version, once."""
+    if provider.profile_version:
+        return
+    fields = dict(profile)
+    relations = {
+        "services": list(ServiceType.objects.filter(code__in=fields.pop("services"))),
+        "client_groups": list(ClientGroup.objects.filter(code__in=fields.pop("client_groups"))),
+        "areas": list(Authority.objects.filter(slug__in=fields.pop("areas"))),
+        "cqc_locations": fields.pop("cqc_locations", []),
+    }
+    contact = provider.memberships.filter(role=ProviderRole.PROVIDER_ADMIN).select_related("user").first()
+    if contact:
+        fields |= {"contact_name": contact.user.full_name, "contact_email": contact.user.email}
+    catalogue_services.provider_profile_update(actor=actor, provider=provider, **relations, **fields)
+    report.count(True)
+
+
+def _evidence(provider: Provider, authorities: dict, *, report: SeedReport) -> None:
+    """A few documents in the locker, once; Cheshire East's quality officer has
+    verified the first two, which every authority can rely on."""
+    if provider.evidence.exists():
+        return
+    admin = provider.memberships.filter(role=ProviderRole.PROVIDER_ADMIN).select_related("user").first().user
+    officer = User.objects.get(email=staff_email("cheshire-east", "quality"))
+    today = timezone.localdate()
+    for position, (kind, title, issued, expires, cover) in enumerate(EVIDENCE):
+        evidence = catalogue_services.evidence_upload(
+            actor=admin, provider=provider, evidence_type=kind, title=title,
+            upload=SimpleUploadedFile(f"{kind}.pdf", DEMO_PDF, content_type="application/pdf"),
+            issued_on=today - timedelta(days=30 * issued),
+            expires_on=today + timedelta(days=30 * expires) if expires else None,
+            cover_amount=Decimal(cover) if cover else None,
+        )
+        if position < 2:
+            catalogue_services.evidence_decide(actor=officer, authority=authorities["cheshire-east"],
+                                               evidence=evidence, decision="verified")
+        report.count(True)
 
 
 def sign_in_guide(site_url: str) -> str:

@@ -31,3 +31,21 @@ def test_seed_command_prints_how_to_sign_in(region, capsys):
     out = capsys.readouterr().out
     assert "admin@cheshireeast.example" in out and "demo-password-2026" in out
     assert "/a/cheshire-wirral/" in out and "demo_totp" in out
+
+
+def test_seed_gives_providers_profiles_and_evidence_once(region):
+    from shared_catalogue.models import CQCLocation, Evidence, Provider
+
+    seed_demo()
+    hilltop = Provider.objects.get(name="Hilltop Home Care")
+    assert hilltop.profile_version == 1
+    assert list(hilltop.services.values_list("code", flat=True)) == ["home-care"]
+    assert set(hilltop.areas.values_list("slug", flat=True)) == {"cheshire-east"}
+    assert CQCLocation.objects.get(provider=hilltop).location_id == "1-2087654321"
+    assert hilltop.contact_email == "amira@hilltop.example" and hilltop.contact_name == "Amira Begum"
+    documents = Evidence.objects.filter(provider=hilltop)
+    assert documents.count() == 4
+    assert documents.filter(verification=Evidence.Verification.VERIFIED).count() == 2
+    before = (Evidence.objects.count(), list(Provider.objects.values_list("profile_version", flat=True)))
+    assert seed_demo().created == 0
+    assert (Evidence.objects.count(), list(Provider.objects.values_list("profile_version", flat=True))) == before
