@@ -65,6 +65,8 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "audit",
     "tenants.workspace",
+    "tenants.agreements",
+    "tenants.admissions",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

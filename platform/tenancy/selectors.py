@@ -17,3 +17,14 @@ def authorities_for_directory():
 
 def authority_get_by_slug(slug: str) -> Authority | None:
     return Authority.objects.filter(slug=slug).exclude(schema_name=get_public_schema_name()).first()
+
+
+def authority_current() -> Authority:
+    """The authority whose schema the connection is in: the request's tenant,
+    or, in a task or a test under schema_context, the one with that schema."""
+    from django.db import connection
+
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Authority) and tenant.schema_name == connection.schema_name:
+        return tenant
+    return Authority.objects.get(schema_name=connection.schema_name)
