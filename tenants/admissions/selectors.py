@@ -1,0 +1,155 @@
+"""Reading applications, evaluations and admissions: who may see what is
+decided here, so pages and API show the same things to the same people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from accounts.models import ProviderMembership
+from accounts.policy import TenantAccess
+from accounts.roles import AuthorityRole
+from common.workdays import working_days_between
+from shared_catalogue.models import AdmissionProjection, Evidence
+from tenants.admissions.models import Admission, Application, ApplicationLot, Assignment, Score
+from tenants.admissions.services import applicable_questions, usable_evidence
+from tenants.agreements.models import Question
+from tenants.agreements.rules import Rule
+
+DUE_SOON_WORKING_DAYS = 2
+
+
+def applications_for_staff(access: TenantAccess):
+    """Submitted applications: all of them for commissioners and quality
+    officers; for an evaluator, only those given to them. Drafts stay the
+    provider's own."""
+    applications = (Application.objects.exclude(status=Application.Status.DRAFT)
+                    .select_related("agreement", "provider", "lead")
+                    .prefetch_related(Prefetch("lots", queryset=ApplicationLot.objects.select_related("lot")))
+                    .order_by("decision_due_on", "pk"))
+    if access.has_role(AuthorityRole.COMMISSIONER, AuthorityRole.QUALITY_OFFICER):
+        return applications
+    if access.has_role(AuthorityRole.EVALUATOR):
+        return applications.filter(assignments__evaluator_id=access.user_id)
+    return applications.none()
+
+
+def assignment_for(user, application: Application) -> Assignment | None:
+    return Assignment.objects.filter(application=application, evaluator=user).first()
+
+
+def application_for_evaluator(user, application: Application) -> Assignment:
+    """An evaluator sees an application's answers only once they have
+    declared no conflict of interest."""
+    assignment = assignment_for(user, application)
+    if assignment is None:
+        raise PermissionDenied("This application has not been given to you to evaluate.")
+    if assignment.declared_at is None:
+        raise PermissionDenied("Declare whether you have a conflict of interest before you see this application.")
+    if assignment.conflicted:
+        raise PermissionDenied("You declared a conflict of interest in this application.")
+    return assignment
+
+
+def scores_visible_to(user, access: TenantAccess, application: Application) -> list[Score]:
+    """Scores are independent: before moderation an evaluator sees only their
+    own, and the lead sees who has finished but not the scores. From
+    moderation on, the lead and the evaluators without a conflict see all."""
+    scores = (Score.objects.filter(assignment__application=application)
+              .select_related("assignment__evaluator", "question").order_by("question__position", "assignment_id"))
+    opened = application.status in (Application.Status.MODERATION, Application.Status.DECIDED)
+    assignment = assignment_for(user, application)
+    if opened and (access.has_role(AuthorityRole.COMMISSIONER) or (assignment and assignment.may_score)):
+        return list(scores)
+    if assignment and assignment.may_score:
+        return list(scores.filter(assignment=assignment))
+    return []
+
+
+@dataclass(frozen=True)
+class Progress:
+    evaluator: str
+    declared: bool
+    conflicted: bool
+    submitted: bool
+
+
+def evaluation_progress(application: Application) -> list[Progress]:
+    """Who has declared and finished, without their scores."""
+    return [Progress(a.evaluator.get_full_name() or a.evaluator.email, a.declared_at is not None,
+                     bool(a.conflicted), a.scores_submitted_at is not None)
+            for a in application.assignments.select_related("evaluator")]
+
+
+@dataclass(frozen=True)
+class Clock:
+    due_on: date | None
+    working_days_left: int | None
+    state: str  # "not_started", "on_track", "due_soon", "overdue", "decided"
+    extended: bool
+    rule: Rule
+
+    @property
+    def label(self) -> str:
+        if self.state == "decided":
+            return "Decided"
+        if self.due_on is None:
+            return "Not submitted"
+        if self.state == "overdue":
+            return f"Overdue by {-self.working_days_left} working day{'s' if self.working_days_left != -1 else ''}"
+        days = self.working_days_left
+        return f"{days} working day{'s' if days != 1 else ''} left (due {self.due_on:%-d %B %Y})"
+
+
+def decision_clock(application: Application, today: date | None = None) -> Clock:
+    rule = application.agreement.regime.decision
+    extended = bool(application.decision_extended_reason)
+    if application.status in (Application.Status.DECIDED, Application.Status.WITHDRAWN):
+        return Clock(application.decision_due_on, None, "decided", extended, rule)
+    if application.decision_due_on is None:
+        return Clock(None, None, "not_started", extended, rule)
+    today = today or timezone.localdate()
+    left = working_days_between(today, application.decision_due_on)
+    state = "overdue" if left < 0 else "due_soon" if left <= DUE_SOON_WORKING_DAYS else "on_track"
+    return Clock(application.decision_due_on, left, state, extended, rule)
+
+
+def reusable_evidence(application: Application, today: date | None = None) -> dict[int, Evidence]:
+    """For each compliance question that catalogue evidence can meet, the
+    verified, in-date document that will be reused: shown to the provider so
+    they are not asked again."""
+    lot_ids = application.lots.values_list("lot_id", flat=True)
+    found = {}
+    for question in applicable_questions(application.version, lot_ids):
+        if question.kind == Question.Kind.COMPLIANCE and question.evidence_types:
+            evidence = usable_evidence(application.provider_id, question.evidence_types, today)
+            if evidence:
+                found[question.pk] = evidence
+    return found
+
+
+def applications_for_provider(provider_ids):
+    return (Application.objects.filter(provider_id__in=provider_ids)
+            .select_related("agreement", "provider", "version")
+            .prefetch_related(Prefetch("lots", queryset=ApplicationLot.objects.select_related("lot")))
+            .order_by("-created_at"))
+
+
+def admissions_for_staff():
+    return (Admission.objects.select_related("agreement", "lot", "provider")
+            .annotate(outstanding=Count("onboarding", filter=Q(onboarding__done_at__isnull=True)))
+            .order_by("agreement__reference", "lot__number", "provider__name"))
+
+
+def admitted_everywhere(user):
+    """Where the person's organisations are admitted, in every authority: one
+    query on the public projection, whatever the number of authorities."""
+    providers = (ProviderMembership.objects.current().filter(user=user, provider__is_active=True)
+                 .values("provider_id"))
+    return (AdmissionProjection.objects.filter(provider_id__in=providers)
+            .select_related("authority", "provider", "service_type")
+            .order_by("provider__name", "authority__name", "agreement_reference", "lot_number"))
