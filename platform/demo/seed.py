@@ -260,7 +260,116 @@ def seed_demo() -> SeedReport:
         for domain, provider in providers.items():
             _profile(provider, PROFILES[domain], actor=operator, report=report)
             _evidence(provider, authorities, report=report)
+    _stage1(authorities["cheshire-east"], DAY_OPPORTUNITIES, providers, report=report)
+    _stage1(partnership, SUPPORTED_LIVING, providers, report=report)
     return report
+
+
+# Stage 1, as in seeds 000/001 (Cheshire East's day-opportunities FPS, 60% threshold,
+# onboarding with a signed contract and safeguarding assurance) and seed 004 §1.5 (a
+# partnership DPS across Cheshire and Wirral). Dates are relative to today, so that a
+# round is open whenever the demo runs.
+DAY_OPPORTUNITIES = {
+    "kind": "fps", "reference": "CEC-DAYOPS-FPS", "title": "Day Opportunities Flexible Purchasing System",
+    "service_area": "Day opportunities for adults", "commissioner": ("cheshire-east", "commissioner"),
+    "evaluators": [("cheshire-east", "evaluator")],
+    "lots": [("1", "Building Based Services", "day-opportunities-building-based"),
+             ("2", "Community Support", "community-support"),
+             ("3", "Employment, Skills and Training", "employment-skills-training")],
+    # provider, lots, (outcomes score, workforce score), onboarded
+    "applicants": [("brightday", ["1", "2"], (4, 4), True), ("meadowfarm", ["1", "3"], (4, 3), True)],
+}
+SUPPORTED_LIVING = {
+    "kind": "dps", "reference": "CW-SL-DPS", "title": "Cheshire and Wirral Supported Living DPS",
+    "service_area": "Supported living", "commissioner": ("cheshire-west", "commissioner"),
+    "evaluators": [("wirral", "evaluator")],
+    "lots": [("1", "Supported living: learning disability and autism", "supported-living"),
+             ("2", "Mental health recovery", "mental-health-recovery")],
+    "applicants": [("wslt", ["1"], (5, 4), True), ("riverside", ["2"], (4, 4), False)],
+}
+
+
+def _stage1(authority: Authority, plan: dict, providers: dict, *, report: SeedReport) -> None:
+    """An agreement taken through the real stage-1 flow, once: lots, a
+    questionnaire, applications, evaluation, decisions, onboarding, go-live."""
+    from django_tenants.utils import schema_context
+
+    from tenants.admissions import services as admissions
+    from tenants.admissions.models import Admission
+    from tenants.agreements import services as agreements
+    from tenants.agreements.models import Agreement, Question
+
+    today = timezone.localdate()
+    with schema_context(authority.schema_name), transaction.atomic():
+        if Agreement.objects.filter(reference=plan["reference"]).exists():
+            return
+        lead = User.objects.get(email=staff_email(*plan["commissioner"]))
+        evaluators = [User.objects.get(email=staff_email(*who)) for who in plan["evaluators"]]
+        agreement = agreements.agreement_create(
+            actor=lead, kind=plan["kind"], reference=plan["reference"], title=plan["title"],
+            service_area=plan["service_area"], starts_on=today - timedelta(days=480),
+            ends_on=today + timedelta(days=1345), extension_options="Two further periods of 12 months",
+            estimated_value=Decimal("15000000"))
+        lots = {number: agreements.lot_add(actor=lead, agreement=agreement, number=number, title=title,
+                                           service_type=ServiceType.objects.get(code=code))
+                for number, title, code in plan["lots"]}
+        if plan["kind"] == "fps":
+            agreements.round_add(actor=lead, agreement=agreement, opens_on=today - timedelta(days=470),
+                                 closes_on=today - timedelta(days=440))
+            agreements.round_add(actor=lead, agreement=agreement, opens_on=today - timedelta(days=14),
+                                 closes_on=today + timedelta(days=45))
+        version = agreements.questionnaire_draft(actor=lead, agreement=agreement)
+        questions = [
+            agreements.question_add(actor=lead, version=version, kind=Question.Kind.COMPLIANCE,
+                                    text="Do you hold public liability insurance of at least £5 million?",
+                                    evidence_types=["public_liability"]),
+            agreements.question_add(actor=lead, version=version, kind=Question.Kind.COMPLIANCE,
+                                    text="Do you have a safeguarding adults policy that follows the "
+                                         "Cheshire and Wirral multi-agency procedures?",
+                                    evidence_types=["safeguarding_policy"]),
+            agreements.question_add(actor=lead, version=version, kind=Question.Kind.QUALITY, weight=60,
+                                    text="How will you help people achieve the outcomes in their plans?"),
+            agreements.question_add(actor=lead, version=version, kind=Question.Kind.QUALITY, weight=40,
+                                    text="How do you recruit, train and supervise your staff?"),
+        ]
+        agreements.questionnaire_publish(actor=lead, version=version)
+        agreements.agreement_open(actor=lead, agreement=agreement,
+                                  initial_period_ends_on=today + timedelta(days=30)
+                                  if plan["kind"] == "dps" else None)
+        report.count(True)
+        for domain, numbers, scores, onboarded in plan["applicants"]:
+            provider = providers[domain]
+            writer = provider.memberships.filter(role=ProviderRole.PROVIDER_ADMIN).first().user
+            application = admissions.application_start(actor=writer, agreement=agreement, provider=provider,
+                                                       lots=[lots[n] for n in numbers])
+            for question in questions:
+                if question.kind == Question.Kind.COMPLIANCE:
+                    admissions.application_answer(actor=writer, application=application, question=question,
+                                                  complies=True)
+                else:
+                    admissions.application_answer(actor=writer, application=application, question=question,
+                                                  response=PROFILES[domain]["description"])
+            admissions.application_submit(actor=writer, application=application, declaration_accepted=True)
+            admissions.evaluators_assign(actor=lead, application=application, evaluators=evaluators)
+            for evaluator in evaluators:
+                admissions.conflict_declare(actor=evaluator, application=application, conflicted=False)
+                for question, score in zip(questions[2:], scores, strict=True):
+                    admissions.score_record(actor=evaluator, application=application, question=question,
+                                            score=score, comment="Clear, specific and evidenced.")
+                admissions.scores_submit(actor=evaluator, application=application)
+            admissions.moderation_open(actor=lead, application=application)
+            for question, score in zip(questions[2:], scores, strict=True):
+                admissions.moderate(actor=lead, application=application, question=question, score=score,
+                                    rationale="The evaluators agreed.")
+            admissions.application_decide(actor=lead, application=application)
+            if onboarded:
+                for admission in Admission.objects.filter(application=application):
+                    for item in admission.onboarding.all():
+                        admissions.onboarding_complete(actor=lead, item=item)
+                    admissions.admission_activate(actor=lead, admission=admission)
+            report.count(True)
+        if plan["kind"] == "fps":
+            agreements.agreement_go_live(actor=lead, agreement=agreement)
 
 
 def _profile(provider: Provider, profile: dict, *, actor: User, report: SeedReport) -> None:
@@ -283,13 +392,18 @@ def _profile(provider: Provider, profile: dict, *, actor: User, report: SeedRepo
 
 def _evidence(provider: Provider, authorities: dict, *, report: SeedReport) -> None:
     """A few documents in the locker, once; Cheshire East's quality officer has
-    verified the first two, which every authority can rely on."""
-    if provider.evidence.exists():
-        return
+    verified the first three, which every authority can rely on."""
     admin = provider.memberships.filter(role=ProviderRole.PROVIDER_ADMIN).select_related("user").first().user
     officer = User.objects.get(email=staff_email("cheshire-east", "quality"))
     today = timezone.localdate()
     for position, (kind, title, issued, expires, cover) in enumerate(EVIDENCE):
+        evidence = provider.evidence.filter(evidence_type=kind, replaced_by__isnull=True).first()
+        if evidence is not None:
+            if position < 3 and evidence.verification == evidence.Verification.PENDING:
+                catalogue_services.evidence_decide(actor=officer, authority=authorities["cheshire-east"],
+                                                   evidence=evidence, decision="verified")
+                report.count(True)
+            continue
         evidence = catalogue_services.evidence_upload(
             actor=admin, provider=provider, evidence_type=kind, title=title,
             upload=SimpleUploadedFile(f"{kind}.pdf", DEMO_PDF, content_type="application/pdf"),
@@ -297,7 +411,7 @@ def _evidence(provider: Provider, authorities: dict, *, report: SeedReport) -> N
             expires_on=today + timedelta(days=30 * expires) if expires else None,
             cover_amount=Decimal(cover) if cover else None,
         )
-        if position < 2:
+        if position < 3:
             catalogue_services.evidence_decide(actor=officer, authority=authorities["cheshire-east"],
                                                evidence=evidence, decision="verified")
         report.count(True)

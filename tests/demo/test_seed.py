@@ -45,7 +45,25 @@ def test_seed_gives_providers_profiles_and_evidence_once(region):
     assert hilltop.contact_email == "amira@hilltop.example" and hilltop.contact_name == "Amira Begum"
     documents = Evidence.objects.filter(provider=hilltop)
     assert documents.count() == 4
-    assert documents.filter(verification=Evidence.Verification.VERIFIED).count() == 2
+    assert documents.filter(verification=Evidence.Verification.VERIFIED).count() == 3
     before = (Evidence.objects.count(), list(Provider.objects.values_list("profile_version", flat=True)))
     assert seed_demo().created == 0
     assert (Evidence.objects.count(), list(Provider.objects.values_list("profile_version", flat=True))) == before
+
+
+def test_seed_runs_stage_one_so_the_directory_has_providers(region):
+    from django_tenants.utils import schema_context
+
+    from shared_catalogue.models import AdmissionProjection
+    from tenants.agreements.models import Agreement
+
+    seed_demo()
+    listed = AdmissionProjection.objects.filter(agreement_live=True, status="active")
+    assert sorted({p.provider.name for p in listed}) == ["Brightday Opportunities", "Meadow Farm"]
+    assert AdmissionProjection.objects.filter(authority__slug="cheshire-wirral", status="pending_onboarding",
+                                              provider__name="Riverside Recovery").exists()
+    with schema_context("cheshire_wirral"):
+        assert Agreement.objects.get(reference="CW-SL-DPS").status == "open"
+    before = AdmissionProjection.objects.count()
+    seed_demo()
+    assert AdmissionProjection.objects.count() == before
