@@ -286,6 +286,44 @@ class AdmissionProjection(models.Model):
         return self.agreement_live and self.status == self.Status.ACTIVE
 
 
+class OpportunityProjection(models.Model):
+    """One row per invitation to bid, in any authority: a projection of the
+    call-offs held in each authority's schema, so a provider sees its open
+    opportunities everywhere in one list. Written in the same transaction as
+    the package changes; never the source of truth."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open for bids"
+        CLOSED = "closed", "Bidding closed"
+        AWARDED = "awarded", "Awarded"
+        NOT_AWARDED = "not_awarded", "Not awarded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    authority = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="opportunities")
+    package_id = models.BigIntegerField(help_text="The package's id in the authority's schema.")
+    reference = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    agreement_title = models.CharField(max_length=200)
+    lot_number = models.CharField(max_length=20)
+    lot_title = models.CharField(max_length=200)
+    locality = models.CharField(max_length=120)
+    bid_deadline = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    invited_at = models.DateTimeField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["bid_deadline", "reference"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "package_id", "provider"], name="one_opportunity_row"),
+        ]
+        indexes = [models.Index(fields=["provider", "status", "bid_deadline"], name="opportunity_provider_open")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} for {self.provider}"
+
+
 class EvidenceType(models.TextChoices):
     EMPLOYERS_LIABILITY = "employers_liability", "Employer's liability insurance"
     PUBLIC_LIABILITY = "public_liability", "Public liability insurance"

@@ -67,6 +67,8 @@ TENANT_APPS = [
     "tenants.workspace",
     "tenants.agreements",
     "tenants.admissions",
+    "tenants.calloffs",
+    "tenants.placements",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -186,6 +188,8 @@ ACCOUNT_RATE_LIMITS = {} if TESTING else {
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 # Authenticator secrets are encrypted with a key derived from this (default: SECRET_KEY).
 MFA_ENCRYPTION_KEY = env.str("MFA_ENCRYPTION_KEY", default=SECRET_KEY)
+# Sealed bids are encrypted until their deadline with keys derived from this.
+BID_SEALING_KEY = env.str("BID_SEALING_KEY", default=SECRET_KEY)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Jointly"
 
@@ -277,6 +281,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalogue.evidence_reminders",
         "schedule": crontab(hour=7, minute=0),
         "tenant_schemas": ["public"],
+    },
+    # The safety net behind each call-off's own closing task, in every authority.
+    "calloffs.close_due": {
+        "task": "calloffs.packages_close_due",
+        "schedule": 60.0,
     },
     "audit.verify_chains": {
         "task": "audit.verify_chain",

@@ -1,0 +1,307 @@
+"""Call-offs: an anonymised care package competed among the providers
+admitted to a lot, their sealed bids, evaluation, the person's preference and
+the award. The person's identity is held apart from the package."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from tenants.admissions.models import Admission
+from tenants.agreements.models import Agreement, Lot
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class Person(models.Model):
+    """Who a package is for. Never shown to providers before award; every
+    look at it is recorded (IdentityAccess)."""
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    nhs_number = models.CharField(max_length=10, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    social_worker = models.CharField(max_length=150, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Person {self.pk}"
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n in (self.first_name, self.last_name, self.preferred_name) if n]
+
+
+class Package(models.Model):
+    """A sourcing request published as a call-off."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Open for bids"
+        CLOSED = "closed", "Bidding closed"
+        AWARDED = "awarded", "Awarded"
+        NO_AWARD = "no_award", "Not awarded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class StaffGender(models.TextChoices):
+        ANY = "any", "No preference"
+        FEMALE = "female", "Female staff"
+        MALE = "male", "Male staff"
+
+    # Provider-facing text: every one is checked for identifiers.
+    PROVIDER_TEXT = ("title", "outcomes", "support_needed", "pattern", "locality", "skills", "language",
+                     "transport", "other_requirements")
+
+    reference = models.CharField(max_length=40, unique=True)
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="packages")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="packages")
+    called_off_by = models.ForeignKey("tenancy.Authority", on_delete=models.PROTECT, related_name="+",
+                                      help_text="The authority calling off (in a partnership, one of its members).")
+    people = models.ManyToManyField(Person, related_name="packages")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+
+    title = models.CharField(max_length=200)
+    outcomes = models.TextField(help_text="The outcomes the support should achieve.")
+    support_needed = models.TextField()
+    hours_per_week = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
+                                         validators=[MinValueValidator(0)])
+    sessions_per_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    pattern = models.CharField(max_length=300, blank=True, help_text="For example: weekday mornings.")
+    start_on = models.DateField()
+    duration_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    locality = models.CharField(max_length=120, help_text="An area or postcode district, never an address.")
+    postcode_district = models.CharField(max_length=4, blank=True)
+    skills = models.TextField(blank=True)
+    language = models.CharField(max_length=120, blank=True)
+    staff_gender = models.CharField(max_length=10, choices=StaffGender.choices, default=StaffGender.ANY)
+    transport = models.CharField(max_length=200, blank=True)
+    other_requirements = models.TextField(blank=True)
+    budget_weekly = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))],
+                                        help_text="The personal budget: the most a bid may cost a week.")
+    weight_quality = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("40"))
+    weight_price = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("20"))
+    weight_outcomes = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("30"))
+    weight_social_value = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
+    clarification_deadline = models.DateTimeField()
+    bid_deadline = models.DateTimeField()
+    urgent_reason = models.TextField(blank=True, help_text="Why a shorter window than usual is needed.")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=40, blank=True, help_text="What closed it: the deadline task or the sweep.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "bid_deadline"], name="package_open_deadline")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(bid_deadline__gt=models.F("clarification_deadline")),
+                                   name="package_deadlines_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+
+class IdentityAccess(models.Model):
+    """Who looked at a person's identity, when and why (RULES.md: the
+    platform holds the key, so for it the data stays personal)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    package = models.ForeignKey(Package, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    purpose = models.CharField(max_length=200)
+    at = models.DateTimeField(default=timezone.now)
+
+
+class Invitation(models.Model):
+    """Frozen at publication: the evidence that every eligible provider was invited."""
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="invitations")
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["package", "provider_id"]
+        constraints = [models.UniqueConstraint(fields=["package", "provider"], name="one_invitation")]
+
+
+class NotInvited(models.Model):
+    """Admitted to the lot but not invited, and why: kept with the invitation list."""
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="not_invited")
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+
+
+class Clarification(models.Model):
+    """A provider's private question; the answer is published to every
+    invitee without saying who asked."""
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="clarifications")
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    question = models.TextField()
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["package", "asked_at"]
+
+
+class DeadlineChange(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="deadline_changes")
+    before = models.DateTimeField()
+    after = models.DateTimeField()
+    reason = models.TextField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+
+class Bid(models.Model):
+    """A provider's bid. Its content is sealed: kept encrypted (`sealed`)
+    until the package closes, when it is opened into the plain fields below.
+    Before then only the bidder's own people can read it (calloffs.sealing)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="bids")
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    sealed = models.BinaryField(help_text="The bid's content, encrypted until the deadline.")
+    version = models.PositiveIntegerField(default=0, help_text="How many times it has been submitted.")
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="Receipt time of the latest submission.")
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Opened at closing:
+    opened_at = models.DateTimeField(null=True, blank=True)
+    weekly_price = models.DecimalField(**MONEY, null=True, blank=True)
+    content = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["package", "provider_id"]
+        constraints = [models.UniqueConstraint(fields=["package", "provider"], name="one_bid_per_provider")]
+
+    def __str__(self) -> str:
+        return f"Bid {self.pk} on {self.package_id}"
+
+
+class BidReceipt(models.Model):
+    """Each submission as received: server time and a hash of the content.
+    A retried request with the same key is the same receipt."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="receipts")
+    version = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=80)
+    received_at = models.DateTimeField()
+    content_sha256 = models.CharField(max_length=64)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["bid", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "idempotency_key"], name="one_receipt_per_key"),
+            models.UniqueConstraint(fields=["bid", "version"], name="one_receipt_per_version"),
+        ]
+
+
+class SealedAccess(models.Model):
+    """Every attempt to read a bid's content, allowed or not."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    channel = models.CharField(max_length=20)  # page, api, admin, export, task
+    allowed = models.BooleanField()
+    reason = models.CharField(max_length=200)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class BidEvaluation(models.Model):
+    """Scores against the published criteria (each 0 to 100), compliance with
+    the requirements, and whether it fits the budget."""
+
+    bid = models.OneToOneField(Bid, on_delete=models.PROTECT, related_name="evaluation")
+    compliant = models.BooleanField()
+    compliance_notes = models.TextField(blank=True)
+    quality = models.DecimalField(max_digits=5, decimal_places=2)
+    outcomes = models.DecimalField(max_digits=5, decimal_places=2)
+    social_value = models.DecimalField(max_digits=5, decimal_places=2)
+    price = models.DecimalField(max_digits=5, decimal_places=2, help_text="Lowest compliant price scores 100.")
+    total = models.DecimalField(max_digits=6, decimal_places=2)
+    within_budget = models.BooleanField()
+    evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    evaluated_at = models.DateTimeField(default=timezone.now)
+
+
+class Negotiation(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="negotiations")
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="negotiations")
+    note = models.TextField()
+    price_before = models.DecimalField(**MONEY)
+    price_after = models.DecimalField(**MONEY)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+
+class Preference(models.Model):
+    """Seed 004 §5.13: where more than one compliant bid fits the budget, the
+    person's or family's preference decides, and who expressed it is recorded."""
+
+    package = models.OneToOneField(Package, on_delete=models.PROTECT, related_name="preference")
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="+")
+    expressed_by = models.CharField(max_length=150, help_text="For example: the person; their mother.")
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+
+class Award(models.Model):
+    class Basis(models.TextChoices):
+        ONLY_COMPLIANT = "only_compliant", "The only compliant bid within budget"
+        PREFERENCE = "preference", "The person's preference among compliant bids within budget"
+        EXCEPTION = "exception", "An exception, with reason"
+
+    package = models.OneToOneField(Package, on_delete=models.PROTECT, related_name="award")
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="+")
+    basis = models.CharField(max_length=20, choices=Basis.choices)
+    reason = models.TextField(blank=True)
+    awarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    awarded_at = models.DateTimeField(default=timezone.now)
+
+
+class NoAward(models.Model):
+    class Next(models.TextChoices):
+        REPUBLISH = "republish", "Publish again"
+        WIDEN = "widen", "Publish to a wider lot"
+        EXCEPTION = "exception", "Source outside the agreement, as an exception"
+
+    package = models.OneToOneField(Package, on_delete=models.PROTECT, related_name="no_award")
+    next_step = models.CharField(max_length=20, choices=Next.choices)
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    follow_on = models.ForeignKey(Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

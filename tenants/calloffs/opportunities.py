@@ -1,0 +1,49 @@
+"""The opportunity projection: each invitation mirrored into
+shared_catalogue.OpportunityProjection in the public schema, in the same
+transaction as the package changes, so a provider sees its opportunities in
+every authority in one list. Rebuildable from the schemas."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from shared_catalogue.models import OpportunityProjection
+from tenancy.models import Authority
+from tenancy.selectors import authority_current
+
+STATUS = {"published": "open", "closed": "closed", "awarded": "awarded", "no_award": "not_awarded",
+          "cancelled": "cancelled"}
+FIELDS = ["reference", "title", "agreement_title", "lot_number", "lot_title", "locality", "bid_deadline", "status",
+          "invited_at", "updated_at"]
+
+
+def _rows(package, authority: Authority) -> list[OpportunityProjection]:
+    if package.status not in STATUS:
+        return []
+    return [OpportunityProjection(
+        authority=authority, provider_id=invitation.provider_id, package_id=package.pk, reference=package.reference,
+        title=package.title, agreement_title=package.agreement.title, lot_number=package.lot.number,
+        lot_title=package.lot.title, locality=package.locality, bid_deadline=package.bid_deadline,
+        status=STATUS[package.status], invited_at=invitation.invited_at, updated_at=timezone.now())
+        for invitation in package.invitations.all()]
+
+
+def write_package(package) -> None:
+    """Mirror a package's invitations (call inside the transaction that changed it)."""
+    rows = _rows(package, authority_current())
+    if rows:
+        OpportunityProjection.objects.bulk_create(rows, update_conflicts=True, update_fields=FIELDS,
+                                                  unique_fields=["authority", "package_id", "provider"])
+
+
+def rebuild(authority: Authority) -> dict:
+    from tenants.calloffs.models import Package
+
+    with schema_context(authority.schema_name), transaction.atomic():
+        rows = [row for package in Package.objects.select_related("agreement", "lot").prefetch_related("invitations")
+                for row in _rows(package, authority)]
+        OpportunityProjection.objects.filter(authority=authority).delete()
+        OpportunityProjection.objects.bulk_create(rows)
+    return {"authority": authority.slug, "opportunities": len(rows)}

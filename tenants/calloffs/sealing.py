@@ -1,0 +1,93 @@
+"""Sealed bids (RULES.md, Directive 2014/24 Annex IV): before the deadline
+nobody but the bidder's own people can read a bid, whatever the channel.
+
+A bid's content is stored encrypted (Fernet, with a key derived per package
+from BID_SEALING_KEY), so the admin, an export, a task or a raw query sees
+ciphertext. Reading it goes through `read_bid`, which decides and records
+every attempt (SealedAccess, and the audit trail when refused). At closing the
+content is opened into plain fields for evaluation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from decimal import Decimal
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+
+from accounts.models import ProviderMembership
+from accounts.policy import access_compute
+from accounts.roles import AuthorityRole
+from audit.services import audit_record
+from tenancy.selectors import authority_current
+
+OPEN_STATUSES = ("closed", "awarded", "no_award")
+READERS = (AuthorityRole.COMMISSIONER, AuthorityRole.BROKER, AuthorityRole.EVALUATOR)
+
+
+def canonical(content: dict) -> bytes:
+    def default(value):
+        if isinstance(value, Decimal):
+            return str(value)
+        return value.isoformat()
+
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=default).encode()
+
+
+def content_hash(content: dict) -> str:
+    return hashlib.sha256(canonical(content)).hexdigest()
+
+
+def _fernet(package_id: int) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jointly-sealed-bids",
+               info=f"{connection.schema_name}:package:{package_id}".encode()).derive(
+        settings.BID_SEALING_KEY.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(package_id: int, content: dict) -> bytes:
+    return _fernet(package_id).encrypt(canonical(content))
+
+
+def unseal(bid) -> dict:
+    return json.loads(_fernet(bid.package_id).decrypt(bytes(bid.sealed)))
+
+
+def is_bidders_own(user, bid) -> bool:
+    return bool(user and user.is_authenticated and ProviderMembership.objects.current().filter(
+        user=user, provider_id=bid.provider_id, provider__is_active=True).exists())
+
+
+def read_bid(bid, *, user, channel: str) -> dict:
+    """A bid's content, for its own organisation at any time, and for the
+    authority's brokers, commissioners and evaluators once bidding has
+    closed. Every attempt is recorded; a refused one in the audit trail too."""
+    from tenants.calloffs.models import SealedAccess
+
+    own = is_bidders_own(user, bid)
+    package_open = bid.package.status in OPEN_STATUSES
+    if own:
+        allowed, reason = True, "the bidder's own organisation"
+    elif not package_open:
+        allowed, reason = False, "sealed until the deadline"
+    elif user is not None and access_compute(user=user, authority=authority_current()).has_role(*READERS):
+        allowed, reason = True, "bidding has closed"
+    else:
+        allowed, reason = False, "not a bidder and no role that evaluates bids"
+    SealedAccess.objects.create(bid=bid, user=user if getattr(user, "pk", None) else None, channel=channel,
+                                allowed=allowed, reason=reason)
+    if not allowed:
+        audit_record(actor=user if getattr(user, "pk", None) else None, action="bid.read_refused", obj=bid,
+                     reason=reason, context={"channel": channel, "package": bid.package.reference})
+        if reason == "sealed until the deadline":
+            raise PermissionDenied(f"Bids are sealed until the deadline "
+                                   f"({bid.package.bid_deadline:%-d %B %Y %H:%M}); this attempt has been recorded.")
+        raise PermissionDenied("You cannot read this bid; this attempt has been recorded.")
+    return bid.content if bid.opened_at and not own else unseal(bid)

@@ -1,0 +1,773 @@
+"""Call-offs: one function per transition. Each checks who is asking and the
+current state, records an audit event, and refuses with a clear message.
+Provider-facing text is checked for identifiers here, so forms and the API
+give the same message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from accounts.policy import TenantAccess, access_compute
+from audit.services import audit_record
+from common.errors import Conflict, Invalid
+from common.identifiers import find_identifiers, identifier_message
+from shared_catalogue.models import POSTCODE_DISTRICT, Provider
+from tenancy.selectors import authority_current
+from tenants.admissions.models import Admission
+from tenants.admissions.services import usable_evidence
+from tenants.agreements.models import Agreement, Lot, Question, QuestionnaireVersion
+from tenants.calloffs import opportunities, policy, sealing
+from tenants.calloffs.models import (
+    Award,
+    Bid,
+    BidEvaluation,
+    BidReceipt,
+    Clarification,
+    DeadlineChange,
+    IdentityAccess,
+    Invitation,
+    Negotiation,
+    NoAward,
+    NotInvited,
+    Package,
+    Person,
+    Preference,
+)
+
+Status = Package.Status
+PACKAGE_FIELDS = (
+    "title", "outcomes", "support_needed", "hours_per_week", "sessions_per_week", "pattern", "start_on",
+    "duration_weeks", "locality", "postcode_district", "skills", "language", "staff_gender", "transport",
+    "other_requirements", "budget_weekly", "weight_quality", "weight_price", "weight_outcomes",
+    "weight_social_value", "clarification_deadline", "bid_deadline", "urgent_reason",
+)
+PERSON_FIELDS = ("first_name", "last_name", "preferred_name", "nhs_number", "date_of_birth", "address",
+                 "postcode", "social_worker")
+HUNDRED = Decimal("100")
+PENCE = Decimal("0.01")
+
+
+def _access(actor) -> TenantAccess:
+    return access_compute(user=actor, authority=authority_current())
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _locked(package: Package) -> Package:
+    return (Package.objects.select_for_update(of=("self",)).select_related("agreement", "lot")
+            .get(pk=package.pk))
+
+
+def _require_status(package: Package, *statuses, doing: str) -> None:
+    if package.status not in statuses:
+        raise Conflict(f"The package is {package.get_status_display().lower()}: it cannot be {doing} now.")
+
+
+# --- The person, held apart ---------------------------------------------------------
+
+def person_create(*, actor, **fields) -> Person:
+    _require(policy.can_see_identity(_access(actor)), "Only brokers and commissioners record who a package is for.")
+    unknown = set(fields) - set(PERSON_FIELDS)
+    if unknown:
+        raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    person = Person(created_by=actor, **fields)
+    try:
+        person.full_clean(exclude=["created_by"])
+    except Exception as error:  # ValidationError
+        raise Invalid(getattr(error, "message_dict", str(error))) from error
+    with transaction.atomic():
+        person.save()
+        audit_record(actor=actor, action="person.recorded", obj=("calloffs.person", person.pk))
+    return person
+
+
+def person_identity(*, actor, person: Person, purpose: str, package: Package | None = None) -> Person:
+    """The person's identity, for staff whose role needs it and, after award,
+    for the awarded provider's people. Every look is recorded."""
+    access = _access(actor)
+    allowed = policy.can_see_identity(access)
+    package = Package.objects.get(pk=package.pk) if package is not None else None  # as it stands now
+    if not allowed and package is not None and package.status == Status.AWARDED:
+        awarded = package.award.bid.provider_id
+        allowed = awarded in access.provider_ids and person.packages.filter(pk=package.pk).exists()
+    if not allowed:
+        audit_record(actor=actor, action="person.identity_refused", obj=("calloffs.person", person.pk),
+                     reason=purpose)
+        raise PermissionDenied("You cannot see who this package is for.")
+    if not (purpose or "").strip():
+        raise Invalid({"purpose": "Say why you need to see who this is."})
+    IdentityAccess.objects.create(person=person, user=actor, package=package, purpose=purpose.strip())
+    return person
+
+
+# --- The package --------------------------------------------------------------------
+
+def _check_text(fields: dict, people) -> None:
+    names = [name for person in people for name in person.names]
+    errors = {}
+    for name in Package.PROVIDER_TEXT:
+        findings = find_identifiers(str(fields.get(name) or ""), names=names)
+        if findings:
+            errors[name] = identifier_message(findings)
+    if errors:
+        raise Invalid(errors)
+
+
+def _check_package(package: Package) -> None:
+    errors = {}
+    weights = [package.weight_quality, package.weight_price, package.weight_outcomes, package.weight_social_value]
+    if any(w is None or w < 0 for w in weights) or sum(w or 0 for w in weights) != HUNDRED:
+        errors["weight_quality"] = "The award criteria weights (quality, price, outcomes, social value) must add up " \
+                                   "to 100."
+    if package.postcode_district and not POSTCODE_DISTRICT.match(package.postcode_district.upper()):
+        errors["postcode_district"] = "A postcode district looks like CW5 or CH41: never a full postcode."
+    if package.lot.agreement_id != package.agreement_id:
+        errors["lot"] = "That lot belongs to another agreement."
+    if package.bid_deadline and package.clarification_deadline and \
+            package.clarification_deadline >= package.bid_deadline:
+        errors["clarification_deadline"] = "Clarifications must close before the bid deadline."
+    if errors:
+        raise Invalid(errors)
+
+
+def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person], called_off_by=None,
+                   reference: str | None = None, **fields) -> Package:
+    """A draft package for one or more people. Everything providers will read
+    is checked for identifiers, including the people's own names."""
+    _require(policy.can_source(_access(actor)), "Only brokers and commissioners create packages.")
+    unknown = set(fields) - set(PACKAGE_FIELDS)
+    if unknown:
+        raise Invalid(f"Unknown package fields: {', '.join(sorted(unknown))}.")
+    if not people:
+        raise Invalid({"people": "Say who the package is for (held apart, never shown to providers)."})
+    called_off_by = called_off_by or _default_caller(actor, agreement)
+    if not agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
+        raise Conflict({"called_off_by": f"{called_off_by.name} is not one of the authorities that may call off "
+                                         f"from {agreement.title}."})
+    _check_text(fields, people)
+    package = Package(agreement=agreement, lot=lot, called_off_by=called_off_by, created_by=actor,
+                      reference=reference or _reference(agreement), **fields)
+    package.postcode_district = (package.postcode_district or "").upper().strip()
+    try:
+        package.full_clean(exclude=["created_by", "agreement", "lot", "called_off_by"])
+    except Exception as error:
+        raise Invalid(getattr(error, "message_dict", str(error))) from error
+    _check_package(package)
+    with transaction.atomic():
+        package.save()
+        package.people.set(people)
+        audit_record(actor=actor, action="package.created", obj=package,
+                     after={"reference": package.reference, "lot": lot.number, "budget_weekly": package.budget_weekly,
+                            "people": len(people), "called_off_by": called_off_by.slug})
+    return package
+
+
+def _default_caller(actor, agreement: Agreement):
+    """The authority calling off, when not named: this one if it may, or the
+    one member authority of a partnership the person works for."""
+    from accounts.models import AuthorityMembership
+
+    here = authority_current()
+    callers = agreement.call_off_authorities.all()
+    if here in callers:
+        return here
+    own = [a for a in callers if AuthorityMembership.objects.current().filter(user=actor, authority=a).exists()]
+    if len(own) == 1:
+        return own[0]
+    raise Invalid({"called_off_by": "Say which authority is calling off: one of "
+                                    f"{', '.join(a.name for a in callers)}."})
+
+
+def _reference(agreement: Agreement) -> str:
+    count = Package.objects.filter(agreement=agreement).count() + 1
+    return f"{agreement.reference}-P{count:04d}"
+
+
+def package_update(*, actor, package: Package, **fields) -> Package:
+    _require(policy.can_source(_access(actor)), "Only brokers and commissioners change packages.")
+    unknown = set(fields) - set(PACKAGE_FIELDS)
+    if unknown:
+        raise Invalid(f"Unknown package fields: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        package = _locked(package)
+        _require_status(package, Status.DRAFT, doing="changed (publish a new package instead)")
+        _check_text({name: fields.get(name, getattr(package, name)) for name in Package.PROVIDER_TEXT},
+                    package.people.all())
+        for name, value in fields.items():
+            setattr(package, name, value)
+        _check_package(package)
+        package.save()
+        audit_record(actor=actor, action="package.changed", obj=package, after=sorted(fields))
+    return package
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    admission: Admission
+    eligible: bool
+    reason: str
+
+
+def eligibility(package: Package, today=None) -> list[Eligibility]:
+    """Every provider admitted to the lot, and whether it may be invited:
+    admission active (not pending, suspended or removed), organisation active,
+    and the evidence the agreement requires verified and in date."""
+    today = today or timezone.localdate()
+    version = package.agreement.questionnaires.filter(status=QuestionnaireVersion.Status.PUBLISHED).first()
+    required = sorted({t for q in (version.questions.all() if version else [])
+                       if q.kind == Question.Kind.COMPLIANCE for t in q.evidence_types})
+    results = []
+    for admission in Admission.objects.filter(lot=package.lot).exclude(status=Admission.Status.REMOVED) \
+            .select_related("provider").order_by("provider__name"):
+        if admission.status != Admission.Status.ACTIVE:
+            reason = {"suspended": f"suspended: {admission.suspended_reason}",
+                      "pending_onboarding": "onboarding not finished"}.get(admission.status, admission.status)
+            results.append(Eligibility(admission, False, reason))
+        elif not admission.provider.is_active:
+            results.append(Eligibility(admission, False, "organisation no longer active"))
+        else:
+            missing = [t for t in required if usable_evidence(admission.provider_id, [t], today) is None]
+            results.append(Eligibility(admission, not missing, (
+                "evidence not verified or out of date: " + ", ".join(m.replace("_", " ") for m in missing))
+                if missing else "eligible"))
+    return results
+
+
+def _minimum_window(package: Package, now: datetime) -> None:
+    rules = package.agreement.regime
+    if package.bid_deadline <= now:
+        raise Invalid({"bid_deadline": "The bid deadline must be in the future."})
+    if rules.min_tender_days and package.bid_deadline < now + timedelta(days=rules.min_tender_days):
+        if package.agreement.kind == Agreement.Kind.DYNAMIC_MARKET:
+            raise Invalid({"bid_deadline": f"At least {rules.min_tender_days} days: {rules.tender_period}."})
+        if not package.urgent_reason.strip():
+            raise Invalid({"bid_deadline": f"At least {rules.min_tender_days} days unless it is urgent and every "
+                                           f"invitee is given the same period; give the reason: "
+                                           f"{rules.tender_period}."})
+
+
+def package_publish(*, actor, package: Package, now=None) -> Package:
+    """Invite every eligible provider admitted to the lot. The list is frozen,
+    with the reasons others were not invited; invitees are e-mailed, and the
+    package closes itself at the deadline."""
+    _require(policy.can_source(_access(actor)), "Only brokers and commissioners publish packages.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        package = _locked(package)
+        _require_status(package, Status.DRAFT, doing="published")
+        if package.agreement.status != Agreement.Status.LIVE:
+            raise Conflict(f"{package.agreement.title} is not live: call-offs can only be made from a live "
+                           "agreement.")
+        _check_text({name: getattr(package, name) for name in Package.PROVIDER_TEXT}, package.people.all())
+        _minimum_window(package, now)
+        results = eligibility(package, timezone.localdate(now))
+        invited = [r.admission for r in results if r.eligible]
+        if not invited:
+            raise Conflict("No provider on this lot can be invited at the moment: "
+                           + ("; ".join(f"{r.admission.provider.name} ({r.reason})" for r in results)
+                              or "nobody is admitted to it") + ".")
+        Invitation.objects.bulk_create([Invitation(package=package, provider_id=a.provider_id, admission=a,
+                                                   invited_at=now) for a in invited])
+        NotInvited.objects.bulk_create([NotInvited(package=package, provider_id=r.admission.provider_id,
+                                                   reason=r.reason) for r in results if not r.eligible])
+        package.status = Status.PUBLISHED
+        package.published_at, package.published_by = now, actor
+        package.save()
+        opportunities.write_package(package)
+        audit_record(actor=actor, action="package.published", obj=package, reason=package.urgent_reason,
+                     after={"invited": sorted(a.provider.name for a in invited),
+                            "not_invited": {r.admission.provider.name: r.reason for r in results if not r.eligible},
+                            "bid_deadline": package.bid_deadline})
+        schema = connection.schema_name
+        transaction.on_commit(lambda: _after_publish(package.pk, schema))
+    return package
+
+
+def _after_publish(package_id: int, schema: str) -> None:
+    from tenants.calloffs.tasks import invitations_notify_task, package_close_task
+
+    with schema_context(schema):
+        package = Package.objects.get(pk=package_id)
+        invitations_notify_task.delay(package_id)
+        package_close_task.apply_async((package_id, "deadline"), eta=package.bid_deadline)
+
+
+def invitations_notify(*, package_id: int) -> int:
+    """E-mail every invitee not yet told; once each, however often it runs."""
+    from django.core.mail import send_mail
+
+    from accounts.models import ProviderMembership
+    from accounts.roles import ProviderRole
+
+    sent = 0
+    package = Package.objects.select_related("lot", "agreement").get(pk=package_id)
+    for invitation in Invitation.objects.filter(package=package, notified_at__isnull=True):
+        with transaction.atomic():
+            invitation = Invitation.objects.select_for_update(skip_locked=True).filter(
+                pk=invitation.pk, notified_at__isnull=True).first()
+            if invitation is None:
+                continue
+            recipients = sorted(ProviderMembership.objects.current().filter(
+                provider_id=invitation.provider_id, user__is_active=True,
+                role__in=[ProviderRole.PROVIDER_ADMIN, ProviderRole.BID_WRITER]).values_list("user__email", flat=True)
+                .distinct())
+            send_mail(subject=f"New opportunity: {package.title} ({package.reference})",
+                      message=(f"{authority_current().name} invites you to bid for a care package in "
+                               f"{package.lot}.\n\n{package.title}\nLocality: {package.locality}\n"
+                               f"Bids close {timezone.localtime(package.bid_deadline):%-d %B %Y at %H:%M}.\n\n"
+                               "Sign in to Jointly to read it and bid."),
+                      from_email=None, recipient_list=recipients)
+            invitation.notified_at = timezone.now()
+            invitation.save(update_fields=["notified_at"])
+            sent += 1
+    return sent
+
+
+def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: str, now=None) -> Package:
+    """Only a commissioner moves a deadline, with a reason; invitees are told."""
+    _require(policy.can_move_deadline(_access(actor)), "Only commissioners can move a bid deadline.")
+    if not (reason or "").strip():
+        raise Invalid({"reason": "Say why the deadline moves; every invitee is told."})
+    now = now or timezone.now()
+    with transaction.atomic():
+        package = _locked(package)
+        _require_status(package, Status.PUBLISHED, doing="given a new deadline")
+        if bid_deadline <= now:
+            raise Invalid({"bid_deadline": "The new deadline must be in the future."})
+        if bid_deadline <= package.clarification_deadline:
+            raise Invalid({"bid_deadline": "The deadline must be after clarifications close."})
+        before = package.bid_deadline
+        package.bid_deadline = bid_deadline
+        package.save(update_fields=["bid_deadline"])
+        DeadlineChange.objects.create(package=package, before=before, after=bid_deadline, reason=reason.strip(),
+                                      changed_by=actor)
+        opportunities.write_package(package)
+        audit_record(actor=actor, action="package.deadline_moved", obj=package, reason=reason.strip(),
+                     before={"bid_deadline": before}, after={"bid_deadline": bid_deadline})
+        schema = connection.schema_name
+        transaction.on_commit(lambda: _after_deadline_move(package.pk, schema, reason.strip()))
+    return package
+
+
+def _after_deadline_move(package_id: int, schema: str, reason: str) -> None:
+    from tenants.calloffs.tasks import deadline_moved_notify_task, package_close_task
+
+    with schema_context(schema):
+        package = Package.objects.get(pk=package_id)
+        deadline_moved_notify_task.delay(package_id, reason)
+        package_close_task.apply_async((package_id, "deadline"), eta=package.bid_deadline)
+
+
+def deadline_moved_notify(*, package_id: int, reason: str) -> int:
+    from django.core.mail import send_mail
+
+    from accounts.models import ProviderMembership
+
+    package = Package.objects.get(pk=package_id)
+    recipients = sorted(set(ProviderMembership.objects.current().filter(
+        provider_id__in=package.invitations.values("provider_id"), user__is_active=True)
+        .values_list("user__email", flat=True)))
+    if recipients:
+        send_mail(subject=f"Deadline changed: {package.title} ({package.reference})",
+                  message=(f"Bids now close {timezone.localtime(package.bid_deadline):%-d %B %Y at %H:%M}.\n"
+                           f"Reason: {reason}"), from_email=None, recipient_list=recipients)
+    return len(recipients)
+
+
+# --- Clarifications -----------------------------------------------------------------
+
+def _invitation(actor, package: Package, provider: Provider) -> Invitation:
+    if not policy.can_bid(_access(actor), provider.pk):
+        raise PermissionDenied("Only the organisation's provider admins and bid writers can do this.")
+    invitation = Invitation.objects.filter(package=package, provider=provider).first()
+    if invitation is None:
+        raise PermissionDenied("Your organisation was not invited to bid for this package.")
+    return invitation
+
+
+def clarification_ask(*, actor, package: Package, provider: Provider, question: str, now=None) -> Clarification:
+    now = now or timezone.now()
+    _invitation(actor, package, provider)
+    if package.status != Status.PUBLISHED or now >= package.clarification_deadline:
+        raise Conflict("Clarification questions have closed for this package.")
+    if not (question or "").strip():
+        raise Invalid({"question": "Write your question."})
+    clarification = Clarification.objects.create(package=package, provider=provider, question=question.strip(),
+                                                 asked_by=actor, asked_at=now)
+    audit_record(actor=actor, action="clarification.asked", obj=package, context={"clarification": clarification.pk})
+    return clarification
+
+
+def clarification_answer(*, actor, clarification: Clarification, answer: str, question: str | None = None) \
+        -> Clarification:
+    """Answer and publish to every invitee, without saying who asked. The
+    question may be reworded to remove anything that points at the asker."""
+    _require(policy.can_source(_access(actor)), "Only brokers and commissioners answer clarifications.")
+    package = clarification.package
+    if not (answer or "").strip():
+        raise Invalid({"answer": "Write the answer."})
+    texts = {"answer": answer, "question": question or clarification.question}
+    names = [n for person in package.people.all() for n in person.names]
+    errors = {k: identifier_message(f) for k, v in texts.items() if (f := find_identifiers(v, names=names))}
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        clarification = Clarification.objects.select_for_update().get(pk=clarification.pk)
+        if clarification.published_at:
+            raise Conflict("This clarification has already been published.")
+        clarification.answer = answer.strip()
+        clarification.question = (question or clarification.question).strip()
+        clarification.answered_by = actor
+        clarification.published_at = timezone.now()
+        clarification.save()
+        audit_record(actor=actor, action="clarification.published", obj=package,
+                     context={"clarification": clarification.pk})
+    return clarification
+
+
+# --- Bids ---------------------------------------------------------------------------
+
+def _bid_content(content: dict) -> dict:
+    """Check and normalise what a bid says: weekly price and its breakdown,
+    a response to the outcomes, when they could start."""
+    errors, clean = {}, {}
+    for name in ("weekly_price", "hourly_rate", "hours_per_week"):
+        raw = content.get(name)
+        try:
+            value = Decimal(str(raw)).quantize(PENCE, ROUND_HALF_UP) if raw not in (None, "") else None
+        except (InvalidOperation, ValueError):
+            value, errors[name] = None, "Enter an amount in pounds and pence, like 425.50."
+        if value is not None and value <= 0:
+            errors[name] = "Enter an amount above zero."
+        clean[name] = value
+    if clean.get("weekly_price") is None and "weekly_price" not in errors:
+        errors["weekly_price"] = "Enter the weekly price."
+    for name in ("breakdown", "outcomes_response", "social_value"):
+        clean[name] = str(content.get(name) or "").strip()
+    if not clean["outcomes_response"]:
+        errors["outcomes_response"] = "Say how you will achieve the outcomes."
+    start = content.get("start_available_on")
+    if start in (None, ""):
+        errors["start_available_on"] = "Say when you could start."
+    else:
+        try:
+            clean["start_available_on"] = start if hasattr(start, "isoformat") else \
+                datetime.strptime(str(start), "%Y-%m-%d").date()
+        except ValueError:
+            errors["start_available_on"] = "Enter a date like 2026-12-01."
+    if errors:
+        raise Invalid(errors)
+    return clean
+
+
+def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=None) -> Bid:
+    """Save a draft, sealed like a submitted bid."""
+    now = now or timezone.now()
+    _invitation(actor, package, provider)
+    clean = _bid_content(content)
+    with transaction.atomic():
+        package = _locked(package)
+        if package.status != Status.PUBLISHED or now >= package.bid_deadline:
+            raise Conflict("Bidding has closed for this package.")
+        bid = Bid.objects.select_for_update().filter(package=package, provider=provider).first()
+        if bid and bid.status == Bid.Status.SUBMITTED:
+            raise Conflict("Your bid is submitted: submit a revised bid instead of saving a draft.")
+        bid = bid or Bid(package=package, provider=provider)
+        bid.sealed = sealing.seal(package.pk, clean)
+        bid.status, bid.updated_at, bid.updated_by = Bid.Status.DRAFT, now, actor
+        bid.save()
+    return bid
+
+
+def bid_submit(*, actor, package: Package, provider: Provider, content: dict, idempotency_key: str,
+               now=None) -> BidReceipt:
+    """Submit (or revise) a bid before the deadline. The receipt time is the
+    server's; the content is hashed and sealed. The same idempotency key
+    returns the same receipt, so a retried request never makes two bids."""
+    _invitation(actor, package, provider)
+    if not (idempotency_key or "").strip() or len(idempotency_key) > 80:
+        raise Invalid({"idempotency_key": "Send a unique key (up to 80 characters) with each submission."})
+    clean = _bid_content(content)
+    digest = sealing.content_hash(clean)
+    for _attempt in range(2):
+        try:
+            return _bid_submit(actor, package, provider, clean, digest, idempotency_key.strip(), now)
+        except IntegrityError:  # two first submissions at once: the second sees the first's bid
+            continue
+    raise Conflict("Your bid could not be recorded; please submit again.")
+
+
+def _bid_submit(actor, package, provider, clean, digest, key, now) -> BidReceipt:
+    with transaction.atomic():
+        # The package row is shared-locked: submissions go side by side, and
+        # closing (which takes it exclusively) waits for them, or they for it.
+        package = _share_locked(package)
+        bid = Bid.objects.select_for_update().filter(package=package, provider=provider).first()
+        if bid is not None:
+            existing = BidReceipt.objects.filter(bid=bid, idempotency_key=key).first()
+            if existing:
+                return existing
+        now = now or timezone.now()
+        late = package.status != Status.PUBLISHED or now >= package.bid_deadline
+        if not late:
+            return _record_submission(actor, package, provider, bid, clean, digest, key, now)
+    # Refused: recorded in the trail (outside the transaction that is given up).
+    audit_record(actor=actor, action="bid.late_refused", obj=package,
+                 context={"provider": provider.pk, "received_at": now, "deadline": package.bid_deadline})
+    deadline = timezone.localtime(package.bid_deadline)
+    raise Conflict({"bid_deadline": f"Bids closed at {deadline:%H:%M:%S} on {deadline:%-d %B %Y}; this one "
+                                    f"arrived at {timezone.localtime(now):%H:%M:%S}."})
+
+
+def _record_submission(actor, package, provider, bid, clean, digest, key, now) -> BidReceipt:
+    """Inside _bid_submit's transaction, with the package share-locked."""
+    if bid is None:
+        bid = Bid.objects.create(package=package, provider=provider, sealed=sealing.seal(package.pk, clean),
+                                 updated_by=actor, updated_at=now)
+    bid.sealed = sealing.seal(package.pk, clean)
+    bid.status = Bid.Status.SUBMITTED
+    bid.version += 1
+    bid.submitted_at, bid.content_sha256 = now, digest
+    bid.updated_at, bid.updated_by = now, actor
+    bid.save()
+    receipt = BidReceipt.objects.create(bid=bid, version=bid.version, idempotency_key=key, received_at=now,
+                                        content_sha256=digest, submitted_by=actor)
+    audit_record(actor=actor, action="bid.submitted", obj=bid,
+                 after={"version": bid.version, "received_at": now, "sha256": digest},
+                 context={"package": package.reference, "provider": provider.pk})
+    return receipt
+
+
+def _share_locked(package: Package) -> Package:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Package._meta.db_table} WHERE id = %s FOR SHARE", [package.pk])
+    return Package.objects.select_related("agreement").get(pk=package.pk)
+
+
+def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
+    now = now or timezone.now()
+    _invitation(actor, bid.package, bid.provider)
+    with transaction.atomic():
+        package = _locked(bid.package)
+        if package.status != Status.PUBLISHED or now >= package.bid_deadline:
+            raise Conflict("Bidding has closed: a bid can only be withdrawn before the deadline.")
+        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        bid.status, bid.updated_at, bid.updated_by = Bid.Status.WITHDRAWN, now, actor
+        bid.save()
+        audit_record(actor=actor, action="bid.withdrawn", obj=bid, context={"package": package.reference})
+    return bid
+
+
+# --- Closing ------------------------------------------------------------------------
+
+def package_close(*, package_id: int, by: str, now=None) -> bool:
+    """Close bidding once the deadline has passed: exactly once, however many
+    workers try (a conditional update), then open the submitted bids."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        closed = Package.objects.filter(pk=package_id, status=Status.PUBLISHED, bid_deadline__lte=now).update(
+            status=Status.CLOSED, closed_at=now, closed_by=by)
+        if not closed:
+            return False
+        package = Package.objects.get(pk=package_id)
+        opened = 0
+        for bid in Bid.objects.select_for_update().filter(package=package):
+            if bid.status == Bid.Status.SUBMITTED:
+                content = sealing.unseal(bid)
+                bid.content = content
+                bid.weekly_price = Decimal(str(content["weekly_price"]))
+                bid.opened_at = now
+                bid.save(update_fields=["content", "weekly_price", "opened_at"])
+                opened += 1
+        opportunities.write_package(package)
+        audit_record(actor=None, action="package.closed", obj=package,
+                     context={"by": by, "bids_opened": opened, "deadline": package.bid_deadline})
+    return True
+
+
+def packages_close_due(*, now=None) -> int:
+    """The safety net: close every package whose deadline has passed."""
+    now = now or timezone.now()
+    due = Package.objects.filter(status=Status.PUBLISHED, bid_deadline__lte=now).values_list("pk", flat=True)
+    return sum(package_close(package_id=pk, by="sweep", now=now) for pk in list(due))
+
+
+# --- Evaluation and award -----------------------------------------------------------
+
+def _score(value, name) -> Decimal:
+    try:
+        value = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise Invalid({name: "Score from 0 to 100."}) from None
+    if not 0 <= value <= 100:
+        raise Invalid({name: "Score from 0 to 100."})
+    return value
+
+
+def bid_evaluate(*, actor, bid: Bid, compliant: bool, quality, outcomes, social_value,
+                 compliance_notes: str = "") -> BidEvaluation:
+    """Scores against the published criteria. Price scores by the lowest
+    compliant price; totals are recomputed for every bid of the package."""
+    _require(policy.can_evaluate_bids(_access(actor)), "Only brokers, commissioners and evaluators score bids.")
+    with transaction.atomic():
+        package = _locked(bid.package)
+        _require_status(package, Status.CLOSED, doing="evaluated")
+        bid = Bid.objects.get(pk=bid.pk)
+        if bid.status != Bid.Status.SUBMITTED:
+            raise Conflict("Only submitted bids are evaluated.")
+        if not compliant and not (compliance_notes or "").strip():
+            raise Invalid({"compliance_notes": "Say which requirement the bid does not meet."})
+        values = {"quality": _score(quality, "quality"), "outcomes": _score(outcomes, "outcomes"),
+                  "social_value": _score(social_value, "social_value")}
+        evaluation, _ = BidEvaluation.objects.update_or_create(bid=bid, defaults={
+            "compliant": compliant, "compliance_notes": (compliance_notes or "").strip(), **values,
+            "price": 0, "total": 0, "within_budget": bid.weekly_price <= package.budget_weekly,
+            "evaluated_by": actor, "evaluated_at": timezone.now()})
+        _rescore(package)
+        evaluation.refresh_from_db()
+        audit_record(actor=actor, action="bid.evaluated", obj=bid,
+                     after={"compliant": compliant, **values, "total": evaluation.total,
+                            "within_budget": evaluation.within_budget})
+    return evaluation
+
+
+def _rescore(package: Package) -> None:
+    evaluations = list(BidEvaluation.objects.filter(bid__package=package).select_related("bid"))
+    prices = [e.bid.weekly_price for e in evaluations if e.compliant]
+    lowest = min(prices) if prices else None
+    for e in evaluations:
+        e.price = (lowest / e.bid.weekly_price * HUNDRED).quantize(PENCE) if lowest and e.compliant else Decimal(0)
+        e.within_budget = e.bid.weekly_price <= package.budget_weekly
+        e.total = ((e.quality * package.weight_quality + e.outcomes * package.weight_outcomes
+                    + e.social_value * package.weight_social_value + e.price * package.weight_price) / HUNDRED
+                   ).quantize(PENCE)
+        e.save(update_fields=["price", "total", "within_budget"])
+
+
+def negotiation_record(*, actor, bid: Bid, note: str, price_after) -> Negotiation:
+    """An optional negotiation round, recorded, which may lower the price."""
+    _require(policy.can_source(_access(actor)), "Only brokers and commissioners negotiate.")
+    if not (note or "").strip():
+        raise Invalid({"note": "Record what was discussed."})
+    with transaction.atomic():
+        package = _locked(bid.package)
+        _require_status(package, Status.CLOSED, doing="negotiated")
+        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        after = Decimal(str(price_after)).quantize(PENCE)
+        if after <= 0:
+            raise Invalid({"price_after": "Enter the agreed weekly price."})
+        negotiation = Negotiation.objects.create(package=package, bid=bid, note=note.strip(),
+                                                 price_before=bid.weekly_price, price_after=after, recorded_by=actor)
+        bid.weekly_price = after
+        bid.save(update_fields=["weekly_price"])
+        _rescore(package)
+        audit_record(actor=actor, action="bid.negotiated", obj=bid, reason=note.strip(),
+                     before={"weekly_price": negotiation.price_before}, after={"weekly_price": after})
+    return negotiation
+
+
+def candidates(package: Package) -> list[Bid]:
+    """Compliant, evaluated bids within the budget, best total first."""
+    return [e.bid for e in BidEvaluation.objects.filter(bid__package=package, compliant=True, within_budget=True,
+                                                        bid__status=Bid.Status.SUBMITTED)
+            .select_related("bid").order_by("-total", "bid__weekly_price")]
+
+
+def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preference_notes: str = "",
+          exception_reason: str = "") -> Award:
+    """Award the package. One compliant bid within budget wins; where more
+    than one fits, the person's or family's preference decides and is recorded
+    with who expressed it (seed 004 §5.13); anything else is an exception
+    with a reason."""
+    from tenants.placements.services import placement_from_award
+
+    _require(policy.can_source(_access(actor)), "Only brokers and commissioners award packages.")
+    with transaction.atomic():
+        package = _locked(package)
+        _require_status(package, Status.CLOSED, doing="awarded")
+        fits = candidates(package)
+        if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
+            raise Invalid({"bid": "Choose a submitted bid for this package."})
+        if bid in fits and len(fits) == 1:
+            basis, reason = Award.Basis.ONLY_COMPLIANT, ""
+        elif bid in fits:
+            if not (expressed_by or "").strip():
+                raise Invalid({"expressed_by": f"{len(fits)} compliant bids fit the budget: record whose "
+                                               "preference chose this one (the person, or who in their family)."})
+            Preference.objects.create(package=package, bid=bid, expressed_by=expressed_by.strip(),
+                                      notes=(preference_notes or "").strip(), recorded_by=actor)
+            basis, reason = Award.Basis.PREFERENCE, ""
+        else:
+            if not (exception_reason or "").strip():
+                raise Invalid({"bid": "That bid is not a compliant bid within budget: award it only as an "
+                                      "exception, with the reason."})
+            basis, reason = Award.Basis.EXCEPTION, exception_reason.strip()
+        made = Award.objects.create(package=package, bid=bid, basis=basis, reason=reason, awarded_by=actor)
+        package.status = Status.AWARDED
+        package.save(update_fields=["status"])
+        placement = placement_from_award(made)
+        opportunities.write_package(package)
+        audit_record(actor=actor, action="package.awarded", obj=package, reason=reason,
+                     after={"bid": bid.pk, "provider": bid.provider_id, "basis": basis,
+                            "weekly_price": bid.weekly_price, "placement": placement.pk,
+                            "preference_of": (expressed_by or "").strip() or None,
+                            "candidates": [b.pk for b in fits]})
+    return made
+
+
+def no_award(*, actor, package: Package, next_step: str, reason: str) -> NoAward:
+    """Nothing fits: publish again (a new draft copied from this one), widen
+    the lot, or source outside the agreement as an exception, with a reason."""
+    _require(policy.can_source(_access(actor)), "Only brokers and commissioners record outcomes.")
+    if next_step not in NoAward.Next.values:
+        raise Invalid({"next_step": "Choose: publish again, a wider lot, or an exception."})
+    if not (reason or "").strip():
+        raise Invalid({"reason": "Say why nothing was awarded."})
+    with transaction.atomic():
+        package = _locked(package)
+        _require_status(package, Status.CLOSED, doing="closed without award")
+        follow_on = None
+        if next_step == NoAward.Next.REPUBLISH:
+            fields = {name: getattr(package, name) for name in PACKAGE_FIELDS}
+            follow_on = Package.objects.create(agreement=package.agreement, lot=package.lot,
+                                               called_off_by=package.called_off_by, created_by=actor,
+                                               reference=_reference(package.agreement), **fields)
+            follow_on.people.set(package.people.all())
+        outcome = NoAward.objects.create(package=package, next_step=next_step, reason=reason.strip(),
+                                         recorded_by=actor, follow_on=follow_on)
+        package.status = Status.NO_AWARD
+        package.save(update_fields=["status"])
+        opportunities.write_package(package)
+        audit_record(actor=actor, action="package.not_awarded", obj=package, reason=reason.strip(),
+                     after={"next_step": next_step, "follow_on": getattr(follow_on, "reference", None)})
+    return outcome
+
+
+def bids_export(*, actor, package: Package) -> str:
+    """The package's bids as CSV for evaluation: every row goes through the
+    seal, so before the deadline the export is refused (and recorded)."""
+    import csv
+    import io
+
+    _require(policy.can_evaluate_bids(_access(actor)), "Only brokers, commissioners and evaluators export bids.")
+    rows = []
+    for bid in package.bids.filter(status=Bid.Status.SUBMITTED).select_related("provider", "package"):
+        content = sealing.read_bid(bid, user=actor, channel="export")
+        rows.append([bid.provider.name, bid.submitted_at.isoformat(), bid.content_sha256, content["weekly_price"],
+                     content.get("hourly_rate") or "", content.get("hours_per_week") or "",
+                     content.get("start_available_on") or ""])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Provider", "Received", "SHA-256", "Weekly price", "Hourly rate", "Hours a week", "Can start"])
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,27 @@
+"""Thin Celery wrappers around the call-off services: ids in, safe to run
+twice. Tasks run in the schema they were sent from (tenant-schemas-celery)."""
+
+from config.celery import app
+from tenants.calloffs import services
+
+
+@app.task(name="calloffs.invitations_notify", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def invitations_notify_task(package_id: int) -> int:
+    return services.invitations_notify(package_id=package_id)
+
+
+@app.task(name="calloffs.deadline_moved_notify", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def deadline_moved_notify_task(package_id: int, reason: str) -> int:
+    return services.deadline_moved_notify(package_id=package_id, reason=reason)
+
+
+@app.task(name="calloffs.package_close")
+def package_close_task(package_id: int, by: str = "deadline") -> bool:
+    """Scheduled for the deadline; a moved deadline leaves it nothing to do."""
+    return services.package_close(package_id=package_id, by=by)
+
+
+@app.task(name="calloffs.packages_close_due")
+def packages_close_due_task() -> int:
+    """The periodic safety net, in every authority."""
+    return services.packages_close_due()

@@ -1,0 +1,192 @@
+"""Placements: from award to live care, funders and shares, variations,
+uplifts and endings, every one audited."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.policy import access_compute
+from audit.services import audit_record
+from common.errors import Conflict, Invalid
+from tenancy.models import Authority
+from tenancy.selectors import authority_current
+from tenants.calloffs import policy
+from tenants.placements.models import Funder, Placement, RateSchedule, Uplift, Variation
+
+HUNDRED = Decimal("100")
+PENCE = Decimal("0.01")
+
+
+def _require_manager(actor) -> None:
+    if not policy.can_manage_placements(access_compute(user=actor, authority=authority_current())):
+        raise PermissionDenied("Only brokers and commissioners manage placements.")
+
+
+def _locked(placement: Placement) -> Placement:
+    return Placement.objects.select_for_update(of=("self",)).select_related("package").get(pk=placement.pk)
+
+
+def placement_from_award(award) -> Placement:
+    """An award becomes a placement awaiting go-live, funded wholly by the
+    authority that called off until shares are set."""
+    package, bid = award.package, award.bid
+    available = (bid.content or {}).get("start_available_on")
+    start_on = max(package.start_on, date.fromisoformat(available)) if available else package.start_on
+    placement = Placement.objects.create(package=package, bid=bid, provider_id=bid.provider_id, start_on=start_on,
+                                         weekly_cost=bid.weekly_price)
+    Funder.objects.create(placement=placement, authority=package.called_off_by, share=HUNDRED)
+    return placement
+
+
+def _allowed_funders() -> set[int]:
+    here = authority_current()
+    return {here.pk} | (set(here.members.values_list("pk", flat=True)) if here.is_partnership else set())
+
+
+def placement_set_funders(*, actor, placement: Placement, shares: list[tuple[Authority, object]],
+                          reason: str = "") -> list[Funder]:
+    """Who pays what share. The shares total exactly 100%; in a partnership
+    any member may fund (a council and an ICB, say); elsewhere only the authority."""
+    _require_manager(actor)
+    errors, clean = {}, []
+    for authority, share in shares:
+        try:
+            value = Decimal(str(share)).quantize(PENCE, ROUND_HALF_UP)
+        except (InvalidOperation, ValueError):
+            errors["shares"] = f"{authority.name}'s share is not a number."
+            continue
+        if value <= 0:
+            errors["shares"] = f"{authority.name}'s share must be above zero."
+        clean.append((authority, value))
+    if not clean:
+        errors["shares"] = "Name at least one funder."
+    if len({a.pk for a, _ in clean}) != len(clean):
+        errors["shares"] = "Each funder appears once."
+    outside = [a.name for a, _ in clean if a.pk not in _allowed_funders()]
+    if outside:
+        errors["shares"] = f"{', '.join(outside)} cannot fund packages here."
+    total = sum((v for _, v in clean), Decimal(0))
+    if not errors and total != HUNDRED:
+        errors["shares"] = f"The shares must total 100%; they total {total}%."
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        placement = _locked(placement)
+        if placement.status == Placement.Status.ENDED:
+            raise Conflict("The placement has ended.")
+        before = {f.authority.slug: f.share for f in placement.funders.select_related("authority")}
+        placement.funders.all().delete()
+        funders = Funder.objects.bulk_create([Funder(placement=placement, authority=a, share=v) for a, v in clean])
+        audit_record(actor=actor, action="placement.funders_set", obj=placement, reason=(reason or "").strip(),
+                     before=before, after={a.slug: v for a, v in clean})
+    return funders
+
+
+def placement_go_live(*, actor, placement: Placement, start_on: date | None = None) -> Placement:
+    _require_manager(actor)
+    with transaction.atomic():
+        placement = _locked(placement)
+        if placement.status != Placement.Status.PENDING:
+            raise Conflict("The placement is already live or has ended.")
+        before = placement.start_on
+        placement.start_on = start_on or placement.start_on
+        placement.status = Placement.Status.LIVE
+        placement.went_live_at, placement.went_live_confirmed_by = timezone.now(), actor
+        placement.save()
+        audit_record(actor=actor, action="placement.went_live", obj=placement,
+                     before={"start_on": before}, after={"start_on": placement.start_on,
+                                                         "weekly_cost": placement.weekly_cost})
+    return placement
+
+
+def placement_vary(*, actor, placement: Placement, effective_on: date, weekly_cost, reason: str) -> Variation:
+    _require_manager(actor)
+    if not (reason or "").strip():
+        raise Invalid({"reason": "Say why the placement changes."})
+    try:
+        cost = Decimal(str(weekly_cost)).quantize(PENCE, ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        raise Invalid({"weekly_cost": "Enter the new weekly cost in pounds and pence."}) from None
+    if cost <= 0:
+        raise Invalid({"weekly_cost": "Enter the new weekly cost in pounds and pence."})
+    with transaction.atomic():
+        placement = _locked(placement)
+        if placement.status != Placement.Status.LIVE:
+            raise Conflict("Only a live placement can be varied.")
+        variation = Variation.objects.create(placement=placement, effective_on=effective_on,
+                                             weekly_cost_before=placement.weekly_cost, weekly_cost_after=cost,
+                                             reason=reason.strip(), made_by=actor)
+        placement.weekly_cost = cost
+        placement.save(update_fields=["weekly_cost"])
+        audit_record(actor=actor, action="placement.varied", obj=placement, reason=reason.strip(),
+                     before={"weekly_cost": variation.weekly_cost_before},
+                     after={"weekly_cost": cost, "effective_on": effective_on})
+    return variation
+
+
+def placement_end(*, actor, placement: Placement, ended_on: date, reason: str) -> Placement:
+    _require_manager(actor)
+    if not (reason or "").strip():
+        raise Invalid({"reason": "Say why the placement ends."})
+    with transaction.atomic():
+        placement = _locked(placement)
+        if placement.status == Placement.Status.ENDED:
+            raise Conflict("The placement has already ended.")
+        if ended_on < placement.start_on:
+            raise Invalid({"ended_on": "A placement cannot end before it starts."})
+        before = placement.status
+        placement.status, placement.ended_on, placement.end_reason = Placement.Status.ENDED, ended_on, reason.strip()
+        placement.save()
+        audit_record(actor=actor, action="placement.ended", obj=placement, reason=reason.strip(),
+                     before={"status": before}, after={"status": placement.status, "ended_on": ended_on})
+    return placement
+
+
+def rate_schedule_add(*, actor, agreement, effective_from: date, uplift_percent, lot=None,
+                      note: str = "") -> RateSchedule:
+    if not policy.can_move_deadline(access_compute(user=actor, authority=authority_current())):
+        raise PermissionDenied("Only commissioners set rate schedules.")
+    try:
+        percent = Decimal(str(uplift_percent))
+    except (InvalidOperation, ValueError):
+        raise Invalid({"uplift_percent": "Enter the uplift as a percentage, like 4.5."}) from None
+    if not Decimal("-50") <= percent <= Decimal("50"):
+        raise Invalid({"uplift_percent": "Enter an uplift between -50% and 50%."})
+    schedule = RateSchedule.objects.create(agreement=agreement, lot=lot, effective_from=effective_from,
+                                           uplift_percent=percent, note=note.strip(), created_by=actor)
+    audit_record(actor=actor, action="rates.schedule_added", obj=schedule,
+                 after={"effective_from": effective_from, "uplift_percent": percent,
+                        "lot": getattr(lot, "number", None)})
+    return schedule
+
+
+def uplift_apply(*, actor, schedule: RateSchedule, today: date | None = None) -> list[Uplift]:
+    """Apply an uplift to every placement live on its date under the
+    agreement (or lot); once per placement, however often it is run."""
+    _require_manager(actor)
+    today = today or timezone.localdate()
+    if schedule.effective_from > today:
+        raise Conflict(f"This uplift applies from {schedule.effective_from:%-d %B %Y}.")
+    made = []
+    with transaction.atomic():
+        placements = Placement.objects.select_for_update().filter(
+            status=Placement.Status.LIVE, package__agreement=schedule.agreement,
+            start_on__lte=schedule.effective_from).exclude(uplifts__schedule=schedule)
+        if schedule.lot_id:
+            placements = placements.filter(package__lot=schedule.lot_id)
+        for placement in placements:
+            after = (placement.weekly_cost * (HUNDRED + schedule.uplift_percent) / HUNDRED).quantize(
+                PENCE, ROUND_HALF_UP)
+            made.append(Uplift(placement=placement, schedule=schedule, weekly_cost_before=placement.weekly_cost,
+                               weekly_cost_after=after))
+            placement.weekly_cost = after
+            placement.save(update_fields=["weekly_cost"])
+        Uplift.objects.bulk_create(made)
+        audit_record(actor=actor, action="rates.uplift_applied", obj=schedule,
+                     after={"placements": len(made), "uplift_percent": schedule.uplift_percent})
+    return made
