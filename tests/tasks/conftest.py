@@ -10,13 +10,8 @@ from tests import support
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def celery_worker(django_db_setup, tmp_path_factory):
-    """A real Celery worker process on a queue of its own, against Redis and
-    the test database. Yields (queue, mail folder)."""
-    queue = f"jointly-test-{uuid.uuid4().hex[:8]}"
-    mail_dir = tmp_path_factory.mktemp("mail")
-    log = (tmp_path_factory.mktemp("worker") / "worker.log").open("w+")
+def _start_worker(queue: str, mail_dir: Path, log_path: Path):
+    log = log_path.open("w+")
     env = support.process_env(
         CELERY_TASK_DEFAULT_QUEUE=queue,
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
@@ -24,7 +19,8 @@ def celery_worker(django_db_setup, tmp_path_factory):
     )
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "config", "worker", "--pool", "solo",
-         "--queues", queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+         "--queues", queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+         "--hostname", f"{log_path.stem}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
 
@@ -36,11 +32,10 @@ def celery_worker(django_db_setup, tmp_path_factory):
         return "ready." in log.read()
 
     support.wait_for(ready, timeout=60, what="the Celery worker to start")
-    from config.celery import app
+    return worker, log
 
-    default_queue, app.conf.task_default_queue = app.conf.task_default_queue, queue
-    yield queue, mail_dir
-    app.conf.task_default_queue = default_queue
+
+def _stop_worker(worker, log) -> None:
     worker.terminate()
     try:
         worker.wait(timeout=20)
@@ -49,11 +44,30 @@ def celery_worker(django_db_setup, tmp_path_factory):
     log.close()
 
 
+@pytest.fixture(scope="module")
+def celery_workers(request, django_db_setup, tmp_path_factory):
+    """Real Celery worker processes (one by default; a module may ask for
+    another number with `workers = n`) on a queue of their own, against Redis
+    and the test database. Yields (queue, mail folder)."""
+    count = getattr(request.module, "workers", 1)
+    queue = f"jointly-test-{uuid.uuid4().hex[:8]}"
+    mail_dir = tmp_path_factory.mktemp("mail")
+    logs = tmp_path_factory.mktemp("worker")
+    started = [_start_worker(queue, mail_dir, logs / f"worker{n}.log") for n in range(count)]
+    from config.celery import app
+
+    default_queue, app.conf.task_default_queue = app.conf.task_default_queue, queue
+    yield queue, mail_dir
+    app.conf.task_default_queue = default_queue
+    for worker, log in started:
+        _stop_worker(worker, log)
+
+
 @pytest.fixture
-def live_tasks(celery_worker):
+def live_tasks(celery_workers):
     """Send tasks to the worker instead of running them in this process."""
     from config.celery import app
 
     app.conf.task_always_eager = False
-    yield celery_worker
+    yield celery_workers
     app.conf.task_always_eager = True
