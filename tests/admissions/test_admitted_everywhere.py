@@ -14,6 +14,8 @@ SCORES = {"outcomes": 4, "workforce": 4, "employment": 4}
 # The page, once the regional site's route is cached: the session, the user and
 # the one query on the projection (and django-tenants' SET search_path).
 PAGE_QUERIES = 4
+# The API: SET search_path, the page count and the page of rows.
+API_QUERIES = 3
 
 
 def admit(setup, provider, lots):
@@ -65,11 +67,34 @@ def test_the_page_costs_the_same_for_three_admissions_or_six(client, region, adm
     assert content.count("Pending onboarding") == 6 and "Alpha and NHS Partnership" in content
 
 
+def test_the_api_costs_the_same_for_three_admissions_or_six(region, admitted, django_assert_num_queries):
+    from rest_framework.test import APIClient
+
+    provider, setups = admitted
+    api = APIClient()
+    api.force_authenticate(catalogue.admin_of(provider))
+    api.get("/api/v1/admissions/")
+    with django_assert_num_queries(API_QUERIES):
+        body = api.get("/api/v1/admissions/").json()
+    assert body["count"] == 3
+    assert {row["authority"]["slug"] for row in body["results"]} == {"alpha", "beta", "nhs-north"}
+    assert {(row["lot_number"], row["status"], row["service_type"]) for row in body["results"]} == {
+        ("1", "pending_onboarding", "day-opportunities-building-based")}
+
+    admit(setups["beta"], provider, ["2"])
+    admit(ps.open_fps(region.partners), provider, ["1", "2"])
+    with django_assert_num_queries(API_QUERIES):
+        body = api.get("/api/v1/admissions/").json()
+    assert body["count"] == 6 and len({row["authority"]["slug"] for row in body["results"]}) == 4
+
+
 def test_only_the_persons_own_organisations_are_listed(client, region, admitted):
     provider, _ = admitted
     client.force_login(catalogue.register(name="Rival Care").memberships.get().user)
     page = client.get("/providers/admissions/").content.decode()
     assert "Brightday" not in page and 'data-testid="no-admissions"' in page
     assert client.get("/providers/admissions/").status_code == 200
+    assert client.get("/api/v1/admissions/").json()["results"] == []
     client.logout()
     assert client.get("/providers/admissions/").status_code == 302
+    assert client.get("/api/v1/admissions/").status_code == 401
