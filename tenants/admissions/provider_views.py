@@ -64,7 +64,7 @@ class AgreementListView(ProviderAdmissionsPage):
 class AgreementDetailView(ProviderAdmissionsPage):
     def get(self, request, agreement_id):
         agreement = self.agreement(agreement_id)
-        mine = (selectors.applications_for_provider(self.access.provider_ids).filter(agreement=agreement))
+        mine = selectors.applications_for_provider(self.access.provider_ids).filter(agreement=agreement)
         return self.render("agreement.html", agreement=agreement, window=application_window(agreement),
                            questionnaire=published_questionnaire(agreement), applications=mine,
                            may_apply=bool(policy.providers_that_may_apply(self.access)))
