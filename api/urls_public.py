@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.v1 import accounts, authorities, catalogue
+from api.v1 import accounts, authorities, catalogue, provider_applications
 
 urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),
@@ -19,4 +19,5 @@ urlpatterns = [
          name="provider-evidence-detail"),
     path("providers/<int:provider_id>/evidence/<int:evidence_id>/file/", catalogue.EvidenceFileView.as_view(),
          name="provider-evidence-file"),
+    path("admissions/", provider_applications.AdmissionsEverywhereView.as_view(), name="admissions-everywhere"),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.v1 import accounts, audit, authorities, catalogue
+from api.v1 import accounts, audit, authorities, catalogue, provider_applications
 
 urlpatterns = [
     path("", authorities.AuthorityHereView.as_view(), name="here"),
@@ -16,4 +16,20 @@ urlpatterns = [
          name="catalogue-decision"),
     path("catalogue/evidence/<int:evidence_id>/file/", catalogue.CatalogueEvidenceFileView.as_view(),
          name="catalogue-evidence-file"),
+    # the provider's side of stage 1
+    path("provider/agreements/", provider_applications.AgreementListView.as_view(), name="provider-agreements"),
+    path("provider/agreements/<int:agreement_id>/", provider_applications.AgreementDetailView.as_view(),
+         name="provider-agreement"),
+    path("provider/applications/", provider_applications.ApplicationListView.as_view(),
+         name="provider-applications"),
+    path("provider/applications/<int:application_id>/", provider_applications.ApplicationDetailView.as_view(),
+         name="provider-application"),
+    path("provider/applications/<int:application_id>/answers/<int:question_id>/",
+         provider_applications.AnswerView.as_view(), name="provider-answer"),
+    path("provider/applications/<int:application_id>/submit/", provider_applications.SubmitView.as_view(),
+         name="provider-submit"),
+    path("provider/applications/<int:application_id>/withdraw/", provider_applications.WithdrawView.as_view(),
+         name="provider-withdraw"),
+    path("provider/applications/<int:application_id>/letter/", provider_applications.LetterView.as_view(),
+         name="provider-letter"),
 ]

@@ -256,6 +256,13 @@ SPECTACULAR_SETTINGS = {
         "ProviderKindEnum": "shared_catalogue.models.Provider.Kind",
         "AuthorityRoleEnum": "accounts.roles.AuthorityRole",
         "ProviderRoleEnum": "accounts.roles.ProviderRole",
+        "EvidenceTypeEnum": "shared_catalogue.models.EvidenceType",
+        "AdmissionStatusEnum": "shared_catalogue.models.AdmissionProjection.Status",
+        "AgreementKindEnum": "tenants.agreements.rules.Kind",
+        "AgreementStatusEnum": "tenants.agreements.models.Agreement.Status",
+        "QuestionKindEnum": "tenants.agreements.models.Question.Kind",
+        "ApplicationStatusEnum": "tenants.admissions.models.Application.Status",
+        "DecisionLetterKindEnum": "tenants.admissions.models.DecisionLetter.Kind",
     },
 }
 

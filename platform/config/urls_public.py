@@ -4,10 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from tenants.admissions.regional_views import AdmittedEverywhereView
+
 urlpatterns = [
     path("", include("web.urls")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("providers/admissions/", AdmittedEverywhereView.as_view(), name="admitted-everywhere"),
     path("providers/", include("shared_catalogue.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("api.urls_public", "api"))),

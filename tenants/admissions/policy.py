@@ -31,3 +31,8 @@ def can_write_application(access: TenantAccess, provider_id: int) -> bool:
 
 def can_read_application(access: TenantAccess, provider_id: int) -> bool:
     return provider_id in access.provider_ids
+
+
+def providers_that_may_apply(access: TenantAccess) -> list[int]:
+    """The person's organisations they may write applications for."""
+    return sorted(pid for pid in access.provider_ids if can_write_application(access, pid))

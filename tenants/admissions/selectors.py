@@ -7,18 +7,27 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import ProviderMembership
 from accounts.policy import TenantAccess
 from accounts.roles import AuthorityRole
 from common.workdays import working_days_between
-from shared_catalogue.models import AdmissionProjection, Evidence
-from tenants.admissions.models import Admission, Application, ApplicationLot, Assignment, Score
+from shared_catalogue.models import AdmissionProjection, Evidence, EvidenceType
+from tenants.admissions.models import (
+    Admission,
+    Answer,
+    Application,
+    ApplicationLot,
+    Assignment,
+    DecisionLetter,
+    Score,
+)
 from tenants.admissions.services import applicable_questions, usable_evidence
-from tenants.agreements.models import Question
+from tenants.agreements.models import Agreement, Question
 from tenants.agreements.rules import Rule
+from tenants.agreements.selectors import agreements_open_to_providers
 
 DUE_SOON_WORKING_DAYS = 2
 
@@ -153,3 +162,73 @@ def admitted_everywhere(user):
     return (AdmissionProjection.objects.filter(provider_id__in=providers)
             .select_related("authority", "provider", "service_type")
             .order_by("provider__name", "authority__name", "agreement_reference", "lot_number"))
+
+
+# --- The provider's side: pages and API -------------------------------------------------
+
+def agreement_open_to_provider(agreement_id) -> Agreement | None:
+    """An agreement a provider may look at, or None (a draft looks missing)."""
+    return agreements_open_to_providers().filter(pk=agreement_id).first()
+
+
+def application_for_provider(*, provider_ids, application_id) -> Application | None:
+    """One of the organisations' own applications, or None: another
+    provider's and a missing one look the same."""
+    return applications_for_provider(provider_ids).select_related("round").filter(pk=application_id).first()
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """One applicable question with the provider's answer so far, and the
+    verified catalogue document that will be reused if they attach none."""
+
+    question: Question
+    answer: Answer | None
+    reused: Evidence | None
+
+    @property
+    def answered(self) -> bool:
+        if self.answer is None:
+            return False
+        if self.question.kind == Question.Kind.QUALITY:
+            return bool(self.answer.response)
+        return self.answer.complies is not None
+
+    @property
+    def evidence_wanted(self) -> list[str]:
+        return [EvidenceType(t).label for t in self.question.evidence_types]
+
+
+def application_questions(application: Application, today: date | None = None) -> list[QuestionRow]:
+    """The questions this application answers, in order, each with its answer
+    and the evidence that will be reused for it."""
+    prefetch_related_objects([application.version],
+                             Prefetch("questions", queryset=Question.objects.select_related("lot")))
+    lot_ids = [row.lot_id for row in application.lots.all()]
+    answers = {a.question_id: a for a in application.answers.select_related("evidence")}
+    reused = reusable_evidence(application, today) if application.status == Application.Status.DRAFT else {}
+    return [QuestionRow(q, answers.get(q.pk), reused.get(q.pk))
+            for q in applicable_questions(application.version, lot_ids)]
+
+
+def provider_documents(provider_id: int):
+    """The organisation's current documents (not replaced, not rejected), to
+    attach to a compliance answer."""
+    return (Evidence.objects.filter(provider_id=provider_id, replaced_by__isnull=True)
+            .exclude(verification=Evidence.Verification.REJECTED)
+            .order_by("evidence_type", "-uploaded_at"))
+
+
+def provider_document(*, provider_id: int, evidence_id) -> Evidence | None:
+    try:
+        evidence_id = int(evidence_id)
+    except (TypeError, ValueError):
+        return None
+    return provider_documents(provider_id).filter(pk=evidence_id).first()
+
+
+def decision_letter_for(application: Application) -> DecisionLetter | None:
+    """The decision letter, once the application is decided."""
+    if application.status != Application.Status.DECIDED:
+        return None
+    return DecisionLetter.objects.filter(application=application).first()

@@ -19,7 +19,7 @@ from accounts.policy import TenantAccess, access_compute
 from audit.services import audit_record
 from common.errors import Conflict, Invalid
 from common.workdays import add_working_days
-from shared_catalogue.models import Evidence, Provider
+from shared_catalogue.models import Evidence, EvidenceType, Provider
 from tenancy.selectors import authority_current
 from tenants.admissions import policy, projection
 from tenants.admissions.models import (
@@ -138,6 +138,10 @@ def application_answer(*, actor, application: Application, question: Question, r
             raise Invalid({"question": "That question is not part of this application."})
         if evidence is not None and evidence.provider_id != application.provider_id:
             raise Invalid({"evidence": "Attach one of the organisation's own documents."})
+        if evidence is not None and question.evidence_types and evidence.evidence_type not in question.evidence_types:
+            # Otherwise a verified document of another kind would meet the requirement at the decision.
+            wanted = ", ".join(EvidenceType(t).label.lower() for t in question.evidence_types)
+            raise Invalid({"evidence": f"This question asks for: {wanted}."})
         if question.kind == Question.Kind.COMPLIANCE and complies is None and not response:
             raise Invalid({"complies": "Answer yes or no."})
         answer, _ = Answer.objects.update_or_create(

@@ -63,6 +63,18 @@ def test_provider_people_are_refused_on_every_staff_endpoint(client, region, end
             assert response.status_code == 403, (method, endpoint.path, response.status_code)
 
 
+def test_provider_people_get_an_answer_not_an_error_from_every_provider_endpoint(client, region, endpoints):
+    """With sample ids that are nobody's, every method on every provider
+    endpoint answers: found, not found, not allowed or bad input; never a 500."""
+    client.force_login(support.make_provider_person(None, ProviderRole.BID_WRITER))
+    provider_side = [e for e in endpoints if e.audience is Audience.PROVIDER]
+    assert any(e.is_api for e in provider_side) and len(provider_side) >= 10
+    for endpoint in provider_side:
+        for method in METHODS:
+            response = _call(client, method, endpoint.path)
+            assert response.status_code in (200, 302, 400, 403, 404, 405), (method, endpoint.path, response.status_code)
+
+
 def test_provider_people_reach_the_provider_side_of_every_authority(client, region):
     client.force_login(support.make_provider_person())
     for authority in (region.alpha, region.beta, region.nhs, region.partners):
