@@ -155,7 +155,7 @@ class QuestionRowOut(serializers.Serializer):
 class ClockOut(serializers.Serializer):
     due_on = serializers.DateField(allow_null=True)
     working_days_left = serializers.IntegerField(allow_null=True)
-    state = serializers.ChoiceField(choices=["not_started", "on_track", "due_soon", "overdue", "decided"])
+    state = serializers.ChoiceField(choices=["not_started", "on_track", "due_soon", "overdue", "decided", "withdrawn"])
     extended = serializers.BooleanField()
     label = serializers.CharField()
     rule = RuleOut()

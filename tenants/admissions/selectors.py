@@ -98,7 +98,7 @@ def evaluation_progress(application: Application) -> list[Progress]:
 class Clock:
     due_on: date | None
     working_days_left: int | None
-    state: str  # "not_started", "on_track", "due_soon", "overdue", "decided"
+    state: str  # "not_started", "on_track", "due_soon", "overdue", "decided", "withdrawn"
     extended: bool
     rule: Rule
 
@@ -106,6 +106,8 @@ class Clock:
     def label(self) -> str:
         if self.state == "decided":
             return "Decided"
+        if self.state == "withdrawn":
+            return "Withdrawn"
         if self.due_on is None:
             return "Not submitted"
         if self.state == "overdue":
@@ -117,8 +119,10 @@ class Clock:
 def decision_clock(application: Application, today: date | None = None) -> Clock:
     rule = application.agreement.regime.decision
     extended = bool(application.decision_extended_reason)
-    if application.status in (Application.Status.DECIDED, Application.Status.WITHDRAWN):
+    if application.status == Application.Status.DECIDED:
         return Clock(application.decision_due_on, None, "decided", extended, rule)
+    if application.status == Application.Status.WITHDRAWN:
+        return Clock(None, None, "withdrawn", extended, rule)
     if application.decision_due_on is None:
         return Clock(None, None, "not_started", extended, rule)
     today = today or timezone.localdate()

@@ -95,7 +95,7 @@ def application_start(*, actor, agreement: Agreement, provider: Provider, lots: 
     version = agreement.questionnaires.filter(status=QuestionnaireVersion.Status.PUBLISHED).first()
     if version is None:
         raise Conflict("The selection questionnaire has not been published yet.")
-    lots = list(lots)
+    lots = list({lot.pk: lot for lot in lots}.values())  # the same lot twice is one lot
     if not lots:
         raise Invalid({"lots": "Choose at least one lot."})
     if any(lot.agreement_id != agreement.pk for lot in lots):
@@ -136,12 +136,17 @@ def application_answer(*, actor, application: Application, question: Question, r
         lot_ids = application.lots.values_list("lot_id", flat=True)
         if question.version_id != application.version_id or (question.lot_id and question.lot_id not in lot_ids):
             raise Invalid({"question": "That question is not part of this application."})
+        if evidence is not None:
+            evidence = Evidence.objects.get(pk=evidence.pk)  # its state now: verified, rejected, replaced
         if evidence is not None and evidence.provider_id != application.provider_id:
             raise Invalid({"evidence": "Attach one of the organisation's own documents."})
         if evidence is not None and question.evidence_types and evidence.evidence_type not in question.evidence_types:
             # Otherwise a verified document of another kind would meet the requirement at the decision.
             wanted = ", ".join(EvidenceType(t).label.lower() for t in question.evidence_types)
             raise Invalid({"evidence": f"This question asks for: {wanted}."})
+        if evidence is not None and (evidence.verification == Evidence.Verification.REJECTED
+                                     or Evidence.objects.filter(replaces=evidence).exists()):
+            raise Invalid({"evidence": "That document was rejected or has been replaced: attach the current one."})
         if question.kind == Question.Kind.COMPLIANCE and complies is None and not response:
             raise Invalid({"complies": "Answer yes or no."})
         answer, _ = Answer.objects.update_or_create(
