@@ -8,7 +8,14 @@ from datetime import date
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from tenants.agreements.models import Agreement, ApplicationRound, Lot, Question, QuestionnaireVersion
+from tenants.agreements.models import (
+    Agreement,
+    AgreementModification,
+    ApplicationRound,
+    Lot,
+    Question,
+    QuestionnaireVersion,
+)
 from tenants.agreements.rules import Rule
 
 
@@ -57,7 +64,8 @@ def agreements_for_staff():
     return (Agreement.objects.annotate(
         lot_count=Count("lots", distinct=True),
         admitted=Count("admissions", filter=Q(admissions__status="active"), distinct=True))
-        .prefetch_related("call_off_authorities"))
+        .prefetch_related("call_off_authorities")
+        .order_by("-starts_on", "reference"))  # Meta.ordering does not apply to an aggregate query
 
 
 def agreements_open_to_providers(today: date | None = None):
@@ -69,6 +77,20 @@ def agreements_open_to_providers(today: date | None = None):
 def agreement_for_staff(agreement_id) -> Agreement | None:
     """One of this authority's agreements, or None: another schema's ids find nothing."""
     return agreements_for_staff().filter(pk=agreement_id).first()
+
+
+def agreement_detail(agreement_id) -> Agreement | None:
+    """One agreement with everything its page shows: lots and their
+    admissions, rounds, questionnaire versions, modifications."""
+    return agreements_for_staff().filter(pk=agreement_id).prefetch_related(
+        Prefetch("lots", queryset=Lot.objects.select_related("service_type").prefetch_related(
+            Prefetch("admissions", queryset=_admissions_by_provider()))),
+        "rounds",
+        Prefetch("questionnaires", queryset=QuestionnaireVersion.objects.annotate(
+            question_count=Count("questions")).order_by("-number")),
+        Prefetch("modifications", queryset=AgreementModification.objects.select_related("made_by")
+                 .order_by("made_at")),
+    ).first()
 
 
 def agreement_lots(agreement: Agreement):
