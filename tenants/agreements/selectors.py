@@ -93,12 +93,6 @@ def agreement_detail(agreement_id) -> Agreement | None:
     ).first()
 
 
-def agreement_lots(agreement: Agreement):
-    """The agreement's lots, each with its admissions and their providers."""
-    return (agreement.lots.select_related("service_type")
-            .prefetch_related(Prefetch("admissions", queryset=_admissions_by_provider())))
-
-
 def _admissions_by_provider():
     from tenants.admissions.models import Admission
 
@@ -112,10 +106,6 @@ def questionnaire_versions(agreement: Agreement):
 def questionnaire_version_get(agreement: Agreement, version_id) -> QuestionnaireVersion | None:
     return (agreement.questionnaires.filter(pk=version_id)
             .prefetch_related(Prefetch("questions", queryset=Question.objects.select_related("lot"))).first())
-
-
-def agreement_modifications(agreement: Agreement):
-    return agreement.modifications.select_related("made_by").order_by("made_at")
 
 
 def call_off_candidates():

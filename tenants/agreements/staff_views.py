@@ -54,17 +54,19 @@ class AgreementMixin(StaffPageMixin):
 class AgreementDetailView(AgreementMixin, View):
     def get(self, request, agreement_id):
         self.require(policy.can_view_agreements(self.access), "Only staff read agreements.")
-        self.agreement = agreement = self.load_agreement(agreement_id)
+        self.agreement = agreement = selectors.agreement_detail(agreement_id)
+        if agreement is None:
+            raise Http404("No such agreement here.")
         can_manage = policy.can_manage_agreements(self.access)
         moves = services.moves_from(agreement.status) if can_manage else []
         return render(request, "agreements/staff/detail.html", {
             "agreement": agreement,
             "rules": agreement.regime,
             "window": selectors.application_window(agreement),
-            "lots": selectors.agreement_lots(agreement),
+            "lots": agreement.lots.all(),
             "rounds": agreement.rounds.all(),
-            "versions": selectors.questionnaire_versions(agreement),
-            "modifications": selectors.agreement_modifications(agreement),
+            "versions": agreement.questionnaires.all(),
+            "modifications": agreement.modifications.all(),
             "call_off_authorities": agreement.call_off_authorities.all(),
             "moves": [(reverse(f"agreements-staff:{MOVE_URLS[m]}", args=[agreement.pk]), MOVE_LABELS[m])
                       for m in moves],

@@ -117,6 +117,7 @@ def test_evaluators_declare_first_score_alone_and_the_lead_decides(client, submi
     preview = _page(client.get(f"{detail}decision/"))
     # (40 x 3 + 30 x 4) / (70 x 5) = 68.57%
     assert "68.57%" in preview and "pass mark 60%" in preview and "Passed" in preview
+    assert "Confirm decision" in preview
     with schema_context("alpha"):
         assert Application.objects.get(pk=application.pk).status == "moderation"  # the preview changes nothing
     decided = client.post(f"{detail}decision/")
