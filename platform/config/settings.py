@@ -257,11 +257,12 @@ SPECTACULAR_SETTINGS = {
         "AuthorityRoleEnum": "accounts.roles.AuthorityRole",
         "ProviderRoleEnum": "accounts.roles.ProviderRole",
         "EvidenceTypeEnum": "shared_catalogue.models.EvidenceType",
-        "AdmissionStatusEnum": "shared_catalogue.models.AdmissionProjection.Status",
         "AgreementKindEnum": "tenants.agreements.rules.Kind",
         "AgreementStatusEnum": "tenants.agreements.models.Agreement.Status",
+        "QuestionnaireStatusEnum": "tenants.agreements.models.QuestionnaireVersion.Status",
         "QuestionKindEnum": "tenants.agreements.models.Question.Kind",
         "ApplicationStatusEnum": "tenants.admissions.models.Application.Status",
+        "AdmissionStatusEnum": "tenants.admissions.models.Admission.Status",
         "DecisionLetterKindEnum": "tenants.admissions.models.DecisionLetter.Kind",
     },
 }

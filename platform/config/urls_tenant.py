@@ -7,12 +7,17 @@ none.
 
 from django.urls import include, path
 
+from tenants.admissions import staff_urls as admissions_staff
+
 urlpatterns = [
     path("", include("tenants.workspace.urls")),
     path("provider/", include("tenants.admissions.provider_urls")),
     path("staff/team/", include("accounts.team_urls")),
     path("staff/audit/", include("audit.urls")),
     path("staff/catalogue/", include("shared_catalogue.staff_urls")),
+    path("staff/agreements/", include("tenants.agreements.staff_urls")),
+    path("staff/applications/", include(admissions_staff.application_patterns)),
+    path("staff/admissions/", include(admissions_staff.admission_patterns)),
     path("api/v1/", include(("api.urls_tenant", "tenant-api"))),
 ]
 

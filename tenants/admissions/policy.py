@@ -12,6 +12,13 @@ def can_view_applications(access: TenantAccess) -> bool:
     return access.has_role(AuthorityRole.COMMISSIONER, AuthorityRole.EVALUATOR, AuthorityRole.QUALITY_OFFICER)
 
 
+def can_read_all_applications(access: TenantAccess) -> bool:
+    """Commissioners and quality officers read every submitted application,
+    answers included; an evaluator reads only what is given to them, once
+    they have declared no conflict."""
+    return access.has_role(AuthorityRole.COMMISSIONER, AuthorityRole.QUALITY_OFFICER)
+
+
 def can_lead_evaluation(access: TenantAccess) -> bool:
     """Commissioners assign evaluators, moderate, decide and manage admissions."""
     return access.has_role(AuthorityRole.COMMISSIONER)

@@ -15,6 +15,7 @@ from accounts.policy import TenantAccess
 from accounts.roles import AuthorityRole
 from common.workdays import working_days_between
 from shared_catalogue.models import AdmissionProjection, Evidence, EvidenceType
+from tenants.admissions import policy
 from tenants.admissions.models import (
     Admission,
     Answer,
@@ -22,6 +23,7 @@ from tenants.admissions.models import (
     ApplicationLot,
     Assignment,
     DecisionLetter,
+    OnboardingItem,
     Score,
 )
 from tenants.admissions.services import applicable_questions, usable_evidence
@@ -40,7 +42,7 @@ def applications_for_staff(access: TenantAccess):
                     .select_related("agreement", "provider", "lead")
                     .prefetch_related(Prefetch("lots", queryset=ApplicationLot.objects.select_related("lot")))
                     .order_by("decision_due_on", "pk"))
-    if access.has_role(AuthorityRole.COMMISSIONER, AuthorityRole.QUALITY_OFFICER):
+    if policy.can_read_all_applications(access):
         return applications
     if access.has_role(AuthorityRole.EVALUATOR):
         return applications.filter(assignments__evaluator_id=access.user_id)
@@ -236,3 +238,73 @@ def decision_letter_for(application: Application) -> DecisionLetter | None:
     if application.status != Application.Status.DECIDED:
         return None
     return DecisionLetter.objects.filter(application=application).first()
+
+
+def application_for_staff(access: TenantAccess, application_id) -> Application | None:
+    """One application this member of staff may see, or None (missing and forbidden look alike)."""
+    return applications_for_staff(access).filter(pk=application_id).first()
+
+
+def applications_assigned_to(user):
+    """Applications given to this person to evaluate, with their own assignment as `.mine`."""
+    return (Application.objects.filter(assignments__evaluator=user).exclude(status=Application.Status.DRAFT)
+            .select_related("agreement", "provider")
+            .prefetch_related(Prefetch("lots", queryset=ApplicationLot.objects.select_related("lot")),
+                              Prefetch("assignments", queryset=Assignment.objects.filter(evaluator=user),
+                                       to_attr="mine"))
+            .order_by("decision_due_on", "pk"))
+
+
+def may_see_answers(user, access: TenantAccess, application: Application) -> bool:
+    """Commissioners and quality officers read every submitted application;
+    an evaluator only once they have declared no conflict."""
+    if policy.can_read_all_applications(access):
+        return True
+    try:
+        application_for_evaluator(user, application)
+    except PermissionDenied:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question: Question
+    answer: object  # Answer | None
+    moderated: object  # ModeratedResult | None
+
+
+def application_answers(application: Application) -> list[AnswerRow]:
+    """The questions this application had to answer, with its answers and any moderated result."""
+    lot_ids = [al.lot_id for al in application.lots.all()]
+    answers = {a.question_id: a for a in application.answers.select_related("evidence")}
+    moderated = {m.question_id: m for m in application.moderated.select_related("moderated_by")}
+    prefetch_related_objects([application.version],
+                             Prefetch("questions", queryset=Question.objects.select_related("lot")))
+    return [AnswerRow(q, answers.get(q.pk), moderated.get(q.pk))
+            for q in applicable_questions(application.version, lot_ids)]
+
+
+def evaluators_available():
+    """People who may be given applications here: evaluators and
+    commissioners of this authority (or, in a partnership, of its members)
+    whose staff role is usable (MFA set up)."""
+    from allauth.mfa.models import Authenticator
+
+    from accounts.models import AuthorityMembership, User
+    from tenancy.selectors import authority_current
+
+    here = authority_current()
+    holders = (AuthorityMembership.objects.current()
+               .filter(role__in=[AuthorityRole.EVALUATOR, AuthorityRole.COMMISSIONER], authority__is_active=True)
+               .filter(Q(authority=here) | Q(authority__partnerships=here)).values("user_id"))
+    with_mfa = Authenticator.objects.filter(type=Authenticator.Type.TOTP).values("user_id")
+    return (User.objects.filter(is_active=True, pk__in=holders).filter(pk__in=with_mfa)
+            .order_by("full_name", "email"))
+
+
+def admission_for_staff(admission_id) -> Admission | None:
+    return (admissions_for_staff().filter(pk=admission_id)
+            .select_related("application")
+            .prefetch_related(Prefetch("onboarding", queryset=OnboardingItem.objects.select_related("done_by")))
+            .first())

@@ -297,6 +297,11 @@ def conflict_declare(*, actor, application: Application, conflicted: bool, detai
         raise Invalid({"details": "Describe the conflict, so the lead can decide what to do."})
     with transaction.atomic():
         assignment = _assignment(actor, application)
+        # Once moderation has opened, the scores are the record the decision rests on: they stay.
+        application = _locked(application)
+        if application.status != Status.EVALUATION:
+            raise Conflict(f"Declarations are made during evaluation; the application is "
+                           f"{application.get_status_display().lower()}.")
         if assignment.declared_at and (assignment.conflicted or not conflicted):
             raise Conflict("You have already made your declaration for this application.")
         set_aside = assignment.scores.count() if conflicted else 0
@@ -586,6 +591,20 @@ def decision_letter_send(*, letter_id: int) -> bool:
 
 # --- Admissions ---------------------------------------------------------------------
 
+AdmissionStatus = Admission.Status
+
+# An admission's lifecycle: each move and the states it may be made from.
+ADMISSION_MOVES: dict[str, tuple[str, ...]] = {
+    "activate": (AdmissionStatus.PENDING_ONBOARDING,),
+    "suspend": (AdmissionStatus.ACTIVE, AdmissionStatus.PENDING_ONBOARDING),
+    "reinstate": (AdmissionStatus.SUSPENDED,),
+    "remove": (AdmissionStatus.PENDING_ONBOARDING, AdmissionStatus.ACTIVE, AdmissionStatus.SUSPENDED),
+}
+
+
+def admission_moves_from(status: str) -> list[str]:
+    return [move for move, sources in ADMISSION_MOVES.items() if status in sources]
+
 def _locked_admission(admission: Admission) -> Admission:
     return Admission.objects.select_for_update(of=("self",)).select_related("agreement", "lot").get(pk=admission.pk)
 
@@ -632,7 +651,7 @@ def admission_activate(*, actor, admission: Admission) -> Admission:
         if outstanding and admission.status == Admission.Status.PENDING_ONBOARDING:
             raise Conflict(f"Onboarding is not finished: {', '.join(outstanding)}.")
         return _admission_move(admission, actor=actor, to=Admission.Status.ACTIVE,
-                               allowed_from=(Admission.Status.PENDING_ONBOARDING,), action="admission.activated",
+                               allowed_from=ADMISSION_MOVES["activate"], action="admission.activated",
                                activated_at=timezone.now())
 
 
@@ -644,8 +663,8 @@ def admission_suspend(*, actor, admission: Admission, reason: str, until: date |
         raise Invalid({"until": "The end date must be in the future."})
     with transaction.atomic():
         return _admission_move(_locked_admission(admission), actor=actor, to=Admission.Status.SUSPENDED,
-                               allowed_from=(Admission.Status.ACTIVE, Admission.Status.PENDING_ONBOARDING),
-                               action="admission.suspended", reason=reason.strip(),
+                               allowed_from=ADMISSION_MOVES["suspend"], action="admission.suspended",
+                               reason=reason.strip(),
                                suspended_reason=reason.strip(), suspended_until=until)
 
 
@@ -656,7 +675,7 @@ def admission_reinstate(*, actor, admission: Admission, reason: str = "") -> Adm
         onboarded = not admission.onboarding.filter(done_at__isnull=True).exists()
         return _admission_move(admission, actor=actor,
                                to=Admission.Status.ACTIVE if onboarded else Admission.Status.PENDING_ONBOARDING,
-                               allowed_from=(Admission.Status.SUSPENDED,), action="admission.reinstated",
+                               allowed_from=ADMISSION_MOVES["reinstate"], action="admission.reinstated",
                                reason=(reason or "").strip(), suspended_reason="", suspended_until=None)
 
 
@@ -666,6 +685,5 @@ def admission_remove(*, actor, admission: Admission, grounds: str) -> Admission:
         raise Invalid({"grounds": "State the grounds for removal."})
     with transaction.atomic():
         return _admission_move(_locked_admission(admission), actor=actor, to=Admission.Status.REMOVED,
-                               allowed_from=(Admission.Status.PENDING_ONBOARDING, Admission.Status.ACTIVE,
-                                             Admission.Status.SUSPENDED),
-                               action="admission.removed", reason=grounds.strip(), removed_grounds=grounds.strip())
+                               allowed_from=ADMISSION_MOVES["remove"], action="admission.removed",
+                               reason=grounds.strip(), removed_grounds=grounds.strip())

@@ -8,7 +8,14 @@ from datetime import date
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from tenants.agreements.models import Agreement, ApplicationRound, Lot, QuestionnaireVersion
+from tenants.agreements.models import (
+    Agreement,
+    AgreementModification,
+    ApplicationRound,
+    Lot,
+    Question,
+    QuestionnaireVersion,
+)
 from tenants.agreements.rules import Rule
 
 
@@ -57,10 +64,55 @@ def agreements_for_staff():
     return (Agreement.objects.annotate(
         lot_count=Count("lots", distinct=True),
         admitted=Count("admissions", filter=Q(admissions__status="active"), distinct=True))
-        .prefetch_related("call_off_authorities"))
+        .prefetch_related("call_off_authorities")
+        .order_by("-starts_on", "reference"))  # Meta.ordering does not apply to an aggregate query
 
 
 def agreements_open_to_providers(today: date | None = None):
     """Agreements a provider may look at: those taking applications or live."""
     return (Agreement.objects.filter(status__in=[Agreement.Status.OPEN, Agreement.Status.LIVE])
             .prefetch_related(Prefetch("lots", queryset=Lot.objects.select_related("service_type")), "rounds"))
+
+
+def agreement_for_staff(agreement_id) -> Agreement | None:
+    """One of this authority's agreements, or None: another schema's ids find nothing."""
+    return agreements_for_staff().filter(pk=agreement_id).first()
+
+
+def agreement_detail(agreement_id) -> Agreement | None:
+    """One agreement with everything its page shows: lots and their
+    admissions, rounds, questionnaire versions, modifications."""
+    return agreements_for_staff().filter(pk=agreement_id).prefetch_related(
+        Prefetch("lots", queryset=Lot.objects.select_related("service_type").prefetch_related(
+            Prefetch("admissions", queryset=_admissions_by_provider()))),
+        "rounds",
+        Prefetch("questionnaires", queryset=QuestionnaireVersion.objects.annotate(
+            question_count=Count("questions")).order_by("-number")),
+        Prefetch("modifications", queryset=AgreementModification.objects.select_related("made_by")
+                 .order_by("made_at")),
+    ).first()
+
+
+def _admissions_by_provider():
+    from tenants.admissions.models import Admission
+
+    return Admission.objects.select_related("provider").order_by("provider__name")
+
+
+def questionnaire_versions(agreement: Agreement):
+    return agreement.questionnaires.annotate(question_count=Count("questions")).order_by("-number")
+
+
+def questionnaire_version_get(agreement: Agreement, version_id) -> QuestionnaireVersion | None:
+    return (agreement.questionnaires.filter(pk=version_id)
+            .prefetch_related(Prefetch("questions", queryset=Question.objects.select_related("lot"))).first())
+
+
+def call_off_candidates():
+    """Who may be named to call off: the authority itself, and a partnership's members."""
+    from tenancy.models import Authority
+    from tenancy.selectors import authority_current
+
+    here = authority_current()
+    ids = [here.pk, *(here.members.values_list("pk", flat=True) if here.is_partnership else [])]
+    return Authority.objects.filter(pk__in=ids).order_by("name")

@@ -35,6 +35,20 @@ AGREEMENT_FIELDS = (
 )
 Status = Agreement.Status
 
+# The agreement's lifecycle: each move and the states it may be made from.
+MOVES: dict[str, tuple[str, ...]] = {
+    "open": (Status.DRAFT,),
+    "go_live": (Status.OPEN, Status.DRAFT),
+    "suspend": (Status.LIVE,),
+    "resume": (Status.SUSPENDED,),
+    "end": (Status.OPEN, Status.LIVE, Status.SUSPENDED),
+}
+
+
+def moves_from(status: str) -> list[str]:
+    """The moves an agreement in this state can make, in the order above."""
+    return [move for move, sources in MOVES.items() if status in sources]
+
 
 def _require_manager(actor) -> None:
     if not policy.can_manage_agreements(access_compute(user=actor, authority=authority_current())):
@@ -47,6 +61,18 @@ def _clean(instance, exclude=()) -> None:
         instance.full_clean(exclude=list(exclude), validate_unique=True, validate_constraints=True)
     except ValidationError as error:
         raise Invalid(error.message_dict) from error
+
+
+def _check_term(agreement: Agreement) -> None:
+    """The database's own checks, first, with messages a person can act on."""
+    errors = {}
+    if agreement.starts_on and agreement.ends_on and agreement.ends_on <= agreement.starts_on:
+        errors["ends_on"] = "The agreement must end after it starts."
+    normal, longest = agreement.decision_working_days, agreement.decision_extended_working_days
+    if isinstance(normal, int) and isinstance(longest, int) and longest < normal:
+        errors["decision_extended_working_days"] = "The extended period cannot be shorter than the normal one."
+    if errors:
+        raise Invalid(errors)
 
 
 def _check_regime(agreement: Agreement) -> None:
@@ -87,6 +113,7 @@ def agreement_create(*, actor, call_off_authorities=None, **fields) -> Agreement
     agreement = Agreement(created_by=actor, **fields)
     if agreement.kind in (Agreement.Kind.DPS,) and "decision_working_days" not in fields:
         agreement.decision_working_days = agreement.regime.decision_working_days
+    _check_term(agreement)
     _clean(agreement, exclude=["created_by"])
     _check_regime(agreement)
     here = authority_current()
@@ -149,7 +176,7 @@ def agreement_open(*, actor, agreement: Agreement, initial_period_ends_on: date 
             extra["initial_period_ends_on"] = ends
         if errors:
             raise Conflict(errors)
-        return _move(agreement, actor=actor, to=Status.OPEN, allowed_from=(Status.DRAFT,),
+        return _move(agreement, actor=actor, to=Status.OPEN, allowed_from=MOVES["open"],
                      action="agreement.opened", **extra)
 
 
@@ -165,7 +192,7 @@ def agreement_go_live(*, actor, agreement: Agreement, today: date | None = None)
             raise Conflict(f"No call-off before the initial period ends on {ends:%-d %B %Y}: {rules.initial_period}.")
         if not agreement.call_off_authorities.exists():
             raise Conflict({"call_off_authorities": "Say which authorities may call off before it goes live."})
-        return _move(agreement, actor=actor, to=Status.LIVE, allowed_from=(Status.OPEN, Status.DRAFT),
+        return _move(agreement, actor=actor, to=Status.LIVE, allowed_from=MOVES["go_live"],
                      action="agreement.went_live", went_live_at=timezone.now())
 
 
@@ -174,14 +201,14 @@ def agreement_suspend(*, actor, agreement: Agreement, reason: str) -> Agreement:
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the agreement is suspended."})
     with transaction.atomic():
-        return _move(_locked(agreement), actor=actor, to=Status.SUSPENDED, allowed_from=(Status.LIVE,),
+        return _move(_locked(agreement), actor=actor, to=Status.SUSPENDED, allowed_from=MOVES["suspend"],
                      action="agreement.suspended", reason=reason.strip())
 
 
 def agreement_resume(*, actor, agreement: Agreement, reason: str = "") -> Agreement:
     _require_manager(actor)
     with transaction.atomic():
-        return _move(_locked(agreement), actor=actor, to=Status.LIVE, allowed_from=(Status.SUSPENDED,),
+        return _move(_locked(agreement), actor=actor, to=Status.LIVE, allowed_from=MOVES["resume"],
                      action="agreement.resumed", reason=reason.strip())
 
 
@@ -191,8 +218,7 @@ def agreement_end(*, actor, agreement: Agreement, reason: str) -> Agreement:
         raise Invalid({"reason": "Say why the agreement ends (for example: term expired)."})
     with transaction.atomic():
         return _move(_locked(agreement), actor=actor, to=Status.ENDED,
-                     allowed_from=(Status.OPEN, Status.LIVE, Status.SUSPENDED),
-                     action="agreement.ended", reason=reason.strip())
+                     allowed_from=MOVES["end"], action="agreement.ended", reason=reason.strip())
 
 
 def _record_modification(agreement, *, actor, what, reason, before, after) -> None:
@@ -240,6 +266,8 @@ def lot_add(*, actor, agreement: Agreement, number: str, title: str, description
             raise Conflict("The agreement has ended; no lots can be added.")
         lot = Lot(agreement=agreement, number=str(number).strip(), title=title.strip(),
                   description=description.strip(), service_type=service_type, tier=tier.strip(), zone=zone.strip())
+        if lot.number and agreement.lots.filter(number=lot.number).exists():
+            raise Invalid({"number": f"There is already a lot {lot.number}."})
         _clean(lot)
         if agreement.went_live_at:
             _record_modification(agreement, actor=actor, what=AgreementModification.What.LOT_ADDED, reason=reason,
@@ -309,16 +337,24 @@ def _require_draft(version: QuestionnaireVersion) -> None:
         raise Conflict("A published questionnaire is never changed: start a new version and publish that.")
 
 
+SETTINGS_FIELDS = ("pass_threshold", "scale_max", "scale_guidance")
+
+
 def questionnaire_settings(*, actor, version: QuestionnaireVersion, pass_threshold=None, scale_max=None,
                            scale_guidance=None) -> QuestionnaireVersion:
     _require_manager(actor)
-    _require_draft(version)
-    for name, value in (("pass_threshold", pass_threshold), ("scale_max", scale_max),
-                        ("scale_guidance", scale_guidance)):
-        if value is not None:
-            setattr(version, name, value)
-    _clean(version)
-    version.save()
+    with transaction.atomic():
+        version = QuestionnaireVersion.objects.select_for_update().select_related("agreement").get(pk=version.pk)
+        _require_draft(version)
+        before = changes(version, SETTINGS_FIELDS)
+        for name, value in (("pass_threshold", pass_threshold), ("scale_max", scale_max),
+                            ("scale_guidance", scale_guidance)):
+            if value is not None:
+                setattr(version, name, value)
+        _clean(version)
+        version.save()
+        audit_record(actor=actor, action="questionnaire.settings_changed", obj=version, before=before,
+                     after=changes(version, SETTINGS_FIELDS), context={"agreement": version.agreement.reference})
     return version
 
 
@@ -347,6 +383,10 @@ def question_add(*, actor, version: QuestionnaireVersion, kind: str, text: str, 
                             weight=weight, evidence_types=list(evidence_types), lot=lot, position=position)
         _clean(question)
         question.save()
+        audit_record(actor=actor, action="questionnaire.question_added", obj=version,
+                     after=changes(question, ("position", "kind", "text", "weight", "evidence_types")) | {
+                         "lot": getattr(lot, "number", None)},
+                     context={"agreement": version.agreement.reference})
     return question
 
 

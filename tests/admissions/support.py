@@ -5,7 +5,7 @@ through evaluation, all made through the services."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django_tenants.utils import schema_context
@@ -144,3 +144,18 @@ def verify(authority: Authority, evidence):
     officer = support.make_staff(authority, AuthorityRole.QUALITY_OFFICER)
     return catalogue_services.evidence_decide(actor=officer, authority=authority, evidence=evidence,
                                               decision="verified")
+
+
+def open_agreement(authority: Authority, **fields) -> Setup:
+    """An FPS with a round from today for a year, opened: providers can apply now."""
+    today = date.today()
+    setup = agreement(authority, rounds=[(today, today + timedelta(days=365))], starts_on=today,
+                      ends_on=today + timedelta(days=730), **fields)
+    with schema_context(authority.schema_name):
+        agreements.agreement_open(actor=setup.commissioner, agreement=setup.agreement)
+    return setup
+
+
+def dates(name: str, day: date) -> dict:
+    """A GOV.UK date input as a browser posts it."""
+    return {f"{name}_0": str(day.day), f"{name}_1": str(day.month), f"{name}_2": str(day.year)}

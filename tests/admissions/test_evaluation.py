@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from accounts.policy import access_compute
 from tenants.admissions import selectors, services
+from tenants.admissions.models import Score
 from tenants.agreements import services as agreements
 from tenants.agreements.models import Agreement
 from tests.admissions import support as stage1
@@ -142,3 +143,19 @@ def test_an_application_received_on_a_bank_holiday_weekend_gets_the_right_decisi
         assert application.decision_due_on == date(2025, 9, 15)
         with pytest.raises(ValidationError, match="already been extended"):
             services.decision_extend(actor=dps.commissioner, application=application, reason="Again")
+
+
+def test_a_declaration_after_moderation_has_opened_leaves_the_scores_alone(region):
+    fps, application = submitted(region)
+    with schema_context("alpha"):
+        for evaluator in fps.evaluators:
+            services.conflict_declare(actor=evaluator, application=application, conflicted=False)
+            for key in ("outcomes", "workforce"):
+                services.score_record(actor=evaluator, application=application, question=fps.questions[key],
+                                      score=3, comment="Sound")
+            services.scores_submit(actor=evaluator, application=application)
+        services.moderation_open(actor=fps.commissioner, application=application)
+        with pytest.raises(ValidationError, match="Declarations are made during evaluation"):
+            services.conflict_declare(actor=fps.evaluators[0], application=application, conflicted=True,
+                                      details="Remembered something")
+        assert Score.objects.filter(assignment__application=application).count() == 4
