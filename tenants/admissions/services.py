@@ -337,7 +337,7 @@ def score_record(*, actor, application: Application, question: Question, score: 
             raise Conflict("You have submitted your scores for this application.")
         _check_question(application, question, Question.Kind.QUALITY)
         scale = application.version.scale_max
-        if not isinstance(score, int) or not 0 <= score <= scale:
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= scale:
             raise Invalid({"score": f"Score from 0 to {scale}."})
         if not (comment or "").strip():
             raise Invalid({"comment": "Give the reason for your score; it informs moderation and feedback."})
@@ -411,7 +411,7 @@ def moderate(*, actor, application: Application, question: Question, rationale: 
         _check_question(application, question, question.kind)
         if question.kind == Question.Kind.QUALITY:
             scale = application.version.scale_max
-            if not isinstance(score, int) or not 0 <= score <= scale:
+            if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= scale:
                 raise Invalid({"score": f"Score from 0 to {scale}."})
             met = None
         else:

@@ -38,7 +38,7 @@ Status = Agreement.Status
 # The agreement's lifecycle: each move and the states it may be made from.
 MOVES: dict[str, tuple[str, ...]] = {
     "open": (Status.DRAFT,),
-    "go_live": (Status.OPEN, Status.DRAFT),
+    "go_live": (Status.OPEN,),  # opening checks the lots, questionnaire and rounds
     "suspend": (Status.LIVE,),
     "resume": (Status.SUSPENDED,),
     "end": (Status.OPEN, Status.LIVE, Status.SUSPENDED),

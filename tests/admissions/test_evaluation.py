@@ -108,6 +108,9 @@ def test_score_out_of_scale_or_without_reason_is_refused(region):
         with pytest.raises(ValidationError, match="Score from 0 to 5"):
             services.score_record(actor=evaluator, application=application, question=fps.questions["outcomes"],
                                   score=6, comment="Excellent")
+        with pytest.raises(ValidationError, match="Score from 0 to 5"):
+            services.score_record(actor=evaluator, application=application, question=fps.questions["outcomes"],
+                                  score=True, comment="yes")
         with pytest.raises(ValidationError, match="Give the reason"):
             services.score_record(actor=evaluator, application=application, question=fps.questions["outcomes"],
                                   score=3, comment=" ")

@@ -190,3 +190,10 @@ def test_admission_changes_and_agreement_status_reach_the_projection_and_it_rebu
     call_command("admissions_rebuild_projection", "beta", stdout=open("/dev/null", "w"))
     assert [(r.status, r.lot_title, r.agreement_live) for r in rows()] == [
         ("suspended", "Building Based Services", False)]
+
+
+def test_an_agreement_goes_live_only_after_opening(region):
+    fps = stage1.agreement(region.alpha, rounds=[(TODAY, TODAY + timedelta(days=30))], starts_on=TODAY,
+                           ends_on=TODAY + timedelta(days=1500))
+    with schema_context("alpha"), pytest.raises(ValidationError, match="cannot be live from there"):
+        agreements.agreement_go_live(actor=fps.commissioner, agreement=fps.agreement)
