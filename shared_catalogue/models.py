@@ -276,6 +276,9 @@ class AdmissionProjection(models.Model):
         ]
         indexes = [
             models.Index(fields=["provider", "status"], name="admission_provider_status"),
+            # The public directory's test: is the provider on at least one live lot?
+            models.Index(fields=["provider"], condition=Q(agreement_live=True, status="active"),
+                         name="admission_listed"),
         ]
 
     def __str__(self) -> str:
