@@ -274,7 +274,8 @@ def directory_lots() -> QuerySet[AdmissionProjection]:
 
 
 def _directory_listed() -> QuerySet[Provider]:
-    return Provider.objects.filter(is_active=True).filter(Exists(directory_lots().filter(provider=OuterRef("pk"))))
+    return (Provider.objects.filter(is_active=True).filter(Exists(directory_lots().filter(provider=OuterRef("pk"))))
+            .defer("search"))  # the stored vector is for matching, not for showing
 
 
 def _directory_prefetch(providers: QuerySet[Provider]) -> QuerySet[Provider]:

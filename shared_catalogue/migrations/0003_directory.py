@@ -37,5 +37,9 @@ class Migration(migrations.Migration):
             model_name='admissionprojection',
             index=models.Index(condition=models.Q(('agreement_live', True), ('status', 'active')), fields=['provider'], name='admission_listed'),
         ),
+        migrations.AddIndex(
+            model_name='provider',
+            index=models.Index(fields=['name', 'id'], name='provider_name'),
+        ),
         migrations.RunPython(refresh_search, migrations.RunPython.noop),
     ]
