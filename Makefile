@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup db demo web worker beat bench check lint lock clean
+.PHONY: run test setup db demo web worker beat bench bench-directory check lint lock clean
 
 run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
@@ -34,8 +34,12 @@ worker: db  ## a Celery worker alone
 beat: db  ## Celery beat alone
 	@exec .venv/bin/celery --app config beat --loglevel INFO --schedule var/celerybeat-schedule
 
-bench: setup  ## benchmarks (not part of CI, own database); figures go to docs/benchmarks.md
+bench: setup  ## benchmarks (not part of CI, own databases); figures go to docs/benchmarks.md
 	@$(PY) bench/provisioning.py
+	@$(PY) bench/directory.py
+
+bench-directory: setup  ## the public directory benchmark alone (10,000 providers in jointly_bench_directory)
+	@$(PY) bench/directory.py
 
 lint:
 	@.venv/bin/ruff check .

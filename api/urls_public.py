@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from api.v1 import accounts, authorities, catalogue, provider_applications
+from api.v1 import accounts, authorities, catalogue, directory, provider_applications
 
 urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),
     path("tokens/", accounts.TokenListView.as_view(), name="tokens"),
     path("tokens/<str:token_key>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     path("authorities/", authorities.AuthorityListView.as_view(), name="authorities"),
+    path("directory/", directory.DirectoryListView.as_view(), name="directory"),
+    path("directory/<int:provider_id>/", directory.DirectoryEntryView.as_view(), name="directory-entry"),
     path("providers/", catalogue.ProviderListView.as_view(), name="providers"),
     path("providers/<int:provider_id>/", catalogue.ProviderDetailView.as_view(), name="provider"),
     path("providers/<int:provider_id>/people/", catalogue.PeopleView.as_view(), name="provider-people"),

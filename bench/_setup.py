@@ -37,10 +37,18 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    memory = "unknown RAM"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB RAM"
+                break
+    except OSError:
+        pass
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]
-    return (f"{os.cpu_count()} cores ({cpu}), Python {stdlib_platform.python_version()}, "
+    return (f"{os.cpu_count()} cores ({cpu}), {memory}, Python {stdlib_platform.python_version()}, "
             f"PostgreSQL {pg}, {stdlib_platform.system()} {stdlib_platform.release()}")

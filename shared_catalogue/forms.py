@@ -1,8 +1,11 @@
 from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.layout import Button, Field, Layout
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.roles import ROLE_DESCRIPTIONS, ProviderRole
+from shared_catalogue import selectors
 from shared_catalogue.models import ClientGroup, EvidenceType, Provider, ServiceType
 from tenancy.models import Authority
 from web.forms import GovukFormMixin
@@ -147,3 +150,46 @@ class EvidenceDecisionForm(GovukFormMixin, forms.Form):
                                           ("rejected", "Rejected: the provider must put it right")])
     reason = forms.CharField(label="Reason (needed when rejecting; the provider sees it)", required=False,
                              max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DirectoryFilterForm(GovukFormMixin, forms.Form):
+    """The public directory's filters, sent by GET so that a search is a link.
+    The rules (known codes, a postcode's district) are the selector's, so the
+    page and the API give the same messages."""
+
+    q = forms.CharField(label="Search", required=False,
+                        help_text="Words from a provider's name, what it offers or its services.",
+                        widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false"}))
+    service = forms.CharField(label="Service", required=False, widget=forms.Select)
+    client_group = forms.CharField(label="Who the support is for", required=False, widget=forms.Select)
+    area = forms.CharField(label="Area", required=False, widget=forms.Select,
+                           help_text="The council or NHS area the provider works in.")
+    postcode = forms.CharField(label="Postcode or postcode district", required=False,
+                               help_text="For example CW5 or CW5 6AA.",
+                               widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
+
+    def __init__(self, *args, options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options
+        self.filters = None
+        self.fields["service"].widget.choices = [("", "Any service")] + [(s.code, s.name) for s in options.services]
+        self.fields["client_group"].widget.choices = [("", "Anyone")] + [
+            (c.code, c.name) for c in options.client_groups]
+        self.fields["area"].widget.choices = [("", "Any area")] + [(a.slug, a.name) for a in options.areas]
+        # The page writes the <form method="get"> itself; the button sends no name=value of its own.
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # a search is a GET: no token in the address
+        self.helper.inputs = []
+        self.helper.layout = Layout(
+            "q", "service", "client_group", "area", Field.text("postcode", field_width=10),
+            Button.primary("", "Search", css_id="directory-search"),
+        )
+
+    def clean(self):
+        data = super().clean()
+        try:
+            self.filters = selectors.directory_filters(
+                options=self.options, **{name: data.get(name, "") for name in self.fields})
+        except ValidationError as error:
+            self.add_service_errors(error)
+        return data

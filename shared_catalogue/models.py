@@ -137,6 +137,8 @@ class Provider(models.Model):
         indexes = [
             GinIndex(fields=["search"], name="provider_search"),
             GinIndex(fields=["postcode_districts"], name="provider_districts"),
+            # Lists go by name: a page of a large list reads the first rows in order, not sorts them all.
+            models.Index(fields=["name", "id"], name="provider_name"),
         ]
 
     def __str__(self) -> str:
@@ -276,6 +278,9 @@ class AdmissionProjection(models.Model):
         ]
         indexes = [
             models.Index(fields=["provider", "status"], name="admission_provider_status"),
+            # The public directory's test: is the provider on at least one live lot?
+            models.Index(fields=["provider"], condition=Q(agreement_live=True, status="active"),
+                         name="admission_listed"),
         ]
 
     def __str__(self) -> str:

@@ -7,10 +7,11 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Func, TextField, Value
+from django.db.models import F, Func, OuterRef, QuerySet, TextField, Value
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
@@ -30,6 +31,7 @@ from shared_catalogue.models import (
     EvidenceType,
     Provider,
     ProviderProfileVersion,
+    ServiceType,
     postcode_district,
 )
 from shared_catalogue.uploads import check_upload
@@ -78,14 +80,32 @@ def profile_snapshot(provider: Provider) -> dict:
     return data
 
 
-def _refresh_search(provider: Provider) -> None:
-    Provider.objects.filter(pk=provider.pk).update(search=(
+def provider_search_vector():
+    """What the stored search vector is made of: the names (weight A), the
+    services offered and the specialisms (B), and the description (C)."""
+
+    def words(expression):
+        return Func(expression, Value(" "), function="array_to_string", output_field=TextField())
+
+    service_names = ArraySubquery(ServiceType.objects.filter(providers=OuterRef("pk")).order_by().values("name"))
+    return (
         SearchVector("name", weight="A", config="english")
         + SearchVector("legal_name", weight="A", config="english")
-        + SearchVector(Func(F("specialisms"), Value(" "), function="array_to_string", output_field=TextField()),
-                       weight="B", config="english")
+        + SearchVector(words(service_names), weight="B", config="english")
+        + SearchVector(words(F("specialisms")), weight="B", config="english")
         + SearchVector("description", weight="C", config="english")
-    ))
+    )
+
+
+def providers_search_refresh(*, providers: QuerySet[Provider] | None = None) -> int:
+    """Recompute the stored search vector (after a bulk load, or after a
+    service type is renamed). Derived data: no audit event."""
+    providers = Provider.objects.all() if providers is None else providers
+    return providers.update(search=provider_search_vector())
+
+
+def _refresh_search(provider: Provider) -> None:
+    providers_search_refresh(providers=Provider.objects.filter(pk=provider.pk))
 
 
 def _save_profile(provider: Provider, *, actor, fields: dict, relations: dict) -> Provider:

@@ -1,4 +1,4 @@
-"""The regional site: /, /accounts/ (sign-in), /account/, /admin/, /api/v1/."""
+"""The regional site: /, /directory/, /accounts/ (sign-in), /account/, /providers/, /admin/, /api/v1/."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("providers/admissions/", AdmittedEverywhereView.as_view(), name="admitted-everywhere"),
+    path("directory/", include("shared_catalogue.directory_urls")),
     path("providers/", include("shared_catalogue.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("api.urls_public", "api"))),

@@ -13,10 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import ProviderRole
 from shared_catalogue import services
-from shared_catalogue.models import Provider
+from shared_catalogue.models import AdmissionProjection, Provider, ServiceType
 from tests import support
 
 _numbers = itertools.count(10_000_001)
+_admissions = itertools.count(1)
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -62,3 +63,17 @@ def upload(provider: Provider, actor=None, *, evidence_type="safeguarding_policy
         fields.setdefault("issued_on", date.today() - timedelta(days=100))
     return services.evidence_upload(actor=actor, provider=provider, upload=file or pdf(),
                                     evidence_type=evidence_type, **fields)
+
+
+def admit(provider: Provider, authority, *, lot_number: str = "1", lot_title: str = "Community support",
+          service: ServiceType | str | None = None, status: str = AdmissionProjection.Status.ACTIVE,
+          live: bool = True, agreement_title: str = "", agreement_reference: str = "") -> AdmissionProjection:
+    """The projection row a stage-1 admission will write (admissions are not
+    built yet): `provider` admitted to a lot of `authority`'s agreement."""
+    if isinstance(service, str):
+        service = ServiceType.objects.get(code=service)
+    return AdmissionProjection.objects.create(
+        authority=authority, provider=provider, admission_id=next(_admissions),
+        agreement_reference=agreement_reference or f"{authority.slug.upper()}-DPS-1",
+        agreement_title=agreement_title or f"{authority.name} care and support DPS",
+        agreement_live=live, lot_number=lot_number, lot_title=lot_title, service_type=service, status=status)

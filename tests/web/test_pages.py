@@ -20,7 +20,7 @@ def test_home_lists_the_regions_authorities_and_offers_sign_in(client, region):
 
 def test_every_page_starts_with_a_skip_link_and_loads_nothing_from_elsewhere(client, region):
     client.force_login(support.make_staff(region.alpha, "authority_admin"))
-    for path in ("/", "/account/", "/a/alpha/staff/", "/a/alpha/staff/team/", "/accounts/login/"):
+    for path in ("/", "/account/", "/a/alpha/staff/", "/a/alpha/staff/team/", "/accounts/login/", "/directory/"):
         page = client.get(path, follow=True).content.decode()
         assert '<a href="#main-content" class="govuk-skip-link"' in page, path
         assert 'id="main-content"' in page

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shared_catalogue', '0002_taxonomy'),
+        ('shared_catalogue', '0003_directory'),
         ('tenancy', '0002_official_code_message'),
     ]
 
