@@ -54,7 +54,7 @@ def test_a_commissioner_sets_up_and_runs_an_agreement_through_the_api(client, re
     assert created.status_code == 201
     agreement = created.json()
     assert agreement["status"] == "draft" and agreement["estimated_value"] == "2500000.00"
-    assert agreement["call_off_authorities"] == ["alpha"] and agreement["moves"] == ["open", "go_live"]
+    assert agreement["call_off_authorities"] == ["alpha"] and agreement["moves"] == ["open"]
     assert agreement["rules"]["initial_period"]["source"] == "PCR 2015 reg 34"
     url = f"{API}agreements/{agreement['id']}/"
 
