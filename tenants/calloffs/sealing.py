@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import ProviderMembership
 from accounts.policy import access_compute
@@ -65,6 +66,12 @@ def is_bidders_own(user, bid) -> bool:
         user=user, provider_id=bid.provider_id, provider__is_active=True).exists())
 
 
+def sealed_message(package) -> str:
+    """The refusal before the deadline, with the deadline in UK time."""
+    return (f"Bids are sealed until the deadline ({timezone.localtime(package.bid_deadline):%-d %B %Y %H:%M}); "
+            "this attempt has been recorded.")
+
+
 def read_bid(bid, *, user, channel: str) -> dict:
     """A bid's content, for its own organisation at any time, and for the
     authority's brokers, commissioners and evaluators once bidding has
@@ -87,7 +94,6 @@ def read_bid(bid, *, user, channel: str) -> dict:
         audit_record(actor=user if getattr(user, "pk", None) else None, action="bid.read_refused", obj=bid,
                      reason=reason, context={"channel": channel, "package": bid.package.reference})
         if reason == "sealed until the deadline":
-            raise PermissionDenied(f"Bids are sealed until the deadline "
-                                   f"({bid.package.bid_deadline:%-d %B %Y %H:%M}); this attempt has been recorded.")
+            raise PermissionDenied(sealed_message(bid.package))
         raise PermissionDenied("You cannot read this bid; this attempt has been recorded.")
     return bid.content if bid.opened_at and not own else unseal(bid)
