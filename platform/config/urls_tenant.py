@@ -13,6 +13,8 @@ urlpatterns = [
     path("staff/team/", include("accounts.team_urls")),
     path("staff/audit/", include("audit.urls")),
     path("staff/catalogue/", include("shared_catalogue.staff_urls")),
+    path("staff/calloffs/", include("tenants.calloffs.staff_urls")),
+    path("staff/placements/", include("tenants.placements.staff_urls")),
     path("api/v1/", include(("api.urls_tenant", "tenant-api"))),
 ]
 
