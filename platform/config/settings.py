@@ -263,6 +263,11 @@ SPECTACULAR_SETTINGS = {
         "QuestionKindEnum": "tenants.agreements.models.Question.Kind",
         "ApplicationStatusEnum": "tenants.admissions.models.Application.Status",
         "DecisionLetterKindEnum": "tenants.admissions.models.DecisionLetter.Kind",
+        "PackageStatusEnum": "tenants.calloffs.models.Package.Status",
+        "StaffGenderEnum": "tenants.calloffs.models.Package.StaffGender",
+        "AwardBasisEnum": "tenants.calloffs.models.Award.Basis",
+        "NoAwardNextStepEnum": "tenants.calloffs.models.NoAward.Next",
+        "PlacementStatusEnum": "tenants.placements.models.Placement.Status",
     },
 }
 

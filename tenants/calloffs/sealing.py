@@ -97,3 +97,18 @@ def read_bid(bid, *, user, channel: str) -> dict:
             raise PermissionDenied(sealed_message(bid.package))
         raise PermissionDenied("You cannot read this bid; this attempt has been recorded.")
     return bid.content if bid.opened_at and not own else unseal(bid)
+
+
+def refuse_until_open(package, *, user, channel: str, bid_id=None) -> None:
+    """Before bidding closes, an attempt to read a package's bids (all of
+    them, or one by its id) goes through the seal bid by bid, so each attempt
+    is recorded, and is refused naming the deadline, without saying whether,
+    or how many, bids exist. Once bidding has closed it does nothing."""
+    from tenants.calloffs.models import Bid
+
+    if package.status in OPEN_STATUSES:
+        return
+    bids = Bid.objects.filter(package=package, status=Bid.Status.SUBMITTED).select_related("package")
+    for bid in bids.filter(pk=bid_id) if bid_id is not None else bids:
+        read_bid(bid, user=user, channel=channel)
+    raise PermissionDenied(sealed_message(package))

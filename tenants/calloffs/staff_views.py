@@ -10,7 +10,7 @@ only through calloffs.sealing, which decides and records every attempt."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -368,21 +368,10 @@ class DeadlineMoveView(CalloffsPage):
 
 # --- Bids, evaluation and award ------------------------------------------------------------
 
-def refuse_sealed(package: Package, user, bid_id=None) -> None:
-    """Before bidding closes: every attempt to read the package's bids goes
-    through the seal, which records it and refuses; the refusal names the
-    deadline and never says whether, or how many, bids exist."""
-    bids = selectors.bids_submitted(package)
-    for bid in bids.filter(pk=bid_id) if bid_id is not None else bids:
-        sealing.read_bid(bid, user=user, channel="page")
-    raise PermissionDenied(sealing.sealed_message(package))
-
-
 class BidsPage(CalloffsPage):
     def opened_package(self, package_id, bid_id=None) -> Package:
         package = self.package(package_id)
-        if package.status not in sealing.OPEN_STATUSES:
-            refuse_sealed(package, self.request.user, bid_id)
+        sealing.refuse_until_open(package, user=self.request.user, channel="page", bid_id=bid_id)
         return package
 
 

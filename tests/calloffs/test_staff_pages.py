@@ -132,7 +132,7 @@ def test_an_identifier_typed_in_a_provider_facing_field_is_refused_on_that_field
     assert found in message and "Remove what could identify the person" in message
     assert 'class="govuk-error-summary"' in page
     with schema_context("alpha"):
-        assert not Package.objects.exists()
+        assert not Package.objects.filter(agreement=market.agreement).exists()
 
 
 def test_a_draft_is_changed_through_the_page_and_identifiers_are_refused_there_too(client, market):
@@ -395,9 +395,10 @@ def test_utilisation_page_and_csv_count_by_lot_and_month(client, market):
     lines = response.content.decode().splitlines()
     assert lines[0] == "Month,Agreement,Lot,Lot title,Sourcing requests,Published,Bids received,Awarded,Gone live"
     month = timezone.localdate().strftime("%Y-%m")
-    assert lines[1:] == [f"{month},{market.agreement.reference},1,Building Based Services,3,2,2,0,0"]
+    ours = [line for line in lines if f",{market.agreement.reference}," in line]
+    assert ours == [f"{month},{market.agreement.reference},1,Building Based Services,3,2,2,0,0"]
     later = (timezone.localdate() + timedelta(days=40)).isoformat()
-    assert client.get(f"{BASE}/utilisation.csv?start={later}").content.decode().splitlines()[1:] == []
+    assert market.agreement.reference not in client.get(f"{BASE}/utilisation.csv?start={later}").content.decode()
     bad = client.get(f"{BASE}/utilisation/?start=not-a-date&end=2020-01-01")
     assert bad.status_code == 400 and "Enter a date like 2026-04-01" in bad.content.decode()
     assert client.get(f"{BASE}/utilisation.csv?start=31/02/2026").status_code == 400
