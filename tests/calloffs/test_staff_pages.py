@@ -460,3 +460,41 @@ def test_bad_input_on_every_staff_page_is_an_error_never_a_500(client, market):
                 response = getattr(client, method)(path, data or {})
                 assert response.status_code in (200, 302, 400, 403, 404, 405), (method, path, data,
                                                                                   response.status_code)
+
+
+def test_in_a_partnership_the_page_asks_which_member_calls_off(client, region):
+    market = stage2.live_market(region.partners, providers=1)
+    person = stage2.person(market)
+    url = f"/a/{region.partners.slug}/staff/calloffs/new/?people={person.pk}"
+    client.force_login(market.broker)
+    form = client.get(url).content.decode()
+    assert "Which authority is calling off?" in form and "Alpha Council" in form and "NHS North ICB" in form
+    unsaid = client.post(url, ss.package_data(market))
+    assert unsaid.status_code == 400
+    assert "Say which authority is calling off" in _field_error(unsaid.content.decode(), "called_off_by")
+    made = client.post(url, ss.package_data(market, called_off_by=str(region.nhs.pk)))
+    with schema_context(region.partners.schema_name):
+        assert Package.objects.get(pk=_id_from(made)).called_off_by == region.nhs
+    # a council calling off only from its own agreements is not asked
+    alpha = stage2.live_market(region.alpha, providers=1)
+    client.force_login(alpha.broker)
+    own = client.get(f"{BASE}/new/?people={stage2.person(alpha).pk}").content.decode()
+    assert "Which authority is calling off?" not in own
+
+
+def test_deadlines_are_uk_wall_clock_times_and_a_skipped_hour_is_refused(client, market):
+    from datetime import time
+
+    from tenants.calloffs.staff_forms import uk_time
+
+    assert uk_time(date(2027, 3, 28), time(1, 30)) is None                   # the clocks go forward at 01:00
+    assert uk_time(date(2027, 3, 28), time(2, 30)).utcoffset() == timedelta(hours=1)
+    assert uk_time(date(2027, 1, 15), time(17, 0)).utcoffset() == timedelta(0)
+    assert uk_time(date(2027, 10, 31), time(1, 30)).utcoffset() == timedelta(hours=1)   # the first 01:30 (BST)
+    person = stage2.person(market)
+    client.force_login(market.broker)
+    refused = client.post(f"{BASE}/new/?people={person.pk}", ss.package_data(
+        market, bid_deadline_time="01:30", **ss.date_parts("bid_deadline", date(2027, 3, 28))))
+    assert refused.status_code == 400
+    assert "There is no 01:30 on 28 March 2027 in the UK" in _field_error(refused.content.decode(),
+                                                                          "bid_deadline_time")
