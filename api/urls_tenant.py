@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from api.v1 import accounts, admissions, agreements, audit, authorities, catalogue, provider_applications
+from api.v1 import (
+    accounts,
+    admissions,
+    agreements,
+    audit,
+    authorities,
+    calloffs,
+    catalogue,
+    placements,
+    provider_applications,
+)
 
 urlpatterns = [
     path("", authorities.AuthorityHereView.as_view(), name="here"),
@@ -88,4 +98,42 @@ urlpatterns = [
          name="admission-reinstate"),
     path("admissions/<int:admission_id>/remove/", admissions.AdmissionRemoveView.as_view(),
          name="admission-remove"),
+    # the staff side of stage 2
+    path("calloffs/packages/", calloffs.PackageListView.as_view(), name="calloffs-packages"),
+    path("calloffs/packages/<int:package_id>/", calloffs.PackageDetailView.as_view(), name="calloffs-package"),
+    path("calloffs/packages/<int:package_id>/eligibility/", calloffs.EligibilityView.as_view(),
+         name="calloffs-eligibility"),
+    path("calloffs/packages/<int:package_id>/publish/", calloffs.PublishView.as_view(), name="calloffs-publish"),
+    path("calloffs/packages/<int:package_id>/clarifications/", calloffs.ClarificationListView.as_view(),
+         name="calloffs-clarifications"),
+    path("calloffs/packages/<int:package_id>/clarifications/<int:clarification_id>/answer/",
+         calloffs.ClarificationAnswerView.as_view(), name="calloffs-clarification-answer"),
+    path("calloffs/packages/<int:package_id>/deadline/", calloffs.DeadlineView.as_view(), name="calloffs-deadline"),
+    path("calloffs/packages/<int:package_id>/bids/", calloffs.BidListView.as_view(), name="calloffs-bids"),
+    path("calloffs/packages/<int:package_id>/bids/export/", calloffs.BidsExportView.as_view(),
+         name="calloffs-bids-export"),
+    path("calloffs/packages/<int:package_id>/bids/<int:bid_id>/", calloffs.BidDetailView.as_view(),
+         name="calloffs-bid"),
+    path("calloffs/packages/<int:package_id>/bids/<int:bid_id>/evaluation/", calloffs.EvaluationView.as_view(),
+         name="calloffs-evaluation"),
+    path("calloffs/packages/<int:package_id>/bids/<int:bid_id>/negotiation/", calloffs.NegotiationView.as_view(),
+         name="calloffs-negotiation"),
+    path("calloffs/packages/<int:package_id>/candidates/", calloffs.CandidatesView.as_view(),
+         name="calloffs-candidates"),
+    path("calloffs/packages/<int:package_id>/award/", calloffs.AwardView.as_view(), name="calloffs-award"),
+    path("calloffs/packages/<int:package_id>/no-award/", calloffs.NoAwardView.as_view(), name="calloffs-no-award"),
+    path("calloffs/people/", calloffs.PersonCreateView.as_view(), name="calloffs-people"),
+    path("calloffs/people/<int:person_id>/identity/", calloffs.PersonIdentityView.as_view(),
+         name="calloffs-identity"),
+    path("calloffs/utilisation/", calloffs.UtilisationView.as_view(), name="calloffs-utilisation"),
+    path("placements/", placements.PlacementListView.as_view(), name="placements"),
+    path("placements/rate-schedules/", placements.RateScheduleListView.as_view(), name="placements-rates"),
+    path("placements/rate-schedules/<int:schedule_id>/apply/", placements.UpliftApplyView.as_view(),
+         name="placements-uplift-apply"),
+    path("placements/<int:placement_id>/", placements.PlacementDetailView.as_view(), name="placement"),
+    path("placements/<int:placement_id>/funders/", placements.FundersView.as_view(), name="placement-funders"),
+    path("placements/<int:placement_id>/go-live/", placements.GoLiveView.as_view(), name="placement-go-live"),
+    path("placements/<int:placement_id>/variations/", placements.VariationView.as_view(),
+         name="placement-variations"),
+    path("placements/<int:placement_id>/end/", placements.EndView.as_view(), name="placement-end"),
 ]

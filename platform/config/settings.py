@@ -264,6 +264,11 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "tenants.admissions.models.Application.Status",
         "AdmissionStatusEnum": "tenants.admissions.models.Admission.Status",
         "DecisionLetterKindEnum": "tenants.admissions.models.DecisionLetter.Kind",
+        "PackageStatusEnum": "tenants.calloffs.models.Package.Status",
+        "StaffGenderEnum": "tenants.calloffs.models.Package.StaffGender",
+        "AwardBasisEnum": "tenants.calloffs.models.Award.Basis",
+        "NoAwardNextStepEnum": "tenants.calloffs.models.NoAward.Next",
+        "PlacementStatusEnum": "tenants.placements.models.Placement.Status",
     },
 }
 

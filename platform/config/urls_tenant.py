@@ -18,6 +18,8 @@ urlpatterns = [
     path("staff/agreements/", include("tenants.agreements.staff_urls")),
     path("staff/applications/", include(admissions_staff.application_patterns)),
     path("staff/admissions/", include(admissions_staff.admission_patterns)),
+    path("staff/calloffs/", include("tenants.calloffs.staff_urls")),
+    path("staff/placements/", include("tenants.placements.staff_urls")),
     path("api/v1/", include(("api.urls_tenant", "tenant-api"))),
 ]
 

@@ -37,5 +37,15 @@ def can_view_placements(access: TenantAccess) -> bool:
     return access.has_role(AuthorityRole.BROKER, AuthorityRole.COMMISSIONER, AuthorityRole.FINANCE_VIEWER)
 
 
+def can_set_rates(access: TenantAccess) -> bool:
+    """Rate schedules (annual uplifts) are a commissioning decision."""
+    return access.has_role(AuthorityRole.COMMISSIONER)
+
+
+def can_view_utilisation(access: TenantAccess) -> bool:
+    """The utilisation report: those who source, commission or pay for care."""
+    return access.has_role(AuthorityRole.BROKER, AuthorityRole.COMMISSIONER, AuthorityRole.FINANCE_VIEWER)
+
+
 def can_bid(access: TenantAccess, provider_id: int) -> bool:
     return access.has_provider_role(provider_id, ProviderRole.PROVIDER_ADMIN, ProviderRole.BID_WRITER)

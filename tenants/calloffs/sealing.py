@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import ProviderMembership
 from accounts.policy import access_compute
@@ -65,6 +66,12 @@ def is_bidders_own(user, bid) -> bool:
         user=user, provider_id=bid.provider_id, provider__is_active=True).exists())
 
 
+def sealed_message(package) -> str:
+    """The refusal before the deadline, with the deadline in UK time."""
+    return (f"Bids are sealed until the deadline ({timezone.localtime(package.bid_deadline):%-d %B %Y %H:%M}); "
+            "this attempt has been recorded.")
+
+
 def read_bid(bid, *, user, channel: str) -> dict:
     """A bid's content, for its own organisation at any time, and for the
     authority's brokers, commissioners and evaluators once bidding has
@@ -87,7 +94,21 @@ def read_bid(bid, *, user, channel: str) -> dict:
         audit_record(actor=user if getattr(user, "pk", None) else None, action="bid.read_refused", obj=bid,
                      reason=reason, context={"channel": channel, "package": bid.package.reference})
         if reason == "sealed until the deadline":
-            raise PermissionDenied(f"Bids are sealed until the deadline "
-                                   f"({bid.package.bid_deadline:%-d %B %Y %H:%M}); this attempt has been recorded.")
+            raise PermissionDenied(sealed_message(bid.package))
         raise PermissionDenied("You cannot read this bid; this attempt has been recorded.")
     return bid.content if bid.opened_at and not own else unseal(bid)
+
+
+def refuse_until_open(package, *, user, channel: str, bid_id=None) -> None:
+    """Before bidding closes, an attempt to read a package's bids (all of
+    them, or one by its id) goes through the seal bid by bid, so each attempt
+    is recorded, and is refused naming the deadline, without saying whether,
+    or how many, bids exist. Once bidding has closed it does nothing."""
+    from tenants.calloffs.models import Bid
+
+    if package.status in OPEN_STATUSES:
+        return
+    bids = Bid.objects.filter(package=package, status=Bid.Status.SUBMITTED).select_related("package")
+    for bid in bids.filter(pk=bid_id) if bid_id is not None else bids:
+        read_bid(bid, user=user, channel=channel)
+    raise PermissionDenied(sealed_message(package))

@@ -5,6 +5,7 @@ give the same message."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -17,7 +18,7 @@ from django_tenants.utils import schema_context
 from accounts.policy import TenantAccess, access_compute
 from audit.services import audit_record
 from common.errors import Conflict, Invalid
-from common.identifiers import find_identifiers, identifier_message
+from common.identifiers import find_identifiers, identifier_message, nhs_number_valid
 from shared_catalogue.models import POSTCODE_DISTRICT, Provider
 from tenancy.selectors import authority_current
 from tenants.admissions.models import Admission
@@ -80,6 +81,7 @@ def person_create(*, actor, **fields) -> Person:
     unknown = set(fields) - set(PERSON_FIELDS)
     if unknown:
         raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    fields = _person_normalised(fields)
     person = Person(created_by=actor, **fields)
     try:
         person.full_clean(exclude=["created_by"])
@@ -89,6 +91,20 @@ def person_create(*, actor, **fields) -> Person:
         person.save()
         audit_record(actor=actor, action="person.recorded", obj=("calloffs.person", person.pk))
     return person
+
+
+def _person_normalised(fields: dict) -> dict:
+    """An NHS number as its ten digits (checked), a postcode in capitals:
+    typed as people write them, stored as they are matched."""
+    fields = dict(fields)
+    nhs = re.sub(r"[\s-]", "", str(fields.get("nhs_number") or ""))
+    if nhs and not nhs_number_valid(nhs):
+        raise Invalid({"nhs_number": "Enter a valid NHS number: 10 digits, like 943 476 5919."})
+    if "nhs_number" in fields:
+        fields["nhs_number"] = nhs
+    if fields.get("postcode"):
+        fields["postcode"] = " ".join(str(fields["postcode"]).upper().split())
+    return fields
 
 
 def person_identity(*, actor, person: Person, purpose: str, package: Package | None = None) -> Person:
@@ -123,6 +139,24 @@ def _check_text(fields: dict, people) -> None:
         raise Invalid(errors)
 
 
+DISTRICT_MESSAGE = "A postcode district looks like CW5 or CH41: never a full postcode."
+
+
+def _check_district(value: str) -> None:
+    """Before the model's own checks, so a full postcode gets this message
+    rather than one about its length."""
+    if value and not POSTCODE_DISTRICT.match(value.upper()):
+        raise Invalid({"postcode_district": DISTRICT_MESSAGE})
+
+
+def _full_clean(package: Package) -> None:
+    try:
+        # the deadlines' order is checked by _check_package, with a message that says so
+        package.full_clean(exclude=["created_by", "agreement", "lot", "called_off_by"], validate_constraints=False)
+    except Exception as error:  # ValidationError
+        raise Invalid(getattr(error, "message_dict", str(error))) from error
+
+
 def _check_package(package: Package) -> None:
     errors = {}
     weights = [package.weight_quality, package.weight_price, package.weight_outcomes, package.weight_social_value]
@@ -130,7 +164,7 @@ def _check_package(package: Package) -> None:
         errors["weight_quality"] = "The award criteria weights (quality, price, outcomes, social value) must add up " \
                                    "to 100."
     if package.postcode_district and not POSTCODE_DISTRICT.match(package.postcode_district.upper()):
-        errors["postcode_district"] = "A postcode district looks like CW5 or CH41: never a full postcode."
+        errors["postcode_district"] = DISTRICT_MESSAGE
     if package.lot.agreement_id != package.agreement_id:
         errors["lot"] = "That lot belongs to another agreement."
     if package.bid_deadline and package.clarification_deadline and \
@@ -158,10 +192,8 @@ def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person
     package = Package(agreement=agreement, lot=lot, called_off_by=called_off_by, created_by=actor,
                       reference=reference or _reference(agreement), **fields)
     package.postcode_district = (package.postcode_district or "").upper().strip()
-    try:
-        package.full_clean(exclude=["created_by", "agreement", "lot", "called_off_by"])
-    except Exception as error:
-        raise Invalid(getattr(error, "message_dict", str(error))) from error
+    _check_district(package.postcode_district)
+    _full_clean(package)
     _check_package(package)
     with transaction.atomic():
         package.save()
@@ -205,6 +237,9 @@ def package_update(*, actor, package: Package, **fields) -> Package:
                     package.people.all())
         for name, value in fields.items():
             setattr(package, name, value)
+        package.postcode_district = (package.postcode_district or "").upper().strip()
+        _check_district(package.postcode_district)
+        _full_clean(package)
         _check_package(package)
         package.save()
         audit_record(actor=actor, action="package.changed", obj=package, after=sorted(fields))
@@ -609,7 +644,7 @@ def _score(value, name) -> Decimal:
         value = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise Invalid({name: "Score from 0 to 100."}) from None
-    if not 0 <= value <= 100:
+    if not value.is_finite() or not 0 <= value <= 100:
         raise Invalid({name: "Score from 0 to 100."})
     return value
 
@@ -654,6 +689,16 @@ def _rescore(package: Package) -> None:
         e.save(update_fields=["price", "total", "within_budget"])
 
 
+def _money(value, name: str, message: str) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(PENCE, ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        raise Invalid({name: message}) from None
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e8"):
+        raise Invalid({name: message})
+    return amount
+
+
 def negotiation_record(*, actor, bid: Bid, note: str, price_after) -> Negotiation:
     """An optional negotiation round, recorded, which may lower the price."""
     _require(policy.can_source(_access(actor)), "Only brokers and commissioners negotiate.")
@@ -663,9 +708,9 @@ def negotiation_record(*, actor, bid: Bid, note: str, price_after) -> Negotiatio
         package = _locked(bid.package)
         _require_status(package, Status.CLOSED, doing="negotiated")
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
-        after = Decimal(str(price_after)).quantize(PENCE)
-        if after <= 0:
-            raise Invalid({"price_after": "Enter the agreed weekly price."})
+        if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
+            raise Conflict("Only a submitted bid for this package can be negotiated.")
+        after = _money(price_after, "price_after", "Enter the agreed weekly price in pounds and pence.")
         negotiation = Negotiation.objects.create(package=package, bid=bid, note=note.strip(),
                                                  price_before=bid.weekly_price, price_after=after, recorded_by=actor)
         bid.weekly_price = after
@@ -760,8 +805,15 @@ def bids_export(*, actor, package: Package) -> str:
     import io
 
     _require(policy.can_evaluate_bids(_access(actor)), "Only brokers, commissioners and evaluators export bids.")
+    package = Package.objects.get(pk=package.pk)  # as it stands now
+    bids = list(package.bids.filter(status=Bid.Status.SUBMITTED).select_related("provider", "package"))
+    if not bids and package.status not in sealing.OPEN_STATUSES:
+        # nothing to open, but an empty file would still say "no bids yet"
+        audit_record(actor=actor, action="bid.read_refused", obj=package, reason="sealed until the deadline",
+                     context={"channel": "export", "package": package.reference})
+        raise PermissionDenied(sealing.sealed_message(package))
     rows = []
-    for bid in package.bids.filter(status=Bid.Status.SUBMITTED).select_related("provider", "package"):
+    for bid in bids:
         content = sealing.read_bid(bid, user=actor, channel="export")
         rows.append([bid.provider.name, bid.submitted_at.isoformat(), bid.content_sha256, content["weekly_price"],
                      content.get("hourly_rate") or "", content.get("hours_per_week") or "",

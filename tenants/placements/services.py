@@ -60,7 +60,7 @@ def placement_set_funders(*, actor, placement: Placement, shares: list[tuple[Aut
         except (InvalidOperation, ValueError):
             errors["shares"] = f"{authority.name}'s share is not a number."
             continue
-        if value <= 0:
+        if not value.is_finite() or value <= 0:
             errors["shares"] = f"{authority.name}'s share must be above zero."
         clean.append((authority, value))
     if not clean:
@@ -112,7 +112,7 @@ def placement_vary(*, actor, placement: Placement, effective_on: date, weekly_co
         cost = Decimal(str(weekly_cost)).quantize(PENCE, ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         raise Invalid({"weekly_cost": "Enter the new weekly cost in pounds and pence."}) from None
-    if cost <= 0:
+    if not cost.is_finite() or cost <= 0 or cost >= Decimal("1e8"):
         raise Invalid({"weekly_cost": "Enter the new weekly cost in pounds and pence."})
     with transaction.atomic():
         placement = _locked(placement)
@@ -149,19 +149,22 @@ def placement_end(*, actor, placement: Placement, ended_on: date, reason: str) -
 
 def rate_schedule_add(*, actor, agreement, effective_from: date, uplift_percent, lot=None,
                       note: str = "") -> RateSchedule:
-    if not policy.can_move_deadline(access_compute(user=actor, authority=authority_current())):
+    if not policy.can_set_rates(access_compute(user=actor, authority=authority_current())):
         raise PermissionDenied("Only commissioners set rate schedules.")
+    if lot is not None and lot.agreement_id != agreement.pk:
+        raise Invalid({"lot": "That lot belongs to another agreement."})
     try:
         percent = Decimal(str(uplift_percent))
     except (InvalidOperation, ValueError):
         raise Invalid({"uplift_percent": "Enter the uplift as a percentage, like 4.5."}) from None
-    if not Decimal("-50") <= percent <= Decimal("50"):
+    if not percent.is_finite() or not Decimal("-50") <= percent <= Decimal("50"):
         raise Invalid({"uplift_percent": "Enter an uplift between -50% and 50%."})
-    schedule = RateSchedule.objects.create(agreement=agreement, lot=lot, effective_from=effective_from,
-                                           uplift_percent=percent, note=note.strip(), created_by=actor)
-    audit_record(actor=actor, action="rates.schedule_added", obj=schedule,
-                 after={"effective_from": effective_from, "uplift_percent": percent,
-                        "lot": getattr(lot, "number", None)})
+    with transaction.atomic():
+        schedule = RateSchedule.objects.create(agreement=agreement, lot=lot, effective_from=effective_from,
+                                               uplift_percent=percent, note=(note or "").strip(), created_by=actor)
+        audit_record(actor=actor, action="rates.schedule_added", obj=schedule,
+                     after={"effective_from": effective_from, "uplift_percent": percent,
+                            "lot": getattr(lot, "number", None)})
     return schedule
 
 

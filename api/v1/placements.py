@@ -1,0 +1,264 @@
+"""Placements for an authority's staff through the API:
+/a/<slug>/api/v1/placements/...
+
+Placements (list, detail with funders, variations and uplifts), funders
+(PUT the whole set; shares total 100%; in a partnership any member may
+fund), go-live, variations, ending; rate schedules (commissioners add them)
+and applying an uplift. Brokers and commissioners manage; finance viewers
+read. The services decide; refusals are problem details (400, 403, 409)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.policy import Audience
+from api.base import TenantAPIMixin
+from api.v1.calloffs import CalloffAuthorityOut, CalloffLotOut, CalloffProviderOut
+from tenancy.models import Authority
+from tenants.agreements.models import Agreement
+from tenants.calloffs import policy
+from tenants.placements import selectors, services
+from tenants.placements.models import Placement
+
+READ_REFUSED = "Only brokers, commissioners and finance viewers read placements."
+MANAGE_REFUSED = "Only brokers and commissioners manage placements."
+
+# --- Output -------------------------------------------------------------------------
+
+
+class PackageRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+
+
+class FunderOut(serializers.Serializer):
+    authority = CalloffAuthorityOut()
+    share = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Per cent.")
+
+
+class PlacementOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    package = PackageRefOut()
+    provider = CalloffProviderOut()
+    status = serializers.ChoiceField(choices=Placement.Status.choices)
+    start_on = serializers.DateField()
+    weekly_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+    went_live_at = serializers.DateTimeField(allow_null=True)
+    ended_on = serializers.DateField(allow_null=True)
+    end_reason = serializers.CharField()
+    funders = FunderOut(many=True, source="funders.all")
+    created_at = serializers.DateTimeField()
+
+
+class VariationOut(serializers.Serializer):
+    effective_on = serializers.DateField()
+    weekly_cost_before = serializers.DecimalField(max_digits=10, decimal_places=2)
+    weekly_cost_after = serializers.DecimalField(max_digits=10, decimal_places=2)
+    reason = serializers.CharField()
+    made_at = serializers.DateTimeField()
+
+
+class UpliftOut(serializers.Serializer):
+    schedule = serializers.IntegerField(source="schedule_id")
+    uplift_percent = serializers.DecimalField(source="schedule.uplift_percent", max_digits=5, decimal_places=2)
+    weekly_cost_before = serializers.DecimalField(max_digits=10, decimal_places=2)
+    weekly_cost_after = serializers.DecimalField(max_digits=10, decimal_places=2)
+    applied_at = serializers.DateTimeField()
+
+
+class PlacementDetailOut(PlacementOut):
+    variations = VariationOut(many=True, source="variations.all")
+    uplifts = UpliftOut(many=True, source="uplifts.all")
+
+
+class RateScheduleOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    agreement = serializers.IntegerField(source="agreement_id")
+    agreement_reference = serializers.CharField(source="agreement.reference")
+    lot = CalloffLotOut(allow_null=True)
+    effective_from = serializers.DateField()
+    uplift_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    note = serializers.CharField()
+    applied = serializers.IntegerField(help_text="Placements it has been applied to.")
+
+
+class UpliftAppliedOut(serializers.Serializer):
+    applied = serializers.IntegerField(help_text="Placements uplifted by this call (each is uplifted once).")
+    placements = serializers.ListField(child=serializers.IntegerField())
+
+
+# --- Input --------------------------------------------------------------------------
+
+
+class ShareIn(serializers.Serializer):
+    authority = serializers.SlugField(help_text="The funding authority's slug.")
+    share = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Per cent; all shares total 100.")
+
+
+class FundersIn(serializers.Serializer):
+    shares = ShareIn(many=True, allow_empty=True, max_length=20)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class GoLiveIn(serializers.Serializer):
+    start_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                     help_text="Leave it out to keep the planned start date.")
+
+
+class VariationIn(serializers.Serializer):
+    effective_on = serializers.DateField()
+    weekly_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+    reason = serializers.CharField(max_length=5000, allow_blank=True)
+
+
+class EndIn(serializers.Serializer):
+    ended_on = serializers.DateField()
+    reason = serializers.CharField(max_length=5000, allow_blank=True)
+
+
+class RateScheduleIn(serializers.Serializer):
+    agreement = serializers.IntegerField()
+    lot = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                   help_text="One lot of the agreement; leave it out for every lot.")
+    effective_from = serializers.DateField()
+    uplift_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+# --- Views --------------------------------------------------------------------------
+
+
+class PlacementsAPI(TenantAPIMixin):
+    audience = Audience.STAFF
+
+    def require(self, allowed: bool, message: str) -> None:
+        if not allowed:
+            raise PermissionDenied(message)
+
+    def placement(self, placement_id) -> Placement:
+        self.require(policy.can_view_placements(self.access), READ_REFUSED)
+        placement = selectors.placement_for_staff(placement_id)
+        if placement is None:
+            raise Http404("No placement with that id here.")
+        return placement
+
+    def managed(self, placement_id) -> Placement:
+        self.require(policy.can_manage_placements(self.access), MANAGE_REFUSED)
+        return self.placement(placement_id)
+
+    def detail(self, placement: Placement) -> Response:
+        return Response(PlacementDetailOut(selectors.placement_for_staff(placement.pk)).data)
+
+
+class PlacementListView(PlacementsAPI, GenericAPIView):
+    serializer_class = PlacementOut
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Placement.Status.values)],
+                   responses=PlacementOut(many=True), summary="Placements, newest first, with their funders")
+    def get(self, request):
+        self.require(policy.can_view_placements(self.access), READ_REFUSED)
+        page = self.paginate_queryset(selectors.placements_for_staff(status=request.query_params.get("status", "")))
+        return self.get_paginated_response(PlacementOut(page, many=True).data)
+
+
+class PlacementDetailView(PlacementsAPI, APIView):
+    @extend_schema(responses=PlacementDetailOut, summary="One placement: funders, variations and uplifts")
+    def get(self, request, placement_id):
+        return self.detail(self.placement(placement_id))
+
+
+class FundersView(PlacementsAPI, APIView):
+    @extend_schema(request=FundersIn, responses=PlacementDetailOut,
+                   summary="Set who pays what share (the whole set; shares total 100%)")
+    def put(self, request, placement_id):
+        placement = self.managed(placement_id)
+        data = FundersIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = data.validated_data["shares"]
+        found = Authority.objects.in_bulk([row["authority"] for row in rows], field_name="slug")
+        unknown = sorted({row["authority"] for row in rows} - set(found))
+        if unknown:
+            raise serializers.ValidationError({"shares": [f"No such authority: {', '.join(unknown)}."]})
+        services.placement_set_funders(actor=request.user, placement=placement,
+                                       shares=[(found[row["authority"]], row["share"]) for row in rows],
+                                       reason=data.validated_data["reason"])
+        return self.detail(placement)
+
+
+class GoLiveView(PlacementsAPI, APIView):
+    @extend_schema(request=GoLiveIn, responses=PlacementDetailOut, summary="Confirm the placement has gone live")
+    def post(self, request, placement_id):
+        placement = self.managed(placement_id)
+        data = GoLiveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.placement_go_live(actor=request.user, placement=placement, **data.validated_data)
+        return self.detail(placement)
+
+
+class VariationView(PlacementsAPI, APIView):
+    @extend_schema(request=VariationIn, responses={201: PlacementDetailOut},
+                   summary="Vary a live placement's weekly cost, with a reason")
+    def post(self, request, placement_id):
+        placement = self.managed(placement_id)
+        data = VariationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.placement_vary(actor=request.user, placement=placement, **data.validated_data)
+        response = self.detail(placement)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class EndView(PlacementsAPI, APIView):
+    @extend_schema(request=EndIn, responses=PlacementDetailOut, summary="End the placement, with a reason")
+    def post(self, request, placement_id):
+        placement = self.managed(placement_id)
+        data = EndIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.placement_end(actor=request.user, placement=placement, **data.validated_data)
+        return self.detail(placement)
+
+
+class RateScheduleListView(PlacementsAPI, GenericAPIView):
+    serializer_class = RateScheduleOut
+
+    @extend_schema(responses=RateScheduleOut(many=True), summary="Rate schedules (annual uplifts)")
+    def get(self, request):
+        self.require(policy.can_view_placements(self.access), READ_REFUSED)
+        page = self.paginate_queryset(selectors.rate_schedules())
+        return self.get_paginated_response(RateScheduleOut(page, many=True).data)
+
+    @extend_schema(request=RateScheduleIn, responses={201: RateScheduleOut},
+                   summary="Add a rate schedule (commissioners)")
+    def post(self, request):
+        self.require(policy.can_set_rates(self.access), "Only commissioners set rate schedules.")
+        data = RateScheduleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        agreement = Agreement.objects.filter(pk=fields.pop("agreement")).first()
+        if agreement is None:
+            raise serializers.ValidationError({"agreement": ["No such agreement here."]})
+        lot_id = fields.pop("lot")
+        lot = agreement.lots.filter(pk=lot_id).first() if lot_id is not None else None
+        if lot_id is not None and lot is None:
+            raise serializers.ValidationError({"lot": ["That is not a lot of this agreement."]})
+        schedule = services.rate_schedule_add(actor=request.user, agreement=agreement, lot=lot, **fields)
+        return Response(RateScheduleOut(selectors.rate_schedule(schedule.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class UpliftApplyView(PlacementsAPI, APIView):
+    @extend_schema(request=None, responses=UpliftAppliedOut,
+                   summary="Apply an uplift to every placement live on its date (once each)")
+    def post(self, request, schedule_id):
+        self.require(policy.can_manage_placements(self.access), MANAGE_REFUSED)
+        schedule = selectors.rate_schedule(schedule_id)
+        if schedule is None:
+            raise Http404("No such rate schedule.")
+        made = services.uplift_apply(actor=request.user, schedule=schedule)
+        return Response(UpliftAppliedOut({"applied": len(made), "placements": [u.placement_id for u in made]}).data)

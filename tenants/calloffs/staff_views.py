@@ -1,0 +1,562 @@
+"""The staff side of call-offs, inside an authority: sourcing requests from
+the first "who is it for" to the award, for brokers, commissioners,
+evaluators and those who only read.
+
+Every page is for staff (StaffPageMixin); what each role may do is asked of
+calloffs.policy, and everything else is decided by the services: their
+refusals are shown against the form's fields, with status 400. Bids are read
+only through calloffs.sealing, which decides and records every attempt."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views import View
+
+from accounts.mixins import StaffPageMixin
+from tenancy.selectors import authority_current
+from tenants.calloffs import policy, sealing, selectors, services
+from tenants.calloffs.models import Package, Person
+from tenants.calloffs.staff_forms import (
+    AwardForm,
+    ClarificationAnswerForm,
+    DeadlineForm,
+    EvaluationForm,
+    IdentityForm,
+    NegotiationForm,
+    NoAwardForm,
+    PackageForm,
+    PersonForm,
+    PublishForm,
+    UtilisationFilterForm,
+)
+
+SOURCE_REFUSED = "Only brokers and commissioners create, publish and award packages."
+MAX_PEOPLE = 20
+
+
+class CalloffsPage(StaffPageMixin, View):
+    def render(self, template: str, status: int = 200, **context):
+        context.setdefault("access", self.access)
+        context.setdefault("can_source", policy.can_source(self.access))
+        return render(self.request, f"calloffs/staff/{template}", context, status=status)
+
+    def package(self, package_id) -> Package:
+        package = selectors.package_for_staff(package_id)
+        if package is None:
+            raise Http404("No package with that number here.")
+        return package
+
+    def require_source(self) -> None:
+        self.require(policy.can_source(self.access), SOURCE_REFUSED)
+
+
+def _people_ids(request) -> list[int]:
+    ids = []
+    for value in request.GET.getlist("people")[:MAX_PEOPLE]:
+        if value.isdigit() and int(value) not in ids:
+            ids.append(int(value))
+    return ids
+
+
+def _with_people(url: str, ids: list[int]) -> str:
+    from urllib.parse import urlencode
+
+    return f"{url}?{urlencode([('people', i) for i in ids])}" if ids else url
+
+
+# --- Packages -----------------------------------------------------------------------
+
+class PackageListView(CalloffsPage):
+    def get(self, request):
+        status = request.GET.get("status", "")
+        rows = Paginator(selectors.packages_for_staff(status=status), 50).get_page(request.GET.get("page"))
+        return self.render("packages.html", page=rows, status_filter=status, statuses=Package.Status.choices,
+                           open_statuses=sealing.OPEN_STATUSES,
+                           can_report=policy.can_view_utilisation(self.access))
+
+
+class PersonCreateView(CalloffsPage):
+    """Step 1 of a sourcing request: who it is for, recorded apart from the
+    package (services.person_create). Their ids travel in the address; their
+    details never do."""
+
+    def get(self, request):
+        self.require_source()
+        return self._render(PersonForm(), _people_ids(request))
+
+    def post(self, request):
+        self.require_source()
+        ids = _people_ids(request)
+        form = PersonForm(request.POST)
+        if form.is_valid():
+            try:
+                person = services.person_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                ids = [*ids, person.pk][:MAX_PEOPLE]
+                messages.success(request, f"Person {person.pk} recorded. Their details are held apart: providers "
+                                          "never see them before award.")
+                if "another" in request.POST:
+                    return redirect(_with_people(reverse("calloffs-staff:person-new"), ids))
+                return redirect(_with_people(reverse("calloffs-staff:new"), ids))
+        return self._render(form, ids, status=400)
+
+    def _render(self, form, ids, status=200):
+        return self.render("person_new.html", status=status, form=form, people_ids=ids,
+                           package_url=_with_people(reverse("calloffs-staff:new"), ids))
+
+
+class PackageCreateView(CalloffsPage):
+    """Step 2: the package itself, for the people recorded in step 1."""
+
+    def setup_form(self, request):
+        self.require_source()
+        ids = _people_ids(request)
+        people = list(Person.objects.filter(pk__in=ids).order_by("pk"))
+        lots = list(selectors.lots_open_for_calloff())
+        callers = selectors.callers_of_live_agreements()
+        here = authority_current()
+        if [a.pk for a in callers] == [here.pk]:
+            callers = []   # only this authority calls off here: nothing to ask
+        return people, lots, callers
+
+    def get(self, request):
+        people, lots, callers = self.setup_form(request)
+        if not people:
+            return redirect("calloffs-staff:person-new")
+        return self._render(PackageForm(lots=lots, callers=callers), people, lots)
+
+    def post(self, request):
+        people, lots, callers = self.setup_form(request)
+        if not people:
+            return redirect("calloffs-staff:person-new")
+        form = PackageForm(request.POST, lots=lots, callers=callers)
+        if form.is_valid():
+            lot = form.chosen_lot()
+            caller = next((a for a in callers if a.pk == form.cleaned_data.get("called_off_by")), None)
+            try:
+                package = services.package_create(actor=request.user, agreement=lot.agreement, lot=lot,
+                                                  people=people, called_off_by=caller, **form.package_fields())
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, f"Draft {package.reference} saved. Check it, then publish it to invite "
+                                          "the providers on the lot.")
+                return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(form, people, lots, status=400)
+
+    def _render(self, form, people, lots, status=200):
+        ids = [p.pk for p in people]
+        return self.render("package_new.html", status=status, form=form, people=people, lots=lots,
+                           add_person_url=_with_people(reverse("calloffs-staff:person-new"), ids))
+
+
+class PackageDetailView(CalloffsPage):
+    def get(self, request, package_id):
+        package = self.package(package_id)
+        published = package.status != Package.Status.DRAFT
+        return self.render(
+            "package.html", package=package, people=list(package.people.order_by("pk")),
+            invitations=selectors.invitations_of(package) if published else None,
+            clarifications=selectors.clarifications_for_staff(package) if published else [],
+            deadline_changes=selectors.deadline_changes(package),
+            is_open=package.status in sealing.OPEN_STATUSES,
+            can_see_identity=policy.can_see_identity(self.access),
+            can_move_deadline=policy.can_move_deadline(self.access),
+            can_evaluate=policy.can_evaluate_bids(self.access),
+            award=getattr(package, "award", None) if package.status == Package.Status.AWARDED else None,
+            no_award=getattr(package, "no_award", None) if package.status == Package.Status.NO_AWARD else None,
+            placement=getattr(package, "placement", None) if package.status == Package.Status.AWARDED else None,
+        )
+
+
+class PackageEditView(CalloffsPage):
+    def setup_package(self, package_id):
+        self.require_source()
+        package = self.package(package_id)
+        if package.status != Package.Status.DRAFT:
+            messages.info(self.request, f"{package.reference} is {package.get_status_display().lower()}: only a "
+                                        "draft can be changed.")
+            return package, False
+        return package, True
+
+    def get(self, request, package_id):
+        package, editable = self.setup_package(package_id)
+        if not editable:
+            return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, PackageForm(initial=PackageForm.initial_from(package), editing=True))
+
+    def post(self, request, package_id):
+        package, editable = self.setup_package(package_id)
+        if not editable:
+            return redirect("calloffs-staff:package", package_id=package.pk)
+        form = PackageForm(request.POST, editing=True)
+        if form.is_valid():
+            try:
+                services.package_update(actor=request.user, package=package, **form.package_fields())
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, f"{package.reference} saved.")
+                return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, form, status=400)
+
+    def _render(self, package, form, status=200):
+        return self.render("package_edit.html", status=status, package=package, form=form)
+
+
+class PublishView(CalloffsPage):
+    """Who will be invited and who will not, and why, before confirming."""
+
+    def get(self, request, package_id):
+        self.require_source()
+        package = self.package(package_id)
+        if package.status != Package.Status.DRAFT:
+            return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, PublishForm())
+
+    def post(self, request, package_id):
+        self.require_source()
+        package = self.package(package_id)
+        form = PublishForm(request.POST)
+        if form.is_valid():
+            try:
+                package = services.package_publish(actor=request.user, package=package)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                invited = package.invitations.count()
+                messages.success(request, f"{package.reference} published: {invited} "
+                                          f"provider{'' if invited == 1 else 's'} invited.")
+                return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, form, status=400)
+
+    def _render(self, package, form, status=200):
+        results = services.eligibility(package)
+        return self.render("publish.html", status=status, package=package, form=form,
+                           invited=[r for r in results if r.eligible],
+                           not_invited=[r for r in results if not r.eligible],
+                           rules=package.agreement.regime)
+
+
+class PersonIdentityView(CalloffsPage):
+    """Who a package is for: only through services.person_identity, with a
+    purpose that is recorded. Never cached."""
+
+    def setup_person(self, package_id, person_id):
+        self.require(policy.can_see_identity(self.access),
+                     "Only brokers and commissioners can see who a package is for.")
+        package = self.package(package_id)
+        person = selectors.package_person(package, person_id)
+        if person is None:
+            raise Http404("That person is not one of this package's.")
+        return package, person
+
+    def get(self, request, package_id, person_id):
+        package, person = self.setup_person(package_id, person_id)
+        return self._render(package, person, IdentityForm())
+
+    def post(self, request, package_id, person_id):
+        package, person = self.setup_person(package_id, person_id)
+        form = IdentityForm(request.POST)
+        if form.is_valid():
+            try:
+                shown = services.person_identity(actor=request.user, person=person, package=package,
+                                                 purpose=form.cleaned_data["purpose"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                return self._render(package, person, None, shown=shown, purpose=form.cleaned_data["purpose"])
+        return self._render(package, person, form, status=400)
+
+    def _render(self, package, person, form, status=200, **context):
+        response = self.render("identity.html", status=status, package=package, person=person, form=form,
+                               **context)
+        add_never_cache_headers(response)
+        return response
+
+
+# --- Clarifications -------------------------------------------------------------------
+
+class ClarificationListView(CalloffsPage):
+    def get(self, request, package_id):
+        package = self.package(package_id)
+        return self.render("clarifications.html", package=package,
+                           clarifications=selectors.clarifications_for_staff(package))
+
+
+class ClarificationAnswerView(CalloffsPage):
+    def setup_clarification(self, package_id, clarification_id):
+        self.require_source()
+        package = self.package(package_id)
+        clarification = selectors.clarification_for_staff(package, clarification_id)
+        if clarification is None:
+            raise Http404("No such question on this package.")
+        return package, clarification
+
+    def get(self, request, package_id, clarification_id):
+        package, clarification = self.setup_clarification(package_id, clarification_id)
+        if clarification.published_at:
+            return redirect("calloffs-staff:clarifications", package_id=package.pk)
+        form = ClarificationAnswerForm(initial={"question": clarification.question})
+        return self._render(package, clarification, form)
+
+    def post(self, request, package_id, clarification_id):
+        package, clarification = self.setup_clarification(package_id, clarification_id)
+        form = ClarificationAnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                services.clarification_answer(actor=request.user, clarification=clarification,
+                                              answer=form.cleaned_data["answer"],
+                                              question=form.cleaned_data["question"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Answer published to every invitee, without saying who asked.")
+                return redirect("calloffs-staff:clarifications", package_id=package.pk)
+        return self._render(package, clarification, form, status=400)
+
+    def _render(self, package, clarification, form, status=200):
+        return self.render("clarification_answer.html", status=status, package=package,
+                           clarification=clarification, form=form)
+
+
+# --- The deadline -----------------------------------------------------------------------
+
+class DeadlineMoveView(CalloffsPage):
+    """Annex IV (c): only authorised persons change opening dates; here,
+    commissioners, with a reason that every invitee is told."""
+
+    def setup_package(self, package_id):
+        self.require(policy.can_move_deadline(self.access), "Only commissioners can move a bid deadline.")
+        return self.package(package_id)
+
+    def get(self, request, package_id):
+        package = self.setup_package(package_id)
+        if package.status != Package.Status.PUBLISHED:
+            messages.info(request, f"{package.reference} is {package.get_status_display().lower()}: only an open "
+                                   "package's deadline can move.")
+            return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, DeadlineForm())
+
+    def post(self, request, package_id):
+        package = self.setup_package(package_id)
+        form = DeadlineForm(request.POST)
+        if form.is_valid():
+            try:
+                package = services.deadline_move(actor=request.user, package=package,
+                                                 bid_deadline=form.cleaned_data["bid_deadline"],
+                                                 reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Deadline moved. Every invitee is being told the new deadline and why.")
+                return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, form, status=400)
+
+    def _render(self, package, form, status=200):
+        return self.render("deadline.html", status=status, package=package, form=form,
+                           changes=selectors.deadline_changes(package))
+
+
+# --- Bids, evaluation and award ------------------------------------------------------------
+
+class BidsPage(CalloffsPage):
+    def opened_package(self, package_id, bid_id=None) -> Package:
+        package = self.package(package_id)
+        sealing.refuse_until_open(package, user=self.request.user, channel="page", bid_id=bid_id)
+        return package
+
+
+class BidListView(BidsPage):
+    def get(self, request, package_id):
+        package = self.opened_package(package_id)
+        rows = [(bid, sealing.read_bid(bid, user=request.user, channel="page"))
+                for bid in selectors.bids_submitted(package)]
+        return self.render("bids.html", package=package, rows=rows,
+                           candidates=services.candidates(package),
+                           can_evaluate=policy.can_evaluate_bids(self.access))
+
+
+class BidDetailView(BidsPage):
+    def get(self, request, package_id, bid_id):
+        package, bid = self.bid(package_id, bid_id)
+        return self.render_bid(package, bid)
+
+    def bid(self, package_id, bid_id):
+        package = self.opened_package(package_id, bid_id)
+        bid = selectors.bid_of(package, bid_id)
+        if bid is None:
+            raise Http404("No such bid on this package.")
+        return package, bid
+
+    def render_bid(self, package, bid, evaluation_form=None, negotiation_form=None, status=200):
+        content = sealing.read_bid(bid, user=self.request.user, channel="page")
+        closed = package.status == Package.Status.CLOSED
+        evaluation = getattr(bid, "evaluation", None)
+        if evaluation_form is None and closed and policy.can_evaluate_bids(self.access):
+            evaluation_form = EvaluationForm(initial=EvaluationForm.initial_from(evaluation))
+        if negotiation_form is None and closed and policy.can_source(self.access):
+            negotiation_form = NegotiationForm()
+        return self.render("bid.html", status=status, package=package, bid=bid, content=content,
+                           evaluation=evaluation, receipts=bid.receipts.order_by("version"),
+                           negotiations=bid.negotiations.select_related("recorded_by").order_by("recorded_at"),
+                           evaluation_form=evaluation_form, negotiation_form=negotiation_form)
+
+
+class BidEvaluateView(BidDetailView):
+    def post(self, request, package_id, bid_id):
+        self.require(policy.can_evaluate_bids(self.access), "Only brokers, commissioners and evaluators score bids.")
+        package, bid = self.bid(package_id, bid_id)
+        form = EvaluationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.bid_evaluate(actor=request.user, bid=bid, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, f"Evaluation of {bid.provider.name}'s bid saved. Price scores and totals "
+                                          "are worked out again for every bid.")
+                return redirect("calloffs-staff:bid", package_id=package.pk, bid_id=bid.pk)
+        return self.render_bid(package, bid, evaluation_form=form, status=400)
+
+
+class BidNegotiateView(BidDetailView):
+    def post(self, request, package_id, bid_id):
+        self.require_source()
+        package, bid = self.bid(package_id, bid_id)
+        form = NegotiationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.negotiation_record(actor=request.user, bid=bid, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Negotiation recorded; the bid's weekly price is now the agreed one.")
+                return redirect("calloffs-staff:bid", package_id=package.pk, bid_id=bid.pk)
+        return self.render_bid(package, bid, negotiation_form=form, status=400)
+
+
+class BidsExportView(CalloffsPage):
+    def get(self, request, package_id):
+        package = self.package(package_id)
+        body = services.bids_export(actor=request.user, package=package)
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{package.reference}-bids.csv"'
+        add_never_cache_headers(response)
+        return response
+
+
+class AwardView(CalloffsPage):
+    """The candidates (compliant, evaluated, within budget, best first) and
+    the award: the only candidate, the person's preference among several
+    (recorded with who expressed it), or an exception with a reason."""
+
+    def setup_package(self, package_id):
+        self.require_source()
+        package = self.package(package_id)
+        return package, package.status == Package.Status.CLOSED
+
+    def get(self, request, package_id):
+        package, closed = self.setup_package(package_id)
+        if not closed:
+            messages.info(request, f"{package.reference} is {package.get_status_display().lower()}: only a package "
+                                   "whose bidding has closed can be awarded.")
+            return redirect("calloffs-staff:package", package_id=package.pk)
+        bids = list(selectors.bids_submitted(package))
+        candidates = services.candidates(package)
+        initial = {"bid": candidates[0].pk} if len(candidates) == 1 else {}
+        return self._render(package, AwardForm(bids=bids, initial=initial), bids, candidates)
+
+    def post(self, request, package_id):
+        package, closed = self.setup_package(package_id)
+        bids = list(selectors.bids_submitted(package))
+        form = AwardForm(request.POST, bids=bids)
+        if form.is_valid():
+            bid = next(b for b in bids if b.pk == form.cleaned_data["bid"])
+            try:
+                made = services.award(actor=request.user, package=package, bid=bid,
+                                      expressed_by=form.cleaned_data["expressed_by"],
+                                      preference_notes=form.cleaned_data["preference_notes"],
+                                      exception_reason=form.cleaned_data["exception_reason"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, f"{package.reference} awarded to {bid.provider.name} "
+                                          f"({made.get_basis_display().lower()}). The placement awaits go-live.")
+                return redirect("placements-staff:placement", placement_id=made.package.placement.pk)
+        return self._render(package, form, bids, services.candidates(package), status=400)
+
+    def _render(self, package, form, bids, candidates, status=200):
+        return self.render("award.html", status=status, package=package, form=form, bids=bids,
+                           candidates=candidates)
+
+
+class NoAwardView(CalloffsPage):
+    def get(self, request, package_id):
+        self.require_source()
+        package = self.package(package_id)
+        if package.status != Package.Status.CLOSED:
+            return redirect("calloffs-staff:package", package_id=package.pk)
+        return self.render("no_award.html", package=package, form=NoAwardForm())
+
+    def post(self, request, package_id):
+        self.require_source()
+        package = self.package(package_id)
+        form = NoAwardForm(request.POST)
+        if form.is_valid():
+            try:
+                outcome = services.no_award(actor=request.user, package=package, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                follow = f" A new draft, {outcome.follow_on.reference}, is ready to check and publish." \
+                    if outcome.follow_on else ""
+                messages.success(request, f"{package.reference}: not awarded.{follow}")
+                target = outcome.follow_on or package
+                return redirect("calloffs-staff:package", package_id=target.pk)
+        return self.render("no_award.html", status=400, package=package, form=form)
+
+
+# --- Utilisation ----------------------------------------------------------------------------
+
+class UtilisationView(CalloffsPage):
+    """Seed 000's year-one figures, by lot and month: sourcing requests,
+    call-offs published, bids (counted once bidding closed), awards and
+    placements gone live."""
+
+    def filtered(self, request):
+        self.require(policy.can_view_utilisation(self.access),
+                     "Only brokers, commissioners and finance viewers read the utilisation report.")
+        form = UtilisationFilterForm(request.GET or None)
+        if form.is_bound and not form.is_valid():
+            return form, None
+        data = form.cleaned_data if form.is_bound else {}
+        return form, selectors.utilisation(start=data.get("start"), end=data.get("end"))
+
+    def get(self, request):
+        form, rows = self.filtered(request)
+        totals = {key: sum(r[key] for r in rows or []) for key in ("requests", "published", "bids", "awards", "live")}
+        query = request.GET.urlencode()
+        return self.render("utilisation.html", status=200 if rows is not None else 400, form=form, rows=rows or [],
+                           totals=totals, csv_url=f"{reverse('calloffs-staff:utilisation-csv')}"
+                                                  f"{'?' + query if query else ''}")
+
+
+class UtilisationCSVView(UtilisationView):
+    def get(self, request):
+        form, rows = self.filtered(request)
+        if rows is None:
+            problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+            return HttpResponse(f"Check the date range: {problems}\n", status=400,
+                                content_type="text/plain; charset=utf-8")
+        response = HttpResponse(selectors.utilisation_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="utilisation.csv"'
+        return response

@@ -1,0 +1,57 @@
+"""Reading placements: lists and one placement with its funders, variations
+and uplifts; who may fund here; rate schedules."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Prefetch
+
+from tenancy.models import Authority
+from tenancy.selectors import authority_current
+from tenants.placements.models import Funder, Placement, RateSchedule
+
+HUNDRED = Decimal("100")
+PENCE = Decimal("0.01")
+
+
+def _funders():
+    return Prefetch("funders", queryset=Funder.objects.select_related("authority").order_by("-share",
+                                                                                           "authority__name"))
+
+
+def placements_for_staff(*, status: str = ""):
+    rows = (Placement.objects.select_related("package", "package__lot", "package__agreement", "provider")
+            .prefetch_related(_funders()).order_by("-created_at"))
+    return rows.filter(status=status) if status in Placement.Status.values else rows
+
+
+def placement_for_staff(placement_id) -> Placement | None:
+    return (Placement.objects.select_related("package", "package__lot", "package__agreement", "provider",
+                                             "went_live_confirmed_by", "bid")
+            .prefetch_related(_funders(), "variations__made_by", "uplifts__schedule")
+            .filter(pk=placement_id).first())
+
+
+def funder_shares(placement: Placement) -> list[tuple[Funder, Decimal]]:
+    """Each funder with what its share comes to a week, in pounds and pence."""
+    return [(f, (placement.weekly_cost * f.share / HUNDRED).quantize(PENCE, ROUND_HALF_UP))
+            for f in placement.funders.all()]
+
+
+def funders_possible() -> list[Authority]:
+    """Who may fund a placement here: this authority, and in a partnership
+    each member (a council and an ICB, say)."""
+    here = authority_current()
+    if here.is_partnership:
+        return [here, *here.members.order_by("name")]
+    return [here]
+
+
+def rate_schedules():
+    return (RateSchedule.objects.select_related("agreement", "lot", "created_by")
+            .annotate(applied=Count("uplifts")).order_by("-effective_from", "-pk"))
+
+
+def rate_schedule(schedule_id) -> RateSchedule | None:
+    return rate_schedules().filter(pk=schedule_id).first()

@@ -1,0 +1,116 @@
+"""Forms for placements: they collect what was typed; the services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from crispy_forms_gds.layout import Field, Fieldset, Fixed, Layout, Size
+from django import forms
+from django.utils.html import format_html
+
+from tenants.calloffs.staff_forms import ServiceErrorsMixin, _date, _money
+from web.forms import GovukFormMixin
+
+
+def _share(label: str) -> forms.DecimalField:
+    message = "Enter a share as a percentage, like 62.5"
+    return forms.DecimalField(label=label, required=False, min_value=Decimal("0"), max_value=100, max_digits=5,
+                              decimal_places=2, widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                              error_messages={"invalid": message, "min_value": message, "max_value":
+                                              "A share cannot be more than 100%%", "max_digits": message,
+                                              "max_decimal_places": message, "max_whole_digits": message})
+
+
+class FundersForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    """A share for each authority that may fund here; blank means none.
+    The service checks they total 100%."""
+
+    submit_label = "Save the funders"
+
+    reason = forms.CharField(label="Reason for the change (optional)", required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, authorities=(), current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.authorities = list(authorities)
+        current = current or {}
+        names = []
+        for authority in self.authorities:
+            name = f"share_{authority.pk}"
+            names.append(name)
+            # crispy-forms-gds prints labels unescaped
+            self.fields[name] = _share(format_html("{}’s share, per cent", authority.name))
+            self.fields[name].initial = current.get(authority.pk)
+        self.error_aliases = {"shares": names[0] if names else None}
+        self.helper.layout = Layout(
+            Fieldset(*[Field.text(n, field_width=Fixed.FIVE) for n in names],
+                     legend="Who pays, and what share (the shares total 100%)", legend_size=Size.MEDIUM),
+            "reason")
+
+    def shares(self) -> list[tuple]:
+        return [(authority, self.cleaned_data[f"share_{authority.pk}"]) for authority in self.authorities
+                if self.cleaned_data.get(f"share_{authority.pk}") is not None]
+
+
+class GoLiveForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Confirm it has gone live"
+
+    start_on = _date("Start date (optional)", "Leave it blank to keep the planned start date. For example, 4 5 2026",
+                     required=False)
+
+
+class VaryForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Record the variation"
+
+    effective_on = _date("Effective from")
+    weekly_cost = _money("New weekly cost, in pounds")
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+                             error_messages={"required": "Say why the placement changes"})
+
+
+class EndForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "End the placement"
+
+    ended_on = _date("Last day of the placement")
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+                             error_messages={"required": "Say why the placement ends"})
+
+
+class RateScheduleForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    """A whole agreement ("a<id>") or one of its lots ("l<id>")."""
+
+    submit_label = "Add the rate schedule"
+    error_aliases = {"lot": "scope", "agreement": "scope"}
+
+    scope = forms.ChoiceField(label="Which agreement or lot?",
+                              error_messages={"required": "Choose the agreement or lot",
+                                              "invalid_choice": "Choose one of the agreements or lots listed"})
+    effective_from = _date("Effective from")
+    uplift_percent = forms.DecimalField(label="Uplift, per cent", max_digits=5, decimal_places=2,
+                                        min_value=Decimal("-50"), max_value=Decimal("50"),
+                                        help_text="For example 4.5; a negative number lowers rates",
+                                        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                                        error_messages={"invalid": "Enter the uplift as a percentage, like 4.5",
+                                                        "required": "Enter the uplift as a percentage, like 4.5",
+                                                        # validator messages are %-formatted
+                                                        "min_value": "Enter an uplift between -50%% and 50%%",
+                                                        "max_value": "Enter an uplift between -50%% and 50%%"})
+    note = forms.CharField(label="Note (optional)", required=False, max_length=200)
+
+    def __init__(self, *args, agreements=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.targets = {}
+        choices = [("", "Choose an agreement or lot")]
+        for agreement in agreements:
+            self.targets[f"a{agreement.pk}"] = (agreement, None)
+            choices.append((f"a{agreement.pk}", f"{agreement.title} ({agreement.reference}): every lot"))
+            for lot in agreement.lots.all():
+                self.targets[f"l{lot.pk}"] = (agreement, lot)
+                choices.append((f"l{lot.pk}", f"{agreement.title} ({agreement.reference}): Lot {lot.number}, "
+                                              f"{lot.title}"))
+        self.fields["scope"].choices = choices
+        self.helper.layout = Layout(Field.select("scope"), "effective_from",
+                                    Field.text("uplift_percent", field_width=Fixed.FIVE), "note")
+
+    def target(self) -> tuple:
+        return self.targets[self.cleaned_data["scope"]]

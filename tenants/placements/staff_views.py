@@ -1,0 +1,191 @@
+"""Placements for an authority's staff: what was awarded and went live, who
+pays what share, variations, uplifts and endings. Brokers and commissioners
+manage them; finance viewers read them; commissioners set rate schedules.
+The services decide; their refusals are shown against the fields."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views import View
+
+from accounts.mixins import StaffPageMixin
+from tenants.agreements.models import Agreement
+from tenants.calloffs import policy
+from tenants.placements import selectors, services
+from tenants.placements.models import Placement
+from tenants.placements.staff_forms import (
+    EndForm,
+    FundersForm,
+    GoLiveForm,
+    RateScheduleForm,
+    VaryForm,
+)
+
+READ_REFUSED = "Only brokers, commissioners and finance viewers read placements."
+MANAGE_REFUSED = "Only brokers and commissioners manage placements."
+
+
+class PlacementsPage(StaffPageMixin, View):
+    def render(self, template: str, status: int = 200, **context):
+        context.setdefault("access", self.access)
+        context.setdefault("can_manage", policy.can_manage_placements(self.access))
+        return render(self.request, f"placements/staff/{template}", context, status=status)
+
+    def require_reader(self) -> None:
+        self.require(policy.can_view_placements(self.access), READ_REFUSED)
+
+    def require_manager(self) -> None:
+        self.require(policy.can_manage_placements(self.access), MANAGE_REFUSED)
+
+    def placement(self, placement_id) -> Placement:
+        placement = selectors.placement_for_staff(placement_id)
+        if placement is None:
+            raise Http404("No placement with that number here.")
+        return placement
+
+
+class PlacementListView(PlacementsPage):
+    def get(self, request):
+        self.require_reader()
+        status = request.GET.get("status", "")
+        page = Paginator(selectors.placements_for_staff(status=status), 50).get_page(request.GET.get("page"))
+        return self.render("placements.html", page=page, status_filter=status, statuses=Placement.Status.choices,
+                           can_report=policy.can_view_utilisation(self.access))
+
+
+class PlacementDetailView(PlacementsPage):
+    def get(self, request, placement_id):
+        self.require_reader()
+        placement = self.placement(placement_id)
+        return self.render("placement.html", placement=placement, funders=selectors.funder_shares(placement))
+
+
+class PlacementFormPage(PlacementsPage):
+    """One change to a placement: a form, the service, back to the placement."""
+
+    template = ""
+    form_class = None
+    done = ""
+
+    def form(self, placement, data=None):
+        return self.form_class(data)
+
+    def call(self, placement, form):
+        raise NotImplementedError
+
+    def get(self, request, placement_id):
+        self.require_manager()
+        placement = self.placement(placement_id)
+        return self._render(placement, self.form(placement))
+
+    def post(self, request, placement_id):
+        self.require_manager()
+        placement = self.placement(placement_id)
+        form = self.form(placement, request.POST)
+        if form.is_valid():
+            try:
+                self.call(placement, form)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, self.done)
+                return redirect("placements-staff:placement", placement_id=placement.pk)
+        return self._render(placement, form, status=400)
+
+    def _render(self, placement, form, status=200):
+        return self.render(self.template, status=status, placement=placement, form=form)
+
+
+class FundersView(PlacementFormPage):
+    template = "funders.html"
+    done = "Funders saved."
+
+    def form(self, placement, data=None):
+        current = {f.authority_id: f.share for f in placement.funders.all()}
+        return FundersForm(data, authorities=selectors.funders_possible(), current=current)
+
+    def call(self, placement, form):
+        services.placement_set_funders(actor=self.request.user, placement=placement, shares=form.shares(),
+                                       reason=form.cleaned_data["reason"])
+
+
+class GoLiveView(PlacementFormPage):
+    template = "go_live.html"
+    form_class = GoLiveForm
+    done = "The placement is live."
+
+    def call(self, placement, form):
+        services.placement_go_live(actor=self.request.user, placement=placement,
+                                   start_on=form.cleaned_data["start_on"])
+
+
+class VaryView(PlacementFormPage):
+    template = "vary.html"
+    form_class = VaryForm
+    done = "Variation recorded; the weekly cost has changed."
+
+    def call(self, placement, form):
+        services.placement_vary(actor=self.request.user, placement=placement, **form.cleaned_data)
+
+
+class EndView(PlacementFormPage):
+    template = "end.html"
+    form_class = EndForm
+    done = "The placement has ended."
+
+    def call(self, placement, form):
+        services.placement_end(actor=self.request.user, placement=placement, **form.cleaned_data)
+
+
+class RateScheduleListView(PlacementsPage):
+    """Annual uplifts by agreement or lot. Commissioners add them; brokers
+    and commissioners apply them to the placements live on their date."""
+
+    def agreements(self):
+        return Agreement.objects.prefetch_related("lots").order_by("title")
+
+    def get(self, request):
+        self.require_reader()
+        form = RateScheduleForm(agreements=self.agreements()) if policy.can_set_rates(self.access) else None
+        return self._render(form)
+
+    def post(self, request):
+        self.require(policy.can_set_rates(self.access), "Only commissioners set rate schedules.")
+        form = RateScheduleForm(request.POST, agreements=self.agreements())
+        if form.is_valid():
+            agreement, lot = form.target()
+            try:
+                services.rate_schedule_add(actor=request.user, agreement=agreement, lot=lot,
+                                           effective_from=form.cleaned_data["effective_from"],
+                                           uplift_percent=form.cleaned_data["uplift_percent"],
+                                           note=form.cleaned_data["note"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Rate schedule added. Apply it once its date has come.")
+                return redirect("placements-staff:rates")
+        return self._render(form, status=400)
+
+    def _render(self, form, status=200):
+        return self.render("rates.html", status=status, schedules=selectors.rate_schedules(), form=form)
+
+
+class UpliftApplyView(PlacementsPage):
+    def post(self, request, schedule_id):
+        self.require_manager()
+        schedule = selectors.rate_schedule(schedule_id)
+        if schedule is None:
+            raise Http404("No such rate schedule.")
+        try:
+            made = services.uplift_apply(actor=request.user, schedule=schedule)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"Uplift applied to {len(made)} placement{'' if len(made) == 1 else 's'} "
+                                      "(each placement once, however often it is applied).")
+        return redirect("placements-staff:rates")
