@@ -38,7 +38,7 @@ WRITE_REFUSED = "Only the organisation's provider admins and bid writers can wri
 # --- Output -------------------------------------------------------------------------------
 
 
-class RuleOut(serializers.Serializer):
+class ProviderRuleOut(serializers.Serializer):
     text = serializers.CharField()
     source = serializers.CharField(help_text="Where the rule comes from, to show wherever it is applied.")
 
@@ -46,26 +46,26 @@ class RuleOut(serializers.Serializer):
 class RegimeOut(serializers.Serializer):
     name = serializers.CharField()
     applications_any_time = serializers.BooleanField(help_text="False: only in the rounds the authority publishes.")
-    applications = RuleOut()
-    decision = RuleOut()
-    membership = RuleOut()
+    applications = ProviderRuleOut()
+    decision = ProviderRuleOut()
+    membership = ProviderRuleOut()
 
 
-class RoundOut(serializers.Serializer):
+class ProviderRoundOut(serializers.Serializer):
     number = serializers.IntegerField()
     opens_on = serializers.DateField()
     closes_on = serializers.DateField()
 
 
-class WindowOut(serializers.Serializer):
+class ProviderWindowOut(serializers.Serializer):
     open = serializers.BooleanField(help_text="Whether an application may be started and submitted today.")
     message = serializers.CharField()
-    rule = RuleOut()
-    round = RoundOut(allow_null=True)
+    rule = ProviderRuleOut()
+    round = ProviderRoundOut(allow_null=True)
     next_opens_on = serializers.DateField(allow_null=True, help_text="When closed: the next day applications open.")
 
 
-class LotOut(serializers.Serializer):
+class ProviderLotOut(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     title = serializers.CharField()
@@ -75,7 +75,7 @@ class LotOut(serializers.Serializer):
     service_type = serializers.CharField(source="service_type.code", allow_null=True, default=None)
 
 
-class AgreementOut(serializers.Serializer):
+class ProviderAgreementOut(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     title = serializers.CharField()
@@ -89,14 +89,14 @@ class AgreementOut(serializers.Serializer):
     membership_cap = serializers.IntegerField(allow_null=True)
     regime = RegimeOut()
     window = serializers.SerializerMethodField()
-    lots = LotOut(many=True, source="lots.all")
+    lots = ProviderLotOut(many=True, source="lots.all")
 
-    @extend_schema_field(WindowOut)
+    @extend_schema_field(ProviderWindowOut)
     def get_window(self, agreement) -> dict:
-        return WindowOut(application_window(agreement, self.context.get("today"))).data
+        return ProviderWindowOut(application_window(agreement, self.context.get("today"))).data
 
 
-class QuestionOut(serializers.Serializer):
+class ProviderQuestionOut(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Question.Kind.choices)
@@ -113,11 +113,11 @@ class QuestionnaireOut(serializers.Serializer):
     pass_threshold = serializers.DecimalField(max_digits=5, decimal_places=2)
     scale_max = serializers.IntegerField()
     scale_guidance = serializers.CharField()
-    questions = QuestionOut(many=True, source="questions.all")
+    questions = ProviderQuestionOut(many=True, source="questions.all")
 
 
-class AgreementDetailOut(AgreementOut):
-    rounds = RoundOut(many=True, source="rounds.all")
+class ProviderAgreementDetailOut(ProviderAgreementOut):
+    rounds = ProviderRoundOut(many=True, source="rounds.all")
     questionnaire = serializers.SerializerMethodField()
 
     @extend_schema_field(QuestionnaireOut(allow_null=True))
@@ -134,7 +134,7 @@ class EvidenceBriefOut(serializers.Serializer):
     expires_on = serializers.DateField(allow_null=True)
 
 
-class AnswerOut(serializers.Serializer):
+class ProviderAnswerOut(serializers.Serializer):
     question = serializers.IntegerField(source="question_id")
     response = serializers.CharField()
     complies = serializers.BooleanField(allow_null=True)
@@ -143,8 +143,8 @@ class AnswerOut(serializers.Serializer):
 
 
 class QuestionRowOut(serializers.Serializer):
-    question = QuestionOut()
-    answer = AnswerOut(allow_null=True)
+    question = ProviderQuestionOut()
+    answer = ProviderAnswerOut(allow_null=True)
     answered = serializers.BooleanField()
     reusable_evidence = EvidenceBriefOut(
         source="reused", allow_null=True,
@@ -152,16 +152,16 @@ class QuestionRowOut(serializers.Serializer):
                   "question if no document is attached.")
 
 
-class ClockOut(serializers.Serializer):
+class ProviderClockOut(serializers.Serializer):
     due_on = serializers.DateField(allow_null=True)
     working_days_left = serializers.IntegerField(allow_null=True)
     state = serializers.ChoiceField(choices=["not_started", "on_track", "due_soon", "overdue", "decided", "withdrawn"])
     extended = serializers.BooleanField()
     label = serializers.CharField()
-    rule = RuleOut()
+    rule = ProviderRuleOut()
 
 
-class ApplicationLotOut(serializers.Serializer):
+class ProviderApplicationLotOut(serializers.Serializer):
     lot = serializers.IntegerField(source="lot_id")
     number = serializers.CharField(source="lot.number")
     title = serializers.CharField(source="lot.title")
@@ -172,43 +172,43 @@ class ApplicationLotOut(serializers.Serializer):
                                               help_text="Positions of the compliance questions not met.")
 
 
-class AgreementRefOut(serializers.Serializer):
+class ProviderAgreementRefOut(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     title = serializers.CharField()
 
 
-class ProviderRefOut(serializers.Serializer):
+class OrganisationRefOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class ApplicationOut(serializers.Serializer):
+class ProviderApplicationOut(serializers.Serializer):
     id = serializers.IntegerField()
-    agreement = AgreementRefOut()
-    provider = ProviderRefOut()
+    agreement = ProviderAgreementRefOut()
+    provider = OrganisationRefOut()
     status = serializers.ChoiceField(choices=Application.Status.choices)
     questionnaire_version = serializers.IntegerField(source="version.number")
-    round = RoundOut(allow_null=True)
+    round = ProviderRoundOut(allow_null=True)
     created_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True, help_text="The exact time of receipt.")
     decision_due_on = serializers.DateField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     withdrawn_reason = serializers.CharField()
-    lots = ApplicationLotOut(many=True, source="lots.all")
+    lots = ProviderApplicationLotOut(many=True, source="lots.all")
     decision_clock = serializers.SerializerMethodField()
     letter_available = serializers.SerializerMethodField()
 
-    @extend_schema_field(ClockOut)
+    @extend_schema_field(ProviderClockOut)
     def get_decision_clock(self, application) -> dict:
-        return ClockOut(selectors.decision_clock(application)).data
+        return ProviderClockOut(selectors.decision_clock(application)).data
 
     def get_letter_available(self, application) -> bool:
         return application.status == Application.Status.DECIDED
 
 
-class ApplicationDetailOut(ApplicationOut):
+class ProviderApplicationDetailOut(ProviderApplicationOut):
     declaration = serializers.SerializerMethodField(
         help_text="The declaration to accept when submitting, or as it was accepted.")
     questions = serializers.SerializerMethodField()
@@ -221,7 +221,7 @@ class ApplicationDetailOut(ApplicationOut):
         return QuestionRowOut(selectors.application_questions(application), many=True).data
 
 
-class LetterOut(serializers.Serializer):
+class ProviderLetterOut(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DecisionLetter.Kind.choices)
     subject = serializers.CharField()
     body = serializers.CharField()
@@ -278,38 +278,39 @@ class ProviderAPI(TenantAPIMixin):
 
     def detail(self, application: Application, status_code=status.HTTP_200_OK) -> Response:
         application = self.application(application.pk)   # as it now stands
-        return Response(ApplicationDetailOut(application).data, status=status_code)
+        return Response(ProviderApplicationDetailOut(application).data, status=status_code)
 
 
 class AgreementListView(ProviderAPI, GenericAPIView):
-    serializer_class = AgreementOut
+    serializer_class = ProviderAgreementOut
 
-    @extend_schema(responses=AgreementOut(many=True), summary="Agreements open to applications, with their window")
+    @extend_schema(responses=ProviderAgreementOut(many=True),
+                   summary="Agreements open to applications, with their window")
     def get(self, request):
         page = self.paginate_queryset(agreements_open_to_providers())
         context = {"today": timezone.localdate()}
-        return self.get_paginated_response(AgreementOut(page, many=True, context=context).data)
+        return self.get_paginated_response(ProviderAgreementOut(page, many=True, context=context).data)
 
 
 class AgreementDetailView(ProviderAPI, APIView):
-    @extend_schema(responses=AgreementDetailOut, summary="One agreement: lots, rounds, rules and questions")
+    @extend_schema(responses=ProviderAgreementDetailOut, summary="One agreement: lots, rounds, rules and questions")
     def get(self, request, agreement_id):
         agreement = selectors.agreement_open_to_provider(agreement_id)
         if agreement is None:
             raise Http404("No such agreement is open to providers here.")
-        return Response(AgreementDetailOut(agreement).data)
+        return Response(ProviderAgreementDetailOut(agreement).data)
 
 
 class ApplicationListView(ProviderAPI, GenericAPIView):
-    serializer_class = ApplicationOut
+    serializer_class = ProviderApplicationOut
 
-    @extend_schema(responses=ApplicationOut(many=True), summary="Your organisations' applications here")
+    @extend_schema(responses=ProviderApplicationOut(many=True), summary="Your organisations' applications here")
     def get(self, request):
         page = self.paginate_queryset(selectors.applications_for_provider(self.access.provider_ids)
                                       .select_related("round"))
-        return self.get_paginated_response(ApplicationOut(page, many=True).data)
+        return self.get_paginated_response(ProviderApplicationOut(page, many=True).data)
 
-    @extend_schema(request=ApplicationIn, responses={201: ApplicationDetailOut},
+    @extend_schema(request=ApplicationIn, responses={201: ProviderApplicationDetailOut},
                    summary="Start an application (a draft) to some of an agreement's lots")
     def post(self, request):
         data = ApplicationIn(data=request.data)
@@ -343,10 +344,10 @@ class ApplicationListView(ProviderAPI, GenericAPIView):
 
 
 class ApplicationDetailView(ProviderAPI, APIView):
-    @extend_schema(responses=ApplicationDetailOut,
+    @extend_schema(responses=ProviderApplicationDetailOut,
                    summary="One application: lots and outcomes, answers, evidence to be reused, decision clock")
     def get(self, request, application_id):
-        return Response(ApplicationDetailOut(self.application(application_id)).data)
+        return Response(ProviderApplicationDetailOut(self.application(application_id)).data)
 
 
 class AnswerView(ProviderAPI, APIView):
@@ -360,11 +361,11 @@ class AnswerView(ProviderAPI, APIView):
     def get(self, request, application_id, question_id):
         return Response(QuestionRowOut(self.row(self.application(application_id), question_id)).data)
 
-    @extend_schema(request=AnswerIn, responses=AnswerOut, summary="Answer a question (the whole answer)")
+    @extend_schema(request=AnswerIn, responses=ProviderAnswerOut, summary="Answer a question (the whole answer)")
     def put(self, request, application_id, question_id):
         return self._save(request, application_id, question_id, partial=False)
 
-    @extend_schema(request=AnswerIn(partial=True), responses=AnswerOut,
+    @extend_schema(request=AnswerIn(partial=True), responses=ProviderAnswerOut,
                    summary="Change part of an answer (the fields sent)")
     def patch(self, request, application_id, question_id):
         return self._save(request, application_id, question_id, partial=True)
@@ -390,11 +391,11 @@ class AnswerView(ProviderAPI, APIView):
         answer = services.application_answer(actor=request.user, application=application, question=row.question,
                                              response=values.get("response", ""), complies=values.get("complies"),
                                              evidence=evidence)
-        return Response(AnswerOut(answer).data)
+        return Response(ProviderAnswerOut(answer).data)
 
 
 class SubmitView(ProviderAPI, APIView):
-    @extend_schema(request=SubmitIn, responses=ApplicationDetailOut,
+    @extend_schema(request=SubmitIn, responses=ProviderApplicationDetailOut,
                    summary="Submit, accepting the declaration; the time of receipt is recorded")
     def post(self, request, application_id):
         application = self.application(application_id)
@@ -414,7 +415,7 @@ class SubmitView(ProviderAPI, APIView):
 
 
 class WithdrawView(ProviderAPI, APIView):
-    @extend_schema(request=WithdrawIn, responses=ApplicationOut,
+    @extend_schema(request=WithdrawIn, responses=ProviderApplicationOut,
                    summary="Withdraw before the decision; the lots can be applied for again")
     def post(self, request, application_id):
         application = self.application(application_id)
@@ -426,12 +427,12 @@ class WithdrawView(ProviderAPI, APIView):
 
 
 class LetterView(ProviderAPI, APIView):
-    @extend_schema(responses=LetterOut, summary="The decision letter, once decided")
+    @extend_schema(responses=ProviderLetterOut, summary="The decision letter, once decided")
     def get(self, request, application_id):
         letter = selectors.decision_letter_for(self.application(application_id))
         if letter is None:
             raise Http404("There is no decision letter yet: the application has not been decided.")
-        return Response(LetterOut(letter).data)
+        return Response(ProviderLetterOut(letter).data)
 
 
 # --- On the regional site ------------------------------------------------------------------
@@ -445,7 +446,7 @@ class AuthorityRefOut(serializers.Serializer):
 
 class AdmissionEverywhereOut(serializers.Serializer):
     authority = AuthorityRefOut()
-    provider = ProviderRefOut()
+    provider = OrganisationRefOut()
     admission_id = serializers.IntegerField(help_text="The admission's id in the authority.")
     agreement_reference = serializers.CharField()
     agreement_title = serializers.CharField()
