@@ -188,6 +188,7 @@ def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person
     if not agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
         raise Conflict({"called_off_by": f"{called_off_by.name} is not one of the authorities that may call off "
                                          f"from {agreement.title}."})
+    _check_acts_for(actor, agreement, called_off_by)
     _check_text(fields, people)
     package = Package(agreement=agreement, lot=lot, called_off_by=called_off_by, created_by=actor,
                       reference=reference or _reference(agreement), **fields)
@@ -218,6 +219,22 @@ def _default_caller(actor, agreement: Agreement):
         return own[0]
     raise Invalid({"called_off_by": "Say which authority is calling off: one of "
                                     f"{', '.join(a.name for a in callers)}."})
+
+
+def _check_acts_for(actor, agreement: Agreement, called_off_by) -> None:
+    """Staff of a partnership's member call off for their own authority, not
+    for another member; people who work for the partnership itself may name
+    any member."""
+    from accounts.models import AuthorityMembership
+
+    here = authority_current()
+    if called_off_by == here:
+        return
+    memberships = AuthorityMembership.objects.current().filter(user=actor)
+    if memberships.filter(authority=here).exists() or getattr(actor, "is_platform_operator", False):
+        return
+    if not memberships.filter(authority=called_off_by).exists():
+        raise PermissionDenied(f"You do not work for {called_off_by.name}, so you cannot call off for it.")
 
 
 def _reference(agreement: Agreement) -> str:
@@ -458,6 +475,8 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str, qu
         raise Invalid(errors)
     with transaction.atomic():
         clarification = Clarification.objects.select_for_update().get(pk=clarification.pk)
+        if package.status != Status.PUBLISHED:
+            raise Conflict("Bidding has closed: clarifications can no longer be published.")
         if clarification.published_at:
             raise Conflict("This clarification has already been published.")
         clarification.answer = answer.strip()

@@ -233,3 +233,22 @@ def test_a_joint_placements_shares_must_total_100(region):
         assert len(placements.uplift_apply(actor=market.broker, schedule=schedule)) == 0  # started after the date
         placement.refresh_from_db()
         assert placement.weekly_cost == Decimal("400.00")
+
+
+def test_partner_staff_call_off_for_their_own_authority_only(region):
+    partnership = region.partners  # Alpha and NHS North
+    market = stage2.live_market(partnership, providers=1)
+    alpha_broker = support.make_staff(region.alpha, "broker")
+    with schema_context(partnership.schema_name):
+        people = [services.person_create(actor=alpha_broker, first_name="Ann", last_name="Lee")]
+    fields = {"title": "Community support", "outcomes": "Confidence outdoors", "support_needed": "Six hours a week",
+              "start_on": date.today() + timedelta(days=30), "locality": "Crewe", "budget_weekly": Decimal("300"),
+              "clarification_deadline": stage2.timezone.now() + timedelta(days=5),
+              "bid_deadline": stage2.timezone.now() + timedelta(days=10)}
+    with schema_context(partnership.schema_name):
+        with pytest.raises(PermissionDenied, match="You do not work for NHS North ICB"):
+            services.package_create(actor=alpha_broker, agreement=market.agreement, lot=market.lot, people=people,
+                                    called_off_by=region.nhs, **fields)
+        made = services.package_create(actor=alpha_broker, agreement=market.agreement, lot=market.lot,
+                                       people=people, **fields)  # their own authority, found for them
+        assert made.called_off_by == region.alpha
