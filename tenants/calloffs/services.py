@@ -493,7 +493,9 @@ def bid_submit(*, actor, package: Package, provider: Provider, content: dict, id
                now=None) -> BidReceipt:
     """Submit (or revise) a bid before the deadline. The receipt time is the
     server's; the content is hashed and sealed. The same idempotency key
-    returns the same receipt, so a retried request never makes two bids."""
+    returns the same receipt (marked `replayed`), even after the deadline, so
+    a retried request never makes two bids; the same key with other content
+    is refused, since that is a revision sent under an old key."""
     _invitation(actor, package, provider)
     if not (idempotency_key or "").strip() or len(idempotency_key) > 80:
         raise Invalid({"idempotency_key": "Send a unique key (up to 80 characters) with each submission."})
@@ -515,7 +517,14 @@ def _bid_submit(actor, package, provider, clean, digest, key, now) -> BidReceipt
         bid = Bid.objects.select_for_update().filter(package=package, provider=provider).first()
         if bid is not None:
             existing = BidReceipt.objects.filter(bid=bid, idempotency_key=key).first()
+            if existing and existing.content_sha256 != digest:
+                received = timezone.localtime(existing.received_at)
+                raise Conflict({"idempotency_key": f"This key was already used for version {existing.version} of "
+                                                   f"your bid, received at {received:%H:%M:%S} on "
+                                                   f"{received:%-d %B %Y}, with other content. Send a new key "
+                                                   "to submit a revised bid."})
             if existing:
+                existing.replayed = True
                 return existing
         now = now or timezone.now()
         late = package.status != Status.PUBLISHED or now >= package.bid_deadline
@@ -562,6 +571,9 @@ def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
             raise Conflict("Bidding has closed: a bid can only be withdrawn before the deadline.")
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        if bid.status != Bid.Status.SUBMITTED:
+            raise Conflict("Only a submitted bid can be withdrawn: this one is "
+                           f"{bid.get_status_display().lower()}.")
         bid.status, bid.updated_at, bid.updated_by = Bid.Status.WITHDRAWN, now, actor
         bid.save()
         audit_record(actor=actor, action="bid.withdrawn", obj=bid, context={"package": package.reference})
