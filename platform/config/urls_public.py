@@ -5,12 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from tenants.admissions.regional_views import AdmittedEverywhereView
+from tenants.calloffs.regional_views import OpportunitiesView
 
 urlpatterns = [
     path("", include("web.urls")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("providers/admissions/", AdmittedEverywhereView.as_view(), name="admitted-everywhere"),
+    path("providers/opportunities/", OpportunitiesView.as_view(), name="opportunities"),
     path("providers/", include("shared_catalogue.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("api.urls_public", "api"))),

@@ -10,6 +10,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("tenants.workspace.urls")),
     path("provider/", include("tenants.admissions.provider_urls")),
+    path("provider/calloffs/", include("tenants.calloffs.provider_urls")),
     path("staff/team/", include("accounts.team_urls")),
     path("staff/audit/", include("audit.urls")),
     path("staff/catalogue/", include("shared_catalogue.staff_urls")),

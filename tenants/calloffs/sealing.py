@@ -29,6 +29,7 @@ from audit.services import audit_record
 from tenancy.selectors import authority_current
 
 OPEN_STATUSES = ("closed", "awarded", "no_award")
+NOT_YOURS = "You can only read your own organisation's bids; this attempt has been recorded."
 READERS = (AuthorityRole.COMMISSIONER, AuthorityRole.BROKER, AuthorityRole.EVALUATOR)
 
 
@@ -91,3 +92,21 @@ def read_bid(bid, *, user, channel: str) -> dict:
                                    f"({bid.package.bid_deadline:%-d %B %Y %H:%M}); this attempt has been recorded.")
         raise PermissionDenied("You cannot read this bid; this attempt has been recorded.")
     return bid.content if bid.opened_at and not own else unseal(bid)
+
+
+def refuse_others_bid(*, user, package, provider_id: int, channel: str):
+    """A provider-side request (page or API) for the bid of an organisation
+    the person does not belong to. Refused and recorded, with the same answer
+    whether or not that organisation has bid: even that is sealed. Staff roles
+    the person may also hold do not count on the provider's side."""
+    from tenants.calloffs.models import Bid, SealedAccess
+
+    reason = "not the bidder's own organisation"
+    actor = user if getattr(user, "pk", None) else None
+    bid = Bid.objects.filter(package=package, provider_id=provider_id).only("pk", "package_id").first()
+    if bid is not None:
+        SealedAccess.objects.create(bid=bid, user=actor, channel=channel, allowed=False, reason=reason)
+    audit_record(actor=actor, action="bid.read_refused", obj=bid or package, reason=reason,
+                 context={"channel": channel, "package": package.reference, "provider": provider_id})
+    raise PermissionDenied(NOT_YOURS)
+
