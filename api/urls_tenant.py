@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.v1 import accounts, audit, authorities, catalogue, provider_applications
+from api.v1 import accounts, audit, authorities, catalogue, provider_applications, provider_calloffs
 
 urlpatterns = [
     path("", authorities.AuthorityHereView.as_view(), name="here"),
@@ -32,4 +32,15 @@ urlpatterns = [
          name="provider-withdraw"),
     path("provider/applications/<int:application_id>/letter/", provider_applications.LetterView.as_view(),
          name="provider-letter"),
+    # the provider's side of stage 2
+    path("provider/calloffs/", provider_calloffs.PackageListView.as_view(), name="provider-calloffs"),
+    path("provider/calloffs/<int:package_id>/", provider_calloffs.PackageDetailView.as_view(),
+         name="provider-calloff"),
+    path("provider/calloffs/<int:package_id>/clarifications/", provider_calloffs.ClarificationsView.as_view(),
+         name="provider-clarifications"),
+    path("provider/calloffs/<int:package_id>/bid/", provider_calloffs.BidView.as_view(), name="provider-bid"),
+    path("provider/calloffs/<int:package_id>/bid/submit/", provider_calloffs.BidSubmitView.as_view(),
+         name="provider-bid-submit"),
+    path("provider/calloffs/<int:package_id>/bid/withdraw/", provider_calloffs.BidWithdrawView.as_view(),
+         name="provider-bid-withdraw"),
 ]

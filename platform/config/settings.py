@@ -263,6 +263,10 @@ SPECTACULAR_SETTINGS = {
         "QuestionKindEnum": "tenants.agreements.models.Question.Kind",
         "ApplicationStatusEnum": "tenants.admissions.models.Application.Status",
         "DecisionLetterKindEnum": "tenants.admissions.models.DecisionLetter.Kind",
+        "PackageStatusEnum": "tenants.calloffs.models.Package.Status",
+        "BidStatusEnum": "tenants.calloffs.models.Bid.Status",
+        "BidStateEnum": "api.v1.provider_calloffs.BID_STATES",
+        "OpportunityStatusEnum": "shared_catalogue.models.OpportunityProjection.Status",
     },
 }
 

@@ -4,6 +4,7 @@ of queries for three authorities as for more packages in four."""
 
 import pytest
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
 from tenants.calloffs import services
 from tests.calloffs import support as stage2
@@ -14,6 +15,8 @@ pytestmark = pytest.mark.django_db
 # The page, once the regional site's route is cached: SET search_path, the
 # session, the user and the one query on the projection.
 PAGE_QUERIES = 4
+# The API: SET search_path, the page count and the page of rows.
+API_QUERIES = 3
 
 
 @pytest.fixture
@@ -63,9 +66,33 @@ def test_the_page_lists_every_authority_with_constant_queries(client, region, ev
     assert 'href="/providers/opportunities/"' in client.get("/a/alpha/provider/").content.decode()
 
 
+def test_the_api_lists_every_authority_with_constant_queries(region, everywhere, django_assert_num_queries):
+    provider, markets = everywhere
+    api = APIClient()
+    api.force_authenticate(catalogue.admin_of(provider))
+    api.get("/api/v1/opportunities/")
+    with django_assert_num_queries(API_QUERIES):
+        body = api.get("/api/v1/opportunities/").json()
+    assert body["count"] == 3
+    assert {row["authority"]["slug"] for row in body["results"]} == {"alpha", "beta", "nhs-north"}
+    row = next(r for r in body["results"] if r["authority"]["slug"] == "beta")
+    assert row["page_url"] == f"/a/beta/provider/calloffs/{row['package_id']}/"
+    assert row["api_url"] == f"/a/beta/api/v1/provider/calloffs/{row['package_id']}/"
+    assert (row["status"], row["lot_number"], row["provider"]["name"]) == ("open", "1", "Everywhere Care")
+    # the link works with the same sign-in
+    assert api.get(row["api_url"]).json()["title"] == "Support in Beta Council"
+
+    for market in markets.values():
+        stage2.package(market)
+    with django_assert_num_queries(API_QUERIES):
+        assert api.get("/api/v1/opportunities/").json()["count"] == 6
+
+
 def test_only_the_persons_own_organisations_are_listed(client, region, everywhere):
     client.force_login(catalogue.register(name="Rival Care").memberships.get().user)
     page = client.get("/providers/opportunities/").content.decode()
     assert "Everywhere Care" not in page and 'data-testid="no-opportunities"' in page
+    assert client.get("/api/v1/opportunities/").json()["results"] == []
     client.logout()
     assert client.get("/providers/opportunities/").status_code == 302
+    assert client.get("/api/v1/opportunities/").status_code == 401
