@@ -313,7 +313,7 @@ def invitations_notify(*, package_id: int) -> int:
     package = Package.objects.select_related("lot", "agreement").get(pk=package_id)
     for invitation in Invitation.objects.filter(package=package, notified_at__isnull=True):
         with transaction.atomic():
-            invitation = Invitation.objects.select_for_update(skip_locked=True).filter(
+            invitation = Invitation.objects.select_for_update(skip_locked=True, of=("self",)).filter(
                 pk=invitation.pk, notified_at__isnull=True).first()
             if invitation is None:
                 continue
@@ -479,7 +479,7 @@ def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=
         package = _locked(package)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
             raise Conflict("Bidding has closed for this package.")
-        bid = Bid.objects.select_for_update().filter(package=package, provider=provider).first()
+        bid = Bid.objects.select_for_update(of=("self",)).filter(package=package, provider=provider).first()
         if bid and bid.status == Bid.Status.SUBMITTED:
             raise Conflict("Your bid is submitted: submit a revised bid instead of saving a draft.")
         bid = bid or Bid(package=package, provider=provider)
@@ -514,7 +514,10 @@ def _bid_submit(actor, package, provider, clean, digest, key, now) -> BidReceipt
         # The package row is shared-locked: submissions go side by side, and
         # closing (which takes it exclusively) waits for them, or they for it.
         package = _share_locked(package)
-        bid = Bid.objects.select_for_update().filter(package=package, provider=provider).first()
+        # Only the bid's row: Bid's ordering joins the package, and a plain
+        # FOR UPDATE would lock that too, turning the shared lock of every
+        # submission into an exclusive one (and two at once into a deadlock).
+        bid = Bid.objects.select_for_update(of=("self",)).filter(package=package, provider=provider).first()
         if bid is not None:
             existing = BidReceipt.objects.filter(bid=bid, idempotency_key=key).first()
             if existing and existing.content_sha256 != digest:
@@ -593,7 +596,7 @@ def package_close(*, package_id: int, by: str, now=None) -> bool:
             return False
         package = Package.objects.get(pk=package_id)
         opened = 0
-        for bid in Bid.objects.select_for_update().filter(package=package):
+        for bid in Bid.objects.select_for_update(of=("self",)).filter(package=package):
             if bid.status == Bid.Status.SUBMITTED:
                 content = sealing.unseal(bid)
                 bid.content = content
