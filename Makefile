@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup db demo web worker beat bench check lint lock clean
+.PHONY: run test setup db demo web worker beat bench bench-bids check lint lock clean
 
 run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
@@ -36,6 +36,10 @@ beat: db  ## Celery beat alone
 
 bench: setup  ## benchmarks (not part of CI, own database); figures go to docs/benchmarks.md
 	@$(PY) bench/provisioning.py
+
+bench-bids: setup  ## the bid storm: 200 providers bid through the API before a deadline (own database, BENCH_ARGS)
+	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
+	  $(PY) bench/bid_storm.py $(BENCH_ARGS)
 
 lint:
 	@.venv/bin/ruff check .
