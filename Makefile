@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup db demo web worker beat bench bench-directory check lint lock clean
+.PHONY: run test setup db demo web worker beat bench bench-directory bench-bids check lint lock clean
 
 run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
@@ -40,6 +40,10 @@ bench: setup  ## benchmarks (not part of CI, own databases); figures go to docs/
 
 bench-directory: setup  ## the public directory benchmark alone (10,000 providers in jointly_bench_directory)
 	@$(PY) bench/directory.py
+
+bench-bids: setup  ## the bid storm: 200 providers bid through the API before a deadline (own database, BENCH_ARGS)
+	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
+	  $(PY) bench/bid_storm.py $(BENCH_ARGS)
 
 lint:
 	@.venv/bin/ruff check .

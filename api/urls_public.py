@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.v1 import accounts, authorities, catalogue, directory, provider_applications
+from api.v1 import accounts, authorities, catalogue, directory, provider_applications, provider_calloffs
 
 urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),
@@ -22,4 +22,5 @@ urlpatterns = [
     path("providers/<int:provider_id>/evidence/<int:evidence_id>/file/", catalogue.EvidenceFileView.as_view(),
          name="provider-evidence-file"),
     path("admissions/", provider_applications.AdmissionsEverywhereView.as_view(), name="admissions-everywhere"),
+    path("opportunities/", provider_calloffs.OpportunitiesView.as_view(), name="opportunities"),
 ]

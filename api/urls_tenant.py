@@ -12,6 +12,7 @@ from api.v1 import (
     catalogue,
     placements,
     provider_applications,
+    provider_calloffs,
 )
 
 urlpatterns = [
@@ -136,4 +137,15 @@ urlpatterns = [
     path("placements/<int:placement_id>/variations/", placements.VariationView.as_view(),
          name="placement-variations"),
     path("placements/<int:placement_id>/end/", placements.EndView.as_view(), name="placement-end"),
+    # the provider's side of stage 2
+    path("provider/calloffs/", provider_calloffs.PackageListView.as_view(), name="provider-calloffs"),
+    path("provider/calloffs/<int:package_id>/", provider_calloffs.PackageDetailView.as_view(),
+         name="provider-calloff"),
+    path("provider/calloffs/<int:package_id>/clarifications/", provider_calloffs.ClarificationsView.as_view(),
+         name="provider-clarifications"),
+    path("provider/calloffs/<int:package_id>/bid/", provider_calloffs.BidView.as_view(), name="provider-bid"),
+    path("provider/calloffs/<int:package_id>/bid/submit/", provider_calloffs.BidSubmitView.as_view(),
+         name="provider-bid-submit"),
+    path("provider/calloffs/<int:package_id>/bid/withdraw/", provider_calloffs.BidWithdrawView.as_view(),
+         name="provider-bid-withdraw"),
 ]

@@ -29,19 +29,15 @@ def start() -> None:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
+    cpu, ram = "unknown CPU", "unknown RAM"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
-    memory = "unknown RAM"
-    try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB RAM"
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB RAM"
                 break
     except OSError:
         pass
@@ -50,5 +46,5 @@ def machine() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]
-    return (f"{os.cpu_count()} cores ({cpu}), {memory}, Python {stdlib_platform.python_version()}, "
+    return (f"{os.cpu_count()} cores ({cpu}), {ram}, Python {stdlib_platform.python_version()}, "
             f"PostgreSQL {pg}, {stdlib_platform.system()} {stdlib_platform.release()}")

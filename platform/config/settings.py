@@ -269,6 +269,9 @@ SPECTACULAR_SETTINGS = {
         "AwardBasisEnum": "tenants.calloffs.models.Award.Basis",
         "NoAwardNextStepEnum": "tenants.calloffs.models.NoAward.Next",
         "PlacementStatusEnum": "tenants.placements.models.Placement.Status",
+        "BidStatusEnum": "tenants.calloffs.models.Bid.Status",
+        "BidStateEnum": "api.v1.provider_calloffs.BID_STATES",
+        "OpportunityStatusEnum": "shared_catalogue.models.OpportunityProjection.Status",
     },
 }
 

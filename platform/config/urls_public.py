@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from tenants.admissions.regional_views import AdmittedEverywhereView
+from tenants.calloffs.regional_views import OpportunitiesView
 
 urlpatterns = [
     path("", include("web.urls")),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("providers/admissions/", AdmittedEverywhereView.as_view(), name="admitted-everywhere"),
     path("directory/", include("shared_catalogue.directory_urls")),
+    path("providers/opportunities/", OpportunitiesView.as_view(), name="opportunities"),
     path("providers/", include("shared_catalogue.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("api.urls_public", "api"))),

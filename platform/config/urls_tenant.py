@@ -12,6 +12,7 @@ from tenants.admissions import staff_urls as admissions_staff
 urlpatterns = [
     path("", include("tenants.workspace.urls")),
     path("provider/", include("tenants.admissions.provider_urls")),
+    path("provider/calloffs/", include("tenants.calloffs.provider_urls")),
     path("staff/team/", include("accounts.team_urls")),
     path("staff/audit/", include("audit.urls")),
     path("staff/catalogue/", include("shared_catalogue.staff_urls")),

@@ -224,6 +224,10 @@ class BidReceipt(models.Model):
             models.UniqueConstraint(fields=["bid", "version"], name="one_receipt_per_version"),
         ]
 
+    # Not stored: set by bid_submit when a retried request (the same key) is
+    # answered with the receipt it already made.
+    replayed = False
+
 
 class SealedAccess(models.Model):
     """Every attempt to read a bid's content, allowed or not."""

@@ -30,6 +30,7 @@ from audit.services import audit_record
 from tenancy.selectors import authority_current
 
 OPEN_STATUSES = ("closed", "awarded", "no_award")
+NOT_YOURS = "You can only read your own organisation's bids; this attempt has been recorded."
 READERS = (AuthorityRole.COMMISSIONER, AuthorityRole.BROKER, AuthorityRole.EVALUATOR)
 
 
@@ -112,3 +113,21 @@ def refuse_until_open(package, *, user, channel: str, bid_id=None) -> None:
     for bid in bids.filter(pk=bid_id) if bid_id is not None else bids:
         read_bid(bid, user=user, channel=channel)
     raise PermissionDenied(sealed_message(package))
+
+
+def refuse_others_bid(*, user, package, provider_id: int, channel: str):
+    """A provider-side request (page or API) for the bid of an organisation
+    the person does not belong to. Refused and recorded, with the same answer
+    whether or not that organisation has bid: even that is sealed. Staff roles
+    the person may also hold do not count on the provider's side."""
+    from tenants.calloffs.models import Bid, SealedAccess
+
+    reason = "not the bidder's own organisation"
+    actor = user if getattr(user, "pk", None) else None
+    bid = Bid.objects.filter(package=package, provider_id=provider_id).only("pk", "package_id").first()
+    if bid is not None:
+        SealedAccess.objects.create(bid=bid, user=actor, channel=channel, allowed=False, reason=reason)
+    audit_record(actor=actor, action="bid.read_refused", obj=bid or package, reason=reason,
+                 context={"channel": channel, "package": package.reference, "provider": provider_id})
+    raise PermissionDenied(NOT_YOURS)
+

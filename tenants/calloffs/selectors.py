@@ -6,16 +6,18 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from accounts.models import ProviderMembership
-from shared_catalogue.models import OpportunityProjection
+from shared_catalogue.models import OpportunityProjection, Provider
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement, Lot
-from tenants.calloffs.models import Bid, Clarification, Package, Person
+from tenants.calloffs.models import Award, Bid, BidReceipt, Clarification, Invitation, Package, Person
 from tenants.placements.models import Placement
 
 
@@ -149,4 +151,84 @@ def open_count_for(provider_ids) -> int:
     return OpportunityProjection.objects.filter(provider_id__in=provider_ids,
                                                 status=OpportunityProjection.Status.OPEN).count()
 
+
+# --- The provider's side, inside an authority -----------------------------------------
+# Everything here is narrowed to the person's organisations (TenantAccess.provider_ids)
+# and reads no bid content: that goes through sealing.read_bid.
+
+def bidding_open(package: Package, now: datetime | None = None) -> bool:
+    return package.status == Package.Status.PUBLISHED and (now or timezone.now()) < package.bid_deadline
+
+
+def questions_open(package: Package, now: datetime | None = None) -> bool:
+    return package.status == Package.Status.PUBLISHED and (now or timezone.now()) < package.clarification_deadline
+
+
+def invitations_for_provider(provider_ids):
+    """The packages here the organisations are invited to, soonest deadline
+    first: one row per organisation invited."""
+    return (Invitation.objects.filter(provider_id__in=provider_ids)
+            .select_related("package__agreement", "package__lot", "provider")
+            .order_by("package__bid_deadline", "package__reference", "provider__name"))
+
+
+def package_for_provider(*, provider_ids, package_id) -> Package | None:
+    """A package one of the organisations is invited to, or None: a package
+    only others were invited to, a draft and a missing one look the same."""
+    invited = Invitation.objects.filter(package=OuterRef("pk"), provider_id__in=provider_ids)
+    return (Package.objects.filter(Exists(invited), pk=package_id)
+            .select_related("agreement", "lot", "called_off_by").first())
+
+
+@dataclass(frozen=True)
+class Invited:
+    """One of the person's organisations invited to a package, with its own
+    bid so far (its state and receipt, not its content) and, once awarded,
+    whether that bid won."""
+
+    provider: Provider
+    invitation: Invitation
+    bid: Bid | None
+    successful: bool | None
+
+    @property
+    def submitted(self) -> bool:
+        return self.bid is not None and self.bid.status == Bid.Status.SUBMITTED
+
+
+def invited_organisations(package: Package, provider_ids) -> list[Invited]:
+    invitations = list(Invitation.objects.filter(package=package, provider_id__in=provider_ids)
+                       .select_related("provider").order_by("provider__name"))
+    ids = [i.provider_id for i in invitations]
+    bids = {b.provider_id: b for b in Bid.objects.filter(package=package, provider_id__in=ids)
+            .defer("sealed", "content")}
+    winner = None
+    if package.status == Package.Status.AWARDED:
+        winner = Award.objects.filter(package=package).values_list("bid__provider_id", flat=True).first()
+    return [Invited(i.provider, i, bids.get(i.provider_id),
+                    None if winner is None or i.provider_id not in bids else winner == i.provider_id)
+            for i in invitations]
+
+
+def own_bids(provider_ids, package_ids) -> dict[tuple[int, int], Bid]:
+    """The organisations' bids on these packages, by (package, provider), without content."""
+    return {(b.package_id, b.provider_id): b for b in Bid.objects.filter(
+        provider_id__in=provider_ids, package_id__in=package_ids).defer("sealed", "content")}
+
+
+def clarifications_published(package: Package):
+    """The questions answered and published to every invitee: never who asked."""
+    return (Clarification.objects.filter(package=package, published_at__isnull=False)
+            .only("id", "package_id", "question", "answer", "published_at").order_by("published_at", "pk"))
+
+
+def clarifications_waiting(package: Package, provider_ids):
+    """The organisations' own questions not yet answered."""
+    return (Clarification.objects.filter(package=package, provider_id__in=provider_ids, published_at__isnull=True)
+            .select_related("provider").order_by("asked_at", "pk"))
+
+
+def bid_receipts(bid: Bid):
+    """Every submission of a bid as received, latest first."""
+    return BidReceipt.objects.filter(bid=bid).order_by("-version")
 

@@ -365,7 +365,7 @@ def invitations_notify(*, package_id: int) -> int:
     package = Package.objects.select_related("lot", "agreement").get(pk=package_id)
     for invitation in Invitation.objects.filter(package=package, notified_at__isnull=True):
         with transaction.atomic():
-            invitation = Invitation.objects.select_for_update(skip_locked=True).filter(
+            invitation = Invitation.objects.select_for_update(skip_locked=True, of=("self",)).filter(
                 pk=invitation.pk, notified_at__isnull=True).first()
             if invitation is None:
                 continue
@@ -533,7 +533,7 @@ def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=
         package = _locked(package)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
             raise Conflict("Bidding has closed for this package.")
-        bid = Bid.objects.select_for_update().filter(package=package, provider=provider).first()
+        bid = Bid.objects.select_for_update(of=("self",)).filter(package=package, provider=provider).first()
         if bid and bid.status == Bid.Status.SUBMITTED:
             raise Conflict("Your bid is submitted: submit a revised bid instead of saving a draft.")
         bid = bid or Bid(package=package, provider=provider)
@@ -547,7 +547,9 @@ def bid_submit(*, actor, package: Package, provider: Provider, content: dict, id
                now=None) -> BidReceipt:
     """Submit (or revise) a bid before the deadline. The receipt time is the
     server's; the content is hashed and sealed. The same idempotency key
-    returns the same receipt, so a retried request never makes two bids."""
+    returns the same receipt (marked `replayed`), even after the deadline, so
+    a retried request never makes two bids; the same key with other content
+    is refused, since that is a revision sent under an old key."""
     _invitation(actor, package, provider)
     if not (idempotency_key or "").strip() or len(idempotency_key) > 80:
         raise Invalid({"idempotency_key": "Send a unique key (up to 80 characters) with each submission."})
@@ -566,10 +568,20 @@ def _bid_submit(actor, package, provider, clean, digest, key, now) -> BidReceipt
         # The package row is shared-locked: submissions go side by side, and
         # closing (which takes it exclusively) waits for them, or they for it.
         package = _share_locked(package)
-        bid = Bid.objects.select_for_update().filter(package=package, provider=provider).first()
+        # Only the bid's row: Bid's ordering joins the package, and a plain
+        # FOR UPDATE would lock that too, turning the shared lock of every
+        # submission into an exclusive one (and two at once into a deadlock).
+        bid = Bid.objects.select_for_update(of=("self",)).filter(package=package, provider=provider).first()
         if bid is not None:
             existing = BidReceipt.objects.filter(bid=bid, idempotency_key=key).first()
+            if existing and existing.content_sha256 != digest:
+                received = timezone.localtime(existing.received_at)
+                raise Conflict({"idempotency_key": f"This key was already used for version {existing.version} of "
+                                                   f"your bid, received at {received:%H:%M:%S} on "
+                                                   f"{received:%-d %B %Y}, with other content. Send a new key "
+                                                   "to submit a revised bid."})
             if existing:
+                existing.replayed = True
                 return existing
         now = now or timezone.now()
         late = package.status != Status.PUBLISHED or now >= package.bid_deadline
@@ -616,6 +628,9 @@ def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
             raise Conflict("Bidding has closed: a bid can only be withdrawn before the deadline.")
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        if bid.status != Bid.Status.SUBMITTED:
+            raise Conflict("Only a submitted bid can be withdrawn: this one is "
+                           f"{bid.get_status_display().lower()}.")
         bid.status, bid.updated_at, bid.updated_by = Bid.Status.WITHDRAWN, now, actor
         bid.save()
         audit_record(actor=actor, action="bid.withdrawn", obj=bid, context={"package": package.reference})
@@ -635,7 +650,7 @@ def package_close(*, package_id: int, by: str, now=None) -> bool:
             return False
         package = Package.objects.get(pk=package_id)
         opened = 0
-        for bid in Bid.objects.select_for_update().filter(package=package):
+        for bid in Bid.objects.select_for_update(of=("self",)).filter(package=package):
             if bid.status == Bid.Status.SUBMITTED:
                 content = sealing.unseal(bid)
                 bid.content = content

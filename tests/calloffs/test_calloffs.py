@@ -252,3 +252,28 @@ def test_partner_staff_call_off_for_their_own_authority_only(region):
         made = services.package_create(actor=alpha_broker, agreement=market.agreement, lot=market.lot,
                                        people=people, **fields)  # their own authority, found for them
         assert made.called_off_by == region.alpha
+
+
+def test_a_key_sent_again_with_other_content_is_refused_and_only_a_submitted_bid_is_withdrawn(region):
+    market = stage2.live_market(region.alpha, providers=1)
+    provider = market.providers[0]
+    package = stage2.package(market)
+    admin = catalogue.admin_of(provider)
+    with schema_context("alpha"):
+        draft = services.bid_save(actor=admin, package=package, provider=provider, content=stage2.bid_content())
+        with pytest.raises(ValidationError, match="Only a submitted bid can be withdrawn: this one is draft"):
+            services.bid_withdraw(actor=admin, bid=draft)
+    first = stage2.submit(market, package, provider, key="same")
+    again = stage2.submit(market, package, provider, key="same")
+    assert first.replayed is False and again.replayed is True and again.pk == first.pk
+    # a revision sent under the old key (a form resent after going back) is not taken for a retry
+    with pytest.raises(ValidationError) as refused:
+        stage2.submit(market, package, provider, price="401.00", key="same")
+    assert "This key was already used for version 1" in refused.value.message_dict["idempotency_key"][0]
+    with schema_context("alpha"):
+        bid = Bid.objects.get(package=package)
+        assert bid.version == 1 and BidReceipt.objects.filter(bid=bid).count() == 1
+        assert sealing.read_bid(bid, user=admin, channel="page")["weekly_price"] == "420.00"
+        services.bid_withdraw(actor=admin, bid=bid)
+        with pytest.raises(ValidationError, match="this one is withdrawn"):
+            services.bid_withdraw(actor=admin, bid=bid)
