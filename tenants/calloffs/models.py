@@ -309,3 +309,21 @@ class NoAward(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
     follow_on = models.ForeignKey(Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+
+class BidLetter(models.Model):
+    """The award letter to the winner and a feedback letter to every other
+    bidder: their scores against the published criteria and why the award
+    went where it did."""
+
+    class Kind(models.TextChoices):
+        AWARD = "award", "Award"
+        FEEDBACK = "feedback", "Feedback (not successful)"
+
+    bid = models.OneToOneField(Bid, on_delete=models.PROTECT, related_name="letter")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.JSONField(default=list, blank=True)

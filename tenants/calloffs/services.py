@@ -801,7 +801,67 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
                             "weekly_price": bid.weekly_price, "placement": placement.pk,
                             "preference_of": (expressed_by or "").strip() or None,
                             "candidates": [b.pk for b in fits]})
+        letters = _bid_letters(made)
+        schema = connection.schema_name
+        transaction.on_commit(lambda: _send_bid_letters([letter.pk for letter in letters], schema))
     return made
+
+
+def _bid_letters(made: Award) -> list:
+    """An award letter for the winner and a feedback letter for every other
+    submitted bid, with its scores against the published criteria."""
+    from django.template.loader import render_to_string
+
+    from tenants.calloffs.models import BidLetter
+
+    package = made.package
+    winner_total = getattr(getattr(made.bid, "evaluation", None), "total", None)
+    letters = []
+    for bid in package.bids.filter(status=Bid.Status.SUBMITTED).select_related("provider"):
+        award_letter = bid.pk == made.bid_id
+        body = render_to_string("calloffs/email/bid_letter.txt", {
+            "bid": bid, "package": package, "award": made, "award_letter": award_letter,
+            "evaluation": BidEvaluation.objects.filter(bid=bid).first(), "winner_total": winner_total,
+            "authority": authority_current()})
+        subject = (f"Awarded: {package.title} ({package.reference})" if award_letter
+                   else f"Not successful: {package.title} ({package.reference})")
+        letters.append(BidLetter.objects.create(
+            bid=bid, kind=BidLetter.Kind.AWARD if award_letter else BidLetter.Kind.FEEDBACK, subject=subject,
+            body=body))
+    return letters
+
+
+def _send_bid_letters(letter_ids: list[int], schema: str) -> None:
+    from tenants.calloffs.tasks import bid_letter_send_task
+
+    with schema_context(schema):
+        for letter_id in letter_ids:
+            bid_letter_send_task.delay(letter_id)
+
+
+def bid_letter_send(*, letter_id: int) -> bool:
+    """E-mail one award or feedback letter to the bidder's admins and bid
+    writers; once, however often it runs."""
+    from django.core.mail import send_mail
+
+    from accounts.models import ProviderMembership
+    from accounts.roles import ProviderRole
+    from tenants.calloffs.models import BidLetter
+
+    with transaction.atomic():
+        letter = BidLetter.objects.select_for_update(of=("self",)).select_related("bid").filter(
+            pk=letter_id, sent_at__isnull=True).first()
+        if letter is None:
+            return False
+        recipients = sorted(set(ProviderMembership.objects.current().filter(
+            provider_id=letter.bid.provider_id, user__is_active=True,
+            role__in=[ProviderRole.PROVIDER_ADMIN, ProviderRole.BID_WRITER]).values_list("user__email", flat=True)))
+        send_mail(subject=letter.subject, message=letter.body, from_email=None, recipient_list=recipients)
+        letter.sent_at, letter.sent_to = timezone.now(), recipients
+        letter.save(update_fields=["sent_at", "sent_to"])
+        audit_record(actor=None, action="bid.letter_sent", obj=letter.bid,
+                     context={"kind": letter.kind, "to": recipients})
+    return True
 
 
 def no_award(*, actor, package: Package, next_step: str, reason: str) -> NoAward:

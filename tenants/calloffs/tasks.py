@@ -25,3 +25,8 @@ def package_close_task(package_id: int, by: str = "deadline") -> bool:
 def packages_close_due_task() -> int:
     """The periodic safety net, in every authority."""
     return services.packages_close_due()
+
+
+@app.task(name="calloffs.bid_letter_send", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def bid_letter_send_task(letter_id: int) -> bool:
+    return services.bid_letter_send(letter_id=letter_id)

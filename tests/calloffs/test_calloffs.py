@@ -166,7 +166,8 @@ def _closed_with_bids(market, prices, budget="450.00"):
     return package
 
 
-def test_preference_decides_between_compliant_bids_within_budget_and_is_recorded(region):
+def test_preference_decides_between_compliant_bids_within_budget_and_is_recorded(
+        region, mailoutbox, django_capture_on_commit_callbacks):
     market = stage2.live_market(region.alpha, providers=3, names=["Brightday", "Meadow Farm", "Pricey"])
     package = _closed_with_bids(market, ["430.00", "445.00", "480.00"])
     lead = market.setup.commissioner
@@ -182,15 +183,24 @@ def test_preference_decides_between_compliant_bids_within_budget_and_is_recorded
         # a bid over budget is only an exception
         with pytest.raises(ValidationError, match="only as an exception"):
             services.award(actor=market.broker, package=package, bid=bids["Pricey"])
-        made = services.award(actor=market.broker, package=package, bid=bids["Meadow Farm"],
-                              expressed_by="Her mother, at the review meeting",
-                              preference_notes="Wants the farm: she loves animals.")
+        with django_capture_on_commit_callbacks(execute=True):
+            made = services.award(actor=market.broker, package=package, bid=bids["Meadow Farm"],
+                                  expressed_by="Her mother, at the review meeting",
+                                  preference_notes="Wants the farm: she loves animals.")
         assert made.basis == "preference"
         assert package.preference.expressed_by == "Her mother, at the review meeting"
         event = AuditEvent.objects.get(action="package.awarded", object_id=str(package.pk))
         assert event.after["preference_of"] == "Her mother, at the review meeting"
         placement = made.package.placement
         assert placement.weekly_cost == Decimal("445.00") and placement.provider.name == "Meadow Farm"
+        # an award letter for the winner, feedback with scores for the others, each sent once
+        letters = {m.subject.split(":")[0]: m for m in mailoutbox}
+        assert sorted(m.subject.split(":")[0] for m in mailoutbox) == ["Awarded", "Not successful",
+                                                                       "Not successful"]
+        assert "the person's preference chose yours" in letters["Awarded"].body
+        feedback = next(m for m in mailoutbox if catalogue.admin_of(bids["Pricey"].provider).email in m.to)
+        assert "Within the personal budget of £450.00 a week: no (£480.00)" in feedback.body
+        assert "Total" in feedback.body and "The successful bid scored" in feedback.body
         # after award the awarded provider may see who it is for, and the look is recorded
         person = package.people.get()
         winner = catalogue.admin_of(bids["Meadow Farm"].provider)
