@@ -10,7 +10,7 @@ it again changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -262,7 +262,41 @@ def seed_demo() -> SeedReport:
             _evidence(provider, authorities, report=report)
     _stage1(authorities["cheshire-east"], DAY_OPPORTUNITIES, providers, report=report)
     _stage1(partnership, SUPPORTED_LIVING, providers, report=report)
+    _stage2(authorities["cheshire-east"], report=report)
     return report
+
+
+def _stage2(authority: Authority, *, report: SeedReport) -> None:
+    """One anonymised package open for bids on the FPS's building-based lot,
+    so providers have an opportunity to look at; once."""
+    from django_tenants.utils import schema_context
+
+    from tenants.agreements.models import Agreement
+    from tenants.calloffs import services as calloffs
+    from tenants.calloffs.models import Package
+
+    with schema_context(authority.schema_name), transaction.atomic():
+        agreement = Agreement.objects.filter(reference=DAY_OPPORTUNITIES["reference"]).first()
+        if agreement is None or Package.objects.filter(agreement=agreement).exists():
+            return
+        broker = User.objects.get(email=staff_email("cheshire-east", "broker"))
+        person = calloffs.person_create(actor=broker, first_name="Elsie", last_name="Marsh",
+                                        date_of_birth=date(1958, 6, 14), postcode="CW1 3AB",
+                                        address="Flat 2, 10 Station Road, Crewe", social_worker="Jo Daniels")
+        now = timezone.now()
+        package = calloffs.package_create(
+            actor=broker, agreement=agreement, lot=agreement.lots.get(number="1"), people=[person],
+            title="Building-based day opportunities, two days a week",
+            outcomes="Meet people outside the family home; keep active; give the family carer two days' break.",
+            support_needed="Two days a week at a day service with support for personal care and eating; "
+                           "early dementia, so a calm setting and consistent staff help.",
+            sessions_per_week=2, pattern="Tuesdays and Thursdays, 10:00 to 15:00",
+            start_on=timezone.localdate() + timedelta(days=28), duration_weeks=52, locality="Crewe",
+            postcode_district="CW1", transport="Door-to-door transport needed", staff_gender="any",
+            budget_weekly=Decimal("190.00"), clarification_deadline=now + timedelta(days=7),
+            bid_deadline=now + timedelta(days=12))
+        calloffs.package_publish(actor=broker, package=package)
+        report.count(True)
 
 
 # Stage 1, as in seeds 000/001 (Cheshire East's day-opportunities FPS, 60% threshold,

@@ -67,3 +67,14 @@ def test_seed_runs_stage_one_so_the_directory_has_providers(region):
     before = AdmissionProjection.objects.count()
     seed_demo()
     assert AdmissionProjection.objects.count() == before
+
+
+def test_seed_publishes_an_anonymised_package_the_admitted_providers_see(region):
+    from shared_catalogue.models import OpportunityProjection
+
+    seed_demo()
+    open_now = OpportunityProjection.objects.filter(status="open", authority__slug="cheshire-east")
+    assert sorted(o.provider.name for o in open_now) == ["Brightday Opportunities", "Meadow Farm"]
+    assert "Elsie" not in open_now.first().title
+    seed_demo()
+    assert OpportunityProjection.objects.filter(authority__slug="cheshire-east").count() == 2
