@@ -298,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
         "tenant_schemas": ["public"],
     },
+    # Suspensions with an end date end by themselves, in every authority.
+    "admissions.suspensions_end_due": {
+        "task": "admissions.suspensions_end_due",
+        "schedule": crontab(hour=0, minute=15),
+    },
     # The safety net behind each call-off's own closing task, in every authority.
     "calloffs.close_due": {
         "task": "calloffs.packages_close_due",

@@ -679,6 +679,29 @@ def admission_reinstate(*, actor, admission: Admission, reason: str = "") -> Adm
                                reason=(reason or "").strip(), suspended_reason="", suspended_until=None)
 
 
+def suspensions_end_due(*, today: date | None = None) -> int:
+    """Suspensions with an end date that has passed end by themselves: the
+    admission goes back to where it was (active, or pending onboarding). Run
+    daily in every authority; safe to run twice."""
+    today = today or timezone.localdate()
+    ended = 0
+    for admission_id in list(Admission.objects.filter(status=Admission.Status.SUSPENDED,
+                                                      suspended_until__lt=today).values_list("pk", flat=True)):
+        with transaction.atomic():
+            admission = Admission.objects.select_for_update(of=("self",)).select_related("agreement", "lot").filter(
+                pk=admission_id, status=Admission.Status.SUSPENDED, suspended_until__lt=today).first()
+            if admission is None:
+                continue
+            onboarded = not admission.onboarding.filter(done_at__isnull=True).exists()
+            _admission_move(admission, actor=None,
+                            to=Admission.Status.ACTIVE if onboarded else Admission.Status.PENDING_ONBOARDING,
+                            allowed_from=ADMISSION_MOVES["reinstate"], action="admission.suspension_ended",
+                            reason=f"The suspension ended on {admission.suspended_until:%-d %B %Y}.",
+                            suspended_reason="", suspended_until=None)
+            ended += 1
+    return ended
+
+
 def admission_remove(*, actor, admission: Admission, grounds: str) -> Admission:
     _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners remove providers.")
     if not (grounds or "").strip():

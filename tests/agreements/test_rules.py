@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django_tenants.utils import schema_context
 
+from audit.models import AuditEvent
 from shared_catalogue.models import AdmissionProjection
 from tenants.admissions import services
 from tenants.admissions.models import Admission
@@ -197,3 +198,27 @@ def test_an_agreement_goes_live_only_after_opening(region):
                            ends_on=TODAY + timedelta(days=1500))
     with schema_context("alpha"), pytest.raises(ValidationError, match="cannot be live from there"):
         agreements.agreement_go_live(actor=fps.commissioner, agreement=fps.agreement)
+
+
+def test_a_suspension_with_an_end_date_ends_by_itself_once(region):
+    from tenants.admissions.tasks import suspensions_end_due_task
+
+    fps = stage1.open_agreement(region.alpha, reference=support.unique("SUSP-"))
+    provider = stage1.provider_with_evidence(region.alpha)
+    stage1.evaluate(fps, stage1.apply(fps, provider, ["1"]), {"outcomes": 5, "workforce": 5})
+    with schema_context("alpha"):
+        admission = Admission.objects.get(provider=provider)
+        for item in admission.onboarding.all():
+            services.onboarding_complete(actor=fps.commissioner, item=item)
+        services.admission_activate(actor=fps.commissioner, admission=admission)
+        services.admission_suspend(actor=fps.commissioner, admission=admission, reason="Late returns",
+                                   until=TODAY + timedelta(days=7))
+        assert services.suspensions_end_due(today=TODAY + timedelta(days=7)) == 0  # the last day still counts
+        assert services.suspensions_end_due(today=TODAY + timedelta(days=8)) == 1
+        assert services.suspensions_end_due(today=TODAY + timedelta(days=8)) == 0
+        admission.refresh_from_db()
+        assert (admission.status, admission.suspended_until) == ("active", None)
+        assert AuditEvent.objects.filter(action="admission.suspension_ended", object_id=str(admission.pk)).exists()
+        assert suspensions_end_due_task.apply().get() == 0
+    row = AdmissionProjection.objects.get(authority=region.alpha, provider=provider)
+    assert row.status == "active"
