@@ -18,32 +18,13 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
-from api.v1.agreements import ReasonIn, RuleOut
+from api.v1.agreements import ReasonIn
+from api.v1.refs import ClockOut, NamedOut, ReferenceOut
 from common.errors import Conflict
 from tenants.admissions import policy, selectors, services
 from tenants.admissions.models import Admission, Application, ApplicationLot, DecisionLetter
 
 # --- Output -------------------------------------------------------------------------
-
-
-class ClockOut(serializers.Serializer):
-    state = serializers.ChoiceField(choices=["not_started", "on_track", "due_soon", "overdue", "decided"])
-    due_on = serializers.DateField(allow_null=True)
-    working_days_left = serializers.IntegerField(allow_null=True)
-    extended = serializers.BooleanField()
-    label = serializers.CharField()
-    rule = RuleOut()
-
-
-class AgreementRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference = serializers.CharField()
-    title = serializers.CharField()
-
-
-class ProviderRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class ApplicationLotOut(serializers.Serializer):
@@ -56,8 +37,8 @@ class ApplicationLotOut(serializers.Serializer):
 
 class ApplicationOut(serializers.Serializer):
     id = serializers.IntegerField()
-    agreement = AgreementRefOut()
-    provider = ProviderRefOut()
+    agreement = ReferenceOut()
+    provider = NamedOut()
     lots = ApplicationLotOut(many=True, source="lots.all")
     status = serializers.ChoiceField(choices=Application.Status.choices)
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -196,10 +177,10 @@ class OnboardingItemOut(serializers.Serializer):
 class AdmissionOut(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
-    agreement = AgreementRefOut()
+    agreement = ReferenceOut()
     lot = serializers.CharField(source="lot.number")
     lot_title = serializers.CharField(source="lot.title")
-    provider = ProviderRefOut()
+    provider = NamedOut()
     application = serializers.IntegerField(source="application_id")
     status = serializers.ChoiceField(choices=Admission.Status.choices)
     admitted_at = serializers.DateTimeField()

@@ -15,16 +15,12 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.v1.refs import RuleOut
 from shared_catalogue.models import EvidenceType, ServiceType
 from tenants.agreements import policy, selectors, services
 from tenants.agreements.models import Agreement, Question, QuestionnaireVersion
 
 # --- Output -------------------------------------------------------------------------
-
-
-class RuleOut(serializers.Serializer):
-    text = serializers.CharField()
-    source = serializers.CharField()
 
 
 class RulesOut(serializers.Serializer):

@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
 from api.renderers import CSVRenderer
+from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement, Lot
 from tenants.calloffs import policy, sealing, selectors, services
@@ -49,36 +50,14 @@ CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="CSV (text/csv)")
 # --- Output -------------------------------------------------------------------------
 
 
-class CalloffProviderOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class CalloffAgreementOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference = serializers.CharField()
-    title = serializers.CharField()
-
-
-class CalloffLotOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-    title = serializers.CharField()
-
-
-class CalloffAuthorityOut(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
-
-
 class PackageOut(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=Package.Status.choices)
     title = serializers.CharField()
-    agreement = CalloffAgreementOut()
-    lot = CalloffLotOut()
-    called_off_by = CalloffAuthorityOut()
+    agreement = ReferenceOut()
+    lot = LotRefOut()
+    called_off_by = AreaOut()
     people = serializers.SerializerMethodField(help_text="Ids of the people it is for; who they are is held apart.")
     budget_weekly = serializers.DecimalField(max_digits=10, decimal_places=2)
     clarification_deadline = serializers.DateTimeField()
@@ -101,13 +80,13 @@ class PackageOut(serializers.Serializer):
 
 
 class InvitationOut(serializers.Serializer):
-    provider = CalloffProviderOut()
+    provider = NamedOut()
     invited_at = serializers.DateTimeField()
     notified_at = serializers.DateTimeField(allow_null=True)
 
 
 class NotInvitedOut(serializers.Serializer):
-    provider = CalloffProviderOut()
+    provider = NamedOut()
     reason = serializers.CharField()
 
 
@@ -121,7 +100,7 @@ class DeadlineChangeOut(serializers.Serializer):
 
 class AwardOut(serializers.Serializer):
     bid = serializers.IntegerField(source="bid_id")
-    provider = CalloffProviderOut(source="bid.provider")
+    provider = NamedOut(source="bid.provider")
     basis = serializers.ChoiceField(choices=Award.Basis.choices)
     reason = serializers.CharField()
     preference_expressed_by = serializers.SerializerMethodField()
@@ -186,7 +165,7 @@ class PackageDetailOut(PackageOut):
 
 
 class EligibilityOut(serializers.Serializer):
-    provider = CalloffProviderOut(source="admission.provider")
+    provider = NamedOut(source="admission.provider")
     eligible = serializers.BooleanField()
     reason = serializers.CharField()
 
@@ -210,7 +189,7 @@ class IdentityOut(serializers.Serializer):
 
 class ClarificationOut(serializers.Serializer):
     id = serializers.IntegerField()
-    asked_by_provider = CalloffProviderOut(source="provider", help_text="Staff only: invitees never see who asked.")
+    asked_by_provider = NamedOut(source="provider", help_text="Staff only: invitees never see who asked.")
     question = serializers.CharField()
     asked_at = serializers.DateTimeField()
     answer = serializers.CharField()
@@ -243,7 +222,7 @@ class BidContentOut(serializers.Serializer):
 
 class BidOut(serializers.Serializer):
     id = serializers.IntegerField()
-    provider = CalloffProviderOut()
+    provider = NamedOut()
     submitted_at = serializers.DateTimeField(help_text="The exact time the latest version was received.")
     version = serializers.IntegerField()
     content_sha256 = serializers.CharField()
@@ -275,7 +254,7 @@ class NegotiationOut(serializers.Serializer):
 
 class CandidateOut(serializers.Serializer):
     bid = serializers.IntegerField(source="pk")
-    provider = CalloffProviderOut()
+    provider = NamedOut()
     weekly_price = serializers.DecimalField(max_digits=10, decimal_places=2)
     total = serializers.DecimalField(source="evaluation.total", max_digits=6, decimal_places=2)
 
@@ -283,7 +262,7 @@ class CandidateOut(serializers.Serializer):
 class UtilisationRowOut(serializers.Serializer):
     month = serializers.DateField(help_text="The first day of the month.")
     agreement = serializers.CharField(source="lot.agreement.reference")
-    lot = CalloffLotOut()
+    lot = LotRefOut()
     requests = serializers.IntegerField(help_text="Sourcing requests made.")
     published = serializers.IntegerField(help_text="Call-offs published.")
     bids = serializers.IntegerField(help_text="Bids received, counted once bidding has closed.")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.pagination import DirectoryPagination
+from api.v1.refs import AreaOut
 from shared_catalogue import selectors
 
 FILTERS = ("q", "service", "client_group", "area", "postcode")
@@ -22,13 +23,8 @@ class DirectoryCodeOut(serializers.Serializer):
     name = serializers.CharField()
 
 
-class DirectoryAreaOut(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
-
-
 class DirectoryLotOut(serializers.Serializer):
-    authority = DirectoryAreaOut()
+    authority = AreaOut()
     agreement_reference = serializers.CharField()
     agreement_title = serializers.CharField()
     lot_number = serializers.CharField()
@@ -54,7 +50,7 @@ class DirectoryEntryOut(serializers.Serializer):
     contact_email = serializers.CharField()
     services = DirectoryCodeOut(many=True, source="services.all")
     client_groups = DirectoryCodeOut(many=True, source="client_groups.all")
-    areas = DirectoryAreaOut(many=True, source="areas.all")
+    areas = AreaOut(many=True, source="areas.all")
     postcode_districts = serializers.ListField(child=serializers.CharField())
     cqc = serializers.SerializerMethodField(help_text="Null when the provider is not registered with the CQC.")
     lots = DirectoryLotOut(many=True, source="listed_lots",

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
-from api.v1.calloffs import CalloffAuthorityOut, CalloffLotOut, CalloffProviderOut
+from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement
 from tenants.calloffs import policy
@@ -32,21 +32,15 @@ MANAGE_REFUSED = "Only brokers and commissioners manage placements."
 # --- Output -------------------------------------------------------------------------
 
 
-class PackageRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference = serializers.CharField()
-    title = serializers.CharField()
-
-
 class FunderOut(serializers.Serializer):
-    authority = CalloffAuthorityOut()
+    authority = AreaOut()
     share = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Per cent.")
 
 
 class PlacementOut(serializers.Serializer):
     id = serializers.IntegerField()
-    package = PackageRefOut()
-    provider = CalloffProviderOut()
+    package = ReferenceOut()
+    provider = NamedOut()
     status = serializers.ChoiceField(choices=Placement.Status.choices)
     start_on = serializers.DateField()
     weekly_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -82,7 +76,7 @@ class RateScheduleOut(serializers.Serializer):
     id = serializers.IntegerField()
     agreement = serializers.IntegerField(source="agreement_id")
     agreement_reference = serializers.CharField(source="agreement.reference")
-    lot = CalloffLotOut(allow_null=True)
+    lot = LotRefOut(allow_null=True)
     effective_from = serializers.DateField()
     uplift_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     note = serializers.CharField()

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.v1.refs import ClockOut, NamedOut, ReferenceOut, RuleOut
 from shared_catalogue.models import AdmissionProjection, EvidenceType, Provider
 from tenants.admissions import policy, selectors, services
 from tenants.admissions.models import Application, ApplicationLot, DecisionLetter
@@ -38,17 +39,12 @@ WRITE_REFUSED = "Only the organisation's provider admins and bid writers can wri
 # --- Output -------------------------------------------------------------------------------
 
 
-class ProviderRuleOut(serializers.Serializer):
-    text = serializers.CharField()
-    source = serializers.CharField(help_text="Where the rule comes from, to show wherever it is applied.")
-
-
 class RegimeOut(serializers.Serializer):
     name = serializers.CharField()
     applications_any_time = serializers.BooleanField(help_text="False: only in the rounds the authority publishes.")
-    applications = ProviderRuleOut()
-    decision = ProviderRuleOut()
-    membership = ProviderRuleOut()
+    applications = RuleOut()
+    decision = RuleOut()
+    membership = RuleOut()
 
 
 class ProviderRoundOut(serializers.Serializer):
@@ -60,7 +56,7 @@ class ProviderRoundOut(serializers.Serializer):
 class ProviderWindowOut(serializers.Serializer):
     open = serializers.BooleanField(help_text="Whether an application may be started and submitted today.")
     message = serializers.CharField()
-    rule = ProviderRuleOut()
+    rule = RuleOut()
     round = ProviderRoundOut(allow_null=True)
     next_opens_on = serializers.DateField(allow_null=True, help_text="When closed: the next day applications open.")
 
@@ -152,15 +148,6 @@ class QuestionRowOut(serializers.Serializer):
                   "question if no document is attached.")
 
 
-class ProviderClockOut(serializers.Serializer):
-    due_on = serializers.DateField(allow_null=True)
-    working_days_left = serializers.IntegerField(allow_null=True)
-    state = serializers.ChoiceField(choices=["not_started", "on_track", "due_soon", "overdue", "decided", "withdrawn"])
-    extended = serializers.BooleanField()
-    label = serializers.CharField()
-    rule = ProviderRuleOut()
-
-
 class ProviderApplicationLotOut(serializers.Serializer):
     lot = serializers.IntegerField(source="lot_id")
     number = serializers.CharField(source="lot.number")
@@ -172,21 +159,10 @@ class ProviderApplicationLotOut(serializers.Serializer):
                                               help_text="Positions of the compliance questions not met.")
 
 
-class ProviderAgreementRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference = serializers.CharField()
-    title = serializers.CharField()
-
-
-class OrganisationRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class ProviderApplicationOut(serializers.Serializer):
     id = serializers.IntegerField()
-    agreement = ProviderAgreementRefOut()
-    provider = OrganisationRefOut()
+    agreement = ReferenceOut()
+    provider = NamedOut()
     status = serializers.ChoiceField(choices=Application.Status.choices)
     questionnaire_version = serializers.IntegerField(source="version.number")
     round = ProviderRoundOut(allow_null=True)
@@ -200,9 +176,9 @@ class ProviderApplicationOut(serializers.Serializer):
     decision_clock = serializers.SerializerMethodField()
     letter_available = serializers.SerializerMethodField()
 
-    @extend_schema_field(ProviderClockOut)
+    @extend_schema_field(ClockOut)
     def get_decision_clock(self, application) -> dict:
-        return ProviderClockOut(selectors.decision_clock(application)).data
+        return ClockOut(selectors.decision_clock(application)).data
 
     def get_letter_available(self, application) -> bool:
         return application.status == Application.Status.DECIDED
@@ -446,7 +422,7 @@ class AuthorityRefOut(serializers.Serializer):
 
 class AdmissionEverywhereOut(serializers.Serializer):
     authority = AuthorityRefOut()
-    provider = OrganisationRefOut()
+    provider = NamedOut()
     admission_id = serializers.IntegerField(help_text="The admission's id in the authority.")
     agreement_reference = serializers.CharField()
     agreement_title = serializers.CharField()

@@ -34,8 +34,7 @@ from rest_framework.views import APIView
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
 from api.v1.provider_applications import AuthorityRefOut
-from api.v1.provider_applications import OrganisationRefOut as ProviderRefOut
-from api.v1.provider_applications import ProviderAgreementRefOut as AgreementRefOut
+from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from common.errors import Invalid
 from shared_catalogue.models import OpportunityProjection
 from tenancy.routing import tenant_reverse
@@ -58,12 +57,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 # --- Output -------------------------------------------------------------------------------
 
 
-class LotRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-    title = serializers.CharField()
-
-
 class CriteriaOut(serializers.Serializer):
     quality = serializers.DecimalField(max_digits=5, decimal_places=2, source="weight_quality")
     outcomes = serializers.DecimalField(max_digits=5, decimal_places=2, source="weight_outcomes")
@@ -81,7 +74,7 @@ class DeadlineMoveOut(serializers.Serializer):
 class OwnBidStateOut(serializers.Serializer):
     """One of your invited organisations and the state of its bid (no content)."""
 
-    provider = ProviderRefOut()
+    provider = NamedOut()
     may_bid = serializers.BooleanField(help_text="Whether you may write this organisation's bid.")
     status = serializers.SerializerMethodField()
     version = serializers.IntegerField(source="bid.version", default=0)
@@ -101,7 +94,7 @@ class PackageSummaryOut(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=Package.Status.choices)
     bidding_open = serializers.SerializerMethodField()
-    agreement = AgreementRefOut()
+    agreement = ReferenceOut()
     lot = LotRefOut()
     locality = serializers.CharField()
     bid_deadline = serializers.DateTimeField()
@@ -112,7 +105,7 @@ class PackageSummaryOut(serializers.Serializer):
 
 class OfferInvitationOut(serializers.Serializer):
     package = PackageSummaryOut()
-    provider = ProviderRefOut(help_text="Your organisation that is invited.")
+    provider = NamedOut(help_text="Your organisation that is invited.")
     invited_at = serializers.DateTimeField()
     bid_status = serializers.SerializerMethodField()
 
@@ -176,7 +169,7 @@ class WaitingQuestionOut(serializers.Serializer):
     id = serializers.IntegerField()
     question = serializers.CharField()
     asked_at = serializers.DateTimeField()
-    provider = ProviderRefOut(help_text="Your organisation that asked.")
+    provider = NamedOut(help_text="Your organisation that asked.")
 
 
 class ClarificationsOut(serializers.Serializer):
@@ -213,7 +206,7 @@ class SubmissionOut(ReceiptOut):
 
 
 class OfferBidOut(serializers.Serializer):
-    provider = ProviderRefOut()
+    provider = NamedOut()
     status = serializers.ChoiceField(choices=Bid.Status.choices)
     version = serializers.IntegerField(help_text="How many times it has been submitted.")
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -390,7 +383,7 @@ class BidWithdrawView(ProviderCalloffAPI, APIView):
 
 class OpportunityOut(serializers.Serializer):
     authority = AuthorityRefOut()
-    provider = ProviderRefOut(help_text="Your organisation that is invited.")
+    provider = NamedOut(help_text="Your organisation that is invited.")
     package_id = serializers.IntegerField(help_text="The package's id in the authority.")
     reference = serializers.CharField()
     title = serializers.CharField()
