@@ -121,7 +121,9 @@ class NoAwardOut(serializers.Serializer):
                                          help_text="When published again: the new draft package.")
 
 
-class PackageDetailOut(PackageOut):
+class PackageNeedsOut(serializers.Serializer):
+    """What a package asks for, as providers read it: for staff and providers alike."""
+
     outcomes = serializers.CharField()
     support_needed = serializers.CharField()
     hours_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
@@ -129,13 +131,16 @@ class PackageDetailOut(PackageOut):
     pattern = serializers.CharField()
     start_on = serializers.DateField()
     duration_weeks = serializers.IntegerField(allow_null=True)
-    locality = serializers.CharField()
     postcode_district = serializers.CharField()
     skills = serializers.CharField()
     language = serializers.CharField()
     staff_gender = serializers.ChoiceField(choices=Package.StaffGender.choices)
     transport = serializers.CharField()
     other_requirements = serializers.CharField()
+
+
+class PackageDetailOut(PackageOut, PackageNeedsOut):
+    locality = serializers.CharField()
     weight_quality = serializers.DecimalField(max_digits=5, decimal_places=2)
     weight_price = serializers.DecimalField(max_digits=5, decimal_places=2)
     weight_outcomes = serializers.DecimalField(max_digits=5, decimal_places=2)

@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.v1.calloffs import PackageNeedsOut
 from api.v1.provider_applications import AuthorityRefOut
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from common.errors import Invalid
@@ -115,23 +116,10 @@ class OfferInvitationOut(serializers.Serializer):
         return bid.status if bid else "none"
 
 
-class OfferPackageOut(PackageSummaryOut):
+class OfferPackageOut(PackageSummaryOut, PackageNeedsOut):
     """A package as providers see it: what the authority published for them."""
 
     called_off_by = AuthorityRefOut()
-    outcomes = serializers.CharField()
-    support_needed = serializers.CharField()
-    hours_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
-    sessions_per_week = serializers.IntegerField(allow_null=True)
-    pattern = serializers.CharField()
-    start_on = serializers.DateField()
-    duration_weeks = serializers.IntegerField(allow_null=True)
-    postcode_district = serializers.CharField()
-    skills = serializers.CharField()
-    language = serializers.CharField()
-    staff_gender = serializers.ChoiceField(choices=Package.StaffGender.choices)
-    transport = serializers.CharField()
-    other_requirements = serializers.CharField()
     budget_weekly = serializers.DecimalField(max_digits=10, decimal_places=2,
                                              help_text="The personal budget: the most a bid may cost a week to be "
                                                        "judged within budget.")
