@@ -27,7 +27,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.policy import Audience
+from accounts.policy import Audience, access_for
 from api.base import TenantAPIMixin
 from api.renderers import CSVRenderer
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
@@ -565,7 +565,8 @@ class BidsAPI(CalloffsAPI):
         return package
 
     def read(self, bids) -> dict:
-        return {bid.pk: sealing.read_bid(bid, user=self.request.user, channel="api") for bid in bids}
+        access = access_for(self.request)
+        return {bid.pk: sealing.read_bid(bid, user=self.request.user, channel="api", access=access) for bid in bids}
 
 
 class BidListView(BidsAPI, APIView):

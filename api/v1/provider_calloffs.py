@@ -31,7 +31,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.policy import Audience
+from accounts.policy import Audience, access_for
 from api.base import TenantAPIMixin
 from api.v1.calloffs import PackageNeedsOut
 from api.v1.provider_applications import AuthorityRefOut
@@ -263,7 +263,7 @@ class ProviderCalloffAPI(TenantAPIMixin):
         bid = Bid.objects.select_related("provider").filter(package=package, provider=row.provider).first()
         if bid is None:
             raise Http404("Your organisation has no bid for this package yet.")
-        content = sealing.read_bid(bid, user=self.request.user, channel="api")
+        content = sealing.read_bid(bid, user=self.request.user, channel="api", access=access_for(self.request))
         return Response(OfferBidOut(bid, context={"content": content}).data, status=status_code)
 
 

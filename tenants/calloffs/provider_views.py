@@ -191,7 +191,7 @@ class BidView(ProviderCalloffPage):
     def read(self, row) -> dict | None:
         if row.bid is None:
             return None
-        return sealing.read_bid(row.bid, user=self.request.user, channel="page")
+        return sealing.read_bid(row.bid, user=self.request.user, channel="page", access=self.access)
 
     def _render(self, package, row, form, content, status=200, refusal=""):
         row = self.bidder(package)  # as it now stands

@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import ProviderMembership
 from accounts.policy import access_compute
 from accounts.roles import AuthorityRole
 from audit.services import audit_record
@@ -62,30 +61,28 @@ def unseal(bid) -> dict:
     return json.loads(_fernet(bid.package_id).decrypt(bytes(bid.sealed)))
 
 
-def is_bidders_own(user, bid) -> bool:
-    return bool(user and user.is_authenticated and ProviderMembership.objects.current().filter(
-        user=user, provider_id=bid.provider_id, provider__is_active=True).exists())
-
-
 def sealed_message(package) -> str:
     """The refusal before the deadline, with the deadline in UK time."""
     return (f"Bids are sealed until the deadline ({timezone.localtime(package.bid_deadline):%-d %B %Y %H:%M}); "
             "this attempt has been recorded.")
 
 
-def read_bid(bid, *, user, channel: str) -> dict:
+def read_bid(bid, *, user, channel: str, access=None) -> dict:
     """A bid's content, for its own organisation at any time, and for the
     authority's brokers, commissioners and evaluators once bidding has
-    closed. Every attempt is recorded; a refused one in the audit trail too."""
+    closed. Every attempt is recorded; a refused one in the audit trail too.
+    `access` is the person's access here, when the caller has it already
+    (a list of bids works it out once)."""
     from tenants.calloffs.models import SealedAccess
 
-    own = is_bidders_own(user, bid)
+    access = access or access_compute(user=user, authority=authority_current())
+    own = bid.provider_id in access.provider_ids
     package_open = bid.package.status in OPEN_STATUSES
     if own:
         allowed, reason = True, "the bidder's own organisation"
     elif not package_open:
         allowed, reason = False, "sealed until the deadline"
-    elif user is not None and access_compute(user=user, authority=authority_current()).has_role(*READERS):
+    elif access.has_role(*READERS):
         allowed, reason = True, "bidding has closed"
     else:
         allowed, reason = False, "not a bidder and no role that evaluates bids"

@@ -898,7 +898,8 @@ def bids_export(*, actor, package: Package) -> str:
     import csv
     import io
 
-    _require(policy.can_evaluate_bids(_access(actor)), "Only brokers, commissioners and evaluators export bids.")
+    access = _access(actor)
+    _require(policy.can_evaluate_bids(access), "Only brokers, commissioners and evaluators export bids.")
     package = Package.objects.get(pk=package.pk)  # as it stands now
     bids = list(package.bids.filter(status=Bid.Status.SUBMITTED).select_related("provider", "package"))
     if not bids and package.status not in sealing.OPEN_STATUSES:
@@ -908,7 +909,7 @@ def bids_export(*, actor, package: Package) -> str:
         raise PermissionDenied(sealing.sealed_message(package))
     rows = []
     for bid in bids:
-        content = sealing.read_bid(bid, user=actor, channel="export")
+        content = sealing.read_bid(bid, user=actor, channel="export", access=access)
         rows.append([bid.provider.name, bid.submitted_at.isoformat(), bid.content_sha256, content["weekly_price"],
                      content.get("hourly_rate") or "", content.get("hours_per_week") or "",
                      content.get("start_available_on") or ""])

@@ -378,7 +378,7 @@ class BidsPage(CalloffsPage):
 class BidListView(BidsPage):
     def get(self, request, package_id):
         package = self.opened_package(package_id)
-        rows = [(bid, sealing.read_bid(bid, user=request.user, channel="page"))
+        rows = [(bid, sealing.read_bid(bid, user=request.user, channel="page", access=self.access))
                 for bid in selectors.bids_submitted(package)]
         return self.render("bids.html", package=package, rows=rows,
                            candidates=services.candidates(package),
@@ -398,7 +398,7 @@ class BidDetailView(BidsPage):
         return package, bid
 
     def render_bid(self, package, bid, evaluation_form=None, negotiation_form=None, status=200):
-        content = sealing.read_bid(bid, user=self.request.user, channel="page")
+        content = sealing.read_bid(bid, user=self.request.user, channel="page", access=self.access)
         closed = package.status == Package.Status.CLOSED
         evaluation = getattr(bid, "evaluation", None)
         if evaluation_form is None and closed and policy.can_evaluate_bids(self.access):
