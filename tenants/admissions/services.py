@@ -69,14 +69,28 @@ def applicable_questions(version: QuestionnaireVersion, lot_ids) -> list[Questio
     return [q for q in version.questions.all() if q.lot_id is None or q.lot_id in lot_ids]
 
 
+def _usable(today: date):
+    """Documents a decision may rely on: verified, current, not expired."""
+    return (Evidence.objects.filter(verification=Evidence.Verification.VERIFIED, replaced_by__isnull=True)
+            .exclude(expires_on__lt=today))
+
+
 def usable_evidence(provider_id: int, evidence_types, today: date | None = None) -> Evidence | None:
     """The provider's latest verified, in-date document of one of these types."""
     if not evidence_types:
         return None
-    today = today or timezone.localdate()
-    return (Evidence.objects.filter(provider_id=provider_id, evidence_type__in=evidence_types,
-                                    verification=Evidence.Verification.VERIFIED, replaced_by__isnull=True)
-            .exclude(expires_on__lt=today).order_by("-uploaded_at").first())
+    return (_usable(today or timezone.localdate()).filter(provider_id=provider_id, evidence_type__in=evidence_types)
+            .order_by("-uploaded_at").first())
+
+
+def usable_evidence_types(provider_ids, evidence_types, today: date | None = None) -> set[tuple[int, str]]:
+    """(provider, type) for every usable document of these providers and
+    types: one query for many providers, where usable_evidence is for one."""
+    if not evidence_types:
+        return set()
+    return set(_usable(today or timezone.localdate())
+               .filter(provider_id__in=provider_ids, evidence_type__in=evidence_types)
+               .values_list("provider_id", "evidence_type").distinct())
 
 
 # --- The provider's side ------------------------------------------------------------

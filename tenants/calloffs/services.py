@@ -22,7 +22,7 @@ from common.identifiers import find_identifiers, identifier_message, nhs_number_
 from shared_catalogue.models import POSTCODE_DISTRICT, Provider
 from tenancy.selectors import authority_current
 from tenants.admissions.models import Admission
-from tenants.admissions.services import usable_evidence
+from tenants.admissions.services import usable_evidence_types
 from tenants.agreements.models import Agreement, Lot, Question, QuestionnaireVersion
 from tenants.calloffs import opportunities, policy, sealing
 from tenants.calloffs.models import (
@@ -278,9 +278,11 @@ def eligibility(package: Package, today=None) -> list[Eligibility]:
     version = package.agreement.questionnaires.filter(status=QuestionnaireVersion.Status.PUBLISHED).first()
     required = sorted({t for q in (version.questions.all() if version else [])
                        if q.kind == Question.Kind.COMPLIANCE for t in q.evidence_types})
+    admissions = list(Admission.objects.filter(lot=package.lot).exclude(status=Admission.Status.REMOVED)
+                      .select_related("provider").order_by("provider__name"))
+    usable = usable_evidence_types([a.provider_id for a in admissions], required, today)
     results = []
-    for admission in Admission.objects.filter(lot=package.lot).exclude(status=Admission.Status.REMOVED) \
-            .select_related("provider").order_by("provider__name"):
+    for admission in admissions:
         if admission.status != Admission.Status.ACTIVE:
             reason = {"suspended": f"suspended: {admission.suspended_reason}",
                       "pending_onboarding": "onboarding not finished"}.get(admission.status, admission.status)
@@ -288,7 +290,7 @@ def eligibility(package: Package, today=None) -> list[Eligibility]:
         elif not admission.provider.is_active:
             results.append(Eligibility(admission, False, "organisation no longer active"))
         else:
-            missing = [t for t in required if usable_evidence(admission.provider_id, [t], today) is None]
+            missing = [t for t in required if (admission.provider_id, t) not in usable]
             results.append(Eligibility(admission, not missing, (
                 "evidence not verified or out of date: " + ", ".join(m.replace("_", " ") for m in missing))
                 if missing else "eligible"))

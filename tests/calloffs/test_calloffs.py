@@ -287,3 +287,21 @@ def test_a_key_sent_again_with_other_content_is_refused_and_only_a_submitted_bid
         services.bid_withdraw(actor=admin, bid=bid)
         with pytest.raises(ValidationError, match="this one is withdrawn"):
             services.bid_withdraw(actor=admin, bid=bid)
+
+
+def test_eligibility_costs_the_same_queries_however_many_providers_are_on_the_lot(region):
+    from django.test.utils import CaptureQueriesContext
+
+    market = stage2.live_market(region.alpha, providers=1)
+    draft = stage2.package(market, publish=False)
+
+    def counted():
+        with schema_context("alpha"), CaptureQueriesContext(connection) as queries:
+            results = services.eligibility(draft)
+        return len(results), len(queries)
+
+    one = counted()
+    stage2.admit(market)
+    stage2.admit(market)
+    three = counted()
+    assert (one[0], three[0]) == (1, 3) and one[1] == three[1]
