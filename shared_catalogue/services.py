@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchVector
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F, Func, OuterRef, QuerySet, TextField, Value
 from django.utils import timezone
@@ -20,7 +19,7 @@ from accounts.policy import access_compute
 from accounts.roles import ProviderRole
 from accounts.services import MembershipConflict, user_get_or_invite
 from audit.services import audit_record
-from common.errors import Conflict, Invalid
+from common.errors import Conflict, Invalid, require
 from shared_catalogue import policy
 from shared_catalogue.models import (
     CQC_ID,
@@ -45,10 +44,6 @@ PROFILE_FIELDS = (
     "postcode_districts", "specialisms", "languages",
 )
 
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _clean_list(values) -> list[str]:
@@ -183,7 +178,7 @@ def provider_register(*, actor, services=None, client_groups=None, areas=None, c
 def provider_profile_update(*, actor, provider: Provider, services=None, client_groups=None, areas=None,
                             cqc_locations=None, **fields) -> Provider:
     """Change a provider's profile: a new version, kept with the old ones."""
-    _require(policy.can_edit_profile(policy.provider_roles(actor, provider)) or actor.is_platform_operator,
+    require(policy.can_edit_profile(policy.provider_roles(actor, provider)) or actor.is_platform_operator,
              "Only the organisation's provider admins can change its profile.")
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -206,7 +201,7 @@ def provider_profile_update(*, actor, provider: Provider, services=None, client_
 
 def provider_person_add(*, actor, provider: Provider, email: str, role: str, full_name: str = "") -> ProviderMembership:
     """Give someone a role in the organisation, making their account if needed; they are told by e-mail."""
-    _require(policy.can_manage_people(policy.provider_roles(actor, provider)),
+    require(policy.can_manage_people(policy.provider_roles(actor, provider)),
              "Only the organisation's provider admins can add people.")
     if role not in ProviderRole.values:
         raise Invalid({"role": "Choose one of the roles listed."})
@@ -258,7 +253,7 @@ def provider_person_notify(*, membership_id: int) -> bool:
 
 def provider_person_remove(*, actor, membership: ProviderMembership, reason: str = "") -> ProviderMembership:
     provider = membership.provider
-    _require(policy.can_manage_people(policy.provider_roles(actor, provider)),
+    require(policy.can_manage_people(policy.provider_roles(actor, provider)),
              "Only the organisation's provider admins can remove people.")
     with transaction.atomic():
         membership = ProviderMembership.objects.select_for_update().get(pk=membership.pk)
@@ -285,7 +280,7 @@ def evidence_upload(*, actor, provider: Provider, upload, evidence_type: str, ti
     """Check and store a document in the provider's locker. A refused upload
     stores nothing: the file is written only after every check has passed, and
     removed again if the record cannot be saved."""
-    _require(policy.can_upload_evidence(policy.provider_roles(actor, provider)),
+    require(policy.can_upload_evidence(policy.provider_roles(actor, provider)),
              "Only the organisation's provider admins and bid writers can add evidence.")
     errors = {}
     if evidence_type not in EvidenceType.values:
@@ -337,7 +332,7 @@ def evidence_upload(*, actor, provider: Provider, upload, evidence_type: str, ti
 def evidence_decide(*, actor, authority, evidence: Evidence, decision: str, reason: str = "") -> EvidenceDecision:
     """An authority officer verifies or rejects a document; every authority sees it."""
     access = access_compute(user=actor, authority=authority)
-    _require(policy.can_decide_evidence(access),
+    require(policy.can_decide_evidence(access),
              "Only quality officers and commissioners can verify or reject evidence.")
     if decision not in EvidenceDecision.Decision.values:
         raise Invalid({"decision": "Choose verified or rejected."})

@@ -126,6 +126,14 @@ def access_compute(*, user, authority) -> TenantAccess:
     )
 
 
+def access_here(user) -> TenantAccess:
+    """The person's access in the authority whose schema the connection is in
+    (for services, which run in requests, tasks and commands alike)."""
+    from tenancy.selectors import authority_current
+
+    return access_compute(user=user, authority=authority_current())
+
+
 def access_for(request) -> TenantAccess:
     """The access of whoever is asking, cached on the request for that user."""
     http_request = getattr(request, "_request", request)

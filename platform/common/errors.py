@@ -4,7 +4,7 @@ Both are ValidationErrors, so a form shows them against its fields; the API
 turns Invalid into 400 and Conflict into 409 (api.problems).
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 
 class Invalid(ValidationError):
@@ -17,3 +17,9 @@ class Conflict(ValidationError):
     """What was asked for clashes with the current state of things."""
 
     status = 409
+
+
+def require(allowed: bool, message: str) -> None:
+    """Refuse (403) with the message unless the person may do this."""
+    if not allowed:
+        raise PermissionDenied(message)

@@ -15,9 +15,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from accounts.policy import TenantAccess, access_compute
+from accounts.policy import access_compute, access_here
 from audit.services import audit_record
-from common.errors import Conflict, Invalid
+from common.errors import Conflict, Invalid, require
 from common.workdays import add_working_days
 from shared_catalogue.models import Evidence, EvidenceType, Provider
 from tenancy.selectors import authority_current
@@ -44,13 +44,6 @@ Status = Application.Status
 HUNDRED = Decimal("100")
 
 
-def _access(actor) -> TenantAccess:
-    return access_compute(user=actor, authority=authority_current())
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _locked(application: Application) -> Application:
@@ -100,7 +93,7 @@ def application_start(*, actor, agreement: Agreement, provider: Provider, lots: 
     """A draft application to some of an agreement's lots, against the
     questionnaire published now. Refused outside a window, with when the next
     one opens."""
-    _require(policy.can_write_application(_access(actor), provider.pk),
+    require(policy.can_write_application(access_here(actor), provider.pk),
              "Only the organisation's provider admins and bid writers can apply.")
     agreement = Agreement.objects.get(pk=agreement.pk)  # its state now, not as the caller last saw it
     window = application_window(agreement, today)
@@ -142,7 +135,7 @@ def application_start(*, actor, agreement: Agreement, provider: Provider, lots: 
 def application_answer(*, actor, application: Application, question: Question, response: str = "",
                        complies: bool | None = None, evidence: Evidence | None = None) -> Answer:
     """Save an answer to a draft (drafts can be saved as often as needed)."""
-    _require(policy.can_write_application(_access(actor), application.provider_id),
+    require(policy.can_write_application(access_here(actor), application.provider_id),
              "Only the organisation's provider admins and bid writers can write its applications.")
     with transaction.atomic():
         application = _locked(application)
@@ -175,8 +168,8 @@ def application_submit(*, actor, application: Application, declaration_accepted:
     """Submit: every question answered, the declaration made, inside a window.
     Verified catalogue evidence is reused for compliance questions it meets.
     The decision clock starts from the day of receipt."""
-    access = _access(actor)
-    _require(policy.can_write_application(access, application.provider_id),
+    access = access_here(actor)
+    require(policy.can_write_application(access, application.provider_id),
              "Only the organisation's provider admins and bid writers can submit its applications.")
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -230,7 +223,7 @@ def application_submit(*, actor, application: Application, declaration_accepted:
 
 
 def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
-    _require(policy.can_write_application(_access(actor), application.provider_id),
+    require(policy.can_write_application(access_here(actor), application.provider_id),
              "Only the organisation's provider admins and bid writers can withdraw its applications.")
     with transaction.atomic():
         application = _locked(application)
@@ -250,7 +243,7 @@ def application_withdraw(*, actor, application: Application, reason: str = "") -
 
 def decision_extend(*, actor, application: Application, reason: str) -> Application:
     """Extend the decision period to the agreement's longest, with a recorded reason."""
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners can extend the decision period.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners can extend the decision period.")
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the decision needs longer."})
     with transaction.atomic():
@@ -272,8 +265,8 @@ def decision_extend(*, actor, application: Application, reason: str) -> Applicat
 
 def evaluators_assign(*, actor, application: Application, evaluators: list) -> list[Assignment]:
     """The lead (a commissioner) gives the application to evaluators."""
-    access = _access(actor)
-    _require(policy.can_lead_evaluation(access), "Only commissioners lead evaluations.")
+    access = access_here(actor)
+    require(policy.can_lead_evaluation(access), "Only commissioners lead evaluations.")
     authority = authority_current()
     not_evaluators = [e.email for e in evaluators
                       if not policy.can_be_evaluator(access_compute(user=e, authority=authority))]
@@ -306,7 +299,7 @@ def conflict_declare(*, actor, application: Application, conflicted: bool, detai
     """Before seeing an application, an evaluator says whether they have a
     conflict of interest. A conflict can be declared later too; their scores
     are then set aside."""
-    _require(policy.can_be_evaluator(_access(actor)), "Only evaluators declare conflicts of interest.")
+    require(policy.can_be_evaluator(access_here(actor)), "Only evaluators declare conflicts of interest.")
     if conflicted and not (details or "").strip():
         raise Invalid({"details": "Describe the conflict, so the lead can decide what to do."})
     with transaction.atomic():
@@ -394,7 +387,7 @@ def scores_submit(*, actor, application: Application) -> Assignment:
 def moderation_open(*, actor, application: Application) -> Application:
     """When every evaluator without a conflict has submitted, the scores are
     opened to the evaluators and the lead for moderation."""
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners moderate.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners moderate.")
     with transaction.atomic():
         application = _locked(application)
         _require_status(application, Status.EVALUATION, doing="moderated")
@@ -416,7 +409,7 @@ def moderation_open(*, actor, application: Application) -> Application:
 def moderate(*, actor, application: Application, question: Question, rationale: str, score: int | None = None,
              met: bool | None = None) -> ModeratedResult:
     """The final result for one question, with the rationale that goes into the feedback."""
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners moderate.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners moderate.")
     if not (rationale or "").strip():
         raise Invalid({"rationale": "Give the rationale; it goes into the provider's feedback."})
     with transaction.atomic():
@@ -498,7 +491,7 @@ def application_decide(*, actor, application: Application) -> Application:
     """A person confirms the outcome the rules give: admissions for the lots
     passed (pending onboarding), a decision letter with scores and feedback,
     sent by e-mail once the decision is committed."""
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners confirm decisions.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners confirm decisions.")
     with transaction.atomic():
         application = _locked(application)
         _require_status(application, Status.MODERATION, doing="decided")
@@ -641,7 +634,7 @@ def _admission_move(admission: Admission, *, actor, to: str, allowed_from, actio
 
 
 def onboarding_complete(*, actor, item: OnboardingItem, note: str = "") -> OnboardingItem:
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners record onboarding.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners record onboarding.")
     with transaction.atomic():
         admission = _locked_admission(item.admission)
         if admission.status != Admission.Status.PENDING_ONBOARDING:
@@ -658,7 +651,7 @@ def onboarding_complete(*, actor, item: OnboardingItem, note: str = "") -> Onboa
 
 def admission_activate(*, actor, admission: Admission) -> Admission:
     """Onboarding complete: the provider can be invited to call-offs."""
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners activate admissions.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners activate admissions.")
     with transaction.atomic():
         admission = _locked_admission(admission)
         outstanding = list(admission.onboarding.filter(done_at__isnull=True).values_list("name", flat=True))
@@ -670,7 +663,7 @@ def admission_activate(*, actor, admission: Admission) -> Admission:
 
 
 def admission_suspend(*, actor, admission: Admission, reason: str, until: date | None = None) -> Admission:
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners suspend admissions.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners suspend admissions.")
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the provider is suspended; they will be told."})
     if until and until <= timezone.localdate():
@@ -683,7 +676,7 @@ def admission_suspend(*, actor, admission: Admission, reason: str, until: date |
 
 
 def admission_reinstate(*, actor, admission: Admission, reason: str = "") -> Admission:
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners reinstate admissions.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners reinstate admissions.")
     with transaction.atomic():
         admission = _locked_admission(admission)
         onboarded = not admission.onboarding.filter(done_at__isnull=True).exists()
@@ -717,7 +710,7 @@ def suspensions_end_due(*, today: date | None = None) -> int:
 
 
 def admission_remove(*, actor, admission: Admission, grounds: str) -> Admission:
-    _require(policy.can_lead_evaluation(_access(actor)), "Only commissioners remove providers.")
+    require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners remove providers.")
     if not (grounds or "").strip():
         raise Invalid({"grounds": "State the grounds for removal."})
     with transaction.atomic():

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.policy import access_compute
+from accounts.policy import access_here
 from audit.services import audit_record, changes
 from common.errors import Conflict, Invalid
 from shared_catalogue.models import EvidenceType
@@ -51,7 +51,7 @@ def moves_from(status: str) -> list[str]:
 
 
 def _require_manager(actor) -> None:
-    if not policy.can_manage_agreements(access_compute(user=actor, authority=authority_current())):
+    if not policy.can_manage_agreements(access_here(actor)):
         raise PermissionDenied("Only commissioners can set up and change agreements.")
 
 

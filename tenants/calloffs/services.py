@@ -15,9 +15,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from accounts.policy import TenantAccess, access_compute
+from accounts.policy import access_here
 from audit.services import audit_record
-from common.errors import Conflict, Invalid
+from common.errors import Conflict, Invalid, require
 from common.identifiers import find_identifiers, identifier_message, nhs_number_valid
 from shared_catalogue.models import POSTCODE_DISTRICT, Provider
 from tenancy.selectors import authority_current
@@ -55,13 +55,6 @@ HUNDRED = Decimal("100")
 PENCE = Decimal("0.01")
 
 
-def _access(actor) -> TenantAccess:
-    return access_compute(user=actor, authority=authority_current())
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _locked(package: Package) -> Package:
@@ -77,7 +70,7 @@ def _require_status(package: Package, *statuses, doing: str) -> None:
 # --- The person, held apart ---------------------------------------------------------
 
 def person_create(*, actor, **fields) -> Person:
-    _require(policy.can_see_identity(_access(actor)), "Only brokers and commissioners record who a package is for.")
+    require(policy.can_see_identity(access_here(actor)), "Only brokers and commissioners record who a package is for.")
     unknown = set(fields) - set(PERSON_FIELDS)
     if unknown:
         raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -110,7 +103,7 @@ def _person_normalised(fields: dict) -> dict:
 def person_identity(*, actor, person: Person, purpose: str, package: Package | None = None) -> Person:
     """The person's identity, for staff whose role needs it and, after award,
     for the awarded provider's people. Every look is recorded."""
-    access = _access(actor)
+    access = access_here(actor)
     allowed = policy.can_see_identity(access)
     package = Package.objects.get(pk=package.pk) if package is not None else None  # as it stands now
     if not allowed and package is not None and package.status == Status.AWARDED:
@@ -178,7 +171,7 @@ def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person
                    reference: str | None = None, **fields) -> Package:
     """A draft package for one or more people. Everything providers will read
     is checked for identifiers, including the people's own names."""
-    _require(policy.can_source(_access(actor)), "Only brokers and commissioners create packages.")
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners create packages.")
     unknown = set(fields) - set(PACKAGE_FIELDS)
     if unknown:
         raise Invalid(f"Unknown package fields: {', '.join(sorted(unknown))}.")
@@ -243,7 +236,7 @@ def _reference(agreement: Agreement) -> str:
 
 
 def package_update(*, actor, package: Package, **fields) -> Package:
-    _require(policy.can_source(_access(actor)), "Only brokers and commissioners change packages.")
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners change packages.")
     unknown = set(fields) - set(PACKAGE_FIELDS)
     if unknown:
         raise Invalid(f"Unknown package fields: {', '.join(sorted(unknown))}.")
@@ -314,7 +307,7 @@ def package_publish(*, actor, package: Package, now=None) -> Package:
     """Invite every eligible provider admitted to the lot. The list is frozen,
     with the reasons others were not invited; invitees are e-mailed, and the
     package closes itself at the deadline."""
-    _require(policy.can_source(_access(actor)), "Only brokers and commissioners publish packages.")
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners publish packages.")
     now = now or timezone.now()
     with transaction.atomic():
         package = _locked(package)
@@ -389,7 +382,7 @@ def invitations_notify(*, package_id: int) -> int:
 
 def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: str, now=None) -> Package:
     """Only a commissioner moves a deadline, with a reason; invitees are told."""
-    _require(policy.can_move_deadline(_access(actor)), "Only commissioners can move a bid deadline.")
+    require(policy.can_move_deadline(access_here(actor)), "Only commissioners can move a bid deadline.")
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the deadline moves; every invitee is told."})
     now = now or timezone.now()
@@ -441,7 +434,7 @@ def deadline_moved_notify(*, package_id: int, reason: str) -> int:
 # --- Clarifications -----------------------------------------------------------------
 
 def _invitation(actor, package: Package, provider: Provider) -> Invitation:
-    if not policy.can_bid(_access(actor), provider.pk):
+    if not policy.can_bid(access_here(actor), provider.pk):
         raise PermissionDenied("Only the organisation's provider admins and bid writers can do this.")
     invitation = Invitation.objects.filter(package=package, provider=provider).first()
     if invitation is None:
@@ -466,7 +459,7 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str, qu
         -> Clarification:
     """Answer and publish to every invitee, without saying who asked. The
     question may be reworded to remove anything that points at the asker."""
-    _require(policy.can_source(_access(actor)), "Only brokers and commissioners answer clarifications.")
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners answer clarifications.")
     package = clarification.package
     if not (answer or "").strip():
         raise Invalid({"answer": "Write the answer."})
@@ -689,7 +682,7 @@ def bid_evaluate(*, actor, bid: Bid, compliant: bool, quality, outcomes, social_
                  compliance_notes: str = "") -> BidEvaluation:
     """Scores against the published criteria. Price scores by the lowest
     compliant price; totals are recomputed for every bid of the package."""
-    _require(policy.can_evaluate_bids(_access(actor)), "Only brokers, commissioners and evaluators score bids.")
+    require(policy.can_evaluate_bids(access_here(actor)), "Only brokers, commissioners and evaluators score bids.")
     with transaction.atomic():
         package = _locked(bid.package)
         _require_status(package, Status.CLOSED, doing="evaluated")
@@ -737,7 +730,7 @@ def _money(value, name: str, message: str) -> Decimal:
 
 def negotiation_record(*, actor, bid: Bid, note: str, price_after) -> Negotiation:
     """An optional negotiation round, recorded, which may lower the price."""
-    _require(policy.can_source(_access(actor)), "Only brokers and commissioners negotiate.")
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners negotiate.")
     if not (note or "").strip():
         raise Invalid({"note": "Record what was discussed."})
     with transaction.atomic():
@@ -772,7 +765,7 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
     with a reason."""
     from tenants.placements.services import placement_from_award
 
-    _require(policy.can_source(_access(actor)), "Only brokers and commissioners award packages.")
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners award packages.")
     with transaction.atomic():
         package = _locked(package)
         _require_status(package, Status.CLOSED, doing="awarded")
@@ -869,7 +862,7 @@ def bid_letter_send(*, letter_id: int) -> bool:
 def no_award(*, actor, package: Package, next_step: str, reason: str) -> NoAward:
     """Nothing fits: publish again (a new draft copied from this one), widen
     the lot, or source outside the agreement as an exception, with a reason."""
-    _require(policy.can_source(_access(actor)), "Only brokers and commissioners record outcomes.")
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners record outcomes.")
     if next_step not in NoAward.Next.values:
         raise Invalid({"next_step": "Choose: publish again, a wider lot, or an exception."})
     if not (reason or "").strip():
@@ -900,8 +893,8 @@ def bids_export(*, actor, package: Package) -> str:
     import csv
     import io
 
-    access = _access(actor)
-    _require(policy.can_evaluate_bids(access), "Only brokers, commissioners and evaluators export bids.")
+    access = access_here(actor)
+    require(policy.can_evaluate_bids(access), "Only brokers, commissioners and evaluators export bids.")
     package = Package.objects.get(pk=package.pk)  # as it stands now
     bids = list(package.bids.filter(status=Bid.Status.SUBMITTED).select_related("provider", "package"))
     if not bids and package.status not in sealing.OPEN_STATUSES:

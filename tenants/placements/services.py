@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.policy import access_compute
+from accounts.policy import access_here
 from audit.services import audit_record
 from common.errors import Conflict, Invalid
 from tenancy.models import Authority
@@ -23,7 +23,7 @@ PENCE = Decimal("0.01")
 
 
 def _require_manager(actor) -> None:
-    if not policy.can_manage_placements(access_compute(user=actor, authority=authority_current())):
+    if not policy.can_manage_placements(access_here(actor)):
         raise PermissionDenied("Only brokers and commissioners manage placements.")
 
 
@@ -149,7 +149,7 @@ def placement_end(*, actor, placement: Placement, ended_on: date, reason: str) -
 
 def rate_schedule_add(*, actor, agreement, effective_from: date, uplift_percent, lot=None,
                       note: str = "") -> RateSchedule:
-    if not policy.can_set_rates(access_compute(user=actor, authority=authority_current())):
+    if not policy.can_set_rates(access_here(actor)):
         raise PermissionDenied("Only commissioners set rate schedules.")
     if lot is not None and lot.agreement_id != agreement.pk:
         raise Invalid({"lot": "That lot belongs to another agreement."})
