@@ -147,10 +147,6 @@ def utilisation_csv(rows: list[dict]) -> str:
     return out.getvalue()
 
 
-def open_count_for(provider_ids) -> int:
-    return OpportunityProjection.objects.filter(provider_id__in=provider_ids,
-                                                status=OpportunityProjection.Status.OPEN).count()
-
 
 # --- The provider's side, inside an authority -----------------------------------------
 # Everything here is narrowed to the person's organisations (TenantAccess.provider_ids)

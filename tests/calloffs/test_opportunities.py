@@ -67,3 +67,25 @@ def test_utilisation_counts_by_lot_and_month_and_keeps_bid_counts_sealed(region)
         services.award(actor=market.broker, package=package, bid=bids[0], expressed_by="The person")
         [row] = selectors.utilisation()
         assert (row["bids"], row["awards"], row["live"]) == (2, 1, 0)
+
+
+def test_the_opportunity_projection_rebuilds_from_the_schemas(region):
+    import io
+
+    from django.core.management import call_command
+
+    from shared_catalogue.models import OpportunityProjection
+
+    market = stage2.live_market(region.beta, providers=1)
+    package = stage2.package(market)
+    rows = OpportunityProjection.objects.filter(authority=region.beta)
+    rows.update(title="wrong", status="closed")
+    OpportunityProjection.objects.create(authority=region.beta, provider=market.providers[0], package_id=999_999,
+                                         reference="GHOST", title="Ghost", agreement_title="x", lot_number="1",
+                                         lot_title="x", locality="x", bid_deadline=package.bid_deadline,
+                                         status="open", invited_at=package.published_at)
+    out = io.StringIO()
+    call_command("calloffs_rebuild_opportunities", "beta", stdout=out)
+    assert "beta: 1 opportunities" in out.getvalue()
+    assert [(r.title, r.status) for r in OpportunityProjection.objects.filter(authority=region.beta)] == [
+        (package.title, "open")]
