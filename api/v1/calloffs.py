@@ -65,6 +65,9 @@ class PackageOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     published_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+    close_failed_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set while closing has failed (it is retried and the operators alerted): the bids "
+                                   "stay sealed until it succeeds.")
     invited = serializers.SerializerMethodField(help_text="Providers invited; null while a draft.")
     bids_received = serializers.SerializerMethodField(
         help_text="Submitted bids; null until bidding has closed (until then even the number stays sealed).")
