@@ -181,7 +181,8 @@ class OfferBidContentOut(serializers.Serializer):
 class ReceiptOut(serializers.Serializer):
     version = serializers.IntegerField()
     received_at = serializers.DateTimeField(help_text="The exact time of receipt, by the server's clock.")
-    content_sha256 = serializers.CharField(help_text="HMAC-SHA256 of the bid's content in canonical JSON (sorted keys, no spaces), keyed with the bid's receipt key")
+    content_sha256 = serializers.CharField(help_text="HMAC-SHA256 of the bid's content in canonical JSON (sorted "
+                                                     "keys, no spaces), keyed with the bid's receipt key.")
     idempotency_key = serializers.CharField()
 
 

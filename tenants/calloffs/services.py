@@ -452,9 +452,9 @@ def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: st
         _require_status(package, Status.PUBLISHED, doing="given a new deadline")
         if bid_deadline <= now:
             raise Invalid({"bid_deadline": "The new deadline must be in the future."})
+        _check_deadline_change(package, "bid_deadline", package.bid_deadline, bid_deadline)
         if bid_deadline <= package.clarification_deadline:
             raise Invalid({"bid_deadline": "The deadline must be after clarifications close."})
-        _check_deadline_change(package, "bid_deadline", package.bid_deadline, bid_deadline)
         before = package.bid_deadline
         package.bid_deadline = bid_deadline
         package.save(update_fields=["bid_deadline"])
