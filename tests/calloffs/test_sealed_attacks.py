@@ -250,7 +250,8 @@ def test_a_deadline_cannot_be_brought_forward_once_a_bid_is_in(region):
 
 def test_before_any_bid_a_deadline_keeps_the_minimum_period_from_publication(region):
     market = stage2.live_market(region.alpha, providers=1, kind=Agreement.Kind.DYNAMIC_MARKET)
-    package = stage2.package(market)   # 14 days; the dynamic market's minimum is 10 days from publication
+    # 14 days; the dynamic market's minimum is 10 days from publication; questions close after 2
+    package = stage2.package(market, clarification_deadline=timezone.now() + timedelta(days=2))
     commissioner = market.setup.commissioner
     with schema_context("alpha"):
         with pytest.raises(ValidationError, match="at least|minimum tender period of 10 days") as refused:
