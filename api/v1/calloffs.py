@@ -356,6 +356,11 @@ class DeadlineIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
 
 
+class ClarificationDeadlineIn(serializers.Serializer):
+    clarification_deadline = serializers.DateTimeField(help_text="Without an offset: UK local time.")
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
 class EvaluationIn(serializers.Serializer):
     compliant = serializers.BooleanField()
     compliance_notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
@@ -558,6 +563,17 @@ class DeadlineView(CalloffsAPI, APIView):
         data = DeadlineIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.deadline_move(actor=request.user, package=package, **data.validated_data)
+        return self.detail(package.pk)
+
+
+class ClarificationDeadlineView(CalloffsAPI, APIView):
+    @extend_schema(request=ClarificationDeadlineIn, responses=PackageDetailOut,
+                   summary="Move the clarification deadline (commissioners); once a bid is in, only later")
+    def post(self, request, package_id):
+        package = self.package(package_id)
+        data = ClarificationDeadlineIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.clarification_deadline_move(actor=request.user, package=package, **data.validated_data)
         return self.detail(package.pk)
 
 

@@ -227,6 +227,11 @@ def test_a_deadline_cannot_be_brought_forward_once_a_bid_is_in(region):
     # the clarification deadline too: never earlier once a bid is in
     other = stage2.package(market)
     stage2.submit(market, other, market.providers[0])
+    earlier = timezone.now() + timedelta(days=1)
+    response = api_for(commissioner).post(f"{API}/calloffs/packages/{other.pk}/clarification-deadline/",
+                                          {"clarification_deadline": earlier.isoformat(), "reason": "Sooner"},
+                                          format="json")
+    assert response.status_code == 409 and "can only be extended" in response.content.decode()
     with schema_context("alpha"):
         with pytest.raises(ValidationError, match="can only be extended"):
             services.clarification_deadline_move(
