@@ -233,7 +233,8 @@ class BidOut(serializers.Serializer):
     provider = NamedOut()
     submitted_at = serializers.DateTimeField(help_text="The exact time the latest version was received.")
     version = serializers.IntegerField()
-    content_sha256 = serializers.CharField()
+    content_sha256 = serializers.CharField(help_text="The latest receipt's digest (HMAC-SHA256 keyed with the "
+                                                     "bid's receipt key, which the bidder holds).")
     weekly_price = serializers.DecimalField(max_digits=10, decimal_places=2,
                                             help_text="As opened, or as agreed in negotiation.")
     content = serializers.SerializerMethodField(help_text="The bid as submitted, read through the seal.")
