@@ -110,6 +110,8 @@ urlpatterns = [
     path("calloffs/packages/<int:package_id>/clarifications/<int:clarification_id>/answer/",
          calloffs.ClarificationAnswerView.as_view(), name="calloffs-clarification-answer"),
     path("calloffs/packages/<int:package_id>/deadline/", calloffs.DeadlineView.as_view(), name="calloffs-deadline"),
+    path("calloffs/packages/<int:package_id>/clarification-deadline/", calloffs.ClarificationDeadlineView.as_view(),
+         name="calloffs-clarification-deadline"),
     path("calloffs/packages/<int:package_id>/bids/", calloffs.BidListView.as_view(), name="calloffs-bids"),
     path("calloffs/packages/<int:package_id>/bids/export/", calloffs.BidsExportView.as_view(),
          name="calloffs-bids-export"),

@@ -65,6 +65,9 @@ class PackageOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     published_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+    close_failed_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set while closing has failed (it is retried and the operators alerted): the bids "
+                                   "stay sealed until it succeeds.")
     invited = serializers.SerializerMethodField(help_text="Providers invited; null while a draft.")
     bids_received = serializers.SerializerMethodField(
         help_text="Submitted bids; null until bidding has closed (until then even the number stays sealed).")
@@ -230,7 +233,8 @@ class BidOut(serializers.Serializer):
     provider = NamedOut()
     submitted_at = serializers.DateTimeField(help_text="The exact time the latest version was received.")
     version = serializers.IntegerField()
-    content_sha256 = serializers.CharField()
+    content_sha256 = serializers.CharField(help_text="The latest receipt's digest (HMAC-SHA256 keyed with the "
+                                                     "bid's receipt key, which the bidder holds).")
     weekly_price = serializers.DecimalField(max_digits=10, decimal_places=2,
                                             help_text="As opened, or as agreed in negotiation.")
     content = serializers.SerializerMethodField(help_text="The bid as submitted, read through the seal.")
@@ -350,6 +354,11 @@ class ClarificationAnswerIn(serializers.Serializer):
 
 class DeadlineIn(serializers.Serializer):
     bid_deadline = serializers.DateTimeField(help_text="Without an offset: UK local time.")
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class ClarificationDeadlineIn(serializers.Serializer):
+    clarification_deadline = serializers.DateTimeField(help_text="Without an offset: UK local time.")
     reason = serializers.CharField(max_length=2000, allow_blank=True)
 
 
@@ -555,6 +564,17 @@ class DeadlineView(CalloffsAPI, APIView):
         data = DeadlineIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.deadline_move(actor=request.user, package=package, **data.validated_data)
+        return self.detail(package.pk)
+
+
+class ClarificationDeadlineView(CalloffsAPI, APIView):
+    @extend_schema(request=ClarificationDeadlineIn, responses=PackageDetailOut,
+                   summary="Move the clarification deadline (commissioners); once a bid is in, only later")
+    def post(self, request, package_id):
+        package = self.package(package_id)
+        data = ClarificationDeadlineIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.clarification_deadline_move(actor=request.user, package=package, **data.validated_data)
         return self.detail(package.pk)
 
 

@@ -181,7 +181,8 @@ class OfferBidContentOut(serializers.Serializer):
 class ReceiptOut(serializers.Serializer):
     version = serializers.IntegerField()
     received_at = serializers.DateTimeField(help_text="The exact time of receipt, by the server's clock.")
-    content_sha256 = serializers.CharField(help_text="SHA-256 of the bid's content in canonical JSON.")
+    content_sha256 = serializers.CharField(help_text="HMAC-SHA256 of the bid's content in canonical JSON (sorted "
+                                                     "keys, no spaces), keyed with the bid's receipt key.")
     idempotency_key = serializers.CharField()
 
 
@@ -191,6 +192,8 @@ class SubmissionOut(ReceiptOut):
     package = serializers.IntegerField(source="bid.package_id")
     provider = serializers.IntegerField(source="bid.provider_id")
     bid_status = serializers.CharField(source="bid.status")
+    receipt_key = serializers.CharField(help_text="The bid's secret receipt key: with it, and only with it, the "
+                                                  "digest can be checked against the content. Keep it private.")
 
 
 class OfferBidOut(serializers.Serializer):
@@ -200,8 +203,12 @@ class OfferBidOut(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     content_sha256 = serializers.CharField()
     updated_at = serializers.DateTimeField()
+    receipt_key = serializers.SerializerMethodField(help_text="The bid's secret receipt key, which checks the digests.")
     content = serializers.SerializerMethodField()
     receipts = serializers.SerializerMethodField()
+
+    def get_receipt_key(self, bid) -> str | None:
+        return self.context.get("receipt_key")
 
     @extend_schema_field(OfferBidContentOut)
     def get_content(self, bid) -> dict:
@@ -264,7 +271,8 @@ class ProviderCalloffAPI(TenantAPIMixin):
         if bid is None:
             raise Http404("Your organisation has no bid for this package yet.")
         content = sealing.read_bid(bid, user=self.request.user, channel="api", access=access_for(self.request))
-        return Response(OfferBidOut(bid, context={"content": content}).data, status=status_code)
+        return Response(OfferBidOut(bid, context={"content": content, "receipt_key": sealing.receipt_key(bid)}).data,
+                        status=status_code)
 
 
 class PackageListView(ProviderCalloffAPI, GenericAPIView):
@@ -338,7 +346,7 @@ class BidSubmitView(ProviderCalloffAPI, APIView):
         request=BidIn, parameters=[PROVIDER_PARAMETER, IDEMPOTENCY_KEY],
         responses={201: SubmissionOut, 200: OpenApiResponse(SubmissionOut, description="A retry: the same receipt"),
                    409: OpenApiResponse(description="Bidding has closed, or the key was used for other content")},
-        summary="Submit or revise the bid before the deadline; the receipt has the server's time and a SHA-256")
+        summary="Submit or revise the bid before the deadline; the receipt has the server's time and a keyed digest")
     def post(self, request, package_id):
         package = self.package(package_id)
         row = self.writer(package)

@@ -190,6 +190,8 @@ MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_ENCRYPTION_KEY = env.str("MFA_ENCRYPTION_KEY", default=SECRET_KEY)
 # Sealed bids are encrypted until their deadline with keys derived from this.
 BID_SEALING_KEY = env.str("BID_SEALING_KEY", default=SECRET_KEY)
+# Older bid-sealing keys, comma-separated: kept only to open what they sealed (MultiFernet).
+BID_SEALING_KEY_FALLBACKS = env.list("BID_SEALING_KEY_FALLBACKS", default=[])
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Jointly"
 

@@ -101,6 +101,10 @@ class Package(models.Model):
                                      related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.CharField(max_length=40, blank=True, help_text="What closed it: the deadline task or the sweep.")
+    # Set when closing failed (it is retried, and staff see an alert), cleared when it succeeds.
+    close_failed_at = models.DateTimeField(null=True, blank=True)
+    close_failures = models.PositiveIntegerField(default=0)
+    close_error = models.CharField(max_length=200, blank=True, help_text="The kind of failure, never bid content.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -190,7 +194,9 @@ class Bid(models.Model):
     sealed = models.BinaryField(help_text="The bid's content, encrypted until the deadline.")
     version = models.PositiveIntegerField(default=0, help_text="How many times it has been submitted.")
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="Receipt time of the latest submission.")
-    content_sha256 = models.CharField(max_length=64, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True,
+                                      help_text="The latest receipt's digest: HMAC-SHA256 keyed with the bid's "
+                                                "receipt key, which only the sealed record and the bidder hold.")
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Opened at closing:
@@ -207,14 +213,16 @@ class Bid(models.Model):
 
 
 class BidReceipt(models.Model):
-    """Each submission as received: server time and a hash of the content.
+    """Each submission as received: server time and a digest of the content
+    (HMAC-SHA256 keyed with the bid's sealed receipt key, calloffs.sealing).
     A retried request with the same key is the same receipt."""
 
     bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="receipts")
     version = models.PositiveIntegerField()
     idempotency_key = models.CharField(max_length=80)
     received_at = models.DateTimeField()
-    content_sha256 = models.CharField(max_length=64)
+    content_sha256 = models.CharField(max_length=64, help_text="HMAC-SHA256 of the content, keyed with the bid's "
+                                                               "receipt key (sealed; shown to the bidder).")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -35,7 +35,7 @@ def when(moment) -> str:
 
 def receipt_message(receipt, *, replayed: bool) -> str:
     text = (f"received at {when(receipt.received_at)} (version {receipt.version}). "
-            f"SHA-256 of its content: {receipt.content_sha256}.")
+            f"Digest of its content: {receipt.content_sha256} (check it with the receipt key shown with your bid).")
     if replayed:
         return f"This submission had already been received: the same bid, {text} Nothing was sent twice."
     return f"Bid submitted: {text} Keep this receipt."
@@ -197,6 +197,7 @@ class BidView(ProviderCalloffPage):
         row = self.bidder(package)  # as it now stands
         return self.render("bid.html", status=status, package=package, row=row, form=form, content=content,
                            receipts=list(selectors.bid_receipts(row.bid)) if row.bid else [],
+                           receipt_key=sealing.receipt_key(row.bid) if row.bid else None,
                            may_bid=provider_access.may_bid(self.access, row),
                            bidding_open=selectors.bidding_open(package), refusal=refusal,
                            withdraw_url=self.bid_url(package, row, "withdraw"))

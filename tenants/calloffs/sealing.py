@@ -1,21 +1,33 @@
 """Sealed bids (RULES.md, Directive 2014/24 Annex IV): before the deadline
-nobody but the bidder's own people can read a bid, whatever the channel.
+nobody but the bidder's own people can read a bid, whatever the channel, nor
+anything derived from it, nor who has bid.
 
 A bid's content is stored encrypted (Fernet, with a key derived per package
-from BID_SEALING_KEY), so the admin, an export, a task or a raw query sees
-ciphertext. Reading it goes through `read_bid`, which decides and records
-every attempt (SealedAccess, and the audit trail when refused). At closing the
-content is opened into plain fields for evaluation.
+from BID_SEALING_KEY; older keys in BID_SEALING_KEY_FALLBACKS still open what
+they sealed), so the admin, an export, a task or a raw query sees ciphertext.
+Reading it goes through `read_bid`, which decides and records every attempt
+(SealedAccess, and the audit trail when refused). At closing the content is
+opened into plain fields for evaluation.
+
+A receipt's digest is an HMAC of the content keyed with the bid's receipt key:
+a random secret kept only inside the sealed record and shown to the bidder, so
+the bidder can check the digest and nobody else can test a guessed price
+against it. What happens to a bid before the deadline (submitted, revised,
+withdrawn, a draft saved) is recorded in the audit trail as one kind of event
+on the package, its details (who, which bid, when, the digest) sealed with the
+bids; closing appends a `bids.opened` event that reveals them.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import secrets
 from decimal import Decimal
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -31,6 +43,17 @@ from tenancy.selectors import authority_current
 OPEN_STATUSES = ("closed", "awarded", "no_award")
 NOT_YOURS = "You can only read your own organisation's bids; this attempt has been recorded."
 READERS = (AuthorityRole.COMMISSIONER, AuthorityRole.BROKER, AuthorityRole.EVALUATOR)
+SEALED_ACTIVITY = "bid.sealed_activity"
+OPENED = "bids.opened"
+RECEIPT_KEY = "_receipt_key"
+_PAD = 512  # sealed audit details are padded, so their length does not tell a submission from a withdrawal
+
+
+class SealedBidder:
+    """The actor shown on a sealed bid event: who it was is sealed with the bids."""
+
+    pk = None
+    email = "a bidder (sealed until the deadline)"
 
 
 def canonical(content: dict) -> bytes:
@@ -42,35 +65,114 @@ def canonical(content: dict) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=default).encode()
 
 
-def content_hash(content: dict) -> str:
-    return hashlib.sha256(canonical(content)).hexdigest()
+def receipt_key_new() -> str:
+    return secrets.token_urlsafe(32)
 
 
-def _fernet(package_id: int) -> Fernet:
+def receipt_digest(content: dict, key: str) -> str:
+    """HMAC-SHA256 of the canonical content, keyed with the bid's receipt key.
+    Without the key (sealed, and on the bidder's receipt) no guess can be tested."""
+    return hmac.new(key.encode(), canonical(content), hashlib.sha256).hexdigest()
+
+
+def _derived(master: str, package_id: int) -> Fernet:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jointly-sealed-bids",
-               info=f"{connection.schema_name}:package:{package_id}".encode()).derive(
-        settings.BID_SEALING_KEY.encode())
+               info=f"{connection.schema_name}:package:{package_id}".encode()).derive(master.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def seal(package_id: int, content: dict) -> bytes:
-    return _fernet(package_id).encrypt(canonical(content))
+def _fernet(package_id: int) -> MultiFernet:
+    """Seals with the current key; opens with the current or any older one."""
+    masters = [settings.BID_SEALING_KEY, *getattr(settings, "BID_SEALING_KEY_FALLBACKS", ())]
+    return MultiFernet([_derived(master, package_id) for master in masters if master])
 
 
-def unseal(bid) -> dict:
+def seal(package_id: int, content: dict, *, receipt_key: str) -> bytes:
+    return _fernet(package_id).encrypt(canonical({**content, RECEIPT_KEY: receipt_key}))
+
+
+def _sealed_record(bid) -> dict:
     return json.loads(_fernet(bid.package_id).decrypt(bytes(bid.sealed)))
 
 
-def sealed_message(package) -> str:
-    """The refusal before the deadline, with the deadline in UK time."""
-    return (f"Bids are sealed until the deadline ({timezone.localtime(package.bid_deadline):%-d %B %Y %H:%M}); "
+def unseal(bid) -> dict:
+    """The bid's content (without its receipt key)."""
+    record = _sealed_record(bid)
+    record.pop(RECEIPT_KEY, None)
+    return record
+
+
+def receipt_key(bid) -> str | None:
+    """The bid's receipt key, from inside its sealed record: for the bidder's
+    own people only (and the services that seal it again)."""
+    if bid is None or not bid.sealed:
+        return None
+    return _sealed_record(bid).get(RECEIPT_KEY)
+
+
+def sealed_event(*, package, action: str, actor, bid, **details) -> None:
+    """Record what happened to a bid before the deadline without saying
+    which bid, whose, or what: one kind of event on the package, its details
+    encrypted with the package's sealing key until closing opens them."""
+    payload = canonical({"action": action, "bid": bid.pk, "provider": bid.provider_id,
+                         "by": getattr(actor, "pk", None), "by_email": getattr(actor, "email", ""), **details})
+    payload += b" " * (-len(payload) % _PAD)
+    audit_record(actor=SealedBidder(), action=SEALED_ACTIVITY, obj=package,
+                 context={"sealed": _fernet(package.pk).encrypt(payload).decode()})
+
+
+def sealed_events_open(package) -> list[dict]:
+    """The sealed bid events of a package, opened (at closing)."""
+    from audit.models import AuditEvent
+
+    events = AuditEvent.objects.filter(action=SEALED_ACTIVITY, object_type=package._meta.label_lower,
+                                       object_id=str(package.pk)).order_by("id")
+    fernet = _fernet(package.pk)
+    return [{"event": event.pk, **json.loads(fernet.decrypt(event.context["sealed"].encode()))} for event in events]
+
+
+def closing(package, now=None) -> bool:
+    """The deadline has passed but the package has not closed yet: the
+    closing task is opening the bids (or, after a failure, will again)."""
+    return package.status == "published" and (now or timezone.now()) >= package.bid_deadline
+
+
+def sealed_message(package, now=None) -> str:
+    """The refusal before bids open: before the deadline, naming it; after
+    it, saying that closing is in progress."""
+    deadline = timezone.localtime(package.bid_deadline)
+    if closing(package, now):
+        if package.close_failed_at:
+            return (f"Bidding closed at {deadline:%H:%M} on {deadline:%-d %B %Y}, but opening the bids failed and "
+                    "is being retried; the operators have been alerted. The bids stay sealed until it succeeds.")
+        return (f"Bidding closed at {deadline:%H:%M} on {deadline:%-d %B %Y}: closing is in progress, and the bids "
+                "will be open to read within a minute or so.")
+    return (f"Bids are sealed until the deadline ({deadline:%-d %B %Y %H:%M}); "
             "this attempt has been recorded.")
+
+
+def _actor(user):
+    return user if getattr(user, "pk", None) else None
+
+
+def _refused(package, bids, *, user, channel: str, reason: str) -> None:
+    """Record a refused attempt: each bid's SealedAccess row (kept apart from
+    staff), and one audit event on the package that names no bid, so the trail
+    tells neither who has bid nor how many."""
+    from tenants.calloffs.models import SealedAccess
+
+    SealedAccess.objects.bulk_create([SealedAccess(bid=bid, user=_actor(user), channel=channel, allowed=False,
+                                                   reason=reason) for bid in bids])
+    audit_record(actor=_actor(user), action="bid.read_refused", obj=package, reason=reason,
+                 context={"channel": channel, "package": package.reference})
 
 
 def read_bid(bid, *, user, channel: str, access=None) -> dict:
     """A bid's content, for its own organisation at any time, and for the
     authority's brokers, commissioners and evaluators once bidding has
-    closed. Every attempt is recorded; a refused one in the audit trail too.
+    closed. Every attempt is recorded; a refused one in the audit trail too,
+    except a reader's look while closing is in progress (the deadline has
+    passed: nothing is being attempted early).
     `access` is the person's access here, when the caller has it already
     (a list of bids works it out once)."""
     from tenants.calloffs.models import SealedAccess
@@ -81,50 +183,54 @@ def read_bid(bid, *, user, channel: str, access=None) -> dict:
     if own:
         allowed, reason = True, "the bidder's own organisation"
     elif not package_open:
+        if closing(bid.package) and access.has_role(*READERS):
+            raise PermissionDenied(sealed_message(bid.package))
         allowed, reason = False, "sealed until the deadline"
     elif access.has_role(*READERS):
         allowed, reason = True, "bidding has closed"
     else:
         allowed, reason = False, "not a bidder and no role that evaluates bids"
-    SealedAccess.objects.create(bid=bid, user=user if getattr(user, "pk", None) else None, channel=channel,
-                                allowed=allowed, reason=reason)
     if not allowed:
-        audit_record(actor=user if getattr(user, "pk", None) else None, action="bid.read_refused", obj=bid,
-                     reason=reason, context={"channel": channel, "package": bid.package.reference})
+        _refused(bid.package, [bid], user=user, channel=channel, reason=reason)
         if reason == "sealed until the deadline":
             raise PermissionDenied(sealed_message(bid.package))
         raise PermissionDenied("You cannot read this bid; this attempt has been recorded.")
+    SealedAccess.objects.create(bid=bid, user=_actor(user), channel=channel, allowed=True, reason=reason)
     return bid.content if bid.opened_at and not own else unseal(bid)
 
 
-def refuse_until_open(package, *, user, channel: str, bid_id=None) -> None:
+def refuse_until_open(package, *, user, channel: str, bid_id=None, access=None) -> None:
     """Before bidding closes, an attempt to read a package's bids (all of
-    them, or one by its id) goes through the seal bid by bid, so each attempt
-    is recorded, and is refused naming the deadline, without saying whether,
-    or how many, bids exist. Once bidding has closed it does nothing."""
+    them, or one by its id) is refused naming the deadline and recorded once,
+    without saying whether, or how many, bids exist. While closing is in
+    progress a reader is told so, and nothing is recorded. Once bidding has
+    closed it does nothing."""
     from tenants.calloffs.models import Bid
 
     if package.status in OPEN_STATUSES:
         return
-    bids = Bid.objects.filter(package=package, status=Bid.Status.SUBMITTED).select_related("package")
-    for bid in bids.filter(pk=bid_id) if bid_id is not None else bids:
-        read_bid(bid, user=user, channel=channel)
+    access = access or access_compute(user=user, authority=authority_current())
+    if closing(package) and access.has_role(*READERS):
+        raise PermissionDenied(sealed_message(package))
+    bids = Bid.objects.filter(package=package, status=Bid.Status.SUBMITTED)
+    _refused(package, list(bids.filter(pk=bid_id) if bid_id is not None else bids), user=user, channel=channel,
+             reason="sealed until the deadline")
     raise PermissionDenied(sealed_message(package))
 
 
 def refuse_others_bid(*, user, package, provider_id: int, channel: str):
     """A provider-side request (page or API) for the bid of an organisation
     the person does not belong to. Refused and recorded, with the same answer
-    whether or not that organisation has bid: even that is sealed. Staff roles
-    the person may also hold do not count on the provider's side."""
+    and the same audit event whether or not that organisation has bid: even
+    that is sealed. Staff roles the person may also hold do not count on the
+    provider's side."""
     from tenants.calloffs.models import Bid, SealedAccess
 
     reason = "not the bidder's own organisation"
-    actor = user if getattr(user, "pk", None) else None
+    actor = _actor(user)
     bid = Bid.objects.filter(package=package, provider_id=provider_id).only("pk", "package_id").first()
     if bid is not None:
         SealedAccess.objects.create(bid=bid, user=actor, channel=channel, allowed=False, reason=reason)
-    audit_record(actor=actor, action="bid.read_refused", obj=bid or package, reason=reason,
+    audit_record(actor=actor, action="bid.read_refused", obj=package, reason=reason,
                  context={"channel": channel, "package": package.reference, "provider": provider_id})
     raise PermissionDenied(NOT_YOURS)
-

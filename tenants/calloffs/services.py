@@ -5,6 +5,7 @@ give the same message."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -26,6 +28,7 @@ from tenants.admissions.services import usable_evidence_types
 from tenants.agreements.models import Agreement, Lot, Question, QuestionnaireVersion
 from tenants.calloffs import opportunities, policy, sealing
 from tenants.calloffs.models import (
+    MONEY,
     Award,
     Bid,
     BidEvaluation,
@@ -52,6 +55,7 @@ PACKAGE_FIELDS = (
 PERSON_FIELDS = ("first_name", "last_name", "preferred_name", "nhs_number", "date_of_birth", "address",
                  "postcode", "social_worker")
 HUNDRED = Decimal("100")
+ops_log = logging.getLogger("jointly.ops")
 PENCE = Decimal("0.01")
 
 
@@ -380,6 +384,63 @@ def invitations_notify(*, package_id: int) -> int:
     return sent
 
 
+RECEIPT_RULE = ("only authorised persons may change the opening date, and nobody may have access to tenders before "
+                "it (Directive 2014/24 Annex IV; Public Contracts Regulations 2015, regulation 22)")
+
+
+def _check_deadline_change(package: Package, field: str, before: datetime, after: datetime) -> None:
+    """Once a bid is in (any submission, even one withdrawn since), a deadline
+    may only be extended: bringing it forward would open bids early. Before
+    then it may move either way, but the bid deadline never earlier than the
+    minimum tendering period from publication that applied when the package
+    was published (or, if it was published urgently with a shorter window,
+    than the deadline it was published with)."""
+    label = "bid deadline" if field == "bid_deadline" else "clarification deadline"
+    if after <= before and BidReceipt.objects.filter(bid__package=package).exists():
+        current = timezone.localtime(before)
+        raise Conflict({field: f"A bid has been received, so the {label} can only be extended (to after "
+                               f"{current:%-d %B %Y %H:%M}), never brought forward: {RECEIPT_RULE}."})
+    if field != "bid_deadline" or after >= before:
+        return
+    rules = package.agreement.regime
+    if not rules.min_tender_days or package.published_at is None:
+        return
+    floor = package.published_at + timedelta(days=rules.min_tender_days)
+    if package.agreement.kind != Agreement.Kind.DYNAMIC_MARKET and package.urgent_reason.strip():
+        first = package.deadline_changes.order_by("changed_at", "pk").first()
+        floor = min(floor, first.before if first else before)
+    if after < floor:
+        raise Invalid({field: f"The bid deadline cannot be earlier than "
+                              f"{timezone.localtime(floor):%-d %B %Y %H:%M}: the package was published on "
+                              f"{timezone.localtime(package.published_at):%-d %B %Y} with a minimum tender period "
+                              f"of {rules.min_tender_days} days ({rules.tender_period})."})
+
+
+def clarification_deadline_move(*, actor, package: Package, clarification_deadline: datetime, reason: str,
+                                now=None) -> Package:
+    """Only a commissioner moves the clarification deadline, with a reason.
+    Once a bid is in, only later (and still before the bid deadline)."""
+    require(policy.can_move_deadline(access_here(actor)), "Only commissioners can move a clarification deadline.")
+    if not (reason or "").strip():
+        raise Invalid({"reason": "Say why the clarification deadline moves."})
+    now = now or timezone.now()
+    with transaction.atomic():
+        package = _locked(package)
+        _require_status(package, Status.PUBLISHED, doing="given a new clarification deadline")
+        if clarification_deadline <= now:
+            raise Invalid({"clarification_deadline": "The new clarification deadline must be in the future."})
+        if clarification_deadline >= package.bid_deadline:
+            raise Invalid({"clarification_deadline": "Clarifications must close before the bid deadline."})
+        before = package.clarification_deadline
+        _check_deadline_change(package, "clarification_deadline", before, clarification_deadline)
+        package.clarification_deadline = clarification_deadline
+        package.save(update_fields=["clarification_deadline"])
+        audit_record(actor=actor, action="package.clarification_deadline_moved", obj=package, reason=reason.strip(),
+                     before={"clarification_deadline": before},
+                     after={"clarification_deadline": clarification_deadline})
+    return package
+
+
 def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: str, now=None) -> Package:
     """Only a commissioner moves a deadline, with a reason; invitees are told."""
     require(policy.can_move_deadline(access_here(actor)), "Only commissioners can move a bid deadline.")
@@ -391,6 +452,7 @@ def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: st
         _require_status(package, Status.PUBLISHED, doing="given a new deadline")
         if bid_deadline <= now:
             raise Invalid({"bid_deadline": "The new deadline must be in the future."})
+        _check_deadline_change(package, "bid_deadline", package.bid_deadline, bid_deadline)
         if bid_deadline <= package.clarification_deadline:
             raise Invalid({"bid_deadline": "The deadline must be after clarifications close."})
         before = package.bid_deadline
@@ -486,21 +548,66 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str, qu
 
 # --- Bids ---------------------------------------------------------------------------
 
-def _bid_content(content: dict) -> dict:
+# What a bid's numbers may hold: the column (or, for the breakdown kept only in
+# the content, the same kind of column) and sense. A weekly price above the
+# package's budget by more than this factor is refused as a mistake: a bid over
+# budget may still be made (and evaluated as such), but not a hundredfold one.
+PRICE_BUDGET_FACTOR = Decimal("5")
+HOURS_IN_A_WEEK = Decimal("168")
+BID_NUMBERS = {
+    # name: (max_digits, decimal_places, what it is)
+    "weekly_price": (Bid._meta.get_field("weekly_price").max_digits,
+                     Bid._meta.get_field("weekly_price").decimal_places, "amount in pounds and pence, like 425.50"),
+    "hourly_rate": (MONEY["max_digits"], MONEY["decimal_places"], "amount in pounds and pence, like 21.50"),
+    "hours_per_week": (Package._meta.get_field("hours_per_week").max_digits,
+                       Package._meta.get_field("hours_per_week").decimal_places, "number of hours, like 20 or 7.5"),
+}
+
+
+def _bid_number(name: str, raw) -> Decimal | None:
+    """One number of a bid, refused unless its column can hold it as typed."""
+    digits, places, what = BID_NUMBERS[name]
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw).strip().replace(",", "").lstrip("£"))
+    except (InvalidOperation, ValueError):
+        raise Invalid({name: f"Enter an {what}."}) from None
+    if not value.is_finite():
+        raise Invalid({name: f"Enter an {what}."})
+    if value <= 0:
+        raise Invalid({name: "Enter an amount above zero."})
+    largest = Decimal(10) ** (digits - places)
+    if value >= largest:
+        raise Invalid({name: f"That is more than can be recorded: enter an {what}, below {largest:,}."})
+    if value != value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):
+        raise Invalid({name: f"Enter an {what}: at most {places} decimal places."})
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
+def _bid_content(content: dict, package: Package) -> dict:
     """Check and normalise what a bid says: weekly price and its breakdown,
-    a response to the outcomes, when they could start."""
+    a response to the outcomes, when they could start. Every number must fit
+    its column and make sense against the package's budget, so that what is
+    accepted can always be opened and stored at closing."""
+    if not isinstance(content, dict):
+        raise Invalid("Send the bid as an object of named fields.")
     errors, clean = {}, {}
-    for name in ("weekly_price", "hourly_rate", "hours_per_week"):
-        raw = content.get(name)
+    for name in BID_NUMBERS:
         try:
-            value = Decimal(str(raw)).quantize(PENCE, ROUND_HALF_UP) if raw not in (None, "") else None
-        except (InvalidOperation, ValueError):
-            value, errors[name] = None, "Enter an amount in pounds and pence, like 425.50."
-        if value is not None and value <= 0:
-            errors[name] = "Enter an amount above zero."
-        clean[name] = value
+            clean[name] = _bid_number(name, content.get(name))
+        except Invalid as error:
+            clean[name] = None
+            errors.update(error.message_dict)
     if clean.get("weekly_price") is None and "weekly_price" not in errors:
         errors["weekly_price"] = "Enter the weekly price."
+    ceiling = (package.budget_weekly * PRICE_BUDGET_FACTOR).quantize(PENCE)
+    if clean.get("weekly_price") is not None and clean["weekly_price"] > ceiling:
+        errors["weekly_price"] = (f"£{clean['weekly_price']:,} a week is more than {PRICE_BUDGET_FACTOR} times the "
+                                  f"package's budget of £{package.budget_weekly:,}: check the amount (a weekly "
+                                  f"price above £{ceiling:,} is refused as a mistake).")
+    if clean.get("hours_per_week") is not None and clean["hours_per_week"] > HOURS_IN_A_WEEK:
+        errors["hours_per_week"] = "A week has 168 hours: enter the hours of support a week."
     for name in ("breakdown", "outcomes_response", "social_value"):
         clean[name] = str(content.get(name) or "").strip()
     if not clean["outcomes_response"]:
@@ -519,11 +626,16 @@ def _bid_content(content: dict) -> dict:
     return clean
 
 
+def _receipt_key(bid: Bid | None) -> str:
+    """The bid's receipt key, kept across drafts and revisions (one per bid)."""
+    return (sealing.receipt_key(bid) if bid is not None and bid.pk else None) or sealing.receipt_key_new()
+
+
 def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=None) -> Bid:
     """Save a draft, sealed like a submitted bid."""
     now = now or timezone.now()
     _invitation(actor, package, provider)
-    clean = _bid_content(content)
+    clean = _bid_content(content, Package.objects.get(pk=package.pk))
     with transaction.atomic():
         package = _locked(package)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
@@ -532,9 +644,10 @@ def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=
         if bid and bid.status == Bid.Status.SUBMITTED:
             raise Conflict("Your bid is submitted: submit a revised bid instead of saving a draft.")
         bid = bid or Bid(package=package, provider=provider)
-        bid.sealed = sealing.seal(package.pk, clean)
+        bid.sealed = sealing.seal(package.pk, clean, receipt_key=_receipt_key(bid))
         bid.status, bid.updated_at, bid.updated_by = Bid.Status.DRAFT, now, actor
         bid.save()
+        sealing.sealed_event(package=package, action="bid.draft_saved", actor=actor, bid=bid, at=now)
     return bid
 
 
@@ -548,17 +661,16 @@ def bid_submit(*, actor, package: Package, provider: Provider, content: dict, id
     _invitation(actor, package, provider)
     if not (idempotency_key or "").strip() or len(idempotency_key) > 80:
         raise Invalid({"idempotency_key": "Send a unique key (up to 80 characters) with each submission."})
-    clean = _bid_content(content)
-    digest = sealing.content_hash(clean)
+    clean = _bid_content(content, Package.objects.get(pk=package.pk))
     for _attempt in range(2):
         try:
-            return _bid_submit(actor, package, provider, clean, digest, idempotency_key.strip(), now)
+            return _bid_submit(actor, package, provider, clean, idempotency_key.strip(), now)
         except IntegrityError:  # two first submissions at once: the second sees the first's bid
             continue
     raise Conflict("Your bid could not be recorded; please submit again.")
 
 
-def _bid_submit(actor, package, provider, clean, digest, key, now) -> BidReceipt:
+def _bid_submit(actor, package, provider, clean, key, now) -> BidReceipt:
     with transaction.atomic():
         # The package row is shared-locked: submissions go side by side, and
         # closing (which takes it exclusively) waits for them, or they for it.
@@ -567,6 +679,8 @@ def _bid_submit(actor, package, provider, clean, digest, key, now) -> BidReceipt
         # FOR UPDATE would lock that too, turning the shared lock of every
         # submission into an exclusive one (and two at once into a deadlock).
         bid = Bid.objects.select_for_update(of=("self",)).filter(package=package, provider=provider).first()
+        receipt_key = _receipt_key(bid)
+        digest = sealing.receipt_digest(clean, receipt_key)
         if bid is not None:
             existing = BidReceipt.objects.filter(bid=bid, idempotency_key=key).first()
             if existing and existing.content_sha256 != digest:
@@ -576,12 +690,12 @@ def _bid_submit(actor, package, provider, clean, digest, key, now) -> BidReceipt
                                                    f"{received:%-d %B %Y}, with other content. Send a new key "
                                                    "to submit a revised bid."})
             if existing:
-                existing.replayed = True
+                existing.replayed, existing.receipt_key = True, receipt_key
                 return existing
         now = now or timezone.now()
         late = package.status != Status.PUBLISHED or now >= package.bid_deadline
         if not late:
-            return _record_submission(actor, package, provider, bid, clean, digest, key, now)
+            return _record_submission(actor, package, provider, bid, clean, receipt_key, key, now)
     # Refused: recorded in the trail (outside the transaction that is given up).
     audit_record(actor=actor, action="bid.late_refused", obj=package,
                  context={"provider": provider.pk, "received_at": now, "deadline": package.bid_deadline})
@@ -590,12 +704,15 @@ def _bid_submit(actor, package, provider, clean, digest, key, now) -> BidReceipt
                                     f"arrived at {timezone.localtime(now):%H:%M:%S}."})
 
 
-def _record_submission(actor, package, provider, bid, clean, digest, key, now) -> BidReceipt:
-    """Inside _bid_submit's transaction, with the package share-locked."""
+def _record_submission(actor, package, provider, bid, clean, receipt_key, key, now) -> BidReceipt:
+    """Inside _bid_submit's transaction, with the package share-locked. The
+    audit event says only that something sealed happened on the package."""
+    digest = sealing.receipt_digest(clean, receipt_key)
+    sealed = sealing.seal(package.pk, clean, receipt_key=receipt_key)
     if bid is None:
-        bid = Bid.objects.create(package=package, provider=provider, sealed=sealing.seal(package.pk, clean),
-                                 updated_by=actor, updated_at=now)
-    bid.sealed = sealing.seal(package.pk, clean)
+        bid = Bid.objects.create(package=package, provider=provider, sealed=sealed, updated_by=actor, updated_at=now)
+    revision = bid.version > 0
+    bid.sealed = sealed
     bid.status = Bid.Status.SUBMITTED
     bid.version += 1
     bid.submitted_at, bid.content_sha256 = now, digest
@@ -603,9 +720,9 @@ def _record_submission(actor, package, provider, bid, clean, digest, key, now) -
     bid.save()
     receipt = BidReceipt.objects.create(bid=bid, version=bid.version, idempotency_key=key, received_at=now,
                                         content_sha256=digest, submitted_by=actor)
-    audit_record(actor=actor, action="bid.submitted", obj=bid,
-                 after={"version": bid.version, "received_at": now, "sha256": digest},
-                 context={"package": package.reference, "provider": provider.pk})
+    receipt.receipt_key = receipt_key
+    sealing.sealed_event(package=package, action="bid.revised" if revision else "bid.submitted", actor=actor,
+                         bid=bid, version=bid.version, received_at=now, digest=digest)
     return receipt
 
 
@@ -628,7 +745,7 @@ def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
                            f"{bid.get_status_display().lower()}.")
         bid.status, bid.updated_at, bid.updated_by = Bid.Status.WITHDRAWN, now, actor
         bid.save()
-        audit_record(actor=actor, action="bid.withdrawn", obj=bid, context={"package": package.reference})
+        sealing.sealed_event(package=package, action="bid.withdrawn", actor=actor, bid=bid, at=now)
     return bid
 
 
@@ -636,11 +753,22 @@ def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
 
 def package_close(*, package_id: int, by: str, now=None) -> bool:
     """Close bidding once the deadline has passed: exactly once, however many
-    workers try (a conditional update), then open the submitted bids."""
+    workers try (a conditional update), then open the submitted bids and the
+    sealed record of who did what before the deadline. A failure rolls the
+    whole closing back (the package stays open to a retry), is recorded on the
+    package for staff to see, logged as an error, and raised again."""
     now = now or timezone.now()
+    try:
+        return _package_close(package_id, by, now)
+    except Exception as error:
+        _close_failed(package_id, by, error, now)
+        raise
+
+
+def _package_close(package_id: int, by: str, now) -> bool:
     with transaction.atomic():
         closed = Package.objects.filter(pk=package_id, status=Status.PUBLISHED, bid_deadline__lte=now).update(
-            status=Status.CLOSED, closed_at=now, closed_by=by)
+            status=Status.CLOSED, closed_at=now, closed_by=by, close_failed_at=None, close_error="")
         if not closed:
             return False
         package = Package.objects.get(pk=package_id)
@@ -654,16 +782,42 @@ def package_close(*, package_id: int, by: str, now=None) -> bool:
                 bid.save(update_fields=["content", "weekly_price", "opened_at"])
                 opened += 1
         opportunities.write_package(package)
+        audit_record(actor=None, action=sealing.OPENED, obj=package,
+                     after={"events": sealing.sealed_events_open(package)})
         audit_record(actor=None, action="package.closed", obj=package,
                      context={"by": by, "bids_opened": opened, "deadline": package.bid_deadline})
     return True
 
 
+def _close_failed(package_id: int, by: str, error: Exception, now) -> None:
+    """Record a failed closing where staff see it (the package's page and
+    list, and the audit trail) and log it for the operators. Only the kind of
+    failure is kept: its message could quote sealed content."""
+    kind = type(error).__name__
+    with transaction.atomic():
+        Package.objects.filter(pk=package_id, status=Status.PUBLISHED).update(
+            close_failed_at=now, close_failures=F("close_failures") + 1, close_error=kind[:200])
+        package = Package.objects.filter(pk=package_id).first()
+        if package is not None:
+            audit_record(actor=None, action="package.close_failed", obj=package,
+                         context={"by": by, "error": kind, "failures": package.close_failures})
+    ops_log.error("Closing package %s failed (%s, attempt %s, by %s): its bids stay sealed until a retry succeeds",
+                  getattr(package, "reference", package_id), kind, getattr(package, "close_failures", "?"), by)
+
+
 def packages_close_due(*, now=None) -> int:
-    """The safety net: close every package whose deadline has passed."""
+    """The safety net: close every package whose deadline has passed, each in
+    its own transaction, so one that fails (recorded and alerted by
+    package_close, and tried again by the next sweep) never holds up the rest."""
     now = now or timezone.now()
     due = Package.objects.filter(status=Status.PUBLISHED, bid_deadline__lte=now).values_list("pk", flat=True)
-    return sum(package_close(package_id=pk, by="sweep", now=now) for pk in list(due))
+    closed = 0
+    for pk in list(due):
+        try:
+            closed += package_close(package_id=pk, by="sweep", now=now)
+        except Exception:  # recorded and alerted in package_close; the next sweep tries again
+            continue
+    return closed
 
 
 # --- Evaluation and award -----------------------------------------------------------
@@ -896,12 +1050,9 @@ def bids_export(*, actor, package: Package) -> str:
     access = access_here(actor)
     require(policy.can_evaluate_bids(access), "Only brokers, commissioners and evaluators export bids.")
     package = Package.objects.get(pk=package.pk)  # as it stands now
+    # before bids open, refused (and recorded once) whether or not there are any
+    sealing.refuse_until_open(package, user=actor, channel="export", access=access)
     bids = list(package.bids.filter(status=Bid.Status.SUBMITTED).select_related("provider", "package"))
-    if not bids and package.status not in sealing.OPEN_STATUSES:
-        # nothing to open, but an empty file would still say "no bids yet"
-        audit_record(actor=actor, action="bid.read_refused", obj=package, reason="sealed until the deadline",
-                     context={"channel": "export", "package": package.reference})
-        raise PermissionDenied(sealing.sealed_message(package))
     rows = []
     for bid in bids:
         content = sealing.read_bid(bid, user=actor, channel="export", access=access)
@@ -910,6 +1061,7 @@ def bids_export(*, actor, package: Package) -> str:
                      content.get("start_available_on") or ""])
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Provider", "Received", "SHA-256", "Weekly price", "Hourly rate", "Hours a week", "Can start"])
+    writer.writerow(["Provider", "Received", "Receipt digest", "Weekly price", "Hourly rate", "Hours a week",
+                     "Can start"])
     writer.writerows(rows)
     return out.getvalue()

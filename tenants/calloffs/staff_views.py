@@ -168,6 +168,7 @@ class PackageDetailView(CalloffsPage):
             clarifications=selectors.clarifications_for_staff(package) if published else [],
             deadline_changes=selectors.deadline_changes(package),
             is_open=package.status in sealing.OPEN_STATUSES,
+            closing=sealing.closing(package),
             can_see_identity=policy.can_see_identity(self.access),
             can_move_deadline=policy.can_move_deadline(self.access),
             can_evaluate=policy.can_evaluate_bids(self.access),

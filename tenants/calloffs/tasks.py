@@ -15,15 +15,20 @@ def deadline_moved_notify_task(package_id: int, reason: str) -> int:
     return services.deadline_moved_notify(package_id=package_id, reason=reason)
 
 
-@app.task(name="calloffs.package_close")
+@app.task(name="calloffs.package_close", autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600,
+          max_retries=10)
 def package_close_task(package_id: int, by: str = "deadline") -> bool:
-    """Scheduled for the deadline; a moved deadline leaves it nothing to do."""
+    """Scheduled for the deadline; a moved deadline leaves it nothing to do.
+    A failure (recorded on the package, alerted) is retried with backoff, and
+    the sweep tries again too. Returns only whether it closed: nothing of the
+    bids is in a task result."""
     return services.package_close(package_id=package_id, by=by)
 
 
 @app.task(name="calloffs.packages_close_due")
 def packages_close_due_task() -> int:
-    """The periodic safety net, in every authority."""
+    """The periodic safety net, in every authority: each package closes on its
+    own, so one failure never holds up the others. Returns how many closed."""
     return services.packages_close_due()
 
 
