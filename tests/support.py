@@ -177,3 +177,48 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str 
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+# --- Acting as a database superuser (tests that tamper) -----------------------------
+
+def superuser_connection():
+    """A connection to this session's test database as a PostgreSQL superuser,
+    in autocommit: what an attacker with full database rights could do. The
+    application never connects like this (docs/operating.md)."""
+    import os
+
+    import environ
+    import psycopg2
+
+    config = environ.Env.db_url_config(
+        os.environ.get("DATABASE_SUPERUSER_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    su = psycopg2.connect(dbname=connection.settings_dict["NAME"], user=config.get("USER") or None,
+                          password=config.get("PASSWORD") or None, host=config.get("HOST") or None,
+                          port=config.get("PORT") or None)
+    su.autocommit = True
+    return su
+
+
+def scratch_authority() -> Authority:
+    """A committed authority of a test's own, for tests that break its chain."""
+    import secrets
+
+    code = "Z" + secrets.token_hex(2).upper()
+    slug = f"scratch-{secrets.token_hex(4)}"
+    return authority_create(actor=None, kind=Authority.Kind.NHS_BODY, name=f"Scratch {slug}", slug=slug,
+                            official_code=code)
+
+
+def scratch_authority_remove(authority: Authority) -> None:
+    """Remove a scratch authority, its schema and its chain's anchors (as a superuser)."""
+    with superuser_connection() as su, su.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{authority.schema_name}" CASCADE')
+        cursor.execute("SELECT to_regclass('jointly_audit.chain_anchor') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute("DELETE FROM jointly_audit.chain_anchor WHERE chain = %s", [authority.schema_name])
+        cursor.execute("DELETE FROM tenancy_route WHERE tenant_id = %s", [authority.pk])
+        cursor.execute("DELETE FROM tenancy_authority WHERE id = %s", [authority.pk])
+    from tenancy.routing import forget_routes
+
+    forget_routes(authority.slug)

@@ -190,6 +190,22 @@ MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_ENCRYPTION_KEY = env.str("MFA_ENCRYPTION_KEY", default=SECRET_KEY)
 # Sealed bids are encrypted until their deadline with keys derived from this.
 BID_SEALING_KEY = env.str("BID_SEALING_KEY", default=SECRET_KEY)
+# The audit chain's seal (HMAC-SHA256) key: kept out of the database, so
+# nobody with database rights alone can re-seal a rewritten history. Events
+# record the id of their key; retired keys stay in the fallbacks so that older
+# events still verify (docs/operating.md, "Audit").
+AUDIT_CHAIN_KEY = env.str(
+    "AUDIT_CHAIN_KEY", default="jointly-insecure-audit-chain-key-local-only" if DEBUG or TESTING else ""
+)
+if not AUDIT_CHAIN_KEY:
+    raise environ.ImproperlyConfigured(
+        "AUDIT_CHAIN_KEY must be set when DJANGO_DEBUG is false: the key that seals the audit chain "
+        "(docs/operating.md)."
+    )
+AUDIT_CHAIN_KEY_FALLBACKS = env.list("AUDIT_CHAIN_KEY_FALLBACKS", default=[])
+# Optional: a file outside the database to which every anchor of a chain's
+# head is appended (ship it to write-once storage); verification reads it too.
+AUDIT_ANCHOR_LOG = env.str("AUDIT_ANCHOR_LOG", default="")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Jointly"
 
@@ -315,6 +331,17 @@ CELERY_BEAT_SCHEDULE = {
     "audit.verify_public_chain": {
         "task": "audit.verify_chain",
         "schedule": crontab(hour=2, minute=45),
+        "tenant_schemas": ["public"],
+    },
+    # Each chain's head, anchored where the application's role cannot rewrite
+    # it (audit.anchors): every authority's, then the public one.
+    "audit.anchor_chains": {
+        "task": "audit.anchor_chain",
+        "schedule": crontab(minute=7),
+    },
+    "audit.anchor_public_chain": {
+        "task": "audit.anchor_chain",
+        "schedule": crontab(minute=8),
         "tenant_schemas": ["public"],
     },
     "accounts.purge_expired_tokens": {

@@ -18,7 +18,7 @@ slug_validator = RegexValidator(
     r"^[a-z][a-z0-9-]{1,48}[a-z0-9]$",
     "Use 3 to 50 lower-case letters, digits and hyphens, starting with a letter.",
 )
-RESERVED_SLUGS = {"public", "template", "api", "static", "admin", "accounts", "account"}
+RESERVED_SLUGS = {"public", "template", "api", "static", "admin", "accounts", "account", "jointly-audit"}
 
 
 class Region(models.Model):
