@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
@@ -147,14 +148,16 @@ def tenant_endpoints(slug: str) -> list[Endpoint]:
 def process_env(**extra) -> dict:
     """The environment for a worker or server using this session's test database."""
     import os
+    from urllib.parse import quote
 
     from django.conf import settings
 
-    db = connection.settings_dict
+    db = connection.settings_dict  # the application's role, as in production
     env = dict(os.environ)
     host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
     env.update({
-        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{host}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{quote(db['USER'], safe='')}{password}@{host}/{db['NAME']}",
         "JOINTLY_TESTING": "1",
         "DJANGO_DEBUG": "false",
         "CACHE_URL": settings.CACHES["default"]["LOCATION"],
@@ -181,22 +184,50 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str 
 
 # --- Acting as a database superuser (tests that tamper) -----------------------------
 
+def _admin_url() -> str:
+    from django.conf import settings
+
+    from tenancy.dbsetup import admin_url_for
+
+    db = settings.DATABASES["default"]
+    return admin_url_for(f"postgres://x@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/x")
+
+
+@contextmanager
 def superuser_connection():
-    """A connection to this session's test database as a PostgreSQL superuser,
-    in autocommit: what an attacker with full database rights could do. The
-    application never connects like this (docs/operating.md)."""
-    import os
+    """A connection to this session's test database as a PostgreSQL superuser
+    (DATABASE_ADMIN_URL), in autocommit: what an attacker with full database
+    rights could do. The application never connects like this."""
+    from tenancy.dbsetup import connect
 
-    import environ
-    import psycopg2
+    su = connect(_admin_url(), dbname=connection.settings_dict["NAME"])
+    try:
+        yield su
+    finally:
+        su.close()
 
-    config = environ.Env.db_url_config(
-        os.environ.get("DATABASE_SUPERUSER_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    su = psycopg2.connect(dbname=connection.settings_dict["NAME"], user=config.get("USER") or None,
-                          password=config.get("PASSWORD") or None, host=config.get("HOST") or None,
-                          port=config.get("PORT") or None)
-    su.autocommit = True
-    return su
+
+def database_roles_ensure() -> None:
+    """The owner and application roles exist (as `make test` makes sure too),
+    and a test database left by an earlier run can be dropped by the owner."""
+    from django.conf import settings
+    from psycopg2 import sql
+
+    from tenancy import dbsetup
+
+    app, owner = settings.DATABASES["default"], settings.DATABASE_OWNER
+    admin = dbsetup.connect(_admin_url(), dbname="postgres")
+    try:
+        dbsetup.ensure_roles(admin, app=app, owner=owner, say=lambda *_: None)
+        with admin.cursor() as cursor:
+            name = app["TEST"]["NAME"]
+            cursor.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name])
+            row = cursor.fetchone()
+            if row and row[0] != owner["USER"]:
+                cursor.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(name), sql.Identifier(owner["USER"])))
+    finally:
+        admin.close()
 
 
 def scratch_authority() -> Authority:

@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from tenancy.dbsetup import owner_url_for
+
 PLATFORM_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PLATFORM_DIR.parent
 
@@ -124,11 +126,14 @@ ASGI_APPLICATION = "config.asgi.application"
 
 # --- Data --------------------------------------------------------------------
 
-DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/jointly"
-    )
-}
+# The application connects as a role that owns nothing (DATABASE_URL): it can
+# read and write rows, and only add to the audit trail. Migrations and the
+# building of new schemas run as the owner role (DATABASE_OWNER_URL), which
+# only `migrate_all` and the set-up use (tenancy.roles, docs/operating.md).
+_DATABASE_URL = env.str("DATABASE_URL", default="postgres://jointly_app@127.0.0.1:5432/jointly")
+DATABASES = {"default": env.db_url_config(_DATABASE_URL)}
+DATABASE_APP_ROLE = DATABASES["default"]["USER"]
+DATABASE_OWNER = env.db_url_config(env.str("DATABASE_OWNER_URL", default="") or owner_url_for(_DATABASE_URL))
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -85,13 +85,6 @@ def _rewrite(schema: str, from_id: int, *, reason: str, rehash, downgrade: bool 
                            [*params, row["id"]])
 
 
-@pytest.fixture
-def scratch(committed_db):
-    authority = support.scratch_authority()
-    yield authority
-    support.scratch_authority_remove(authority)
-
-
 def _events(schema, n):
     with schema_context(schema):
         return [audit_record(actor=None, action="test.event", obj=("test.thing", i, f"thing {i}"),
