@@ -169,3 +169,21 @@ def test_the_audit_page_shows_the_trail_and_checks_it(client, region):
     assert "Role given" in page and 'data-testid="chain-ok"' in page
     client.force_login(support.make_staff(region.nhs, "broker"))
     assert client.get("/a/nhs-north/staff/audit/").status_code == 403
+
+
+@pytest.mark.committed
+def test_the_audit_page_and_api_name_a_cut_tail(scratch, client):
+    from tenancy.routing import forget_routes
+
+    client.force_login(support.make_staff(scratch, "authority_admin"))
+    events = _record(3, schema=scratch.schema_name)
+    call_command("audit_verify", "--schema", scratch.schema_name)
+    forget_routes(scratch.slug)
+    api = client.get(f"/a/{scratch.slug}/api/v1/audit-chain/").json()
+    assert api["intact"] is True and api["anchors_checked"] >= 1 and api["events"] == 5
+    _tamper(scratch.schema_name, "DELETE FROM audit_auditevent WHERE id = %s", [events[-1].id])
+    api = client.get(f"/a/{scratch.slug}/api/v1/audit-chain/").json()
+    assert api["intact"] is False and api["broken_at"] == events[-1].id
+    assert "1 event(s) removed from the end" in api["problem"]
+    page = client.get(f"/a/{scratch.slug}/staff/audit/?verify=1").content.decode()
+    assert 'data-testid="chain-broken"' in page and "removed from the end" in page
