@@ -248,7 +248,12 @@ def scratch_authority_remove(authority: Authority) -> None:
         cursor.execute("SELECT to_regclass('jointly_audit.chain_anchor') IS NOT NULL")
         if cursor.fetchone()[0]:
             cursor.execute("DELETE FROM jointly_audit.chain_anchor WHERE chain = %s", [authority.schema_name])
-        cursor.execute("DELETE FROM tenancy_route WHERE tenant_id = %s", [authority.pk])
+        # Rows that point at the authority (routes, memberships, projections), then the authority.
+        cursor.execute("SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+                       "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                       "WHERE c.contype = 'f' AND c.confrelid = 'public.tenancy_authority'::regclass")
+        for table, column in cursor.fetchall():
+            cursor.execute(f'DELETE FROM {table} WHERE "{column}" = %s', [authority.pk])
         cursor.execute("DELETE FROM tenancy_authority WHERE id = %s", [authority.pk])
     from tenancy.routing import forget_routes
 
