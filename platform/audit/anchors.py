@@ -35,6 +35,14 @@ def anchors_for(*, chain: str) -> list[Anchor]:
     return anchors + _logged_anchors(chain)
 
 
+def anchor_latest(*, chain: str) -> tuple[int, int | None, str] | None:
+    """(events, last id, last seal) of the chain's latest anchor in the table."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT events, last_id, last_hash FROM {TABLE} WHERE chain = %s "
+                       "ORDER BY id DESC LIMIT 1", [chain])
+        return cursor.fetchone()
+
+
 def _logged_anchors(chain: str) -> list[Anchor]:
     path = settings.AUDIT_ANCHOR_LOG
     if not path:

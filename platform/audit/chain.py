@@ -154,11 +154,12 @@ def verify_chain(schema: str, events, anchors: Iterable[Anchor] = (),
     def broken(event_id, problem):
         return ChainReport(schema, count, event_id, problem, checked, last_id, last_hash, last_key_id)
 
+    # Anchored heads in id order, met in step with the events (one pass).
+    anchored_ids = sorted(pending)
+    next_anchor = 0
     for event in events:
-        # An anchored head before this event that was never met is gone.
-        passed = [anchored_id for anchored_id in pending if anchored_id < event.id]
-        if passed:
-            anchored_id = min(passed)
+        if next_anchor < len(anchored_ids) and anchored_ids[next_anchor] < event.id:
+            anchored_id = anchored_ids[next_anchor]  # never met: that event is gone
             return broken(anchored_id, f"event #{anchored_id}, the head of "
                                        f"{pending[anchored_id][0].label}, is missing: "
                                        "events were removed or renumbered")
@@ -177,14 +178,17 @@ def verify_chain(schema: str, events, anchors: Iterable[Anchor] = (),
             return broken(event.id, f"event #{event.id} ({event.action}) was altered after it was recorded")
         expected_prev = event.hash
         last_id, last_hash, last_key_id = event.id, event.hash, event.key_id
-        for anchor in pending.pop(event.id, []):
-            checked += 1
-            if anchor.last_hash != event.hash:
-                return broken(event.id, f"event #{event.id} differs from {anchor.label}: "
-                                        "the history was rewritten")
-            if count != anchor.events:
-                return broken(event.id, f"the chain up to event #{event.id} holds {count} events where "
-                                        f"{anchor.label} counted {anchor.events}: the history was rewritten")
+        if next_anchor < len(anchored_ids) and anchored_ids[next_anchor] == event.id:
+            next_anchor += 1
+            for anchor in pending.pop(event.id):
+                checked += 1
+                if anchor.last_hash != event.hash:
+                    return broken(event.id, f"event #{event.id} differs from {anchor.label}: "
+                                            "the history was rewritten")
+                if count != anchor.events:
+                    return broken(event.id, f"the chain up to event #{event.id} holds {count} events "
+                                            f"where {anchor.label} counted {anchor.events}: "
+                                            "the history was rewritten")
     if pending:
         anchored_id = max(pending)
         anchor = pending[anchored_id][0]

@@ -113,7 +113,7 @@ def audit_chain_anchor(*, schema: str | None = None, source: str = "periodic") -
     """Anchor a chain's current head (count, last id, seal) without walking
     it: cheap enough to run often, so a cut-off tail shows at the next check.
     Taken under the chain's writer lock, so the count and the head agree."""
-    from audit.anchors import anchor_record
+    from audit.anchors import anchor_latest, anchor_record
 
     schema = schema or connection.schema_name
     with schema_context(schema), transaction.atomic(), connection.cursor() as cursor:
@@ -124,5 +124,6 @@ def audit_chain_anchor(*, schema: str | None = None, source: str = "periodic") -
         row = cursor.fetchone()
         events, last_id, last_hash, key_id = row if row else (0, None, "", "")
         head = ChainReport(schema, events, last_id=last_id, last_hash=last_hash, last_key_id=key_id)
-        anchor_record(report=head, source=source)
+        if anchor_latest(chain=schema) != (events, last_id, last_hash):  # nothing new: no new row
+            anchor_record(report=head, source=source)
     return head

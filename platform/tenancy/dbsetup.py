@@ -144,18 +144,15 @@ def hand_over(url_as_admin: str, *, name: str, owner: str) -> None:
 
 
 def ensure_all(app_url: str, owner_url: str, *, database: bool = True, say=print) -> None:
+    """The roles, and unless `database` is false the database, handed over to the owner."""
     app, owner = config(app_url), config(owner_url)
     admin_url = admin_url_for(app_url)
     admin = connect(admin_url, dbname="postgres")
     try:
         ensure_roles(admin, app=app, owner=owner, say=say)
-        if not database:
-            return
-        if app["USER"] == owner["USER"]:
+        if database:
             ensure_database(admin, name=app["NAME"], owner=owner["USER"], say=say)
-            return
-        ensure_database(admin, name=app["NAME"], owner=owner["USER"], say=say)
     finally:
         admin.close()
-    if app["USER"] != owner["USER"]:
+    if database and app["USER"] != owner["USER"]:
         hand_over(admin_url, name=app["NAME"], owner=owner["USER"])
