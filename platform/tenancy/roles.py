@@ -66,11 +66,13 @@ def as_owner():
 
 
 def _functions_sql() -> str:
+    # Both functions fix their search path, pg_temp last: a SECURITY DEFINER
+    # function must not find a caller's temporary objects first.
     app, template = app_role(), settings.TENANT_BASE_SCHEMA
     tables = ", ".join(f"'{t}'" for t in AUDIT_TABLES)
     return f"""
 CREATE OR REPLACE FUNCTION public.jointly_grant_app(target text) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     t text;
 BEGIN
@@ -88,7 +90,7 @@ $fn$;
 REVOKE ALL ON FUNCTION public.jointly_grant_app(text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION public.jointly_clone_template(dest text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $fn$
 BEGIN
     IF dest !~ '^[a-z][a-z0-9_]{{1,62}}$' OR dest IN ('public', '{template}', '{ANCHOR_SCHEMA}') THEN
         RAISE EXCEPTION 'not a name for an authority''s schema: %', dest

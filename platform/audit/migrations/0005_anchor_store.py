@@ -2,8 +2,9 @@
 schema of its own owned by the migrating (owner) role. Rows can be added but
 never changed or removed: a trigger refuses UPDATE, DELETE and TRUNCATE, and
 the application's role, which owns nothing, can neither drop nor disable it
-(tenancy.roles grants it SELECT and INSERT only). recorded_at is the
-database's clock, whatever the inserting session says.
+(tenancy.roles grants it SELECT and INSERT only). recorded_at and
+recorded_by are the database's clock and the session's role, whatever the
+inserting session says.
 
 Created once, when the public schema is migrated (the audit app also lives
 in every authority's schema, which holds no anchors).
@@ -21,7 +22,8 @@ CREATE TABLE IF NOT EXISTS jointly_audit.chain_anchor (
     last_hash varchar(64) NOT NULL DEFAULT '',
     key_id varchar(16) NOT NULL DEFAULT '',
     source varchar(40) NOT NULL DEFAULT '',
-    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    recorded_by name NOT NULL DEFAULT session_user
 );
 CREATE INDEX IF NOT EXISTS chain_anchor_chain ON jointly_audit.chain_anchor (chain, id);
 CREATE OR REPLACE FUNCTION jointly_audit.anchor_guard() RETURNS trigger
@@ -29,6 +31,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.recorded_at := clock_timestamp();
+        NEW.recorded_by := session_user;
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'audit anchors are append-only: % refused', TG_OP
