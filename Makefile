@@ -18,7 +18,7 @@ test:  ## set up, lint, and run the whole test suite against real PostgreSQL, Re
 setup:
 	@bash deploy/setup.sh
 
-db: setup
+db: setup  ## the owner and application roles, the database, its migrations (run as the owner)
 	@$(PY) deploy/ensure_database.py
 	@$(PY) manage.py migrate_all --verbosity 0
 
@@ -43,6 +43,7 @@ bench-directory: setup  ## the public directory benchmark alone (10,000 provider
 
 bench-bids: setup  ## the bid storm: 200 providers bid through the API before a deadline (own database, BENCH_ARGS)
 	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
+	  DATABASE_OWNER_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
 	  $(PY) bench/bid_storm.py $(BENCH_ARGS)
 
 lint:

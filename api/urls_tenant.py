@@ -20,6 +20,7 @@ urlpatterns = [
     path("team/", accounts.TeamView.as_view(), name="team"),
     path("team/<int:membership_id>/", accounts.TeamMemberView.as_view(), name="team-member"),
     path("audit-events/", audit.AuditEventListView.as_view(), name="audit-events"),
+    path("audit-chain/", audit.AuditChainView.as_view(), name="audit-chain"),
     path("catalogue/providers/", catalogue.CatalogueListView.as_view(), name="catalogue"),
     path("catalogue/providers/<int:provider_id>/", catalogue.CatalogueProviderView.as_view(),
          name="catalogue-provider"),

@@ -13,6 +13,10 @@ for folder in (ROOT / "platform", ROOT):
         sys.path.insert(0, str(folder))
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jointly_bench")
+# Benchmarks own their databases and run as one role (the superuser: they drop
+# schemas and take checkpoints), so owner and application are the same here.
+os.environ.setdefault("DATABASE_OWNER_URL", os.environ["DATABASE_URL"])
+os.environ.setdefault("AUDIT_CHAIN_KEY", "bench-only-audit-chain-key-not-a-secret")
 os.environ.setdefault("CACHE_KEY_PREFIX", "jointly-bench")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -61,6 +61,7 @@ from decimal import Decimal
 from pathlib import Path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jointly_bench_bids")
+os.environ.setdefault("DATABASE_OWNER_URL", os.environ["DATABASE_URL"])
 # The server and this process must share it: bids sealed by the one are opened by the other.
 os.environ.setdefault("SECRET_KEY", "bench-bid-storm-only-never-a-real-secret")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")

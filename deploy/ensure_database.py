@@ -1,26 +1,31 @@
-"""Create the database named by DATABASE_URL if it does not exist yet."""
+"""Create the two database roles and the database, idempotently.
+
+- DATABASE_URL names the application's role (default jointly_app) and the
+  database (default jointly);
+- DATABASE_OWNER_URL names the owner role (default jointly_owner, same
+  server and database), which owns the database and everything in it;
+- DATABASE_ADMIN_URL is a superuser used only here (default postgres on the
+  same server).
+
+A database made before the roles were separated is handed over to the owner.
+`--roles-only` only makes sure the roles exist (what the test set-up needs).
+"""
 
 import os
 import sys
+from pathlib import Path
 
-import environ
-import psycopg2
-from psycopg2 import sql
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "platform"))
 
-url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jointly")
-config = environ.Env.db_url_config(url)
-name = config["NAME"]
+import environ  # noqa: E402
+import psycopg2  # noqa: E402
+
+from tenancy import dbsetup  # noqa: E402
+
+environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=False)
+app_url = os.environ.get("DATABASE_URL", dbsetup.DEFAULT_DATABASE_URL)
+owner_url = os.environ.get("DATABASE_OWNER_URL") or dbsetup.owner_url_for(app_url)
 try:
-    connection = psycopg2.connect(
-        dbname="postgres", user=config.get("USER") or None, password=config.get("PASSWORD") or None,
-        host=config.get("HOST") or None, port=config.get("PORT") or None,
-    )
-except psycopg2.OperationalError as error:
-    sys.exit(f"Cannot reach PostgreSQL for {name}: {error}")
-connection.autocommit = True
-with connection.cursor() as cursor:
-    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-    if cursor.fetchone() is None:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        print(f"==> Created database {name}")
-connection.close()
+    dbsetup.ensure_all(app_url, owner_url, database="--roles-only" not in sys.argv[1:])
+except psycopg2.Error as error:
+    sys.exit(f"Cannot set up the database roles and database: {error}")

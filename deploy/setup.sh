@@ -68,6 +68,9 @@ bash deploy/build-assets.sh
 
 # --- PostgreSQL and Redis --------------------------------------------------------
 bash deploy/services.sh
+# The database roles: an owner for migrations, an application role that owns
+# nothing (docs/operating.md). The database itself is made by `make db`.
+.venv/bin/python deploy/ensure_database.py --roles-only
 
 # --- Browser for the browser tests -----------------------------------------------------
 if [ "$want_browser" = 1 ] && [ ! -x "${JOINTLY_CHROMIUM:-/usr/bin/chromium}" ]; then

@@ -39,20 +39,28 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
                     django_db_createdb, django_db_modify_db_settings):
     """The test database, always (pytest-django would skip it when only
     committing tests are selected), then the template schema, the regional
-    site and the session's authorities."""
+    site and the session's authorities.
+
+    As in production, the database is created and migrated by the owner role
+    and the tests run as the application's role, which owns nothing
+    (tenancy.roles); tests that tamper use support.superuser_connection()."""
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
+    from tenancy.roles import as_owner, grants_ensure
     from tenancy.services import platform_ensure, template_schema_ensure
 
     keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock():
-        db_cfg = setup_databases(verbosity=request.config.option.verbose, interactive=False,
-                                 aliases={"default"}, serialized_aliases=set(), keepdb=keepdb)
-        assert connection.settings_dict["NAME"].startswith("test_"), "refusing to test a real database"
-        cache.clear()
-        template_schema_ensure()
-        platform_ensure()
+        support.database_roles_ensure()
+        with as_owner():
+            db_cfg = setup_databases(verbosity=request.config.option.verbose, interactive=False,
+                                     aliases={"default"}, serialized_aliases=set(), keepdb=keepdb)
+            assert connection.settings_dict["NAME"].startswith("test_"), "refusing to test a real database"
+            cache.clear()
+            template_schema_ensure()
+            grants_ensure()
+            platform_ensure()
         if not keepdb or not support.region_exists():
             support.build_region()
     yield
@@ -60,8 +68,10 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         with django_db_blocker.unblock():
             with connection.cursor() as cursor:  # servers and workers that are still letting go
                 cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                               "AND usename = current_user")
+            with as_owner():
+                teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
@@ -147,14 +148,16 @@ def tenant_endpoints(slug: str) -> list[Endpoint]:
 def process_env(**extra) -> dict:
     """The environment for a worker or server using this session's test database."""
     import os
+    from urllib.parse import quote
 
     from django.conf import settings
 
-    db = connection.settings_dict
+    db = connection.settings_dict  # the application's role, as in production
     env = dict(os.environ)
     host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
     env.update({
-        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{host}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{quote(db['USER'], safe='')}{password}@{host}/{db['NAME']}",
         "JOINTLY_TESTING": "1",
         "DJANGO_DEBUG": "false",
         "CACHE_URL": settings.CACHES["default"]["LOCATION"],
@@ -177,3 +180,81 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str 
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+# --- Acting as a database superuser (tests that tamper) -----------------------------
+
+def _admin_url() -> str:
+    from django.conf import settings
+
+    from tenancy.dbsetup import admin_url_for
+
+    db = settings.DATABASES["default"]
+    return admin_url_for(f"postgres://x@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/x")
+
+
+@contextmanager
+def superuser_connection():
+    """A connection to this session's test database as a PostgreSQL superuser
+    (DATABASE_ADMIN_URL), in autocommit: what an attacker with full database
+    rights could do. The application never connects like this."""
+    from tenancy.dbsetup import connect
+
+    su = connect(_admin_url(), dbname=connection.settings_dict["NAME"])
+    try:
+        yield su
+    finally:
+        su.close()
+
+
+def database_roles_ensure() -> None:
+    """The owner and application roles exist (as `make test` makes sure too),
+    and a test database left by an earlier run can be dropped by the owner."""
+    from django.conf import settings
+    from psycopg2 import sql
+
+    from tenancy import dbsetup
+
+    app, owner = settings.DATABASES["default"], settings.DATABASE_OWNER
+    admin = dbsetup.connect(_admin_url(), dbname="postgres")
+    try:
+        dbsetup.ensure_roles(admin, app=app, owner=owner, say=lambda *_: None)
+        with admin.cursor() as cursor:
+            name = app["TEST"]["NAME"]
+            cursor.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name])
+            row = cursor.fetchone()
+            if row and row[0] != owner["USER"]:
+                cursor.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(name), sql.Identifier(owner["USER"])))
+    finally:
+        admin.close()
+
+
+def scratch_authority() -> Authority:
+    """A committed authority of a test's own, for tests that break its chain."""
+    import secrets
+
+    code = "Z" + secrets.token_hex(2).upper()
+    slug = f"scratch-{secrets.token_hex(4)}"
+    return authority_create(actor=None, kind=Authority.Kind.NHS_BODY, name=f"Scratch {slug}", slug=slug,
+                            official_code=code)
+
+
+def scratch_authority_remove(authority: Authority) -> None:
+    """Remove a scratch authority, its schema and its chain's anchors (as a superuser)."""
+    with superuser_connection() as su, su.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{authority.schema_name}" CASCADE')
+        cursor.execute("SELECT to_regclass('jointly_audit.chain_anchor') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute("DELETE FROM jointly_audit.chain_anchor WHERE chain = %s", [authority.schema_name])
+        # Rows that point at the authority (routes, memberships, projections), then the authority.
+        cursor.execute("SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+                       "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                       "WHERE c.contype = 'f' AND c.confrelid = 'public.tenancy_authority'::regclass")
+        for table, column in cursor.fetchall():
+            cursor.execute(f'DELETE FROM {table} WHERE "{column}" = %s', [authority.pk])
+        cursor.execute("DELETE FROM tenancy_authority WHERE id = %s", [authority.pk])
+    from tenancy.routing import forget_routes
+
+    forget_routes(authority.slug)

@@ -1,10 +1,13 @@
-"""Append-only audit events, hash-chained per schema.
+"""Append-only audit events, chained per schema with a keyed seal.
 
 The table lives in the public schema (platform decisions: authorities, people,
 tokens) and in every authority's schema (that authority's decisions). Each row
-carries the hash of the row before it, so altering, reordering or removing a
-row breaks the chain from that point (audit.chain.verify_chain). A database
-trigger refuses UPDATE, DELETE and TRUNCATE in the first place.
+carries the seal of the row before it and its own HMAC under a key the
+database does not hold, so altering, reordering or removing a row, or
+re-sealing the rows after it, breaks the chain (audit.chain.verify_chain);
+anchors of each chain's head (audit.anchors) show a removed tail. A database
+trigger refuses UPDATE, DELETE and TRUNCATE in the first place, and the
+application's database role may only SELECT and INSERT here.
 """
 
 from django.conf import settings
@@ -34,6 +37,8 @@ class AuditEvent(models.Model):
     context = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=16, blank=True, default="",
+                              help_text="Which chain key sealed this event (audit.chain.key_id_of).")
 
     class Meta:
         ordering = ["id"]

@@ -3,11 +3,13 @@ inside its own transaction, so the event and the change commit together."""
 
 from __future__ import annotations
 
+import logging
+
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from audit.chain import GENESIS, canonical, event_hash
+from audit.chain import GENESIS, ChainReport, canonical, current_key, event_hash
 from audit.models import AuditEvent
 
 # The chain is serialised per schema with a transaction-scoped advisory lock,
@@ -55,6 +57,7 @@ def audit_record(*, actor, action: str, obj=None, reason: str = "", before=None,
             (event_id,) = cursor.fetchone()
         prev_hash = row[0] if row else GENESIS
         occurred_at = timezone.now()
+        key_id, key = current_key()
         event = AuditEvent(
             id=event_id,
             occurred_at=occurred_at,
@@ -69,9 +72,10 @@ def audit_record(*, actor, action: str, obj=None, reason: str = "", before=None,
             after=after,
             context=context,
             prev_hash=prev_hash,
+            key_id=key_id,
         )
         event.hash = event_hash(
-            prev_hash=prev_hash, id=event_id, occurred_at=occurred_at,
+            key_id=key_id, key=key, prev_hash=prev_hash, id=event_id, occurred_at=occurred_at,
             actor_id=actor_id, actor_label=actor_label, action=action, object_type=object_type,
             object_id=object_id, object_label=object_label, reason=reason, before=before,
             after=after, context=context,
@@ -86,25 +90,40 @@ def changes(instance, fields) -> dict:
 
 
 def audit_chain_check_record(*, schema: str | None = None):
-    """Verify a schema's chain and keep the result; a broken chain is logged
-    as an error for the operators' alerting."""
-    import logging
-
+    """Verify a schema's chain against its key(s) and anchors and keep the
+    result; an intact chain's head is anchored, a broken one is logged as an
+    error for the operators' alerting."""
+    from audit.anchors import anchor_record
     from audit.models import ChainCheck
     from audit.selectors import audit_chain_verify
 
     schema = schema or connection.schema_name
     report = audit_chain_verify(schema=schema)
-    intact, problem = report.ok, report.problem
     with schema_context(schema):
-        previous = ChainCheck.objects.filter(intact=True).first()
-        if intact and previous is not None and report.events < previous.events:
-            # The chain cannot show a removed tail by itself; the last count can.
-            intact = False
-            problem = (f"{previous.events - report.events} event(s) removed from the end since the "
-                       f"check of {previous.checked_at:%d %b %Y %H:%M}")
-        check = ChainCheck.objects.create(events=report.events, intact=intact,
-                                          broken_at=report.broken_at, problem=problem)
-    if not intact:
-        logging.getLogger("jointly.security").error("audit chain of %s broken: %s", schema, problem)
+        check = ChainCheck.objects.create(events=report.events, intact=report.ok,
+                                          broken_at=report.broken_at, problem=report.problem)
+    if report.ok:
+        anchor_record(report=report, source="nightly check")
+    else:
+        logging.getLogger("jointly.security").error("audit chain of %s broken: %s", schema, report.problem)
     return check
+
+
+def audit_chain_anchor(*, schema: str | None = None, source: str = "periodic") -> ChainReport:
+    """Anchor a chain's current head (count, last id, seal) without walking
+    it: cheap enough to run often, so a cut-off tail shows at the next check.
+    Taken under the chain's writer lock, so the count and the head agree."""
+    from audit.anchors import anchor_latest, anchor_record
+
+    schema = schema or connection.schema_name
+    with schema_context(schema), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", [_LOCK_CLASS])
+        table = AuditEvent._meta.db_table
+        cursor.execute(f"SELECT (SELECT count(*) FROM {table}), id, hash, key_id FROM {table} "
+                       "ORDER BY id DESC LIMIT 1")
+        row = cursor.fetchone()
+        events, last_id, last_hash, key_id = row if row else (0, None, "", "")
+        head = ChainReport(schema, events, last_id=last_id, last_hash=last_hash, last_key_id=key_id)
+        if anchor_latest(chain=schema) != (events, last_id, last_hash):  # nothing new: no new row
+            anchor_record(report=head, source=source)
+    return head

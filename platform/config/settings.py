@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from tenancy.dbsetup import owner_url_for
+
 PLATFORM_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PLATFORM_DIR.parent
 
@@ -124,11 +126,14 @@ ASGI_APPLICATION = "config.asgi.application"
 
 # --- Data --------------------------------------------------------------------
 
-DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/jointly"
-    )
-}
+# The application connects as a role that owns nothing (DATABASE_URL): it can
+# read and write rows, and only add to the audit trail. Migrations and the
+# building of new schemas run as the owner role (DATABASE_OWNER_URL), which
+# only `migrate_all` and the set-up use (tenancy.roles, docs/operating.md).
+_DATABASE_URL = env.str("DATABASE_URL", default="postgres://jointly_app@127.0.0.1:5432/jointly")
+DATABASES = {"default": env.db_url_config(_DATABASE_URL)}
+DATABASE_APP_ROLE = DATABASES["default"]["USER"]
+DATABASE_OWNER = env.db_url_config(env.str("DATABASE_OWNER_URL", default="") or owner_url_for(_DATABASE_URL))
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -192,6 +197,22 @@ MFA_ENCRYPTION_KEY = env.str("MFA_ENCRYPTION_KEY", default=SECRET_KEY)
 BID_SEALING_KEY = env.str("BID_SEALING_KEY", default=SECRET_KEY)
 # Older bid-sealing keys, comma-separated: kept only to open what they sealed (MultiFernet).
 BID_SEALING_KEY_FALLBACKS = env.list("BID_SEALING_KEY_FALLBACKS", default=[])
+# The audit chain's seal (HMAC-SHA256) key: kept out of the database, so
+# nobody with database rights alone can re-seal a rewritten history. Events
+# record the id of their key; retired keys stay in the fallbacks so that older
+# events still verify (docs/operating.md, "Audit").
+AUDIT_CHAIN_KEY = env.str(
+    "AUDIT_CHAIN_KEY", default="jointly-insecure-audit-chain-key-local-only" if DEBUG or TESTING else ""
+)
+if not AUDIT_CHAIN_KEY:
+    raise environ.ImproperlyConfigured(
+        "AUDIT_CHAIN_KEY must be set when DJANGO_DEBUG is false: the key that seals the audit chain "
+        "(docs/operating.md)."
+    )
+AUDIT_CHAIN_KEY_FALLBACKS = env.list("AUDIT_CHAIN_KEY_FALLBACKS", default=[])
+# Optional: a file outside the database to which every anchor of a chain's
+# head is appended (ship it to write-once storage); verification reads it too.
+AUDIT_ANCHOR_LOG = env.str("AUDIT_ANCHOR_LOG", default="")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Jointly"
 
@@ -317,6 +338,17 @@ CELERY_BEAT_SCHEDULE = {
     "audit.verify_public_chain": {
         "task": "audit.verify_chain",
         "schedule": crontab(hour=2, minute=45),
+        "tenant_schemas": ["public"],
+    },
+    # Each chain's head, anchored where the application's role cannot rewrite
+    # it (audit.anchors): every authority's, then the public one.
+    "audit.anchor_chains": {
+        "task": "audit.anchor_chain",
+        "schedule": crontab(minute=7),
+    },
+    "audit.anchor_public_chain": {
+        "task": "audit.anchor_chain",
+        "schedule": crontab(minute=8),
         "tenant_schemas": ["public"],
     },
     "accounts.purge_expired_tokens": {

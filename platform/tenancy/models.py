@@ -18,7 +18,7 @@ slug_validator = RegexValidator(
     r"^[a-z][a-z0-9-]{1,48}[a-z0-9]$",
     "Use 3 to 50 lower-case letters, digits and hyphens, starting with a letter.",
 )
-RESERVED_SLUGS = {"public", "template", "api", "static", "admin", "accounts", "account"}
+RESERVED_SLUGS = {"public", "template", "api", "static", "admin", "accounts", "account", "jointly-audit"}
 
 
 class Region(models.Model):
@@ -106,6 +106,33 @@ class Authority(TenantMixin):
         if getattr(self, "_provision_by_migrating", False):
             return False
         return super().get_base_schema()
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """django-tenants' create_schema, on Jointly's two roles: a clone goes
+        through the owner's provisioning function, so the application's role
+        can create an authority without owning (or being able to alter) its
+        tables; replaying migrations needs the owner's connection
+        (tenancy.roles)."""
+        from django.core.management import call_command
+        from django.db import connection
+        from django_tenants.postgresql_backend.base import _check_schema_name
+        from django_tenants.utils import get_creation_fakes_migrations, schema_exists
+
+        from tenancy.roles import schema_clone_template, schema_create_by_migrating
+
+        _check_schema_name(self.schema_name)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        base_schema = self.get_base_schema() if get_creation_fakes_migrations() else False
+        if sync_schema:
+            if base_schema and schema_exists(base_schema):
+                schema_clone_template(self.schema_name)
+                call_command("migrate_schemas", tenant=True, fake=True, schema_name=self.schema_name,
+                             interactive=False, verbosity=verbosity)
+            else:
+                schema_create_by_migrating(self.schema_name, verbosity=verbosity)
+        connection.set_schema_to_public()
+        return True
 
     def clean(self) -> None:
         errors = {}

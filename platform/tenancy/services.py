@@ -11,6 +11,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 from audit.services import audit_record, changes
 from common.errors import Invalid
 from tenancy.models import Authority, Region, Route
+from tenancy.roles import connected_as_owner, roles_separated
 from tenancy.routing import forget_routes
 
 AUDITED_FIELDS = ("kind", "name", "slug", "official_code", "region_id", "is_active", "schema_name")
@@ -94,6 +95,11 @@ def authority_create(
     with schema_context(get_public_schema_name()), transaction.atomic():
         if not by_migrating and not schema_exists(settings.TENANT_BASE_SCHEMA):
             by_migrating = True
+        if by_migrating and roles_separated() and not connected_as_owner():
+            raise AuthorityError(
+                "Building an authority by replaying migrations needs the owner's database role: "
+                "use manage.py create_authority --by-migrating, or run manage.py migrate_all first "
+                "so that the template schema can be cloned.")
         authority._provision_by_migrating = by_migrating
         authority.save(verbosity=0)
         Route.objects.create(domain=slug, tenant=authority, is_primary=True)

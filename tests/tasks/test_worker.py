@@ -68,3 +68,20 @@ def test_beat_sends_the_nightly_check_to_every_authority(committed_db, region, l
     support.wait_for(all_checked, what="a chain check in every authority")
     with schema_context("alpha"):
         assert ChainCheck.objects.first().intact
+
+
+def test_the_worker_connects_as_the_applications_role(committed_db, region, live_tasks):
+    """Workers run as production's do: as the role that owns nothing."""
+    from django.conf import settings
+    from django.db import connection
+
+    from audit.services import audit_record
+    from audit.tasks import anchor_chain_task
+
+    with schema_context("alpha"):
+        audit_record(actor=None, action="test.worker_role", obj=("test.thing", 1))  # a head to anchor
+        assert anchor_chain_task.delay().get(timeout=30)["schema"] == "alpha"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT recorded_by FROM jointly_audit.chain_anchor WHERE chain = 'alpha' "
+                       "ORDER BY id DESC LIMIT 1")
+        assert cursor.fetchone()[0] == settings.DATABASE_APP_ROLE

@@ -1,7 +1,10 @@
+import contextlib
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tenancy.models import Authority, Region
+from tenancy.roles import as_owner
 from tenancy.services import authority_create
 
 
@@ -30,12 +33,15 @@ class Command(BaseCommand):
         missing = set(o["members"]) - {m.slug for m in members}
         if missing:
             raise CommandError(f"No authority has slug {', '.join(sorted(missing))}.")
+        # Replaying migrations is DDL: the owner's connection (DATABASE_OWNER_URL).
+        role = as_owner() if o["by_migrating"] else contextlib.nullcontext()
         try:
-            authority = authority_create(
-                actor=None, kind=o["kind"], name=o["name"], slug=o["slug"], official_code=o["code"],
-                region=region, members=members, by_migrating=o["by_migrating"],
-                reason="Created with manage.py create_authority",
-            )
+            with role:
+                authority = authority_create(
+                    actor=None, kind=o["kind"], name=o["name"], slug=o["slug"], official_code=o["code"],
+                    region=region, members=members, by_migrating=o["by_migrating"],
+                    reason="Created with manage.py create_authority",
+                )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
         self.stdout.write(self.style.SUCCESS(
