@@ -338,5 +338,13 @@ def find_person_identifiers(text: str) -> list[Finding]:
 def identifier_message(findings: list[Finding]) -> str:
     """One message naming every finding, for a form or an API error."""
     listed = "; ".join(str(f) for f in findings)
-    return (f"Remove what could identify the person: {listed}. Providers see this text before award, "
-            "so describe needs and places without names, numbers, full postcodes or dates of birth.")
+    return (f"Remove what could identify the person: {listed}. Providers read this text, and only the awarded "
+            "provider may learn who the support is for, so describe needs and places without names, numbers, "
+            "full postcodes or dates of birth.")
+
+
+def person_identifier_message(findings: list[Finding]) -> str:
+    """The message for text about an organisation that named a person."""
+    listed = "; ".join(str(f) for f in findings)
+    return (f"Remove what could identify a person: {listed}. The provider reads this text: write about its "
+            "organisation and its application, never about someone it supports.")
