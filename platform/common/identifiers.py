@@ -112,7 +112,11 @@ def fold(text: str) -> str:
 # NHS numbers: 10 digits, often written 3-3-4 but spaced any way, with a
 # modulus 11 check digit (which leaves one 10-digit number in eleven).
 DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")  # digit groups with one space or hyphen between them
-NHS_DOTTED = re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{4}(?!\.?\d)")
+NHS_DOTTED = re.compile(r"(?<![\d./_])\d{3}([./_])\d{3}\1\d{4}(?![./_]?\d)")
+# Digits spelt out, "nine four three ...": nine or more in a row are read as digits.
+DIGIT_WORDS = {"zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+               "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+SPELT_DIGITS = re.compile(rf"\b(?:(?:{'|'.join(DIGIT_WORDS)})[\s,-]+){{8,}}(?:{'|'.join(DIGIT_WORDS)})\b", re.I)
 # Full UK postcodes (outward and inward code); a district alone ("CW5") is fine.
 POSTCODE = re.compile(r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ -]?\d[ABD-HJLNP-UW-Z]{2})\b", re.I)
 ORDINAL = re.compile(r"\d(?:st|nd|th|rd)$")  # "A1 2nd floor" is not a postcode
@@ -139,8 +143,8 @@ DATE_WORDS = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({MONTHS})\
 DATE_MONTH_FIRST = re.compile(rf"\b({MONTHS})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 DOB_WORDS = re.compile(r"\b(?:d\.? ?o\.? ?b\b\.?|date of birth|birth ?date|birthday|born(?: on| in)?)", re.I)
 # After "born" or "DOB", a year or a month and year is enough to point at someone.
-DOB_PARTIAL = re.compile(rf"\b(?:d\.? ?o\.? ?b\b\.?|date of birth|born)\s*(?:on|in|:|-)?\s*((?:(?:{MONTHS})\.?,?\s+)?"
-                         r"(?:19|20)\d\d)\b", re.I)
+DOB_PARTIAL = re.compile(rf"\b(?:d\.? ?o\.? ?b\b\.?|date of birth|born)\s*(?:on|in|:|-)?\s*((?:(?:{MONTHS})\.?,?\s+|"
+                         r"\d{1,2}\s+\d{1,2}\s+)?(?:19|20)\d\d)\b", re.I)
 # First names that are also everyday words: matched only when written as a name (a capital).
 COMMON_WORDS = {"will", "may", "june", "april", "august", "grace", "hope", "faith", "joy", "rose", "mark", "bill",
                 "frank", "art", "sky", "amber", "ruby", "pearl", "holly", "ivy", "iris", "dawn", "summer",
@@ -190,8 +194,14 @@ def _nhs_numbers(text: str) -> list[Span]:
                     if len(digits) == 10 and nhs_number_valid(digits):
                         spans.append((groups[first][0], groups[last][1]))
                     break
-    spans += [m.span() for m in NHS_DOTTED.finditer(text) if nhs_number_valid(m.group(0).replace(".", ""))]
+    spans += [m.span() for m in NHS_DOTTED.finditer(text) if nhs_number_valid(re.sub(r"\D", "", m.group(0)))]
+    spans += [span for span, digits in _spelt_digits(text) if len(digits) == 10 and nhs_number_valid(digits)]
     return spans
+
+
+def _spelt_digits(text: str) -> list[tuple[Span, str]]:
+    return [(m.span(), "".join(DIGIT_WORDS[w.lower()] for w in re.findall(r"[a-z]+", m.group(0), re.I)))
+            for m in SPELT_DIGITS.finditer(text)]
 
 
 def _postcodes(text: str) -> list[Span]:
@@ -216,6 +226,7 @@ def _phones(text: str) -> list[Span]:
         digits = "0" + digits[2:].lstrip("0") if digits.startswith("44") else digits
         if digits.startswith("0") and len(digits) in (10, 11):
             spans.append(match.span())
+    spans += [span for span, digits in _spelt_digits(text) if digits.startswith("0") and len(digits) in (10, 11)]
     return spans
 
 

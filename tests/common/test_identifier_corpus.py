@@ -25,6 +25,9 @@ TRICKY = [
     ("NHS 943‑476‑5919 (non-breaking hyphens)", "an NHS number", "943‑476‑5919"),
     ("ref: 9 4 3 4 7 6 5 9 1 9", "an NHS number", "9 4 3 4 7 6 5 9 1 9"),
     ("ID 943.476.5919", "an NHS number", "943.476.5919"),
+    ("ID 943/476/5919", "an NHS number", "943/476/5919"),
+    ("nine four three four seven six five nine one nine", "an NHS number",
+     "nine four three four seven six five nine one nine"),
     ("Lot 3 4010232137", "an NHS number", "4010232137"),
     (f"{BOM}401{WJ}023{ZWJ}2137", "an NHS number", f"401{WJ}023{ZWJ}2137"),
     ("NHS ٩٤٣٤٧٦٥٩١٩ (Arabic-Indic digits)", "an NHS number", "٩٤٣٤٧٦٥٩١٩"),
@@ -45,6 +48,9 @@ TRICKY = [
     ("ring ０７７００ ９００１２３", "a phone number", "０７７００ ９００１２３"),
     (f"ring 0{ZWSP}7700 900{SHY}123", "a phone number", f"0{ZWSP}7700 900{SHY}123"),
     ("ring 07700.900.123", "a phone number", "07700.900.123"),
+    ("ring (+44) 7700 900123", "a phone number", "+44) 7700 900123"),
+    ("ring oh seven seven oh oh, nine oh oh one two three", "a phone number",
+     "oh seven seven oh oh, nine oh oh one two three"),
     ("ring (01270) 686-000", "a phone number", "(01270) 686-000"),
     # e-mail addresses
     ("write to jo.bloggs@example.co.uk", "an e-mail address", "jo.bloggs@example.co.uk"),
@@ -68,6 +74,7 @@ TRICKY = [
     ("DOB ０３/０２/１９５０", "a date of birth", "０３/０２/１９５０"),
     (f"DOB 03{ZWSP}/02/1950", "a date of birth", f"03{ZWSP}/02/1950"),
     ("born in 1950", "a date of birth", "1950"),
+    ("DOB 03 02 1950", "a date of birth", "03 02 1950"),
     ("D.O.B. March 1950", "a date of birth", "March 1950"),
     ("b. 3 February 1950; first met 1 March 1999", "a date that could be a date of birth", "3 February 1950"),
 ]
@@ -141,6 +148,9 @@ ORDINARY = [
     "Support at night is provided by the family (they prefer this).",
     "Use the lift at the rear entrance; the code changes monthly.",
     "Pets: 1 dog; allergies: none known.",
+    "One or two visits a day, three or four days a week, five hours in all.",
+    "Born and raised locally; a proud grandmother of three.",
+    "Rota weeks 9, 10 and 11 alternate; items 943/476 in the catalogue.",
 ]
 
 
