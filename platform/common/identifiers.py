@@ -119,7 +119,7 @@ DIGIT_WORDS = {"zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "t
 SPELT_DIGITS = re.compile(rf"\b(?:(?:{'|'.join(DIGIT_WORDS)})[\s,-]+){{8,}}(?:{'|'.join(DIGIT_WORDS)})\b", re.I)
 # Full UK postcodes (outward and inward code); a district alone ("CW5") is fine.
 POSTCODE = re.compile(r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ -]?\d[ABD-HJLNP-UW-Z]{2})\b", re.I)
-ORDINAL = re.compile(r"\d(?:st|nd|th|rd)$")  # "A1 2nd floor" is not a postcode
+ORDINAL = re.compile(r"\d(?:st|nd|th|rd|am|pm)$")  # "A1 2nd floor", "shift B1 2pm" are not postcodes
 EMAIL = re.compile(r"\b[\w.+-]+ ?@ ?[\w-]+(?:\.[\w-]+)+\b")
 # Written out to get past a filter: name [at] gmail [dot] com, name (at) x (dot) org.
 _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+)"
@@ -180,18 +180,29 @@ def nhs_number_valid(digits: str) -> bool:
 Span = tuple[int, int]
 
 
+NHS_SHAPES = {(10,), (3, 3, 4), (3, 7), (6, 4)}
+
+
+def _nhs_shaped(lengths: tuple[int, ...]) -> bool:
+    """How people write an NHS number: 3-3-4 or run together, or spaced out
+    digit by digit to get past a filter; not a reference like
+    2024-000123."""
+    return lengths in NHS_SHAPES or max(lengths) == 1
+
+
 def _nhs_numbers(text: str) -> list[Span]:
-    """Ten digits with a valid check digit, however they are grouped: any run
-    of whole digit groups (one space or hyphen between them) that adds up to ten."""
+    """Ten digits with a valid check digit, in a run of digit groups (one
+    space or hyphen between them), grouped as people write the number."""
     spans = []
     for run in DIGIT_RUN.finditer(text):
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\d+", run.group(0))]
         for first in range(len(groups)):
-            digits = ""
+            digits, lengths = "", ()
             for last in range(first, len(groups)):
                 digits += text[groups[last][0]:groups[last][1]]
+                lengths += (groups[last][1] - groups[last][0],)
                 if len(digits) >= 10:
-                    if len(digits) == 10 and nhs_number_valid(digits):
+                    if len(digits) == 10 and _nhs_shaped(lengths) and nhs_number_valid(digits):
                         spans.append((groups[first][0], groups[last][1]))
                     break
     spans += [m.span() for m in NHS_DOTTED.finditer(text) if nhs_number_valid(re.sub(r"\D", "", m.group(0)))]

@@ -148,6 +148,8 @@ ORDINARY = [
     "Support at night is provided by the family (they prefer this).",
     "Use the lift at the rear entrance; the code changes monthly.",
     "Pets: 1 dog; allergies: none known.",
+    "Case reference 2024-000123 and 2031-000017; invoice 12345-67890; order 4010-232137.",
+    "Shift B1 2pm–8pm; rooms 12 14 16 18 20 are on the ground floor.",
     "One or two visits a day, three or four days a week, five hours in all.",
     "Born and raised locally; a proud grandmother of three.",
     "Rota weeks 9, 10 and 11 alternate; items 943/476 in the catalogue.",
