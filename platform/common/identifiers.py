@@ -39,8 +39,11 @@ CONFUSABLES = str.maketrans({
     "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ϲ": "c", "Ϲ": "C", "ϳ": "j", "Ϳ": "J",
     "α": "a", "ο": "o", "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "ι": "i", "κ": "k", "χ": "x", "ε": "e",
     "η": "n", "μ": "u", "ω": "w", "γ": "y",
-    # Latin letters drawn like others
-    "ı": "i", "ȷ": "j", "ſ": "s", "ℓ": "l",
+    # Latin letters drawn like others, small capitals included
+    "ı": "i", "ȷ": "j", "ſ": "s", "ℓ": "l", "ɑ": "a", "ɩ": "i", "ǀ": "l",
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j",
+    "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u",
+    "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
 })
 # Characters that stand for a space, a hyphen or an apostrophe.
 SPACES = {"\t", "\u00a0", "\u1680", "\u180e", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005",
