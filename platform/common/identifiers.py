@@ -50,6 +50,8 @@ SPACES = {"\t", "\u00a0", "\u1680", "\u180e", "\u2000", "\u2001", "\u2002", "\u2
           "\u2006", "\u2007", "\u2008", "\u2009", "\u200a", "\u202f", "\u205f", "\u3000", "\u2800"}
 HYPHENS = {"\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\ufe58", "\ufe63", "\uff0d",
            "\u02d7", "\u2043"}
+# Letters that draw nothing (Hangul fillers), dropped like format characters.
+INVISIBLE_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
 APOSTROPHES = {"\u2018", "\u2019", "\u201b", "\u02bc", "\u2032", "\uff07", "`", "\u00b4"}
 
 
@@ -94,7 +96,7 @@ def normalise(raw: str) -> Normalised:
         j = i + 1
         while j < length and unicodedata.category(raw[j]) in ("Mn", "Me", "Mc"):
             j += 1
-        cluster = "".join(c for c in raw[i:j] if unicodedata.category(c) != "Cf")
+        cluster = "".join(c for c in raw[i:j] if unicodedata.category(c) != "Cf" and c not in INVISIBLE_LETTERS)
         if cluster:
             composed = unicodedata.normalize("NFKC", cluster)
             bare = "".join(c for c in unicodedata.normalize("NFKD", composed)
@@ -157,7 +159,6 @@ COMMON_WORDS = {"will", "may", "june", "april", "august", "grace", "hope", "fait
                 "bell", "rice", "cook", "hunt", "west", "north", "south", "east", "little", "king", "mason"}
 MAIL_DOMAINS = {"gmail", "googlemail", "hotmail", "yahoo", "outlook", "live", "icloud", "btinternet", "aol",
                 "sky", "nhs", "gov", "protonmail", "virginmedia", "talktalk", "msn", "ymail"}
-INVISIBLE_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,7 @@ def find_identifiers(text: str, *, names=(), kinds=KINDS) -> list[Finding]:
     check for text that is not about one person (see `find_person_identifiers`)."""
     if not text:
         return []
-    checked = normalise("".join(c for c in str(text) if c not in INVISIBLE_LETTERS))
+    checked = normalise(str(text))
     plain = checked.text
     found: list[tuple[str, Span]] = []
     nhs = _nhs_numbers(plain) if "nhs_number" in kinds else []

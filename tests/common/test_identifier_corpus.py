@@ -93,6 +93,7 @@ NAMED = [
     ("Οkoro (Greek omicron)", "Οkoro"),
     (f"Mar{ZWSP}garet", f"Mar{ZWSP}garet"),
     (f"O{SHY}k{ZWJ}o{ZWNJ}r{WJ}o", f"O{SHY}k{ZWJ}o{ZWNJ}r{WJ}o"),
+    ("O\u3164koro (a Hangul filler)", "O\u3164koro"),
     ("Ｍａｒｇａｒｅｔ", "Ｍａｒｇａｒｅｔ"),
     ("Mrs ᴏᴋᴏʀᴏ (small capitals)", "ᴏᴋᴏʀᴏ"),
     ("Mrs 𝐎𝐤𝐨𝐫𝐨 (mathematical bold)", "𝐎𝐤𝐨𝐫𝐨"),
