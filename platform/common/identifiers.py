@@ -153,7 +153,7 @@ DOB_PARTIAL = re.compile(rf"\b(?:d\.? ?o\.? ?b\b\.?|date of birth|born)\s*(?:on|
 # First names that are also everyday words: matched only when written as a name (a capital).
 COMMON_WORDS = {"will", "may", "june", "april", "august", "grace", "hope", "faith", "joy", "rose", "mark", "bill",
                 "frank", "art", "sky", "amber", "ruby", "pearl", "holly", "ivy", "iris", "dawn", "summer",
-                "autumn", "rich", "sunny", "patience", "chance", "carer", "sam", "pat", "ray", "glen", "dale",
+                "autumn", "rich", "sunny", "patience", "chance", "sam", "pat", "ray", "glen", "dale",
                 "jack", "rob", "sue", "don", "guy", "miles", "max", "wade", "lane", "hall", "day", "long",
                 "young", "green", "brown", "white", "black", "wood", "hill", "ward", "stone", "street", "page",
                 "bell", "rice", "cook", "hunt", "west", "north", "south", "east", "little", "king", "mason"}
