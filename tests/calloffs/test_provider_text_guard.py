@@ -235,3 +235,26 @@ def test_an_identifier_typed_to_get_past_the_guard_is_refused_in_a_package(marke
     assert GUARD in refused.value.message_dict[field][0]
     with schema_context("alpha"):
         assert not Package.objects.exists()
+
+
+def test_ordinary_care_text_with_unicode_punctuation_is_accepted_by_the_api(market):
+    """No false alarms: the corpus of ordinary text goes through the API as a
+    package's fields, with the person's own names in play."""
+    from tests.common.test_identifier_corpus import ORDINARY
+
+    person = stage2.person(market)
+    deadline = timezone.localtime(timezone.now() + timedelta(days=14)).replace(hour=17, minute=0, second=0,
+                                                                              microsecond=0)
+    quarter = len(ORDINARY) // 4
+    body = {"agreement": market.agreement.pk, "lot": market.lot.pk, "people": [person.pk],
+            "title": "Support at home – Monday–Friday, 2:1 for transfers", "outcomes": "\n".join(ORDINARY[:quarter]),
+            "support_needed": "\n".join(ORDINARY[quarter:2 * quarter]),
+            "skills": "\n".join(ORDINARY[2 * quarter:3 * quarter]),
+            "other_requirements": "\n".join(ORDINARY[3 * quarter:]), "pattern": "09:00–17:30, 10–12 hours",
+            "locality": "Nantwich (CW5)", "transport": "Own car; mileage at £0.45/mile", "language": "Polish…",
+            "start_on": (timezone.localdate() + timedelta(days=30)).isoformat(), "postcode_district": "CW5",
+            "budget_weekly": "450.00",
+            "clarification_deadline": (deadline - timedelta(days=3)).replace(tzinfo=None).isoformat(),
+            "bid_deadline": deadline.replace(tzinfo=None).isoformat()}
+    created = client_for(market.broker).post(f"{API}/calloffs/packages/", body, format="json")
+    assert created.status_code == 201, created.json()
