@@ -116,14 +116,15 @@ def fold(text: str) -> str:
 
 # NHS numbers: 10 digits, often written 3-3-4 but spaced any way, with a
 # modulus 11 check digit (which leaves one 10-digit number in eleven).
-DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")  # digit groups with one space or hyphen between them
+# Digit groups with one space or hyphen between them, a group perhaps in brackets.
+DIGIT_RUN = re.compile(r"\(?\d+\)?(?:[ -]\(?\d+\)?)*")
 NHS_DOTTED = re.compile(r"(?<![\d./_])\d{3}([./_])\d{3}\1\d{4}(?![./_]?\d)")
 # Digits spelt out, "nine four three ...": nine or more in a row are read as digits.
 DIGIT_WORDS = {"zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4",
                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
 SPELT_DIGITS = re.compile(rf"\b(?:(?:{'|'.join(DIGIT_WORDS)})[\s,-]+){{8,}}(?:{'|'.join(DIGIT_WORDS)})\b", re.I)
 # Full UK postcodes (outward and inward code); a district alone ("CW5") is fine.
-POSTCODE = re.compile(r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ -]?\d[ABD-HJLNP-UW-Z]{2})\b", re.I)
+POSTCODE = re.compile(r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?(?: {1,3}|-)?\d[ABD-HJLNP-UW-Z]{2})\b", re.I)
 ORDINAL = re.compile(r"\d(?:st|nd|th|rd|am|pm)$")  # "A1 2nd floor", "shift B1 2pm" are not postcodes
 EMAIL = re.compile(r"\b[\w.+-]+ ?@ ?[\w-]+(?:\.[\w-]+)+\b")
 # Written out to get past a filter: name [at] gmail [dot] com, name (at) x (dot) org.
@@ -144,8 +145,11 @@ MONTH_NUMBER = {name: number for number, names in enumerate(
      ("nov", "november"), ("dec", "december")], start=1) for name in names}
 DATE_NUMERIC = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
 DATE_ISO = re.compile(r"\b(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})\b")
-DATE_WORDS = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({MONTHS})\.?,?\s+(\d{{4}})\b", re.I)
-DATE_MONTH_FIRST = re.compile(rf"\b({MONTHS})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+# The year in words-dates: 1950, or '50.
+_YEAR = r"(\d{4}|'\d{2})\b"
+DATE_WORDS = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?(?:\s+|[/-])({MONTHS})\.?,?(?:\s+|[/-])"
+                        rf"{_YEAR}", re.I)
+DATE_MONTH_FIRST = re.compile(rf"\b({MONTHS})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+{_YEAR}", re.I)
 DOB_WORDS = re.compile(r"\b(?:d\.? ?o\.? ?b\b\.?|date of birth|birth ?date|birthday|born(?: on| in)?)", re.I)
 # After "born" or "DOB", a year or a month and year is enough to point at someone.
 DOB_PARTIAL = re.compile(rf"\b(?:d\.? ?o\.? ?b\b\.?|date of birth|born)\s*(?:on|in|:|-)?\s*((?:(?:{MONTHS})\.?,?\s+|"
@@ -199,12 +203,13 @@ def _nhs_numbers(text: str) -> list[Span]:
     space or hyphen between them), grouped as people write the number."""
     spans = []
     for run in DIGIT_RUN.finditer(text):
-        groups = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\d+", run.group(0))]
+        groups = [(m.start() + run.start(), m.end() + run.start(), re.sub(r"\D", "", m.group(0)))
+                  for m in re.finditer(r"\(?\d+\)?", run.group(0))]
         for first in range(len(groups)):
             digits, lengths = "", ()
             for last in range(first, len(groups)):
-                digits += text[groups[last][0]:groups[last][1]]
-                lengths += (groups[last][1] - groups[last][0],)
+                digits += groups[last][2]
+                lengths += (len(groups[last][2]),)
                 if len(digits) >= 10:
                     if len(digits) == 10 and _nhs_shaped(lengths) and nhs_number_valid(digits):
                         spans.append((groups[first][0], groups[last][1]))
@@ -245,6 +250,14 @@ def _phones(text: str) -> list[Span]:
     return spans
 
 
+def _year(text: str, today: date) -> int:
+    """1950, or '50 (the last century when later than this year's two digits)."""
+    if len(text) == 4:
+        return int(text)
+    short = int(text[-2:])
+    return short + (1900 if short > today.year % 100 else 2000)
+
+
 def _past(year: int, month: int, day: int, today: date) -> bool:
     try:
         return date(year, month, day).year < today.year
@@ -268,11 +281,11 @@ def _dates(text: str) -> list[Span]:
         if year >= 1900 and _past(year, month, day, today):
             found.append(match.span())
     for match in DATE_WORDS.finditer(text):
-        day, month, year = int(match.group(1)), MONTH_NUMBER[match.group(2).lower()], int(match.group(3))
+        day, month, year = int(match.group(1)), MONTH_NUMBER[match.group(2).lower()], _year(match.group(3), today)
         if _past(year, month, day, today):
             found.append(match.span())
     for match in DATE_MONTH_FIRST.finditer(text):
-        month, day, year = MONTH_NUMBER[match.group(1).lower()], int(match.group(2)), int(match.group(3))
+        month, day, year = MONTH_NUMBER[match.group(1).lower()], int(match.group(2)), _year(match.group(3), today)
         if _past(year, month, day, today):
             found.append(match.span())
     for match in DOB_PARTIAL.finditer(text):
@@ -294,7 +307,8 @@ def _name_pattern(name: str) -> str:
             pattern += r"\.?"
         else:
             pattern += re.escape(char)
-    return rf"(?<!\w){pattern}(?:s')?(?!\w)"
+    # a title run into the name ("MrsOkoro") still counts
+    return rf"(?:(?<!\w)|(?<=mr)|(?<=mrs)|(?<=ms)|(?<=miss)|(?<=mx)|(?<=dr)){pattern}(?:s')?(?!\w)"
 
 
 def _names(text: str, names) -> list[Span]:

@@ -26,6 +26,7 @@ TRICKY = [
     ("ref: 9 4 3 4 7 6 5 9 1 9", "an NHS number", "9 4 3 4 7 6 5 9 1 9"),
     ("ID 943.476.5919", "an NHS number", "943.476.5919"),
     ("ID 943/476/5919", "an NHS number", "943/476/5919"),
+    ("ID (943) 476 5919", "an NHS number", "(943) 476 5919"),
     ("nine four three four seven six five nine one nine", "an NHS number",
      "nine four three four seven six five nine one nine"),
     ("Lot 3 4010232137", "an NHS number", "4010232137"),
@@ -38,6 +39,7 @@ TRICKY = [
     ("postcode ＣＷ１ ２ＡＢ", "a full postcode", "ＣＷ１ ２ＡＢ"),
     ("at SK10\u00ad 4AB", "a full postcode", "SK10\u00ad 4AB"),
     ("at ch41-2ab", "a full postcode", "ch41-2ab"),
+    ("at CW1  2AB", "a full postcode", "CW1  2AB"),
     ("near CW1 2АВ (Cyrillic A and B)", "a full postcode", "CW1 2АВ"),
     # phone numbers
     (f"ring 07700{NBSP}900123", "a phone number", f"07700{NBSP}900123"),
@@ -75,6 +77,8 @@ TRICKY = [
     (f"DOB 03{ZWSP}/02/1950", "a date of birth", f"03{ZWSP}/02/1950"),
     ("born in 1950", "a date of birth", "1950"),
     ("DOB 03 02 1950", "a date of birth", "03 02 1950"),
+    ("DOB: 1st Feb '50", "a date of birth", "1st Feb '50"),
+    ("Born: 01-Feb-1950", "a date of birth", "01-Feb-1950"),
     ("D.O.B. March 1950", "a date of birth", "March 1950"),
     ("b. 3 February 1950; first met 1 March 1999", "a date that could be a date of birth", "3 February 1950"),
 ]
@@ -86,6 +90,7 @@ NAMED = [
     ("Mrs Okoro’s daughter visits", "Okoro"),
     ("Mr Okoro", "Okoro"),
     ("Mrs M. Okoro", "Okoro"),
+    ("MrsOkoro", "Okoro"),
     ("M Okoro", "Okoro"),
     ("OKORO", "OKORO"),
     ("the Okoros' garden", "Okoros'"),
