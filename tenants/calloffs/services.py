@@ -813,9 +813,10 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
 
 def _check_letter_notes(package: Package) -> None:
     """Notes written before the guard covered them are checked again before
-    any letter quotes them."""
+    any letter quotes them (a letter quotes the notes of a non-compliant bid)."""
     people = package.people.all()
-    for evaluation in BidEvaluation.objects.filter(bid__package=package).select_related("bid__provider"):
+    for evaluation in BidEvaluation.objects.filter(bid__package=package, compliant=False).select_related(
+            "bid__provider"):
         try:
             _refuse_identifiers({"compliance_notes": evaluation.compliance_notes}, people)
         except Invalid as error:
