@@ -20,6 +20,7 @@ from accounts.roles import ProviderRole
 from accounts.services import MembershipConflict, user_get_or_invite
 from audit.services import audit_record
 from common.errors import Conflict, Invalid, require
+from common.identifiers import find_person_identifiers, person_identifier_message
 from shared_catalogue import policy
 from shared_catalogue.models import (
     CQC_ID,
@@ -339,6 +340,8 @@ def evidence_decide(*, actor, authority, evidence: Evidence, decision: str, reas
     reason = (reason or "").strip()
     if decision == EvidenceDecision.Decision.REJECTED and not reason:
         raise Invalid({"reason": "Say why the evidence is rejected, so the provider can put it right."})
+    if findings := find_person_identifiers(reason):  # the provider reads it
+        raise Invalid({"reason": person_identifier_message(findings)})
     with transaction.atomic():
         evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if not evidence.is_current:

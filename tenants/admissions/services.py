@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context
 from accounts.policy import access_compute, access_here
 from audit.services import audit_record
 from common.errors import Conflict, Invalid, require
+from common.identifiers import find_person_identifiers, person_identifier_message
 from common.workdays import add_working_days
 from shared_catalogue.models import Evidence, EvidenceType, Provider
 from tenancy.selectors import authority_current
@@ -241,11 +242,21 @@ def application_withdraw(*, actor, application: Application, reason: str = "") -
 
 # --- Evaluation ---------------------------------------------------------------------
 
+def _refuse_person_identifiers(**texts) -> None:
+    """Staff text the applicant reads is about its organisation, but must not
+    carry what identifies a person (a package's or anyone's)."""
+    errors = {field: person_identifier_message(findings) for field, text in texts.items()
+              if (findings := find_person_identifiers(str(text or "")))}
+    if errors:
+        raise Invalid(errors)
+
+
 def decision_extend(*, actor, application: Application, reason: str) -> Application:
     """Extend the decision period to the agreement's longest, with a recorded reason."""
     require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners can extend the decision period.")
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the decision needs longer."})
+    _refuse_person_identifiers(reason=reason)  # shown to the applicant
     with transaction.atomic():
         application = _locked(application)
         _require_status(application, Status.SUBMITTED, Status.EVALUATION, Status.MODERATION, doing="extended")
@@ -412,6 +423,7 @@ def moderate(*, actor, application: Application, question: Question, rationale: 
     require(policy.can_lead_evaluation(access_here(actor)), "Only commissioners moderate.")
     if not (rationale or "").strip():
         raise Invalid({"rationale": "Give the rationale; it goes into the provider's feedback."})
+    _refuse_person_identifiers(rationale=rationale)  # quoted in the decision letter
     with transaction.atomic():
         application = _locked(application)
         _require_status(application, Status.MODERATION, doing="moderated")

@@ -126,14 +126,23 @@ def person_identity(*, actor, person: Person, purpose: str, package: Package | N
 # --- The package --------------------------------------------------------------------
 
 def _check_text(fields: dict, people) -> None:
+    _refuse_identifiers({name: fields.get(name) for name in Package.PROVIDER_TEXT}, people)
+
+
+def _refuse_identifiers(texts: dict, people) -> None:
+    """Text that reaches providers (a page, the API, an e-mail, a letter) is
+    refused, field by field, if it could identify the person: the package's
+    people's names included."""
     names = [name for person in people for name in person.names]
-    errors = {}
-    for name in Package.PROVIDER_TEXT:
-        findings = find_identifiers(str(fields.get(name) or ""), names=names)
-        if findings:
-            errors[name] = identifier_message(findings)
+    errors = {field: identifier_message(findings) for field, text in texts.items()
+              if (findings := find_identifiers(str(text or ""), names=names))}
     if errors:
         raise Invalid(errors)
+
+
+def check_provider_text(*, package: Package, **texts) -> None:
+    """The guard for staff text about `package` that its providers will read."""
+    _refuse_identifiers(texts, package.people.all())
 
 
 DISTRICT_MESSAGE = "A postcode district looks like CW5 or CH41: never a full postcode."
@@ -446,6 +455,7 @@ def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: st
     require(policy.can_move_deadline(access_here(actor)), "Only commissioners can move a bid deadline.")
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the deadline moves; every invitee is told."})
+    check_provider_text(package=package, reason=reason)  # e-mailed to every invitee
     now = now or timezone.now()
     with transaction.atomic():
         package = _locked(package)
@@ -525,11 +535,7 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str, qu
     package = clarification.package
     if not (answer or "").strip():
         raise Invalid({"answer": "Write the answer."})
-    texts = {"answer": answer, "question": question or clarification.question}
-    names = [n for person in package.people.all() for n in person.names]
-    errors = {k: identifier_message(f) for k, v in texts.items() if (f := find_identifiers(v, names=names))}
-    if errors:
-        raise Invalid(errors)
+    check_provider_text(package=package, answer=answer, question=question or clarification.question)
     with transaction.atomic():
         clarification = Clarification.objects.select_for_update().get(pk=clarification.pk)
         if package.status != Status.PUBLISHED:
@@ -845,6 +851,7 @@ def bid_evaluate(*, actor, bid: Bid, compliant: bool, quality, outcomes, social_
             raise Conflict("Only submitted bids are evaluated.")
         if not compliant and not (compliance_notes or "").strip():
             raise Invalid({"compliance_notes": "Say which requirement the bid does not meet."})
+        check_provider_text(package=package, compliance_notes=compliance_notes)  # quoted in the bidder's letter
         values = {"quality": _score(quality, "quality"), "outcomes": _score(outcomes, "outcomes"),
                   "social_value": _score(social_value, "social_value")}
         evaluation, _ = BidEvaluation.objects.update_or_create(bid=bid, defaults={
@@ -920,9 +927,11 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
     from tenants.placements.services import placement_from_award
 
     require(policy.can_source(access_here(actor)), "Only brokers and commissioners award packages.")
+    check_provider_text(package=package, exception_reason=exception_reason)  # quoted in every bidder's letter
     with transaction.atomic():
         package = _locked(package)
         _require_status(package, Status.CLOSED, doing="awarded")
+        _check_letter_notes(package)
         fits = candidates(package)
         if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
             raise Invalid({"bid": "Choose a submitted bid for this package."})
@@ -954,6 +963,20 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
         schema = connection.schema_name
         transaction.on_commit(lambda: _send_bid_letters([letter.pk for letter in letters], schema))
     return made
+
+
+def _check_letter_notes(package: Package) -> None:
+    """Notes written before the guard covered them are checked again before
+    any letter quotes them (a letter quotes the notes of a non-compliant bid)."""
+    people = package.people.all()
+    for evaluation in BidEvaluation.objects.filter(bid__package=package, compliant=False).select_related(
+            "bid__provider"):
+        try:
+            _refuse_identifiers({"compliance_notes": evaluation.compliance_notes}, people)
+        except Invalid as error:
+            raise Conflict(f"The compliance notes on {evaluation.bid.provider.name}'s bid are quoted in its "
+                           f"letter: {error.message_dict['compliance_notes'][0]} Evaluate the bid again "
+                           "before awarding.") from None
 
 
 def _bid_letters(made: Award) -> list:
@@ -1021,6 +1044,7 @@ def no_award(*, actor, package: Package, next_step: str, reason: str) -> NoAward
         raise Invalid({"next_step": "Choose: publish again, a wider lot, or an exception."})
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why nothing was awarded."})
+    check_provider_text(package=package, reason=reason)  # the outcome of a competition providers bid in
     with transaction.atomic():
         package = _locked(package)
         _require_status(package, Status.CLOSED, doing="closed without award")

@@ -97,3 +97,15 @@ def test_an_unknown_document_is_a_clear_404(client, region):
     response = client.post("/a/alpha/api/v1/catalogue/evidence/999999999/decision/", {"decision": "verified"},
                            content_type="application/json")
     assert response.status_code == 404 and response.json()["detail"] == "No such document."
+
+
+def test_a_rejection_reason_naming_someones_nhs_number_is_refused(client, region, evidence):
+    """The provider reads the reason: it is about the document, never a person."""
+    client.force_login(support.make_staff(region.beta, "quality_officer"))
+    url = f"/a/beta/api/v1/catalogue/evidence/{evidence.pk}/decision/"
+    refused = client.post(url, {"decision": "rejected", "reason": "Names a client, NHS 943\u2009476\u20095919."},
+                          content_type="application/json")
+    assert refused.status_code == 400
+    assert "943\u2009476\u20095919" in refused.json()["errors"]["reason"][0]
+    evidence.refresh_from_db()
+    assert evidence.verification == "pending" and not evidence.decisions.exists()
