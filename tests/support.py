@@ -177,3 +177,16 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str 
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def confirm_second_factor(client, user, *, seconds_ago: float = 0) -> None:
+    """Sign `user` in on `client` as allauth records a two-factor code entered
+    `seconds_ago` (token management needs a recent one)."""
+    import time
+
+    client.force_login(user)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp",
+                                                  "at": time.time() - seconds_ago}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()

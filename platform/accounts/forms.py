@@ -32,13 +32,10 @@ class MembershipRevokeForm(GovukFormMixin, forms.Form):
 class ApiTokenCreateForm(GovukFormMixin, forms.Form):
     submit_label = "Create token"
 
-    EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "No expiry")]
+    EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
 
     name = forms.CharField(label="Name", max_length=100,
                            help_text="What will use it, for example 'Monthly returns script'.")
-    expires_in_days = forms.ChoiceField(label="Expires after", choices=EXPIRY_CHOICES,
-                                        widget=forms.RadioSelect, initial="90", required=False)
-
-    def clean_expires_in_days(self):
-        value = self.cleaned_data.get("expires_in_days")
-        return int(value) if value else None
+    expires_in_days = forms.TypedChoiceField(label="Expires after", choices=EXPIRY_CHOICES, coerce=int,
+                                             widget=forms.RadioSelect, initial="90",
+                                             help_text="Every token expires, within a year.")
