@@ -16,6 +16,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jointl
 os.environ.setdefault("CACHE_KEY_PREFIX", "jointly-bench")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Benchmarks run on a developer's machine: known local keys (DEBUG follows DJANGO_DEBUG).
+os.environ.setdefault("JOINTLY_ENV", "development")
 
 
 def start() -> None:

@@ -292,3 +292,29 @@ def api_tokens_purge_expired() -> int:
                          before={"name": token.name, "user": token.user.email})
         ApiToken.objects.filter(pk__in=[t.pk for t in expired]).delete()
     return len(expired)
+
+
+# --- Keys ---------------------------------------------------------------------------
+
+def mfa_secrets_rotate(*, actor=None) -> int:
+    """Re-encrypt every authenticator secret under MFA_ENCRYPTION_KEY (after a
+    rotation, while the old key is still in MFA_ENCRYPTION_KEY_FALLBACKS).
+    Returns how many were re-encrypted; safe to run again."""
+    from allauth.mfa.adapter import get_adapter
+    from allauth.mfa.models import Authenticator
+
+    adapter = get_adapter()
+    count = 0
+    with transaction.atomic():
+        for authenticator in Authenticator.objects.select_for_update().order_by("pk"):
+            data = dict(authenticator.data)
+            fields = [name for name in ("secret", "seed") if isinstance(data.get(name), str)]
+            for name in fields:
+                data[name] = adapter.rotate(data[name])
+            if fields:
+                authenticator.data = data
+                authenticator.save(update_fields=["data"])
+                count += 1
+        audit_record(actor=actor, action="mfa.key_rotated", obj=("mfa.authenticator", "all", "authenticators"),
+                     schema=PUBLIC, context={"re_encrypted": count})
+    return count

@@ -1,8 +1,10 @@
 """Jointly settings: one module, configured from the environment.
 
-Every value has a safe local default so that `make run` and `make test` work on
-a fresh machine; production sets DJANGO_DEBUG=false and supplies SECRET_KEY,
-DATABASE_URL, REDIS_URL and the e-mail settings (docs/operating.md).
+Production is the default and fails closed: DEBUG is off and the keys
+(SECRET_KEY, MFA_ENCRYPTION_KEY, BID_SEALING_KEY) are required and must differ.
+`make run` sets JOINTLY_ENV=development, and tests set TESTING, which turn on
+DEBUG (development only) and known local keys; the other values have local
+defaults (docs/operating.md).
 """
 
 import sys
@@ -17,15 +19,46 @@ BASE_DIR = PLATFORM_DIR.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Production unless told otherwise: `make run` sets JOINTLY_ENV=development.
+DEVELOPMENT = env.str("JOINTLY_ENV", default="production").strip().lower() == "development"
+DEBUG = env.bool("DJANGO_DEBUG", default=DEVELOPMENT)
 # Under pytest, Redis and e-mail default to a test database, queue and outbox,
 # so a suite can run beside `make run` without touching its data.
 TESTING = env.bool("JOINTLY_TESTING", default="pytest" in sys.modules)
+# Local keys are known to everyone: only development and tests may use them.
+LOCAL_KEYS = DEVELOPMENT or TESTING
 
 _INSECURE_KEY = "django-insecure-local-only-never-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_KEY if DEBUG or TESTING else "")
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG is false.")
+
+
+def _key(name: str, local_default: str) -> str:
+    """A required secret: from the environment, or a known local one in development and tests."""
+    value = env.str(name, default="") or (local_default if LOCAL_KEYS else "")
+    if not value:
+        raise environ.ImproperlyConfigured(
+            f"{name} must be set (docs/operating.md, Keys). For a local run set JOINTLY_ENV=development."
+        )
+    return value
+
+
+# Three separate keys, each rotatable: new values sign or encrypt, the old ones
+# listed in *_FALLBACKS still verify or decrypt (docs/operating.md, Keys).
+SECRET_KEY = _key("SECRET_KEY", _INSECURE_KEY)
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Authenticator (TOTP) secrets are encrypted with it (accounts.adapters.MFAAdapter).
+MFA_ENCRYPTION_KEY = _key("MFA_ENCRYPTION_KEY", SECRET_KEY)
+MFA_ENCRYPTION_KEY_FALLBACKS = env.list("MFA_ENCRYPTION_KEY_FALLBACKS", default=[])
+# Sealed bids are encrypted until their deadline with keys derived from it.
+BID_SEALING_KEY = _key("BID_SEALING_KEY", SECRET_KEY)
+if not LOCAL_KEYS:
+    _keys = {"SECRET_KEY": SECRET_KEY, "MFA_ENCRYPTION_KEY": MFA_ENCRYPTION_KEY,
+             "BID_SEALING_KEY": BID_SEALING_KEY}
+    for _name, _value in _keys.items():
+        _same = [other for other, value in _keys.items() if other != _name and value == _value]
+        if _same:
+            raise environ.ImproperlyConfigured(
+                f"{_name} and {_same[0]} must differ: one leaked or rotated key must not unlock the others."
+            )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -186,10 +219,6 @@ ACCOUNT_RATE_LIMITS = {} if TESTING else {
     "login_failed": "10/m/ip,5/5m/key",
 }
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
-# Authenticator secrets are encrypted with a key derived from this (default: SECRET_KEY).
-MFA_ENCRYPTION_KEY = env.str("MFA_ENCRYPTION_KEY", default=SECRET_KEY)
-# Sealed bids are encrypted until their deadline with keys derived from this.
-BID_SEALING_KEY = env.str("BID_SEALING_KEY", default=SECRET_KEY)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Jointly"
 
