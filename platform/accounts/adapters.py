@@ -11,6 +11,16 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return settings.ACCOUNT_ALLOW_REGISTRATION
 
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        """Failed sign-ins are counted per account *and client*: a stranger's
+        wrong passwords hold the stranger back, not the account's owner signing
+        in from elsewhere. The client is the real one behind the proxy
+        (ALLAUTH_TRUSTED_PROXY_COUNT / ALLAUTH_TRUSTED_CLIENT_IP_HEADER).
+        Guarded by tests/accounts/test_signup_and_sign_in.py."""
+        from allauth.core.internal.ratelimit import get_ip
+
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{get_ip(request)}"
+
     def get_login_redirect_url(self, request):
         """Back to where the person was going, else to their account page."""
         return super().get_login_redirect_url(request)

@@ -1,4 +1,6 @@
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth.hashers import make_password
 
 from accounts.roles import ROLE_DESCRIPTIONS, AuthorityRole
 from web.forms import GovukFormMixin
@@ -39,3 +41,18 @@ class ApiTokenCreateForm(GovukFormMixin, forms.Form):
     expires_in_days = forms.TypedChoiceField(label="Expires after", choices=EXPIRY_CHOICES, coerce=int,
                                              widget=forms.RadioSelect, initial="90",
                                              help_text="Every token expires, within a year.")
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up form, doing the same work whether or not the address
+    already has an account, so the time taken does not tell which.
+
+    For a known address allauth creates nothing and e-mails the owner that
+    they already have an account (both paths send one e-mail, by the same
+    adapter); the password is hashed anyway, as it would be for a new account,
+    because that hashing is most of the time a new sign-up takes."""
+
+    def try_save(self, request):
+        if self.account_already_exists:
+            make_password(self.cleaned_data.get("password1") or None)
+        return super().try_save(request)

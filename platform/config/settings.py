@@ -215,9 +215,18 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Failed sign-ins: 10 a minute from one client, and 5 in 5 minutes for one
+# account from one client (the "key" is the account and the client, so a
+# stranger cannot lock the owner out: accounts.adapters.AccountAdapter).
 ACCOUNT_RATE_LIMITS = {} if TESTING else {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": env.str("ACCOUNT_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key"),
 }
+# Behind a load balancer or proxy, the real client's address is read from
+# X-Forwarded-For (trusting this many proxies) or from one header the proxy sets;
+# sign-in limits and API throttles key on it (docs/operating.md).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default="") or None
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Jointly"

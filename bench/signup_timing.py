@@ -1,0 +1,66 @@
+"""Does sign-up tell a known address from a new one by its time?
+
+Posts the sign-up form (allauth, mandatory e-mail verification, the production
+password hasher) alternately with a new address and with one that already has
+an account, and prints the median time of each. Own database
+(jointly_bench_signup); e-mails go to memory. Results in docs/benchmarks.md.
+
+    .venv/bin/python bench/signup_timing.py [--runs 21]
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jointly_bench_signup")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("JOINTLY_HTTPS", "false")
+
+import _setup  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    _setup.start()
+    from django.conf import settings
+    from django.core import mail
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from accounts.models import User
+    from tenancy.services import platform_ensure
+
+    setup_test_environment()  # keeps sent e-mails in memory (mail.outbox)
+    platform_ensure()
+    stamp = int(time.time())
+    # One known address per run: allauth sends at most one mail per address every few minutes.
+    known = [User.objects.create_user(email=f"bench-known-{stamp}-{run}@example.org",
+                                      password="an-existing-password-2026").email
+             for run in range(args.runs + 2)]
+    times = {"new": [], "known": []}
+    for run in range(args.runs + 2):  # two to warm up
+        for kind in ("new", "known"):
+            email = known[run] if kind == "known" else f"bench-signup-{stamp}-{run}@example.org"
+            client = Client(REMOTE_ADDR=f"10.{run % 250}.{kind == 'new':d}.1")
+            mail.outbox = []
+            started = time.perf_counter()
+            response = client.post("/accounts/signup/", {"email": email, "password1": "Correct-horse-2026!",
+                                                         "password2": "Correct-horse-2026!"})
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 302, (kind, response.status_code)
+            assert len(mail.outbox) == 1, (kind, len(mail.outbox))
+            if run >= 2:
+                times[kind].append(elapsed)
+    print(f"hasher: {settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]}; {args.runs} runs each")
+    for kind, values in times.items():
+        print(f"{kind:>5} address: median {statistics.median(values):6.1f} ms "
+              f"(min {min(values):.1f}, max {max(values):.1f})")
+    print(_setup.machine())
+
+
+if __name__ == "__main__":
+    main()
