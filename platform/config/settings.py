@@ -189,6 +189,11 @@ CACHES = {
         "TIMEOUT": 300,
     }
 }
+# API throttles count a person's requests across the regional site and every
+# authority, so their keys do not carry the schema.
+CACHES["throttle"] = {
+    key: value for key, value in CACHES["default"].items() if key != "KEY_FUNCTION"
+} | {"KEY_PREFIX": CACHES["default"]["KEY_PREFIX"] + "-throttle"}
 
 # --- People ------------------------------------------------------------------
 
@@ -283,10 +288,20 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
+    # api.throttling: token requests per person, and the views that name a scope.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle", "api.throttling.ViewScopeThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+# Generous enough for scripts, the bid storm and the directory's own pages;
+# a client over the rate gets 429 with Retry-After (docs/operating.md).
+API_THROTTLE_RATES = {
+    "token": env.str("API_THROTTLE_TOKEN", default="1200/minute"),
+    "bid_submit": env.str("API_THROTTLE_BID_SUBMIT", default="60/minute"),
+    "directory": env.str("API_THROTTLE_DIRECTORY", default="300/minute"),
+}
 
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
 # knox's own migrations would create its unused default token table.
