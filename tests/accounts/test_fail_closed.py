@@ -72,9 +72,10 @@ def _settings_in(env: dict):
     code = ("import json; from config import settings as s; "
             "print(json.dumps({'DEBUG': s.DEBUG, 'SECRET_KEY_FALLBACKS': s.SECRET_KEY_FALLBACKS, "
             "'MFA': s.MFA_ENCRYPTION_KEY, 'MFA_FALLBACKS': s.MFA_ENCRYPTION_KEY_FALLBACKS}))")
-    result = subprocess.run([sys.executable, "-c", code], env=base | blank | {"JOINTLY_TESTING": "0"} | env,
-                            capture_output=True, text=True, cwd=str(os.path.dirname(os.path.dirname(
-                                os.path.dirname(os.path.abspath(__file__))))), timeout=60)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = {"PYTHONPATH": os.pathsep.join([os.path.join(root, "platform"), root])}  # this checkout's settings
+    result = subprocess.run([sys.executable, "-c", code], env=base | blank | path | {"JOINTLY_TESTING": "0"} | env,
+                            capture_output=True, text=True, cwd=root, timeout=60)
     result.values = json.loads(result.stdout) if result.returncode == 0 else None
     return result
 
