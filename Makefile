@@ -3,6 +3,10 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONUNBUFFERED := 1
+# These targets are for a developer's machine: development settings (DEBUG and
+# known local keys) are turned on here, explicitly. Production leaves JOINTLY_ENV
+# unset and must supply its keys (docs/operating.md); tests set their own.
+export JOINTLY_ENV ?= development
 
 .PHONY: run test setup db demo web worker beat bench bench-directory bench-bids check lint lock clean
 

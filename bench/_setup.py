@@ -20,6 +20,8 @@ os.environ.setdefault("AUDIT_CHAIN_KEY", "bench-only-audit-chain-key-not-a-secre
 os.environ.setdefault("CACHE_KEY_PREFIX", "jointly-bench")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Benchmarks run on a developer's machine: known local keys (DEBUG follows DJANGO_DEBUG).
+os.environ.setdefault("JOINTLY_ENV", "development")
 
 
 def start() -> None:

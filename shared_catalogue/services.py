@@ -17,7 +17,7 @@ from django_tenants.utils import get_public_schema_name
 from accounts.models import ProviderMembership
 from accounts.policy import access_compute
 from accounts.roles import ProviderRole
-from accounts.services import MembershipConflict, user_get_or_invite
+from accounts.services import MembershipConflict, api_tokens_revoke_for_user, user_get_or_invite
 from audit.services import audit_record
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_person_identifiers, person_identifier_message
@@ -270,6 +270,10 @@ def provider_person_remove(*, actor, membership: ProviderMembership, reason: str
         audit_record(actor=actor, action="provider_membership.revoked", obj=membership, reason=reason,
                      schema=PUBLIC, before={"user": membership.user.email, "role": membership.role,
                                             "provider": provider.pk})
+        api_tokens_revoke_for_user(
+            actor=actor, user=membership.user,
+            reason=f"A role was taken away: {membership.get_role_display()} at {provider.name}",
+        )
     return membership
 
 

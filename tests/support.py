@@ -258,3 +258,14 @@ def scratch_authority_remove(authority: Authority) -> None:
     from tenancy.routing import forget_routes
 
     forget_routes(authority.slug)
+def confirm_second_factor(client, user, *, seconds_ago: float = 0) -> None:
+    """Sign `user` in on `client` as allauth records a two-factor code entered
+    `seconds_ago` (token management needs a recent one)."""
+    import time
+
+    client.force_login(user)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp",
+                                                  "at": time.time() - seconds_ago}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()

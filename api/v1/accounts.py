@@ -3,14 +3,15 @@
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import AuthorityMembership
-from accounts.policy import Audience, can_manage_team, mfa_enabled, needs_mfa
+from accounts.policy import Audience, can_manage_team, mfa_enabled, needs_mfa, token_management_refusal
 from accounts.roles import AuthorityRole
 from api.base import TenantAPIMixin
 
@@ -60,8 +61,22 @@ class TokenOut(serializers.Serializer):
 
 class TokenIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    expires_in_days = serializers.IntegerField(min_value=1, max_value=services.MAX_TOKEN_DAYS,
-                                               allow_null=True, required=False, default=90)
+    expires_in_days = serializers.IntegerField(
+        min_value=1, max_value=services.MAX_TOKEN_DAYS, required=False, default=services.DEFAULT_TOKEN_DAYS,
+        help_text=f"Every token expires: 1 to {services.MAX_TOKEN_DAYS} days "
+                  f"(default {services.DEFAULT_TOKEN_DAYS}).",
+    )
+
+
+class SignedInSession(BasePermission):
+    """Tokens are managed from a signed-in session, never with a token; creating
+    one needs a recent two-factor code (accounts.policy)."""
+
+    def has_permission(self, request, view):
+        code, message = token_management_refusal(request, creating=request.method == "POST")
+        if code:
+            raise PermissionDenied(message, code=code)
+        return True
 
 
 class TokenCreatedOut(TokenOut):
@@ -69,7 +84,7 @@ class TokenCreatedOut(TokenOut):
 
 
 class TokenListView(GenericAPIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, SignedInSession]
     serializer_class = TokenOut
     pagination_class = None
 
@@ -87,7 +102,7 @@ class TokenListView(GenericAPIView):
 
 
 class TokenDetailView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, SignedInSession]
 
     @extend_schema(responses={204: None}, summary="Revoke one of your API tokens")
     def delete(self, request, token_key):

@@ -85,6 +85,7 @@ FILTER_PARAMETERS = [
 class DirectoryListView(GenericAPIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_scope = "directory"  # api.throttling: per client address
     pagination_class = DirectoryPagination
     serializer_class = DirectoryEntryOut
 
@@ -101,6 +102,7 @@ class DirectoryListView(GenericAPIView):
 class DirectoryEntryView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_scope = "directory"  # api.throttling: per client address
 
     @extend_schema(responses=DirectoryEntryDetailOut, summary="One approved provider")
     def get(self, request, provider_id):

@@ -342,6 +342,8 @@ class BidView(ProviderCalloffAPI, APIView):
 
 
 class BidSubmitView(ProviderCalloffAPI, APIView):
+    throttle_scope = "bid_submit"  # api.throttling
+
     @extend_schema(
         request=BidIn, parameters=[PROVIDER_PARAMETER, IDEMPOTENCY_KEY],
         responses={201: SubmissionOut, 200: OpenApiResponse(SubmissionOut, description="A retry: the same receipt"),

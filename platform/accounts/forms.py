@@ -1,4 +1,6 @@
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth.hashers import make_password
 
 from accounts.roles import ROLE_DESCRIPTIONS, AuthorityRole
 from web.forms import GovukFormMixin
@@ -32,13 +34,25 @@ class MembershipRevokeForm(GovukFormMixin, forms.Form):
 class ApiTokenCreateForm(GovukFormMixin, forms.Form):
     submit_label = "Create token"
 
-    EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "No expiry")]
+    EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
 
     name = forms.CharField(label="Name", max_length=100,
                            help_text="What will use it, for example 'Monthly returns script'.")
-    expires_in_days = forms.ChoiceField(label="Expires after", choices=EXPIRY_CHOICES,
-                                        widget=forms.RadioSelect, initial="90", required=False)
+    expires_in_days = forms.TypedChoiceField(label="Expires after", choices=EXPIRY_CHOICES, coerce=int,
+                                             widget=forms.RadioSelect, initial="90",
+                                             help_text="Every token expires, within a year.")
 
-    def clean_expires_in_days(self):
-        value = self.cleaned_data.get("expires_in_days")
-        return int(value) if value else None
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up form, doing the same work whether or not the address
+    already has an account, so the time taken does not tell which.
+
+    For a known address allauth creates nothing and e-mails the owner that
+    they already have an account (both paths send one e-mail, by the same
+    adapter); the password is hashed anyway, as it would be for a new account,
+    because that hashing is most of the time a new sign-up takes."""
+
+    def try_save(self, request):
+        if self.account_already_exists:
+            make_password(self.cleaned_data.get("password1") or None)
+        return super().try_save(request)

@@ -6,9 +6,11 @@ Accounts are deactivated, never deleted (a delete cannot cascade across the
 schemas that refer to people).
 """
 
+from datetime import timedelta
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from knox.models import AbstractAuthToken
@@ -172,6 +174,14 @@ class ApiToken(AbstractAuthToken):
 
     class Meta:
         ordering = ["-created"]
+        constraints = [
+            # Every token expires, within a year of its creation (a day's slack
+            # for the moment between the two timestamps).
+            models.CheckConstraint(
+                condition=Q(expiry__isnull=False) & Q(expiry__lte=F("created") + timedelta(days=366)),
+                name="api_token_expires_within_a_year",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.token_key}…)"

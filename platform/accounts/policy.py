@@ -197,3 +197,48 @@ def needs_mfa(user) -> bool:
     if user.is_platform_operator:
         return True
     return AuthorityMembership.objects.current().filter(user=user).exists()
+
+
+# --- Managing API tokens -----------------------------------------------------------
+
+def second_factor_recent(request) -> bool:
+    """Whether the person entered a two-factor code in this session (at sign-in
+    or when asked again) within ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
+
+    Read from the authentication records allauth keeps in the session."""
+    import time
+
+    from allauth.account import app_settings as account_settings
+    from allauth.account.authentication import get_authentication_records
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    records = get_authentication_records(request, user)
+    times = [r.get("at", 0) for r in records if r.get("method") == "mfa"]
+    return bool(times) and time.time() - max(times) < account_settings.REAUTHENTICATION_TIMEOUT
+
+
+def token_management_refusal(request, *, creating: bool) -> tuple[str, str]:
+    """Why this request may not manage API tokens, as (code, message), or ("", "").
+
+    Tokens are managed only from a signed-in session, never with a token: a
+    stolen token must not be able to mint one that outlives it. Creating one
+    also needs a two-factor code entered in the last few minutes."""
+    from knox.auth import TokenAuthentication
+
+    if isinstance(getattr(request, "successful_authenticator", None), TokenAuthentication):
+        return ("session-required",
+                "API tokens can only be created, listed or revoked by a person signed in to the "
+                "website, not with an API token.")
+    user = request.user
+    if not creating:
+        return "", ""
+    if not mfa_enabled(user):
+        return ("mfa-required",
+                "Set up an authenticator app (two-factor authentication) before you create API tokens.")
+    if not second_factor_recent(request):
+        return ("recent-mfa-required",
+                "Enter a code from your authenticator app again before you create an API token: "
+                "sign in again or confirm at /accounts/2fa/reauthenticate/, then try within a few minutes.")
+    return "", ""

@@ -139,6 +139,10 @@ def membership_revoke(*, actor, membership: AuthorityMembership, reason: str = "
             before={"user": membership.user.email, "role": membership.role, "authority": authority.slug},
             schema=authority.schema_name,
         )
+        api_tokens_revoke_for_user(
+            actor=actor, user=membership.user,
+            reason=f"A role was taken away: {membership.get_role_display()} at {authority.name}",
+        )
     return membership
 
 
@@ -217,7 +221,7 @@ def user_deactivate(*, actor, user: User, reason: str) -> User:
         user.is_active = False
         user.deactivated_at = timezone.now()
         user.save(update_fields=["is_active", "deactivated_at"])
-        revoked = ApiToken.objects.filter(user=user).delete()[0]
+        revoked = api_tokens_revoke_for_user(actor=actor, user=user, reason="Account deactivated")
         audit_record(actor=actor, action="user.deactivated", obj=user, reason=reason, schema=PUBLIC,
                      context={"tokens_revoked": revoked})
     return user
@@ -225,28 +229,47 @@ def user_deactivate(*, actor, user: User, reason: str) -> User:
 
 # --- API tokens ----------------------------------------------------------------
 
-MAX_TOKEN_DAYS = 366
+MAX_TOKEN_DAYS = 365
+DEFAULT_TOKEN_DAYS = 90
 
 
-def api_token_create(*, actor: User, name: str, expires_in_days: int | None = 90) -> tuple[ApiToken, str]:
-    """Create a personal API token. The plain token is returned once, never stored."""
+def api_token_create(*, actor: User, name: str, expires_in_days: int | None = DEFAULT_TOKEN_DAYS
+                     ) -> tuple[ApiToken, str]:
+    """Create a personal API token. The plain token is returned once, never stored.
+
+    Every token expires, within a year. Who may ask (a signed-in session with a
+    recent two-factor code, never a token) is checked by the page and the API
+    through accounts.policy.token_management_refusal."""
     name = (name or "").strip()
     if not name:
         raise Invalid({"name": "Give the token a name, so you know later what uses it."})
     if len(name) > 100:
         raise Invalid({"name": "Keep the name to 100 characters or fewer."})
-    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
-        raise Invalid({"expires_in_days": f"Choose between 1 and {MAX_TOKEN_DAYS} days, or no expiry."})
+    if expires_in_days is None or not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise Invalid({"expires_in_days": f"Every token expires: choose between 1 and {MAX_TOKEN_DAYS} days."})
     from accounts.policy import needs_mfa
 
     if needs_mfa(actor) and not mfa_enabled(actor):
         raise PermissionDenied("Set up an authenticator app before you create API tokens.")
-    expiry = timedelta(days=expires_in_days) if expires_in_days else None
     with transaction.atomic():
-        token, plain = ApiToken.objects.create(user=actor, expiry=expiry, name=name)
+        token, plain = ApiToken.objects.create(user=actor, expiry=timedelta(days=expires_in_days), name=name)
         audit_record(actor=actor, action="api_token.created", obj=("accounts.apitoken", token.token_key, name),
                      schema=PUBLIC, after={"name": name, "expiry": token.expiry})
     return token, plain
+
+
+def api_tokens_revoke_for_user(*, actor, user: User, reason: str) -> int:
+    """Revoke every token of `user` (their role was taken away, or their account
+    deactivated). Tokens carry the person, not one role or place, so losing any
+    role revokes them all. Runs inside the caller's transaction."""
+    with transaction.atomic():
+        tokens = list(ApiToken.objects.select_for_update().filter(user=user))
+        for token in tokens:
+            audit_record(actor=actor, action="api_token.revoked",
+                         obj=("accounts.apitoken", token.token_key, token.name), reason=reason, schema=PUBLIC,
+                         before={"name": token.name, "user": user.email})
+        ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).delete()
+    return len(tokens)
 
 
 def api_token_revoke(*, actor: User, token: ApiToken, reason: str = "") -> None:
@@ -269,3 +292,29 @@ def api_tokens_purge_expired() -> int:
                          before={"name": token.name, "user": token.user.email})
         ApiToken.objects.filter(pk__in=[t.pk for t in expired]).delete()
     return len(expired)
+
+
+# --- Keys ---------------------------------------------------------------------------
+
+def mfa_secrets_rotate(*, actor=None) -> int:
+    """Re-encrypt every authenticator secret under MFA_ENCRYPTION_KEY (after a
+    rotation, while the old key is still in MFA_ENCRYPTION_KEY_FALLBACKS).
+    Returns how many were re-encrypted; safe to run again."""
+    from allauth.mfa.adapter import get_adapter
+    from allauth.mfa.models import Authenticator
+
+    adapter = get_adapter()
+    count = 0
+    with transaction.atomic():
+        for authenticator in Authenticator.objects.select_for_update().order_by("pk"):
+            data = dict(authenticator.data)
+            fields = [name for name in ("secret", "seed") if isinstance(data.get(name), str)]
+            for name in fields:
+                data[name] = adapter.rotate(data[name])
+            if fields:
+                authenticator.data = data
+                authenticator.save(update_fields=["data"])
+                count += 1
+        audit_record(actor=actor, action="mfa.key_rotated", obj=("mfa.authenticator", "all", "authenticators"),
+                     schema=PUBLIC, context={"re_encrypted": count})
+    return count

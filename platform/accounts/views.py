@@ -1,17 +1,19 @@
 """Pages about a person: their account (regional site) and an authority's team."""
 
+from allauth.account.internal.flows import reauthentication
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from accounts import selectors, services
 from accounts.forms import ApiTokenCreateForm, MembershipGrantForm, MembershipRevokeForm
 from accounts.mixins import StaffPageMixin
-from accounts.policy import can_manage_team, mfa_enabled, needs_mfa
+from accounts.policy import can_manage_team, mfa_enabled, needs_mfa, token_management_refusal
 from accounts.roles import AuthorityRole
 
 
@@ -37,7 +39,13 @@ class ApiTokensView(LoginRequiredMixin, View):
     def post(self, request):
         form = ApiTokenCreateForm(request.POST)
         created = None
-        if form.is_valid():
+        code, message = token_management_refusal(request, creating=True)
+        if code == "recent-mfa-required":
+            # allauth asks for a code and then replays this request
+            return reauthentication.suspend_request(request, reverse("mfa_reauthenticate"))
+        if code:
+            form.add_error(None, message)
+        elif form.is_valid():
             try:
                 token, plain = services.api_token_create(
                     actor=request.user, name=form.cleaned_data["name"],
@@ -57,7 +65,7 @@ class ApiTokensView(LoginRequiredMixin, View):
             "form": form,
             "created": created,
             "tokens": selectors.api_tokens_for(self.request.user),
-            "mfa_blocks": needs_mfa(self.request.user) and not mfa_enabled(self.request.user),
+            "mfa_blocks": not mfa_enabled(self.request.user),
         }
         return render(self.request, self.template_name, context, status=status)
 

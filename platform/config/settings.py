@@ -1,8 +1,10 @@
 """Jointly settings: one module, configured from the environment.
 
-Every value has a safe local default so that `make run` and `make test` work on
-a fresh machine; production sets DJANGO_DEBUG=false and supplies SECRET_KEY,
-DATABASE_URL, REDIS_URL and the e-mail settings (docs/operating.md).
+Production is the default and fails closed: DEBUG is off and the keys
+(SECRET_KEY, MFA_ENCRYPTION_KEY, BID_SEALING_KEY, AUDIT_CHAIN_KEY) are required and must differ.
+`make run` sets JOINTLY_ENV=development, and tests set TESTING, which turn on
+DEBUG (development only) and known local keys; the other values have local
+defaults (docs/operating.md).
 """
 
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 from tenancy.dbsetup import owner_url_for
 
@@ -19,15 +22,57 @@ BASE_DIR = PLATFORM_DIR.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Production unless told otherwise: `make run` sets JOINTLY_ENV=development.
+DEVELOPMENT = env.str("JOINTLY_ENV", default="production").strip().lower() == "development"
+DEBUG = env.bool("DJANGO_DEBUG", default=DEVELOPMENT)
 # Under pytest, Redis and e-mail default to a test database, queue and outbox,
 # so a suite can run beside `make run` without touching its data.
 TESTING = env.bool("JOINTLY_TESTING", default="pytest" in sys.modules)
+# Local keys are known to everyone: only development and tests may use them.
+LOCAL_KEYS = DEVELOPMENT or TESTING
 
 _INSECURE_KEY = "django-insecure-local-only-never-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_KEY if DEBUG or TESTING else "")
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG is false.")
+
+
+def _key(name: str, local_default: str) -> str:
+    """A required secret: from the environment, or a known local one in development and tests."""
+    value = env.str(name, default="") or (local_default if LOCAL_KEYS else "")
+    if not value:
+        raise environ.ImproperlyConfigured(
+            f"{name} must be set (docs/operating.md, Keys). For a local run set JOINTLY_ENV=development."
+        )
+    return value
+
+
+# Three separate keys, each rotatable: new values sign or encrypt, the old ones
+# listed in *_FALLBACKS still verify or decrypt (docs/operating.md, Keys).
+SECRET_KEY = _key("SECRET_KEY", _INSECURE_KEY)
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Authenticator (TOTP) secrets are encrypted with it (accounts.adapters.MFAAdapter).
+MFA_ENCRYPTION_KEY = _key("MFA_ENCRYPTION_KEY", SECRET_KEY)
+MFA_ENCRYPTION_KEY_FALLBACKS = env.list("MFA_ENCRYPTION_KEY_FALLBACKS", default=[])
+# Sealed bids are encrypted until their deadline with keys derived from it.
+BID_SEALING_KEY = _key("BID_SEALING_KEY", SECRET_KEY)
+# Older bid-sealing keys, kept only to open what they sealed (MultiFernet).
+BID_SEALING_KEY_FALLBACKS = env.list("BID_SEALING_KEY_FALLBACKS", default=[])
+# The audit chain's seal (HMAC-SHA256) key: kept out of the database, so
+# nobody with database rights alone can re-seal a rewritten history. Events
+# record the id of their key; retired keys stay in the fallbacks so that older
+# events still verify (docs/operating.md, "Audit").
+AUDIT_CHAIN_KEY = _key("AUDIT_CHAIN_KEY", "jointly-insecure-audit-chain-key-local-only")
+AUDIT_CHAIN_KEY_FALLBACKS = env.list("AUDIT_CHAIN_KEY_FALLBACKS", default=[])
+# Optional: a file outside the database to which every anchor of a chain's
+# head is appended (ship it to write-once storage); verification reads it too.
+AUDIT_ANCHOR_LOG = env.str("AUDIT_ANCHOR_LOG", default="")
+if not LOCAL_KEYS:
+    _keys = {"SECRET_KEY": SECRET_KEY, "MFA_ENCRYPTION_KEY": MFA_ENCRYPTION_KEY,
+             "BID_SEALING_KEY": BID_SEALING_KEY, "AUDIT_CHAIN_KEY": AUDIT_CHAIN_KEY}
+    for _name, _value in _keys.items():
+        _same = [other for other, value in _keys.items() if other != _name and value == _value]
+        if _same:
+            raise environ.ImproperlyConfigured(
+                f"{_name} and {_same[0]} must differ: one leaked or rotated key must not unlock the others."
+            )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -55,6 +100,7 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_forms_gds",
+    "csp",
     "accounts",
     "audit",
     "web",
@@ -91,6 +137,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     "tenancy.middleware.AuthoritySubfolderMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,6 +205,11 @@ CACHES = {
         "TIMEOUT": 300,
     }
 }
+# API throttles count a person's requests across the regional site and every
+# authority, so their keys do not carry the schema.
+CACHES["throttle"] = {
+    key: value for key, value in CACHES["default"].items() if key != "KEY_FUNCTION"
+} | {"KEY_PREFIX": CACHES["default"]["KEY_PREFIX"] + "-throttle"}
 
 # --- People ------------------------------------------------------------------
 
@@ -187,32 +239,19 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Failed sign-ins: 10 a minute from one client, and 5 in 5 minutes for one
+# account from one client (the "key" is the account and the client, so a
+# stranger cannot lock the owner out: accounts.adapters.AccountAdapter).
 ACCOUNT_RATE_LIMITS = {} if TESTING else {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": env.str("ACCOUNT_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key"),
 }
+# Behind a load balancer or proxy, the real client's address is read from
+# X-Forwarded-For (trusting this many proxies) or from one header the proxy sets;
+# sign-in limits and API throttles key on it (docs/operating.md).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default="") or None
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
-# Authenticator secrets are encrypted with a key derived from this (default: SECRET_KEY).
-MFA_ENCRYPTION_KEY = env.str("MFA_ENCRYPTION_KEY", default=SECRET_KEY)
-# Sealed bids are encrypted until their deadline with keys derived from this.
-BID_SEALING_KEY = env.str("BID_SEALING_KEY", default=SECRET_KEY)
-# Older bid-sealing keys, comma-separated: kept only to open what they sealed (MultiFernet).
-BID_SEALING_KEY_FALLBACKS = env.list("BID_SEALING_KEY_FALLBACKS", default=[])
-# The audit chain's seal (HMAC-SHA256) key: kept out of the database, so
-# nobody with database rights alone can re-seal a rewritten history. Events
-# record the id of their key; retired keys stay in the fallbacks so that older
-# events still verify (docs/operating.md, "Audit").
-AUDIT_CHAIN_KEY = env.str(
-    "AUDIT_CHAIN_KEY", default="jointly-insecure-audit-chain-key-local-only" if DEBUG or TESTING else ""
-)
-if not AUDIT_CHAIN_KEY:
-    raise environ.ImproperlyConfigured(
-        "AUDIT_CHAIN_KEY must be set when DJANGO_DEBUG is false: the key that seals the audit chain "
-        "(docs/operating.md)."
-    )
-AUDIT_CHAIN_KEY_FALLBACKS = env.list("AUDIT_CHAIN_KEY_FALLBACKS", default=[])
-# Optional: a file outside the database to which every anchor of a chain's
-# head is appended (ship it to write-once storage); verification reads it too.
-AUDIT_ANCHOR_LOG = env.str("AUDIT_ANCHOR_LOG", default="")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Jointly"
 
@@ -231,6 +270,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# A Content-Security-Policy on every response (django-csp): scripts, styles and
+# everything else only from this site; the layout's one inline script runs by
+# a nonce made per response. The API documentation pages widen it for what
+# Swagger UI and ReDoc need (config.urls_public).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # the two-factor QR code is a data: image
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- API ---------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -246,10 +304,20 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
+    # api.throttling: token requests per person, and the views that name a scope.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle", "api.throttling.ViewScopeThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+# Generous enough for scripts, the bid storm and the directory's own pages;
+# a client over the rate gets 429 with Retry-After (docs/operating.md).
+API_THROTTLE_RATES = {
+    "token": env.str("API_THROTTLE_TOKEN", default="1200/minute"),
+    "bid_submit": env.str("API_THROTTLE_BID_SUBMIT", default="60/minute"),
+    "directory": env.str("API_THROTTLE_DIRECTORY", default="300/minute"),
+}
 
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
 # knox's own migrations would create its unused default token table.

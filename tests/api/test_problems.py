@@ -36,7 +36,7 @@ def test_method_not_allowed_is_a_problem(region):
 
 def test_malformed_json_is_a_problem(region):
     api = APIClient()
-    api.force_authenticate(support.make_provider_person())
+    support.confirm_second_factor(api, support.make_provider_person(mfa=True))
     body = _problem(api.post("/api/v1/tokens/", "{not json", content_type="application/json"), 400)
     assert "JSON" in body["detail"]
 

@@ -1,4 +1,4 @@
-"""Personal API tokens: stored only as hashes, revocable, optionally expiring."""
+"""Personal API tokens: stored only as hashes, revocable, expiring."""
 
 from datetime import timedelta
 
@@ -25,8 +25,8 @@ def _create_token(client, name="script", **extra):
 
 
 def test_a_token_is_shown_once_and_stored_only_as_a_hash(api, region):
-    person = support.make_provider_person()
-    api.force_authenticate(person)
+    person = support.make_provider_person(mfa=True)
+    support.confirm_second_factor(api, person)
     created = _create_token(api, expires_in_days=30)
     plain = created["token"]
     assert plain.startswith("jly_")
@@ -39,9 +39,9 @@ def test_a_token_is_shown_once_and_stored_only_as_a_hash(api, region):
 
 def test_a_token_authenticates_in_the_regional_site_and_in_an_authority(api, region):
     staff = support.make_staff(region.alpha, "authority_admin")
-    api.force_authenticate(staff)
+    support.confirm_second_factor(api, staff)
     plain = _create_token(api)["token"]
-    api.force_authenticate(None)
+    api.logout()
     api.credentials(HTTP_AUTHORIZATION=f"Token {plain}")
     assert api.get("/api/v1/me/").json()["email"] == staff.email
     assert api.get("/a/alpha/api/v1/team/").status_code == 200
@@ -50,11 +50,11 @@ def test_a_token_authenticates_in_the_regional_site_and_in_an_authority(api, reg
 
 
 def test_a_revoked_token_is_refused(api, region):
-    person = support.make_provider_person()
-    api.force_authenticate(person)
+    person = support.make_provider_person(mfa=True)
+    support.confirm_second_factor(api, person)
     created = _create_token(api)
     assert api.delete(f"/api/v1/tokens/{created['token_key']}/").status_code == 204
-    api.force_authenticate(None)
+    api.logout()
     api.credentials(HTTP_AUTHORIZATION=f"Token {created['token']}")
     response = api.get("/api/v1/me/")
     assert response.status_code == 401
@@ -71,16 +71,16 @@ def test_an_expired_token_is_refused(api, region):
 
 
 def test_someone_cannot_revoke_another_persons_token(api, region):
-    owner = support.make_provider_person()
-    api.force_authenticate(owner)
+    owner = support.make_provider_person(mfa=True)
+    support.confirm_second_factor(api, owner)
     created = _create_token(api)
-    api.force_authenticate(support.make_provider_person())
+    support.confirm_second_factor(api, support.make_provider_person(mfa=True))
     assert api.delete(f"/api/v1/tokens/{created['token_key']}/").status_code == 404
     assert ApiToken.objects.filter(user=owner).exists()
 
 
 def test_staff_need_mfa_to_create_tokens(api, region):
-    api.force_authenticate(support.make_staff(region.alpha, mfa=False))
+    api.force_login(support.make_staff(region.alpha, mfa=False))
     response = api.post("/api/v1/tokens/", {"name": "script"}, format="json")
     assert response.status_code == 403 and "authenticator app" in response.json()["detail"]
 
@@ -92,7 +92,7 @@ def test_staff_need_mfa_to_create_tokens(api, region):
     ({"name": "ok", "expires_in_days": "soon"}, "expires_in_days"),
 ])
 def test_bad_token_requests_are_400_with_the_field_named(api, region, payload, field):
-    api.force_authenticate(support.make_provider_person())
+    support.confirm_second_factor(api, support.make_provider_person(mfa=True))
     response = api.post("/api/v1/tokens/", payload, format="json")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
