@@ -68,7 +68,7 @@ def _settings_in(env: dict):
     base = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
     blank = {name: "" for name in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "MFA_ENCRYPTION_KEY",
                                    "MFA_ENCRYPTION_KEY_FALLBACKS", "BID_SEALING_KEY",
-                                   "JOINTLY_ENV")}
+                                   "AUDIT_CHAIN_KEY", "JOINTLY_ENV")}
     code = ("import json; from config import settings as s; "
             "print(json.dumps({'DEBUG': s.DEBUG, 'SECRET_KEY_FALLBACKS': s.SECRET_KEY_FALLBACKS, "
             "'MFA': s.MFA_ENCRYPTION_KEY, 'MFA_FALLBACKS': s.MFA_ENCRYPTION_KEY_FALLBACKS}))")
@@ -80,7 +80,8 @@ def _settings_in(env: dict):
     return result
 
 
-PRODUCTION_KEYS = {"SECRET_KEY": "s" * 50, "MFA_ENCRYPTION_KEY": "m" * 50, "BID_SEALING_KEY": "b" * 50}
+PRODUCTION_KEYS = {"SECRET_KEY": "s" * 50, "MFA_ENCRYPTION_KEY": "m" * 50, "BID_SEALING_KEY": "b" * 50,
+                   "AUDIT_CHAIN_KEY": "a" * 50}
 
 
 def test_debug_is_off_unless_development_is_asked_for():
@@ -100,7 +101,7 @@ def test_no_key_defaults_to_another_in_production_even_with_debug():
     assert result.returncode != 0 and "MFA_ENCRYPTION_KEY" in result.stderr
 
 
-@pytest.mark.parametrize("same", ["MFA_ENCRYPTION_KEY", "BID_SEALING_KEY"])
+@pytest.mark.parametrize("same", ["MFA_ENCRYPTION_KEY", "BID_SEALING_KEY", "AUDIT_CHAIN_KEY"])
 def test_keys_must_differ(same):
     result = _settings_in({**PRODUCTION_KEYS, same: PRODUCTION_KEYS["SECRET_KEY"]})
     assert result.returncode != 0 and "must differ" in result.stderr and same in result.stderr
