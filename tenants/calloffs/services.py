@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -431,7 +432,8 @@ def clarification_deadline_move(*, actor, package: Package, clarification_deadli
     Once a bid is in, only later (and still before the bid deadline)."""
     require(policy.can_move_deadline(access_here(actor)), "Only commissioners can move a clarification deadline.")
     if not (reason or "").strip():
-        raise Invalid({"reason": "Say why the clarification deadline moves."})
+        raise Invalid({"reason": "Say why the clarification deadline moves; every invitee is told."})
+    check_provider_text(package=package, reason=reason)  # e-mailed to every invitee
     now = now or timezone.now()
     with transaction.atomic():
         package = _locked(package)
@@ -447,6 +449,8 @@ def clarification_deadline_move(*, actor, package: Package, clarification_deadli
         audit_record(actor=actor, action="package.clarification_deadline_moved", obj=package, reason=reason.strip(),
                      before={"clarification_deadline": before},
                      after={"clarification_deadline": clarification_deadline})
+        transaction.on_commit(partial(_notify_deadline_moved, package.pk, connection.schema_name, reason.strip(),
+                                      "clarification"))
     return package
 
 
@@ -487,7 +491,16 @@ def _after_deadline_move(package_id: int, schema: str, reason: str) -> None:
         package_close_task.apply_async((package_id, "deadline"), eta=package.bid_deadline)
 
 
-def deadline_moved_notify(*, package_id: int, reason: str) -> int:
+def _notify_deadline_moved(package_id: int, schema: str, reason: str, which: str) -> None:
+    from tenants.calloffs.tasks import deadline_moved_notify_task
+
+    with schema_context(schema):
+        deadline_moved_notify_task.delay(package_id, reason, which)
+
+
+def deadline_moved_notify(*, package_id: int, reason: str, which: str = "bid") -> int:
+    """Every invitee's people are told the new deadline (`which`: the bid
+    deadline, or when clarification questions close) and why."""
     from django.core.mail import send_mail
 
     from accounts.models import ProviderMembership
@@ -496,10 +509,16 @@ def deadline_moved_notify(*, package_id: int, reason: str) -> int:
     recipients = sorted(set(ProviderMembership.objects.current().filter(
         provider_id__in=package.invitations.values("provider_id"), user__is_active=True)
         .values_list("user__email", flat=True)))
+    if which == "clarification":
+        subject = f"Clarification deadline changed: {package.title} ({package.reference})"
+        when = timezone.localtime(package.clarification_deadline)
+        first = f"Clarification questions now close {when:%-d %B %Y at %H:%M}."
+    else:
+        subject = f"Deadline changed: {package.title} ({package.reference})"
+        first = f"Bids now close {timezone.localtime(package.bid_deadline):%-d %B %Y at %H:%M}."
     if recipients:
-        send_mail(subject=f"Deadline changed: {package.title} ({package.reference})",
-                  message=(f"Bids now close {timezone.localtime(package.bid_deadline):%-d %B %Y at %H:%M}.\n"
-                           f"Reason: {reason}"), from_email=None, recipient_list=recipients)
+        send_mail(subject=subject, message=f"{first}\nReason: {reason}", from_email=None,
+                  recipient_list=recipients)
     return len(recipients)
 
 

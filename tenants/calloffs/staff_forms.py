@@ -303,6 +303,17 @@ class DeadlineForm(DeadlinesMixin, ServiceErrorsMixin, GovukFormMixin, forms.For
                              error_messages={"required": "Say why the deadline moves"})
 
 
+class ClarificationDeadlineForm(DeadlinesMixin, ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Move the clarification deadline"
+    deadline_fields = ("clarification_deadline",)
+
+    clarification_deadline = _date("New date clarification questions close")
+    clarification_deadline_time = _time()
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                             help_text="Every invitee is told the new date and this reason.",
+                             error_messages={"required": "Say why the clarification deadline moves"})
+
+
 class EvaluationForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     submit_label = "Save the evaluation"
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("<int:package_id>/clarifications/<int:clarification_id>/", views.ClarificationAnswerView.as_view(),
          name="clarification"),
     path("<int:package_id>/deadline/", views.DeadlineMoveView.as_view(), name="deadline"),
+    path("<int:package_id>/clarification-deadline/", views.ClarificationDeadlineMoveView.as_view(),
+         name="clarification-deadline"),
     path("<int:package_id>/bids/", views.BidListView.as_view(), name="bids"),
     path("<int:package_id>/bids.csv", views.BidsExportView.as_view(), name="bids-csv"),
     path("<int:package_id>/bids/<int:bid_id>/", views.BidDetailView.as_view(), name="bid"),

@@ -25,6 +25,7 @@ from tenants.calloffs.models import Package, Person
 from tenants.calloffs.staff_forms import (
     AwardForm,
     ClarificationAnswerForm,
+    ClarificationDeadlineForm,
     DeadlineForm,
     EvaluationForm,
     IdentityForm,
@@ -333,38 +334,61 @@ class ClarificationAnswerView(CalloffsPage):
 
 class DeadlineMoveView(CalloffsPage):
     """Annex IV (c): only authorised persons change opening dates; here,
-    commissioners, with a reason that every invitee is told."""
+    commissioners, with a reason that every invitee is told. Once a bid is in,
+    a deadline only moves later (the service says so)."""
+
+    form_class = DeadlineForm
+    field = "bid_deadline"
+    template = "deadline.html"
+    refusal = "Only commissioners can move a bid deadline."
+    done = "Deadline moved. Every invitee is being told the new deadline and why."
 
     def setup_package(self, package_id):
-        self.require(policy.can_move_deadline(self.access), "Only commissioners can move a bid deadline.")
+        self.require(policy.can_move_deadline(self.access), self.refusal)
         return self.package(package_id)
 
     def get(self, request, package_id):
         package = self.setup_package(package_id)
         if package.status != Package.Status.PUBLISHED:
             messages.info(request, f"{package.reference} is {package.get_status_display().lower()}: only an open "
-                                   "package's deadline can move.")
+                                   "package's deadlines can move.")
             return redirect("calloffs-staff:package", package_id=package.pk)
-        return self._render(package, DeadlineForm())
+        return self._render(package, self.form_class())
 
     def post(self, request, package_id):
         package = self.setup_package(package_id)
-        form = DeadlineForm(request.POST)
+        form = self.form_class(request.POST)
         if form.is_valid():
             try:
-                package = services.deadline_move(actor=request.user, package=package,
-                                                 bid_deadline=form.cleaned_data["bid_deadline"],
-                                                 reason=form.cleaned_data["reason"])
+                package = self.move(request.user, package, form.cleaned_data)
             except ValidationError as error:
                 form.add_service_errors(error)
             else:
-                messages.success(request, "Deadline moved. Every invitee is being told the new deadline and why.")
+                messages.success(request, self.done)
                 return redirect("calloffs-staff:package", package_id=package.pk)
         return self._render(package, form, status=400)
 
+    def move(self, actor, package, data):
+        return services.deadline_move(actor=actor, package=package, bid_deadline=data["bid_deadline"],
+                                      reason=data["reason"])
+
     def _render(self, package, form, status=200):
-        return self.render("deadline.html", status=status, package=package, form=form,
+        return self.render(self.template, status=status, package=package, form=form,
                            changes=selectors.deadline_changes(package))
+
+
+class ClarificationDeadlineMoveView(DeadlineMoveView):
+    """The date clarification questions close, under the same rule."""
+
+    form_class = ClarificationDeadlineForm
+    template = "clarification_deadline.html"
+    refusal = "Only commissioners can move a clarification deadline."
+    done = "Clarification deadline moved. Every invitee is being told the new date and why."
+
+    def move(self, actor, package, data):
+        return services.clarification_deadline_move(actor=actor, package=package,
+                                                    clarification_deadline=data["clarification_deadline"],
+                                                    reason=data["reason"])
 
 
 # --- Bids, evaluation and award ------------------------------------------------------------

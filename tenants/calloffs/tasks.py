@@ -11,8 +11,8 @@ def invitations_notify_task(package_id: int) -> int:
 
 
 @app.task(name="calloffs.deadline_moved_notify", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def deadline_moved_notify_task(package_id: int, reason: str) -> int:
-    return services.deadline_moved_notify(package_id=package_id, reason=reason)
+def deadline_moved_notify_task(package_id: int, reason: str, which: str = "bid") -> int:
+    return services.deadline_moved_notify(package_id=package_id, reason=reason, which=which)
 
 
 @app.task(name="calloffs.package_close", autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600,

@@ -236,6 +236,39 @@ def test_a_commissioner_moves_the_deadline_through_the_page_and_a_broker_cannot(
     assert any("Deadline changed" in m.subject for m in mailoutbox)
 
 
+def test_a_commissioner_moves_the_clarification_deadline_and_invitees_are_told(
+        client, market, mailoutbox, django_capture_on_commit_callbacks):
+    package = stage2.package(market)
+    url = f"{BASE}/{package.pk}/clarification-deadline/"
+    new_day = timezone.localdate(package.clarification_deadline) + timedelta(days=2)
+    data = {**ss.date_parts("clarification_deadline", new_day), "clarification_deadline_time": "12:00",
+            "reason": "More time to ask about the weekend hours"}
+    client.force_login(market.broker)
+    assert client.post(url, data).status_code == 403
+
+    client.force_login(market.setup.commissioner)
+    assert f'href="{url}"' in client.get(f"{BASE}/{package.pk}/").content.decode()
+    # the reason reaches every invitee: the identifier guard stops it before anything changes or is sent
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(url, {**data, "reason": "Extended at the request of 943 476 5919's family"})
+    assert refused.status_code == 400 and "NHS number" in refused.content.decode()
+    assert mailoutbox == []
+    late = client.post(url, {**data, **ss.date_parts("clarification_deadline",
+                                                     timezone.localdate(package.bid_deadline) + timedelta(days=1))})
+    assert late.status_code == 400 and "before the bid deadline" in late.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = client.post(url, data)
+    assert moved.status_code == 302
+    with schema_context("alpha"):
+        package.refresh_from_db()
+    local = timezone.localtime(package.clarification_deadline)
+    assert (local.date(), local.hour, local.minute) == (new_day, 12, 0)
+    told = [m for m in mailoutbox if m.subject.startswith("Clarification deadline changed")]
+    assert told and "More time to ask about the weekend hours" in told[0].body
+    assert f"{new_day:%-d %B %Y} at 12:00" in told[0].body
+
+
 def test_bids_are_evaluated_and_awarded_by_preference_through_the_pages(client, market):
     package = ss.closed_with_bids(market, ["430.00", "445.00", "480.00"])
     bids = ss.bids_by_name(market, package)
