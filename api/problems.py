@@ -29,6 +29,7 @@ TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict with the current state",
+    413: "Request too large",
     415: "Unsupported media type",
     429: "Too many requests",
     500: "Server error",

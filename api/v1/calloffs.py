@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience, access_for
 from api.base import TenantAPIMixin
+from api.filters import FilterChoiceField, filters
 from api.renderers import CSVRenderer
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
 from tenancy.models import Authority
@@ -416,14 +417,16 @@ def _people_ids():
     return Prefetch("people", queryset=Person.objects.only("pk"))
 
 
+class PackageFilters(serializers.Serializer):
+    status = FilterChoiceField(Package.Status.choices, help_text="Only packages in this state.")
+
+
 class PackageListView(CalloffsAPI, GenericAPIView):
     serializer_class = PackageOut
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Package.Status.values)],
-                   responses=PackageOut(many=True), summary="Packages, newest first")
+    @extend_schema(parameters=[PackageFilters], responses=PackageOut(many=True), summary="Packages, newest first")
     def get(self, request):
-        rows = selectors.packages_for_staff(status=request.query_params.get("status", "")).prefetch_related(
-            _people_ids())
+        rows = selectors.packages_for_staff(**filters(PackageFilters, request)).prefetch_related(_people_ids())
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(PackageOut(page, many=True).data)
 

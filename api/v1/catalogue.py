@@ -8,7 +8,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +16,8 @@ from rest_framework.views import APIView
 from accounts.policy import Audience
 from accounts.roles import ProviderRole
 from api.base import TenantAPIMixin
+from api.filters import filters
+from api.parsers import StrictJSONParser
 from shared_catalogue import policy, selectors, services
 from shared_catalogue.models import PROFILE_RELATIONS, ClientGroup, EvidenceType, Provider, ServiceType
 from shared_catalogue.views import evidence_file_response
@@ -251,7 +253,7 @@ class PersonView(OwnProviderMixin, APIView):
 
 
 class EvidenceListView(OwnProviderMixin, APIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @extend_schema(responses=EvidenceOut(many=True), summary="The evidence locker")
     def get(self, request, provider_id):
@@ -304,15 +306,28 @@ class CatalogueEntryOut(serializers.Serializer):
         return selectors.evidence_summary(getattr(provider, "current_evidence", provider.evidence.all()))
 
 
+class CatalogueFilters(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                              help_text="Words from the name, the description or the services.")
+    service = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                                    help_text="A service type code, for example `home-care`.")
+
+    def validate_service(self, value):
+        codes = list(ServiceType.objects.order_by("code").values_list("code", flat=True))
+        if value and value not in codes:
+            raise serializers.ValidationError(f"“{value}” is not one of the values offered: {', '.join(codes)}.")
+        return value
+
+
 class CatalogueListView(TenantAPIMixin, GenericAPIView):
     audience = Audience.STAFF
     serializer_class = CatalogueEntryOut
 
-    @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("service", str)],
-                   responses=CatalogueEntryOut(many=True), summary="Registered providers, with their evidence counts")
+    @extend_schema(parameters=[CatalogueFilters], responses=CatalogueEntryOut(many=True),
+                   summary="Registered providers, with their evidence counts")
     def get(self, request):
-        providers = selectors.catalogue_providers(words=request.query_params.get("q", "")[:200],
-                                                  service=request.query_params.get("service", ""))
+        asked = filters(CatalogueFilters, request)
+        providers = selectors.catalogue_providers(words=asked.get("q", ""), service=asked.get("service", ""))
         page = self.paginate_queryset(providers)
         return self.get_paginated_response(CatalogueEntryOut(page, many=True).data)
 

@@ -87,6 +87,8 @@ TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    # First: refuses oversized bodies and NUL characters before anything reads them.
+    "web.middleware.RequestGuardMiddleware",
     "tenancy.middleware.AuthoritySubfolderMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -217,7 +219,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
@@ -347,7 +349,11 @@ STATICFILES_DIRS = [PLATFORM_DIR / "web" / "static", BASE_DIR / "var" / "assets"
 # the permission-checked download view.
 EVIDENCE_ROOT = env.str("EVIDENCE_ROOT", default=str(BASE_DIR / "var" / "private"))
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# A body over DATA_UPLOAD_MAX_MEMORY_SIZE (forms, JSON) is refused with a 413
+# from its Content-Length, before it is read (web.middleware); an upload may
+# carry EVIDENCE_MAX_BYTES plus this much for the form around the file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+UPLOAD_OVERHEAD_BYTES = env.int("UPLOAD_OVERHEAD_BYTES", default=256 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -17,8 +17,10 @@ from django_tenants.utils import schema_context
 
 from accounts.policy import access_here
 from audit.services import audit_record
+from common.dates import date_of_birth_problem
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_identifiers, identifier_message, nhs_number_valid
+from common.numbers import decimal_or_none
 from shared_catalogue.models import POSTCODE_DISTRICT, Provider
 from tenancy.selectors import authority_current
 from tenants.admissions.models import Admission
@@ -95,6 +97,9 @@ def _person_normalised(fields: dict) -> dict:
         raise Invalid({"nhs_number": "Enter a valid NHS number: 10 digits, like 943 476 5919."})
     if "nhs_number" in fields:
         fields["nhs_number"] = nhs
+    born = date_of_birth_problem(fields.get("date_of_birth"))
+    if born:
+        raise Invalid({"date_of_birth": born})
     if fields.get("postcode"):
         fields["postcode"] = " ".join(str(fields["postcode"]).upper().split())
     return fields
@@ -493,7 +498,8 @@ def _bid_content(content: dict) -> dict:
     for name in ("weekly_price", "hourly_rate", "hours_per_week"):
         raw = content.get(name)
         try:
-            value = Decimal(str(raw)).quantize(PENCE, ROUND_HALF_UP) if raw not in (None, "") else None
+            value = decimal_or_none(raw)
+            value = value.quantize(PENCE, ROUND_HALF_UP) if value is not None else None
         except (InvalidOperation, ValueError):
             value, errors[name] = None, "Enter an amount in pounds and pence, like 425.50."
         if value is not None and value <= 0:
