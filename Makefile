@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup db demo web worker beat bench bench-directory bench-bids check lint lock clean
+.PHONY: run test setup db demo web worker beat bench bench-directory bench-bids fuzz check lint lock clean
 
 run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
@@ -44,6 +44,9 @@ bench-directory: setup  ## the public directory benchmark alone (10,000 provider
 bench-bids: setup  ## the bid storm: 200 providers bid through the API before a deadline (own database, BENCH_ARGS)
 	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
 	  $(PY) bench/bid_storm.py $(BENCH_ARGS)
+
+fuzz: setup  ## schemathesis over the whole API, as staff and as a provider, against a real server (minutes)
+	@$(PY) -m pytest tests/fuzz -m fuzz -p no:randomly -s $(PYTEST_ARGS)
 
 lint:
 	@.venv/bin/ruff check .

@@ -65,9 +65,11 @@ def problem_body(*, status: int, detail: str, instance: str = "", code: str = ""
     return body
 
 
-def problem_response(*, status: int, title: str = "", detail: str, instance: str = "", code: str = ""):
+def problem_response(*, status: int, title: str = "", detail: str, instance: str = "", code: str = "",
+                     errors=None):
     """A problem document outside DRF (Django's error handlers)."""
-    body = problem_body(status=status, detail=detail, instance=instance, code=code or f"http-{status}")
+    body = problem_body(status=status, detail=detail, instance=instance, code=code or f"http-{status}",
+                        errors=errors)
     if title:
         body["title"] = title
     return JsonResponse(body, status=status, content_type=CONTENT_TYPE)

@@ -253,6 +253,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every error status an operation can answer, as a problem document (api.schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.problem_responses"],
     "ENUM_NAME_OVERRIDES": {
         "AuthorityKindEnum": "tenancy.models.Authority.Kind",
         "ProviderKindEnum": "shared_catalogue.models.Provider.Kind",

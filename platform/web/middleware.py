@@ -46,19 +46,22 @@ def body_limit(request) -> tuple[int | None, str]:
     return limit, (f"What you send can be at most {_megabytes(limit)}." if limit is not None else "")
 
 
-def refusal(request, status: int, message: str):
+def refusal(request, status: int, message: str, fields=()):
     if wants_problem(request):
         from api.problems import problem_response
 
-        code = {400: "bad-request", 413: "too-large"}.get(status, f"http-{status}")
-        return problem_response(status=status, detail=message, instance=request.path, code=code)
+        code = {400: "validation-error", 413: "too-large"}.get(status, f"http-{status}")
+        return problem_response(status=status, detail=message, instance=request.path, code=code,
+                                errors={field: [message] for field in fields} or None)
     from django.shortcuts import render
 
     return render(request, f"{status}.html", {"reason": message}, status=status)
 
 
-def _has_nul(query) -> bool:
-    return any(NUL in key or any(NUL in value for value in values) for key, values in query.lists())
+def _with_nul(query) -> list[str]:
+    """The names of the fields whose name or value holds a NUL character."""
+    return [key.replace(NUL, "") for key, values in query.lists()
+            if NUL in key or any(NUL in value for value in values)]
 
 
 class RequestGuardMiddleware:
@@ -77,8 +80,10 @@ class RequestGuardMiddleware:
     # --- before the view ---------------------------------------------------------------
 
     def refuse(self, request):
-        if NUL in request.path or _has_nul(request.GET):
+        if NUL in request.path:
             return refusal(request, 400, NUL_MESSAGE)
+        if fields := _with_nul(request.GET):
+            return refusal(request, 400, NUL_MESSAGE, fields)
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return None
         limit, words = body_limit(request)
@@ -91,8 +96,8 @@ class RequestGuardMiddleware:
                 if not self._read_chunked(request, limit):
                     return refusal(request, 413, words)
         if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            if _has_nul(request.POST):
-                return refusal(request, 400, NUL_MESSAGE)
+            if fields := _with_nul(request.POST):
+                return refusal(request, 400, NUL_MESSAGE, fields)
         return None
 
     @staticmethod

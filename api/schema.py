@@ -1,0 +1,66 @@
+"""The OpenAPI document says every status an operation can answer.
+
+drf-spectacular documents the success of each operation; this hook adds the
+errors, each an RFC 9457 problem document (application/problem+json) with
+the `Problem` schema:
+
+- every operation: 400 (a bad query or body, a NUL character), 404 (nothing
+  at that address, or nothing you may see), 406 (an Accept the API cannot
+  answer) and 429 (too many requests, with Retry-After);
+- operations that take a sign-in: 401 and 403;
+- operations that write: 409 (clashes with the current state), 413 (too
+  large, refused before reading) and 415 (a body that is not JSON, or not a
+  form for uploads).
+"""
+
+from __future__ import annotations
+
+from api.problems import CONTENT_TYPE, TITLES
+
+WRITES = ("post", "put", "patch", "delete")
+METHODS = ("get", "head", "options", *WRITES)
+
+PROBLEM = {
+    "type": "object",
+    "description": "An RFC 9457 problem document.",
+    "properties": {
+        "type": {"type": "string", "description": "A URN naming the kind of problem, or about:blank."},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What went wrong, for people."},
+        "instance": {"type": "string", "description": "The path that was asked for."},
+        "errors": {"type": "object", "additionalProperties": {},
+                   "description": "For a 400 or 409 from input: the messages for each field."},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def _problem_response(status: int) -> dict:
+    response = {"description": TITLES.get(status, "Error"),
+                "content": {CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    if status == 429:
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer"},
+                                               "description": "Seconds to wait before trying again."}}
+    return response
+
+
+def statuses_for(method: str, operation: dict) -> list[int]:
+    statuses = [400, 404, 406, 429]
+    if any(requirement for requirement in operation.get("security", [{}])):
+        statuses += [401, 403]
+    if method in WRITES:
+        statuses += [409, 413, 415]
+    return sorted(statuses)
+
+
+def problem_responses(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in statuses_for(method, operation):
+                responses.setdefault(str(status), _problem_response(status))
+    return result

@@ -1,0 +1,72 @@
+"""Schemathesis over the whole OpenAPI document (the regional API and an
+authority's), against a real server (gunicorn) on 127.0.0.1, once as
+authority staff holding every role (two-factor set up) and once as a
+provider admin, each with a personal API token. Every check is on: no 5xx,
+every status and body as documented, bad input refused, undocumented methods
+a 405, and so on.
+
+Not part of the default run (it takes minutes): `make fuzz`, or
+`.venv/bin/python -m pytest tests/fuzz -m fuzz -s`. FUZZ_EXAMPLES sets the
+examples per operation (default 12)."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from accounts.roles import AuthorityRole, ProviderRole
+from tests import support
+from tests.browser.conftest import outbox as outbox  # noqa: F401
+from tests.browser.conftest import server as server  # noqa: F401  (the gunicorn fixture)
+
+pytestmark = pytest.mark.fuzz
+HERE = Path(__file__).resolve().parent
+ST = Path(sys.executable).with_name("st")
+
+
+def _token(user) -> str:
+    from accounts.services import api_token_create
+
+    return api_token_create(actor=user, name="schemathesis", expires_in_days=1)[1]
+
+
+@pytest.fixture(scope="module")
+def people(django_db_setup, django_db_blocker):
+    from shared_catalogue import services as catalogue
+
+    with django_db_blocker.unblock():
+        authority = support.region().alpha
+        staff = support.make_staff(authority, *AuthorityRole.values, full_name="Fuzz Staff")
+        admin = support.make_user(full_name="Fuzz Provider")
+        provider = catalogue.provider_register(actor=admin, legal_name=support.unique("Fuzz Care") + " Ltd",
+                                               name=support.unique("Fuzz Care"), kind="company",
+                                               company_number=f"{int(time.time()) % 10**8:08d}")
+        catalogue.provider_person_add(actor=admin, provider=provider, email=support.make_user().email,
+                                      role=ProviderRole.BID_WRITER)
+        return {"staff": _token(staff), "provider": _token(admin), "authority": authority.schema_name}
+
+
+def run_schemathesis(base: str, token: str, authority: str, report: Path) -> tuple[int, str]:
+    examples = os.environ.get("FUZZ_EXAMPLES", "12")
+    command = [str(ST), "--no-color", "--config-file", str(HERE / "schemathesis.toml"), "run",
+               f"{base}/api/v1/schema/", "--url", base, "--checks", "all", "-H", f"Authorization: Token {token}",
+               "--max-examples", examples, "--workers", "2", "--request-timeout", "30",
+               "--continue-on-failure", "--report", "junit", "--report-dir", str(report)]
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "FUZZ_AUTHORITY": authority},
+                          timeout=3600)
+    output = done.stdout + done.stderr
+    print(output[-20000:])
+    print(f"schemathesis: {time.monotonic() - started:.0f} s")
+    return done.returncode, output
+
+
+@pytest.mark.parametrize("who", ["staff", "provider"])
+def test_schemathesis_finds_no_failure(who, server, people, tmp_path):  # noqa: F811
+    code, output = run_schemathesis(server, people[who], people["authority"], tmp_path)
+    assert code == 0, f"schemathesis failed as {who}"
+    assert re.search(r"\b0 failures?\b|No issues found", output) or "failures" not in output.lower()
