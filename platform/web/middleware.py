@@ -22,6 +22,7 @@ import io
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
+from django.http.multipartparser import MultiPartParserError
 
 NUL = "\x00"
 NUL_MESSAGE = "What you sent contains a NUL character (\\u0000), which no text in this service may hold."
@@ -96,7 +97,11 @@ class RequestGuardMiddleware:
                 if not self._read_chunked(request, limit):
                     return refusal(request, 413, words)
         if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            if fields := _with_nul(request.POST):
+            try:
+                fields = _with_nul(request.POST)
+            except MultiPartParserError as error:
+                return refusal(request, 400, f"The form could not be read: {error}.")
+            if fields:
                 return refusal(request, 400, NUL_MESSAGE, fields)
         return None
 
