@@ -20,6 +20,12 @@ class FilterChoiceField(serializers.ChoiceField):
         allowed = ", ".join(str(key) for key in self.choices)
         self.error_messages["invalid_choice"] = f"“{{input}}” is not one of the values offered: {allowed}."
 
+    def get_value(self, dictionary):
+        # `?status=` is a value nobody offers, not an absent filter
+        if self.field_name in dictionary and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
 
 def filters(serializer_class, request) -> dict:
     """The validated filters of `request`; a 400 naming each bad one."""

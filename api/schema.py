@@ -11,9 +11,13 @@ the `Problem` schema:
 - operations that write: 409 (clashes with the current state), 413 (too
   large, refused before reading) and 415 (a body that is not JSON, or not a
   form for uploads).
+
+It also says that a decimal is never an empty string.
 """
 
 from __future__ import annotations
+
+import re
 
 from api.problems import CONTENT_TYPE, TITLES
 
@@ -54,8 +58,34 @@ def statuses_for(method: str, operation: dict) -> list[int]:
     return sorted(statuses)
 
 
+def _decimal_pattern(pattern: str) -> str:
+    """`^-?\\d{0,N}(?:\\.\\d{0,M})?$` as one that needs a digit."""
+    found = re.fullmatch(r"\^-\?\\d\{0,(\d+)\}(?:\(\?:\\\.\\d\{0,(\d+)\}\)\?)?\$", pattern)
+    if not found:
+        return pattern
+    whole, places = found.group(1), found.group(2)
+    if not places or places == "0":
+        return rf"^-?\d{{1,{whole}}}$"
+    return rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
 def problem_responses(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for node in _walk(schemas):
+        # drf-spectacular's decimal pattern also matches "", "-" and ".", which DecimalField refuses
+        if node.get("format") == "decimal" and node.get("type") == "string":
+            node["pattern"] = _decimal_pattern(node.get("pattern", ""))
+    schemas["Problem"] = PROBLEM
     for item in result.get("paths", {}).values():
         for method, operation in item.items():
             if method not in METHODS:

@@ -334,7 +334,7 @@ class CalloffPersonIn(serializers.Serializer):
     nhs_number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     address = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    postcode = serializers.CharField(max_length=8, required=False, allow_blank=True, default="")
     social_worker = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 

@@ -338,6 +338,11 @@ class CatalogueProviderOut(serializers.Serializer):
     profile_as_at = serializers.JSONField(allow_null=True)
 
 
+class AsAtQuery(serializers.Serializer):
+    as_at = serializers.DateField(required=False, allow_null=True, default=None,
+                                  error_messages={"invalid": "Use a date like 2026-03-31."})
+
+
 class CatalogueProviderView(TenantAPIMixin, APIView):
     audience = Audience.STAFF
 
@@ -347,12 +352,7 @@ class CatalogueProviderView(TenantAPIMixin, APIView):
         provider = selectors.catalogue_provider(provider_id=provider_id)
         if provider is None:
             raise Http404("No such provider in the catalogue.")
-        as_at = None
-        if request.query_params.get("as_at"):
-            try:
-                as_at = date.fromisoformat(request.query_params["as_at"])
-            except ValueError:
-                raise serializers.ValidationError({"as_at": "Use a date like 2026-03-31."})
+        as_at = filters(AsAtQuery, request).get("as_at")
         version = selectors.profile_as_at(provider=provider, when=as_at) if as_at else None
         return Response(CatalogueProviderOut({
             "provider": provider,
