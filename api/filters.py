@@ -30,5 +30,10 @@ class FilterChoiceField(serializers.ChoiceField):
 def filters(serializer_class, request) -> dict:
     """The validated filters of `request`; a 400 naming each bad one."""
     data = serializer_class(data=request.query_params)
+    # `?start=` is a value that is not a date, not an absent parameter (text may be blank)
+    empty = {name: ["Give a value, or leave the parameter out."] for name, field in data.fields.items()
+             if request.query_params.get(name) == "" and not getattr(field, "allow_blank", False)}
+    if empty:
+        raise serializers.ValidationError(empty)
     data.is_valid(raise_exception=True)
     return {key: value for key, value in data.validated_data.items() if value not in ("", None)}

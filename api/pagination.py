@@ -21,8 +21,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return f"How many items a page holds: {self.page_size} unless asked, at most {self.max_page_size}."
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param, "")
-        if raw == "":
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
             return self.page_size
         size = paging.page_number(raw)
         if size is None:
@@ -31,7 +31,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return min(size, self.max_page_size)
 
     def get_page_number(self, request, paginator):
-        number = paging.page_number(request.query_params.get(self.page_query_param))
+        raw = request.query_params.get(self.page_query_param)
+        number = paging.page_number(raw) if raw != "" else None
         if number is None:
             raise exceptions.ValidationError({self.page_query_param: [paging.BAD_PAGE]})
         return number
