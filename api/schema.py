@@ -12,7 +12,9 @@ the `Problem` schema:
   large, refused before reading) and 415 (a body that is not JSON, or not a
   form for uploads).
 
-It also says that a decimal is never an empty string.
+Any operation may also meet the web server's 414 (an address too long),
+which is not a problem document. The hook also says that
+a decimal is never an empty string.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ PROBLEM = {
     },
     "required": ["type", "title", "status", "detail"],
 }
+
+
+# Answered by the web server (gunicorn's limit_request_line), before the API sees the request.
+URI_TOO_LONG = {"description": "The address is too long (over 8 KB); the web server refuses it before the API.",
+                "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
 def _problem_response(status: int) -> dict:
@@ -93,4 +100,5 @@ def problem_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for status in statuses_for(method, operation):
                 responses.setdefault(str(status), _problem_response(status))
+            responses.setdefault("414", URI_TOO_LONG)
     return result

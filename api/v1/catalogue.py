@@ -20,6 +20,7 @@ from api.filters import filters
 from api.parsers import StrictJSONParser
 from shared_catalogue import policy, selectors, services
 from shared_catalogue.models import PROFILE_RELATIONS, ClientGroup, EvidenceType, Provider, ServiceType
+from shared_catalogue.uploads import ALLOWED
 from shared_catalogue.views import evidence_file_response
 from tenancy.models import Authority
 
@@ -286,8 +287,12 @@ class EvidenceDetailView(OwnProviderMixin, APIView):
         return Response(EvidenceOut(evidence).data)
 
 
+# A document is served as the type its content was checked to be on upload.
+DOCUMENT_RESPONSES = {(200, content_type): bytes for content_type in ALLOWED}
+
+
 class EvidenceFileView(OwnProviderMixin, APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes}, summary="Download the document")
+    @extend_schema(responses=DOCUMENT_RESPONSES, summary="Download the document")
     def get(self, request, provider_id, evidence_id):
         evidence = selectors.evidence_get(provider=self.own_provider(provider_id), evidence_id=evidence_id)
         if evidence is None:
@@ -382,7 +387,7 @@ class EvidenceDecisionView(TenantAPIMixin, APIView):
 class CatalogueEvidenceFileView(TenantAPIMixin, APIView):
     audience = Audience.STAFF
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes}, summary="Download a provider's document")
+    @extend_schema(responses=DOCUMENT_RESPONSES, summary="Download a provider's document")
     def get(self, request, evidence_id):
         evidence = selectors.evidence_get_any(evidence_id=evidence_id)
         if evidence is None:
