@@ -24,7 +24,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        size = paging.page_number(raw)
+        size = paging.page_number(raw) if raw != "" else None
         if size is None:
             raise exceptions.ValidationError(
                 {self.page_size_query_param: [f"A page size is a whole number from 1 to {self.max_page_size}."]})

@@ -225,3 +225,41 @@ def test_not_acceptable_and_unsupported_media_are_problems(region):
     api = client_for(support.make_provider_person())
     problem(api.get("/api/v1/me/", HTTP_ACCEPT="application/xml"), 406)
     problem(api.post("/api/v1/tokens/", "name=x", content_type="application/xml"), 415)
+
+
+# --- What the schema says is what is taken (found by schemathesis) ---------------------------------
+
+def test_a_json_body_takes_the_types_its_schema_gives(region):
+    api = client_for(support.make_provider_person())
+    body = problem(api.post("/api/v1/tokens/", {"name": 0}, format="json"), 400)
+    assert "name" in body["errors"]
+    body = problem(api.post("/api/v1/tokens/", {"name": "x", "expires_in_days": "7"}, format="json"), 400)
+    assert "expires_in_days" in body["errors"]
+    body = problem(api.post("/api/v1/tokens/", {"name": "x", "expires_in_days": True}, format="json"), 400)
+    assert "expires_in_days" in body["errors"]
+    staff = client_for(support.make_staff(region.alpha, AuthorityRole.BROKER))
+    for dob in ("1961-3-3", "19610303", 19610303):
+        response = staff.post("/a/alpha/api/v1/calloffs/people/",
+                              {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": dob}, format="json")
+        assert "date_of_birth" in problem(response, 400)["errors"], dob
+
+
+def test_an_empty_query_parameter_is_not_an_absent_one(region):
+    staff = client_for(support.make_staff(region.alpha, AuthorityRole.COMMISSIONER, AuthorityRole.BROKER))
+    for url, field in (("/a/alpha/api/v1/calloffs/packages/?status=", "status"),
+                       ("/a/alpha/api/v1/calloffs/packages/?page=", "page"),
+                       ("/a/alpha/api/v1/calloffs/packages/?page_size=", "page_size"),
+                       ("/a/alpha/api/v1/calloffs/utilisation/?start=", "start")):
+        assert field in problem(staff.get(url), 400)["errors"], url
+    assert staff.get("/a/alpha/api/v1/catalogue/providers/?q=").status_code == 200  # words may be blank
+
+
+def test_the_schema_documents_every_error_status_with_the_problem_schema(client):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    assert schema["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status", "detail"]
+    tokens = schema["paths"]["/api/v1/tokens/"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "404", "409", "413", "415", "429"} <= set(tokens)
+    assert tokens["413"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert "Retry-After" in tokens["429"]["headers"]
+    directory = schema["paths"]["/api/v1/directory/"]["get"]["responses"]
+    assert "401" not in directory and {"400", "404", "429"} <= set(directory)  # open to anyone
