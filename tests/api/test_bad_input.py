@@ -144,6 +144,41 @@ def test_a_10_mb_json_body_is_a_413_before_it_is_read(region):
     assert "2.5 MB" in problem(api.post("/api/v1/tokens/", big, content_type="application/json"), 413)["detail"]
 
 
+class Endless:
+    """A chunked body without Content-Length that never ends; counts what is read."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def read(self, size=-1):
+        assert size is not None and size >= 0, "asked to read it all"
+        self.read_bytes += size
+        return b" " * size
+
+    def readline(self, size=-1):
+        raise AssertionError("read line by line")
+
+
+def test_a_chunked_body_is_stopped_at_the_limit_while_reading(region):
+    from django.test import Client
+
+    person = support.make_provider_person()
+    client = Client(raise_request_exception=False)
+    client.force_login(person)
+    body = Endless()
+    response = client.generic("POST", "/api/v1/tokens/", b"", CONTENT_TYPE="application/json",
+                              HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": body})
+    assert "2.5 MB" in problem(response, 413)["detail"]
+    assert body.read_bytes == settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
+    # a small chunked body is read, not dropped
+    import io
+
+    small = io.BytesIO(json.dumps({"name": "chunked"}).encode())
+    response = client.generic("POST", "/api/v1/tokens/", b"", CONTENT_TYPE="application/json",
+                              HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": small})
+    assert response.status_code == 201 and response.json()["name"] == "chunked"
+
+
 def test_a_form_body_over_the_limit_is_a_413_page(region):
     person = support.make_provider_person()
     with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
