@@ -284,7 +284,8 @@ def test_an_empty_query_parameter_is_not_an_absent_one(region):
     for url, field in (("/a/alpha/api/v1/calloffs/packages/?status=", "status"),
                        ("/a/alpha/api/v1/calloffs/packages/?page=", "page"),
                        ("/a/alpha/api/v1/calloffs/packages/?page_size=", "page_size"),
-                       ("/a/alpha/api/v1/calloffs/utilisation/?start=", "start")):
+                       ("/a/alpha/api/v1/calloffs/utilisation/?start=", "start"),
+                       ("/a/alpha/api/v1/calloffs/utilisation/?format=", "format")):
         assert field in problem(staff.get(url), 400)["errors"], url
     assert staff.get("/a/alpha/api/v1/catalogue/providers/?q=").status_code == 200  # words may be blank
 
