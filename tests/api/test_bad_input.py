@@ -87,6 +87,26 @@ def test_non_finite_numbers_never_pass_the_shared_parser():
     assert str(decimal_or_none(" 425.50 ")) == "425.50" and decimal_or_none("") is None
 
 
+def test_every_decimal_field_refuses_non_finite_values_from_json_and_from_forms():
+    from urllib.parse import quote
+
+    from django import forms
+    from django.http import QueryDict
+    from rest_framework import serializers
+
+    class Amount(serializers.Serializer):
+        amount = serializers.DecimalField(max_digits=30, decimal_places=10)
+
+    class AmountForm(forms.Form):
+        amount = forms.DecimalField(max_digits=30, decimal_places=10)
+
+    for value in NON_FINITE:
+        assert not Amount(data={"amount": value}).is_valid(), value
+        assert not Amount(data=QueryDict(f"amount={quote(value)}")).is_valid(), value
+        assert not AmountForm(data={"amount": value}).is_valid(), value
+    assert Amount(data={"amount": "425.50"}).is_valid()
+
+
 def test_a_nul_character_in_a_search_or_filter_is_a_400(region):
     staff = support.make_staff(region.alpha, AuthorityRole.COMMISSIONER)
     api = client_for(staff)
