@@ -87,10 +87,12 @@ TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
-    # First: refuses oversized bodies and NUL characters before anything reads them.
+    # Security headers on every answer, refusals included.
+    "django.middleware.security.SecurityMiddleware",
+    # Refuses oversized bodies and NUL characters before anything reads them
+    # (the authority's route included).
     "web.middleware.RequestGuardMiddleware",
     "tenancy.middleware.AuthoritySubfolderMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -111,8 +111,11 @@ def test_a_nul_character_in_a_search_or_filter_is_a_400(region):
     staff = support.make_staff(region.alpha, AuthorityRole.COMMISSIONER)
     api = client_for(staff)
     for url in ("/a/alpha/api/v1/catalogue/providers/?q=%00", "/a/alpha/api/v1/catalogue/providers/?service=a%00b",
-                "/api/v1/directory/?q=care%00", "/api/v1/directory/?postcode=%00"):
-        assert "character" in problem(api.get(url), 400)["detail"]
+                "/api/v1/directory/?q=care%00", "/api/v1/directory/?postcode=%00", "/a/al%00pha/api/v1/",
+                "/api/v1/tokens/%00/"):
+        found = problem(api.get(url), 400)
+        assert "character" in found["detail"]
+        assert found["status"] == 400 and api.get(url)["X-Content-Type-Options"] == "nosniff"
     page = APIClient(raise_request_exception=False)
     page.force_login(staff)
     for url in ("/a/alpha/staff/catalogue/?q=%00", "/directory/?q=%00", "/a/alpha/staff/calloffs/?status=%00"):

@@ -36,18 +36,22 @@ def _token(user) -> str:
 
 @pytest.fixture(scope="module")
 def people(django_db_setup, django_db_blocker):
-    from shared_catalogue import services as catalogue
+    """Something to find: a live agreement with an admitted provider, a
+    published package it is invited to and its sealed bid, so that the low ids
+    schemathesis tries first reach real records, not only 404s."""
+    from tests.calloffs import support as stage2
+    from tests.shared_catalogue import support as catalogue
 
     with django_db_blocker.unblock():
         authority = support.region().alpha
+        market = stage2.live_market(authority, providers=1, names=[support.unique("Fuzz Care")])
+        provider = market.providers[0]
+        package = stage2.package(market)
+        stage2.submit(market, package, provider)
+        catalogue.add_person(provider, ProviderRole.BID_WRITER)
         staff = support.make_staff(authority, *AuthorityRole.values, full_name="Fuzz Staff")
-        admin = support.make_user(full_name="Fuzz Provider")
-        provider = catalogue.provider_register(actor=admin, legal_name=support.unique("Fuzz Care") + " Ltd",
-                                               name=support.unique("Fuzz Care"), kind="company",
-                                               company_number=f"{int(time.time()) % 10**8:08d}")
-        catalogue.provider_person_add(actor=admin, provider=provider, email=support.make_user().email,
-                                      role=ProviderRole.BID_WRITER)
-        return {"staff": _token(staff), "provider": _token(admin), "authority": authority.schema_name}
+        return {"staff": _token(staff), "provider": _token(catalogue.admin_of(provider)),
+                "authority": authority.schema_name}
 
 
 def run_schemathesis(base: str, token: str, authority: str, report: Path) -> tuple[int, str]:
