@@ -6,11 +6,11 @@ the `Problem` schema:
 
 - every operation: 400 (a bad query or body, a NUL character), 404 (nothing
   at that address, or nothing you may see), 406 (an Accept the API cannot
-  answer) and 429 (too many requests, with Retry-After);
+  answer), 409 (not in this state: a write, or a read such as the outcomes
+  preview outside moderation) and 429 (too many requests, with Retry-After);
 - operations that take a sign-in: 401 and 403;
-- operations that write: 409 (clashes with the current state), 413 (too
-  large, refused before reading) and 415 (a body that is not JSON, or not a
-  form for uploads).
+- operations that write: 413 (too large, refused before reading) and 415 (a
+  body that is not JSON, or not a form for uploads).
 
 Any operation may also meet the web server's 414 (an address too long),
 which is not a problem document. The hook also says that
@@ -20,6 +20,8 @@ a decimal is never an empty string.
 from __future__ import annotations
 
 import re
+
+from drf_spectacular import openapi
 
 from api.problems import CONTENT_TYPE, TITLES
 
@@ -57,11 +59,11 @@ def _problem_response(status: int) -> dict:
 
 
 def statuses_for(method: str, operation: dict) -> list[int]:
-    statuses = [400, 404, 406, 429]
+    statuses = [400, 404, 406, 409, 429]
     if any(requirement for requirement in operation.get("security", [{}])):
         statuses += [401, 403]
     if method in WRITES:
-        statuses += [409, 413, 415]
+        statuses += [413, 415]
     return sorted(statuses)
 
 
@@ -102,3 +104,15 @@ def problem_responses(result, generator, request, public):
                 responses.setdefault(str(status), _problem_response(status))
             responses.setdefault("414", URI_TOO_LONG)
     return result
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, and a field that falls back to None (`default=None`,
+    for a missing source such as a lot that is not there) is nullable in
+    responses: it answers null."""
+
+    def _get_serializer_field_meta(self, field, direction):
+        meta = super()._get_serializer_field_meta(field, direction)
+        if direction == "response" and getattr(field, "default", openapi.empty) is None:
+            meta["nullable"] = True
+        return meta
