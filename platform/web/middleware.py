@@ -13,7 +13,9 @@ view, form or parser reads it.
 - Under /api/, every error answer is a problem document (RFC 9457), whoever
   wrote it: Django's own 404 and 500 pages in development included.
 
-Pages get a 400 or 413 page; the API gets application/problem+json.
+Pages get a 400 or 413 page; the API gets application/problem+json. It runs
+right after SecurityMiddleware (so refusals carry its headers) and before the
+authority is looked up from the path.
 """
 
 from __future__ import annotations
