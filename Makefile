@@ -8,7 +8,7 @@ export PYTHONUNBUFFERED := 1
 # unset and must supply its keys (docs/operating.md); tests set their own.
 export JOINTLY_ENV ?= development
 
-.PHONY: run test setup db demo web worker beat bench bench-directory bench-bids check lint lock clean
+.PHONY: run test setup db demo web worker beat bench bench-directory bench-bids fuzz check lint lock clean
 
 run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
@@ -49,6 +49,9 @@ bench-bids: setup  ## the bid storm: 200 providers bid through the API before a 
 	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
 	  DATABASE_OWNER_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
 	  $(PY) bench/bid_storm.py $(BENCH_ARGS)
+
+fuzz: setup  ## schemathesis over the whole API, as staff and as a provider, against a real server (minutes)
+	@$(PY) -m pytest tests/fuzz -m fuzz -p no:randomly -s $(PYTEST_ARGS)
 
 lint:
 	@.venv/bin/ruff check .

@@ -29,6 +29,7 @@ TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict with the current state",
+    413: "Request too large",
     415: "Unsupported media type",
     429: "Too many requests",
     500: "Server error",
@@ -64,9 +65,11 @@ def problem_body(*, status: int, detail: str, instance: str = "", code: str = ""
     return body
 
 
-def problem_response(*, status: int, title: str = "", detail: str, instance: str = "", code: str = ""):
+def problem_response(*, status: int, title: str = "", detail: str, instance: str = "", code: str = "",
+                     errors=None):
     """A problem document outside DRF (Django's error handlers)."""
-    body = problem_body(status=status, detail=detail, instance=instance, code=code or f"http-{status}")
+    body = problem_body(status=status, detail=detail, instance=instance, code=code or f"http-{status}",
+                        errors=errors)
     if title:
         body["title"] = title
     return JsonResponse(body, status=status, content_type=CONTENT_TYPE)

@@ -19,6 +19,7 @@ from accounts.policy import access_compute
 from accounts.roles import ProviderRole
 from accounts.services import MembershipConflict, api_tokens_revoke_for_user, user_get_or_invite
 from audit.services import audit_record
+from common.dates import future_date_problem, past_date_problem
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_person_identifiers, person_identifier_message
 from shared_catalogue import policy
@@ -292,8 +293,10 @@ def evidence_upload(*, actor, provider: Provider, upload, evidence_type: str, ti
         errors["evidence_type"] = "Choose what kind of document this is."
     if issued_on and expires_on and expires_on <= issued_on:
         errors["expires_on"] = "The expiry date must be after the issue date."
-    if issued_on and issued_on > timezone.localdate():
-        errors["issued_on"] = "The issue date cannot be in the future."
+    for field, problem in (("issued_on", past_date_problem(issued_on, what="issue date")),
+                           ("expires_on", future_date_problem(expires_on, what="expiry date"))):
+        if problem:
+            errors[field] = problem
     if evidence_type in INSURANCE_TYPES:
         if cover_amount is None:
             errors["cover_amount"] = "Give the amount of cover, in pounds."

@@ -17,8 +17,14 @@ from tests import support
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run the tests that commit data after the ones that roll back."""
-    commits = ("committed", "worker", "browser")
+    """Run the tests that commit data after the ones that roll back. The
+    fuzzing group runs only when asked for by marker (-m fuzz, make fuzz)."""
+    if "fuzz" not in (config.getoption("markexpr") or ""):
+        skip = pytest.mark.skip(reason="schemathesis runs only with -m fuzz (make fuzz)")
+        for item in items:
+            if item.get_closest_marker("fuzz"):
+                item.add_marker(skip)
+    commits = ("committed", "worker", "browser", "fuzz")
     last = [item for item in items if any(item.get_closest_marker(m) for m in commits)]
     first = [item for item in items if item not in last]
     items[:] = first + last

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.filters import FilterChoiceField, filters
 from api.v1.agreements import ReasonIn
 from api.v1.refs import ClockOut, NamedOut, ReferenceOut
 from common.errors import Conflict
@@ -303,20 +304,23 @@ class ApplicationAPIView(TenantAPIMixin, APIView):
         return ApplicationDetailOut(application, context=context).data
 
 
+class ApplicationFilters(serializers.Serializer):
+    status = FilterChoiceField(Application.Status.choices, help_text="Only applications in this state.")
+
+
+class AdmissionFilters(serializers.Serializer):
+    status = FilterChoiceField(Admission.Status.choices, help_text="Only admissions in this state.")
+
+
 class ApplicationListView(ApplicationAPIView, GenericAPIView):
     serializer_class = ApplicationOut
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=ApplicationOut(many=True),
+    @extend_schema(parameters=[ApplicationFilters], responses=ApplicationOut(many=True),
                    summary="Submitted applications you may see, soonest decision first, with their clocks")
     def get(self, request):
         self.require(policy.can_view_applications(self.access),
                      "Only commissioners, quality officers and evaluators see applications.")
-        applications = selectors.applications_for_staff(self.access)
-        wanted = request.query_params.get("status", "")
-        if wanted:
-            if wanted not in Application.Status.values:
-                raise serializers.ValidationError({"status": f"One of: {', '.join(Application.Status.values)}."})
-            applications = applications.filter(status=wanted)
+        applications = selectors.applications_for_staff(self.access).filter(**filters(ApplicationFilters, request))
         page = self.paginate_queryset(applications)
         return self.get_paginated_response(ApplicationOut(page, many=True).data)
 
@@ -479,17 +483,12 @@ class AdmissionAPIView(TenantAPIMixin, APIView):
 class AdmissionListView(AdmissionAPIView, GenericAPIView):
     serializer_class = AdmissionOut
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=AdmissionOut(many=True),
+    @extend_schema(parameters=[AdmissionFilters], responses=AdmissionOut(many=True),
                    summary="Admissions to this authority's lots, with outstanding onboarding")
     def get(self, request):
         if not policy.can_view_admissions(self.access):
             self.permission_denied(request, "Only staff see admissions.")
-        admissions = selectors.admissions_for_staff()
-        wanted = request.query_params.get("status", "")
-        if wanted:
-            if wanted not in Admission.Status.values:
-                raise serializers.ValidationError({"status": f"One of: {', '.join(Admission.Status.values)}."})
-            admissions = admissions.filter(status=wanted)
+        admissions = selectors.admissions_for_staff().filter(**filters(AdmissionFilters, request))
         page = self.paginate_queryset(admissions)
         return self.get_paginated_response(AdmissionOut(page, many=True).data)
 

@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience, access_for
 from api.base import TenantAPIMixin
+from api.filters import FilterChoiceField, filters
 from api.renderers import CSVRenderer
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
 from tenancy.models import Authority
@@ -337,7 +338,7 @@ class CalloffPersonIn(serializers.Serializer):
     nhs_number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     address = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    postcode = serializers.CharField(max_length=8, required=False, allow_blank=True, default="")
     social_worker = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 
@@ -425,14 +426,16 @@ def _people_ids():
     return Prefetch("people", queryset=Person.objects.only("pk"))
 
 
+class PackageFilters(serializers.Serializer):
+    status = FilterChoiceField(Package.Status.choices, help_text="Only packages in this state.")
+
+
 class PackageListView(CalloffsAPI, GenericAPIView):
     serializer_class = PackageOut
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Package.Status.values)],
-                   responses=PackageOut(many=True), summary="Packages, newest first")
+    @extend_schema(parameters=[PackageFilters], responses=PackageOut(many=True), summary="Packages, newest first")
     def get(self, request):
-        rows = selectors.packages_for_staff(status=request.query_params.get("status", "")).prefetch_related(
-            _people_ids())
+        rows = selectors.packages_for_staff(**filters(PackageFilters, request)).prefetch_related(_people_ids())
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(PackageOut(page, many=True).data)
 
@@ -515,19 +518,18 @@ class PersonIdentityView(CalloffsAPI, APIView):
                                OpenApiParameter("package", int, description="The package you are working on.")],
                    responses=IdentityOut, summary="Who a person is: brokers and commissioners, with a purpose")
     def get(self, request, person_id):
-        query = IdentityQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        asked = filters(IdentityQuery, request)
         person = Person.objects.filter(pk=person_id).first()
         if person is None:
             self.require(policy.can_see_identity(self.access), "You cannot see who this package is for.")
             raise Http404("No such person here.")
         package = None
-        if query.validated_data["package"] is not None:
-            package = selectors.package_for_staff(query.validated_data["package"])
+        if asked.get("package") is not None:
+            package = selectors.package_for_staff(asked["package"])
             if package is None or selectors.package_person(package, person.pk) is None:
                 raise serializers.ValidationError({"package": ["That package is not for this person."]})
         shown = services.person_identity(actor=request.user, person=person, package=package,
-                                         purpose=query.validated_data["purpose"])
+                                         purpose=asked.get("purpose", ""))
         response = Response(IdentityOut(shown).data)
         add_never_cache_headers(response)
         return response
@@ -695,9 +697,7 @@ class UtilisationView(CalloffsAPI, APIView):
     def get(self, request):
         self.require(policy.can_view_utilisation(self.access),
                      "Only brokers, commissioners and finance viewers read the utilisation report.")
-        query = UtilisationQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows = selectors.utilisation(**query.validated_data)
+        rows = selectors.utilisation(**filters(UtilisationQuery, request))
         if request.accepted_renderer.format == "csv":
             return _csv(selectors.utilisation_csv(rows), "utilisation.csv")
         return Response(UtilisationRowOut(rows, many=True).data)

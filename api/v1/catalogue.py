@@ -8,7 +8,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,8 +16,11 @@ from rest_framework.views import APIView
 from accounts.policy import Audience
 from accounts.roles import ProviderRole
 from api.base import TenantAPIMixin
+from api.filters import filters
+from api.parsers import StrictJSONParser
 from shared_catalogue import policy, selectors, services
 from shared_catalogue.models import PROFILE_RELATIONS, ClientGroup, EvidenceType, Provider, ServiceType
+from shared_catalogue.uploads import ALLOWED
 from shared_catalogue.views import evidence_file_response
 from tenancy.models import Authority
 
@@ -251,7 +254,7 @@ class PersonView(OwnProviderMixin, APIView):
 
 
 class EvidenceListView(OwnProviderMixin, APIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @extend_schema(responses=EvidenceOut(many=True), summary="The evidence locker")
     def get(self, request, provider_id):
@@ -284,8 +287,12 @@ class EvidenceDetailView(OwnProviderMixin, APIView):
         return Response(EvidenceOut(evidence).data)
 
 
+# A document is served as the type its content was checked to be on upload.
+DOCUMENT_RESPONSES = {(200, content_type): bytes for content_type in ALLOWED}
+
+
 class EvidenceFileView(OwnProviderMixin, APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes}, summary="Download the document")
+    @extend_schema(responses=DOCUMENT_RESPONSES, summary="Download the document")
     def get(self, request, provider_id, evidence_id):
         evidence = selectors.evidence_get(provider=self.own_provider(provider_id), evidence_id=evidence_id)
         if evidence is None:
@@ -304,15 +311,28 @@ class CatalogueEntryOut(serializers.Serializer):
         return selectors.evidence_summary(getattr(provider, "current_evidence", provider.evidence.all()))
 
 
+class CatalogueFilters(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                              help_text="Words from the name, the description or the services.")
+    service = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                                    help_text="A service type code, for example `home-care`.")
+
+    def validate_service(self, value):
+        codes = list(ServiceType.objects.order_by("code").values_list("code", flat=True))
+        if value and value not in codes:
+            raise serializers.ValidationError(f"“{value}” is not one of the values offered: {', '.join(codes)}.")
+        return value
+
+
 class CatalogueListView(TenantAPIMixin, GenericAPIView):
     audience = Audience.STAFF
     serializer_class = CatalogueEntryOut
 
-    @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("service", str)],
-                   responses=CatalogueEntryOut(many=True), summary="Registered providers, with their evidence counts")
+    @extend_schema(parameters=[CatalogueFilters], responses=CatalogueEntryOut(many=True),
+                   summary="Registered providers, with their evidence counts")
     def get(self, request):
-        providers = selectors.catalogue_providers(words=request.query_params.get("q", "")[:200],
-                                                  service=request.query_params.get("service", ""))
+        asked = filters(CatalogueFilters, request)
+        providers = selectors.catalogue_providers(words=asked.get("q", ""), service=asked.get("service", ""))
         page = self.paginate_queryset(providers)
         return self.get_paginated_response(CatalogueEntryOut(page, many=True).data)
 
@@ -321,6 +341,11 @@ class CatalogueProviderOut(serializers.Serializer):
     provider = ProviderOut()
     evidence = EvidenceOut(many=True)
     profile_as_at = serializers.JSONField(allow_null=True)
+
+
+class AsAtQuery(serializers.Serializer):
+    as_at = serializers.DateField(required=False, allow_null=True, default=None,
+                                  error_messages={"invalid": "Use a date like 2026-03-31."})
 
 
 class CatalogueProviderView(TenantAPIMixin, APIView):
@@ -332,12 +357,7 @@ class CatalogueProviderView(TenantAPIMixin, APIView):
         provider = selectors.catalogue_provider(provider_id=provider_id)
         if provider is None:
             raise Http404("No such provider in the catalogue.")
-        as_at = None
-        if request.query_params.get("as_at"):
-            try:
-                as_at = date.fromisoformat(request.query_params["as_at"])
-            except ValueError:
-                raise serializers.ValidationError({"as_at": "Use a date like 2026-03-31."})
+        as_at = filters(AsAtQuery, request).get("as_at")
         version = selectors.profile_as_at(provider=provider, when=as_at) if as_at else None
         return Response(CatalogueProviderOut({
             "provider": provider,
@@ -367,7 +387,7 @@ class EvidenceDecisionView(TenantAPIMixin, APIView):
 class CatalogueEvidenceFileView(TenantAPIMixin, APIView):
     audience = Audience.STAFF
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes}, summary="Download a provider's document")
+    @extend_schema(responses=DOCUMENT_RESPONSES, summary="Download a provider's document")
     def get(self, request, evidence_id):
         evidence = selectors.evidence_get_any(evidence_id=evidence_id)
         if evidence is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.filters import FilterChoiceField, filters
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement
@@ -151,14 +152,18 @@ class PlacementsAPI(TenantAPIMixin):
         return Response(PlacementDetailOut(selectors.placement_for_staff(placement.pk)).data)
 
 
+class PlacementFilters(serializers.Serializer):
+    status = FilterChoiceField(Placement.Status.choices, help_text="Only placements in this state.")
+
+
 class PlacementListView(PlacementsAPI, GenericAPIView):
     serializer_class = PlacementOut
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Placement.Status.values)],
-                   responses=PlacementOut(many=True), summary="Placements, newest first, with their funders")
+    @extend_schema(parameters=[PlacementFilters], responses=PlacementOut(many=True),
+                   summary="Placements, newest first, with their funders")
     def get(self, request):
         self.require(policy.can_view_placements(self.access), READ_REFUSED)
-        page = self.paginate_queryset(selectors.placements_for_staff(status=request.query_params.get("status", "")))
+        page = self.paginate_queryset(selectors.placements_for_staff(**filters(PlacementFilters, request)))
         return self.get_paginated_response(PlacementOut(page, many=True).data)
 
 

@@ -135,9 +135,13 @@ TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
-    "tenancy.middleware.AuthoritySubfolderMiddleware",
+    # Security headers on every answer, refusals included.
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Refuses oversized bodies and NUL characters before anything reads them
+    # (the authority's route included).
+    "web.middleware.RequestGuardMiddleware",
+    "tenancy.middleware.AuthoritySubfolderMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -298,11 +302,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.StrictContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     # api.throttling: token requests per person, and the views that name a scope.
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle", "api.throttling.ViewScopeThrottle"],
@@ -342,6 +347,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every error status an operation can answer, as a problem document (api.schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.problem_responses"],
     "ENUM_NAME_OVERRIDES": {
         "AuthorityKindEnum": "tenancy.models.Authority.Kind",
         "ProviderKindEnum": "shared_catalogue.models.Provider.Kind",
@@ -449,7 +456,11 @@ STATICFILES_DIRS = [PLATFORM_DIR / "web" / "static", BASE_DIR / "var" / "assets"
 # the permission-checked download view.
 EVIDENCE_ROOT = env.str("EVIDENCE_ROOT", default=str(BASE_DIR / "var" / "private"))
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# A body over DATA_UPLOAD_MAX_MEMORY_SIZE (forms, JSON) is refused with a 413
+# from its Content-Length, before it is read (web.middleware); an upload may
+# carry EVIDENCE_MAX_BYTES plus this much for the form around the file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+UPLOAD_OVERHEAD_BYTES = env.int("UPLOAD_OVERHEAD_BYTES", default=256 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -39,6 +39,12 @@ def _problem(request, status: int, title: str, detail: str):
 
 
 def bad_request(request, exception=None):
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exception, RequestDataTooBig):  # a body read past DATA_UPLOAD_MAX_MEMORY_SIZE
+        from web.middleware import body_limit, refusal
+
+        return refusal(request, 413, body_limit(request)[1])
     if _wants_problem(request):
         return _problem(request, 400, "Bad request", "The request could not be understood.")
     return render(request, "400.html", status=400)

@@ -20,6 +20,7 @@ from django_tenants.utils import schema_context
 
 from accounts.policy import access_here
 from audit.services import audit_record
+from common.dates import date_of_birth_problem
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_identifiers, identifier_message, nhs_number_valid
 from shared_catalogue.models import POSTCODE_DISTRICT, Provider
@@ -100,6 +101,9 @@ def _person_normalised(fields: dict) -> dict:
         raise Invalid({"nhs_number": "Enter a valid NHS number: 10 digits, like 943 476 5919."})
     if "nhs_number" in fields:
         fields["nhs_number"] = nhs
+    born = date_of_birth_problem(fields.get("date_of_birth"))
+    if born:
+        raise Invalid({"date_of_birth": born})
     if fields.get("postcode"):
         fields["postcode"] = " ".join(str(fields["postcode"]).upper().split())
     return fields

@@ -184,7 +184,7 @@ def test_evaluation_and_award_by_preference_through_the_api(market):
     assert {"quality", "outcomes"} <= set(body["errors"])
     for name, quality in (("Brightday", 80), ("Meadow Farm", 70)):
         scored = evaluator.post(f"{API}/calloffs/packages/{package.pk}/bids/{bids[name].pk}/evaluation/",
-                                {"compliant": True, "quality": quality, "outcomes": 75, "social_value": 50},
+                                {"compliant": True, "quality": str(quality), "outcomes": "75", "social_value": "50"},
                                 format="json")
         assert scored.status_code == 200, scored.json()
     assert scored.json()["price"] == "96.63"     # 430 / 445, the lowest compliant price scoring 100
