@@ -6,7 +6,8 @@ strings and forms, where everything is text, but in a JSON body it means the
 API accepts what its own schema says is wrong, and a client's bug (a number
 where a name was meant) passes unnoticed. So, for data parsed from JSON only,
 strings must be strings, integers integers (not booleans), booleans booleans,
-and decimals strings (money travels as text, as the schema says). Query
+and decimals plain decimal text ("425.50", as responses write them) or a JSON
+number (425.5: what most clients send; the request schema says both). Query
 strings and forms (QueryDicts) are read as before. Dates, wherever they
 come from, are written YYYY-MM-DD.
 
@@ -25,7 +26,7 @@ JSON_TYPES = {
     serializers.CharField: (str,),
     serializers.IntegerField: (int,),
     serializers.FloatField: (int, float),
-    serializers.DecimalField: (str,),
+    serializers.DecimalField: (str, int, float),
     serializers.BooleanField: (bool,),
 }
 
@@ -44,7 +45,8 @@ def _strict(original, types):
         if from_json(self):
             if not isinstance(data, types) or (isinstance(data, bool) and bool not in types):
                 self.fail("invalid")
-            if isinstance(self, serializers.DecimalField) and not PLAIN_DECIMAL.fullmatch(data):
+            if isinstance(self, serializers.DecimalField) and isinstance(data, str) \
+                    and not PLAIN_DECIMAL.fullmatch(data):
                 self.fail("invalid")
         return original(self, data)
 

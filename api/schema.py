@@ -14,7 +14,8 @@ the `Problem` schema:
 
 Any operation may also meet the web server's 414 (an address too long),
 which is not a problem document. The hook also says that
-a decimal is never an empty string.
+a decimal is never an empty string, and that a request may send one as text
+or as a JSON number.
 """
 
 from __future__ import annotations
@@ -78,6 +79,13 @@ def _decimal_pattern(pattern: str) -> str:
     return rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
 
 
+def _text_or_number(node: dict) -> None:
+    """A decimal in a request body may be sent as text ("425.50", as
+    responses write it) or as a JSON number (425.5) (api.fields)."""
+    text = {key: node.pop(key) for key in ("type", "format", "pattern", "maxLength") if key in node}
+    node["oneOf"] = [text, {"type": "number"}]
+
+
 def _walk(node):
     if isinstance(node, dict):
         yield node
@@ -90,10 +98,13 @@ def _walk(node):
 
 def problem_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    for node in _walk(schemas):
-        # drf-spectacular's decimal pattern also matches "", "-" and ".", which DecimalField refuses
-        if node.get("format") == "decimal" and node.get("type") == "string":
-            node["pattern"] = _decimal_pattern(node.get("pattern", ""))
+    for name, component in schemas.items():
+        for node in list(_walk(component)):
+            # drf-spectacular's decimal pattern also matches "", "-" and ".", which DecimalField refuses
+            if node.get("format") == "decimal" and node.get("type") == "string":
+                node["pattern"] = _decimal_pattern(node.get("pattern", ""))
+                if name.endswith("Request"):
+                    _text_or_number(node)
     schemas["Problem"] = PROBLEM
     for item in result.get("paths", {}).values():
         for method, operation in item.items():

@@ -26,6 +26,15 @@ def client_for(user) -> APIClient:
     return api
 
 
+def token_maker() -> tuple:
+    """A person in a signed-in session with a fresh two-factor code: who may
+    make API tokens, so their bodies reach the parser."""
+    person = support.make_provider_person(mfa=True)
+    api = APIClient(raise_request_exception=False)
+    support.confirm_second_factor(api, person)
+    return person, api
+
+
 def problem(response, status: int) -> dict:
     assert response.status_code == status, (response.status_code, response.content[:500])
     assert response["Content-Type"] == "application/problem+json", response["Content-Type"]
@@ -37,14 +46,14 @@ def problem(response, status: int) -> dict:
 # --- The three 500s ------------------------------------------------------------------------------
 
 def test_deeply_nested_json_is_a_400(region):
-    api = client_for(support.make_provider_person())
+    _, api = token_maker()
     for body in ("[" * 1000 + "]" * 1000, '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}"):
         found = problem(api.post("/api/v1/tokens/", body, content_type="application/json"), 400)
         assert "nested" in found["detail"]
 
 
 def test_json_number_literals_that_are_not_numbers_are_a_400(region):
-    api = client_for(support.make_provider_person())
+    _, api = token_maker()
     for literal in ("NaN", "Infinity", "-Infinity", "1e999", "-1e999"):
         body = '{"name": "x", "expires_in_days": ' + literal + "}"
         found = problem(api.post("/api/v1/tokens/", body, content_type="application/json"), 400)
@@ -125,8 +134,7 @@ def test_a_nul_character_in_a_search_or_filter_is_a_400(region):
 
 
 def test_a_nul_character_in_a_form_or_json_body_is_a_400(region):
-    person = support.make_provider_person()
-    api = client_for(person)
+    person, api = token_maker()
     found = problem(api.post("/api/v1/tokens/", {"name": "a\u0000b"}, format="json"), 400)
     assert "character" in found["detail"]
     found = problem(api.post("/api/v1/tokens/", {"name\u0000": "x"}, format="json"), 400)
@@ -185,9 +193,9 @@ class Endless:
 def test_a_chunked_body_is_stopped_at_the_limit_while_reading(region):
     from django.test import Client
 
-    person = support.make_provider_person()
+    person = support.make_provider_person(mfa=True)
     client = Client(raise_request_exception=False)
-    client.force_login(person)
+    support.confirm_second_factor(client, person)
     body = Endless()
     response = client.generic("POST", "/api/v1/tokens/", b"", CONTENT_TYPE="application/json",
                               HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": body})
@@ -280,7 +288,7 @@ def test_an_unknown_api_url_is_a_problem_404_with_debug_on(region):
 
 
 def test_not_acceptable_and_unsupported_media_are_problems(region):
-    api = client_for(support.make_provider_person())
+    _, api = token_maker()
     problem(api.get("/api/v1/me/", HTTP_ACCEPT="application/xml"), 406)
     problem(api.post("/api/v1/tokens/", "name=x", content_type="application/xml"), 415)
 
@@ -288,7 +296,7 @@ def test_not_acceptable_and_unsupported_media_are_problems(region):
 # --- What the schema says is what is taken (found by schemathesis) ---------------------------------
 
 def test_a_json_body_takes_the_types_its_schema_gives(region):
-    api = client_for(support.make_provider_person())
+    _, api = token_maker()
     body = problem(api.post("/api/v1/tokens/", {"name": 0}, format="json"), 400)
     assert "name" in body["errors"]
     body = problem(api.post("/api/v1/tokens/", {"name": "x", "expires_in_days": "7"}, format="json"), 400)
@@ -300,6 +308,10 @@ def test_a_json_body_takes_the_types_its_schema_gives(region):
         response = staff.post("/a/alpha/api/v1/calloffs/people/",
                               {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": dob}, format="json")
         assert "date_of_birth" in problem(response, 400)["errors"], dob
+    # a decimal may be text or a JSON number, never a boolean or a list
+    schema = client_for(support.make_provider_person()).get("/api/v1/schema/?format=json").json()
+    budget = schema["components"]["schemas"]["PackageInRequest"]["properties"]["budget_weekly"]
+    assert [option.get("type") for option in budget["oneOf"]] == ["string", "number"]
 
 
 def test_an_empty_query_parameter_is_not_an_absent_one(region):
