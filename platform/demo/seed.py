@@ -220,7 +220,7 @@ def seed_demo() -> SeedReport:
         partnership = authority_create(
             actor=operator, kind=Authority.Kind.PARTNERSHIP, name=PARTNERSHIP[1], slug=PARTNERSHIP[0],
             region=region, members=list(authorities.values()),
-            reason="A single DPS across the Cheshire and Wirral footprint (seed 004 §1.5)",
+            reason="A single DPS across the Cheshire and Wirral footprint",
         )
         report.count(True)
 

@@ -1,21 +1,21 @@
-"""The shared service taxonomy and client groups (issue: regional catalogue).
+"""The shared service taxonomy and client groups.
 More can be added in the admin; codes are stable, names may be reworded."""
 
 from django.db import migrations
 
 SERVICES = [
     ("day-opportunities-building-based", "Building-based day opportunities", False,
-     "Day services in a centre or hub: activities, skills, company (seed 001, Lot 1)."),
+     "Day services in a centre or hub: activities, skills, company."),
     ("community-support", "Community support", False,
-     "Support to take part in community life, one to one or in groups (seed 001, Lot 2)."),
+     "Support to take part in community life, one to one or in groups."),
     ("employment-skills-training", "Employment, skills and training", False,
-     "Work, volunteering, skills development and training (seed 001, Lot 3)."),
+     "Work, volunteering, skills development and training."),
     ("supported-living", "Supported living", True,
-     "Care and support for people in their own tenancies (seed 002)."),
+     "Care and support for people in their own tenancies."),
     ("home-care", "Home care", True,
-     "Personal care and support at home, domiciliary care (seed 002)."),
+     "Personal care and support at home, domiciliary care."),
     ("mental-health-recovery", "Mental health recovery", True,
-     "Recovery-focused community services for people with mental health needs (seed 002)."),
+     "Recovery-focused community services for people with mental health needs."),
     ("residential-care", "Residential care", True, "Care homes, with or without nursing."),
     ("respite-short-breaks", "Respite and short breaks", True, "Short stays that give carers a break."),
 ]

@@ -24,6 +24,10 @@ from tests.browser.conftest import outbox as outbox  # noqa: F401
 from tests.browser.conftest import server as server  # noqa: F401  (the gunicorn fixture)
 
 pytestmark = pytest.mark.fuzz
+# The server fuzzed here lifts the throttles, so that every operation is tried
+# in depth rather than mostly answering 429 (tests/api/test_throttling.py tries them).
+for _scope in ("API_THROTTLE_TOKEN", "API_THROTTLE_BID_SUBMIT", "API_THROTTLE_DIRECTORY"):
+    os.environ.setdefault(_scope, "1000000/minute")
 HERE = Path(__file__).resolve().parent
 ST = Path(sys.executable).with_name("st")
 
