@@ -197,7 +197,9 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/" + ("15" if TE
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, which carries on as an empty cache while Redis
+        # is unreachable (common.cache): the cache is an optimisation.
+        "BACKEND": "common.cache.ResilientRedisCache",
         # Its own Redis database, apart from the broker's.
         "LOCATION": env.str(
             "CACHE_URL", default="redis://127.0.0.1:6379/" + ("14" if TESTING else "1")
@@ -207,6 +209,9 @@ CACHES = {
         # another's cached values.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "TIMEOUT": 300,
+        # An unreachable host must not hold a request for long.
+        "OPTIONS": {"socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+                    "socket_timeout": env.float("CACHE_TIMEOUT", default=1.0)},
     }
 }
 # API throttles count a person's requests across the regional site and every
