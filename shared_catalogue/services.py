@@ -20,6 +20,7 @@ from accounts.roles import ProviderRole
 from accounts.services import MembershipConflict, api_tokens_revoke_for_user, user_get_or_invite
 from audit.services import audit_record
 from common.dates import future_date_problem, past_date_problem
+from common.dispatch import dispatch
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_person_identifiers, person_identifier_message
 from shared_catalogue import policy
@@ -225,7 +226,7 @@ def provider_person_add(*, actor, provider: Provider, email: str, role: str, ful
 def _notify_person(membership_id: int) -> None:
     from shared_catalogue.tasks import provider_person_notify_task
 
-    provider_person_notify_task.delay(membership_id)
+    dispatch(provider_person_notify_task, membership_id)
 
 
 def provider_person_notify(*, membership_id: int) -> bool:

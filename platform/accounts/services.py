@@ -19,6 +19,7 @@ from accounts.models import ApiToken, AuthorityMembership, ProviderMembership, U
 from accounts.policy import access_compute, can_manage_team, mfa_enabled
 from accounts.roles import AuthorityRole, ProviderRole
 from audit.services import audit_record
+from common.dispatch import dispatch
 from common.errors import Conflict, Invalid
 
 PUBLIC = get_public_schema_name()
@@ -111,7 +112,7 @@ def membership_grant_by_email(*, actor, authority, email: str, role: str, full_n
 def _notify_membership(membership_id: int) -> None:
     from accounts.tasks import membership_notify_task
 
-    membership_notify_task.delay(membership_id)
+    dispatch(membership_notify_task, membership_id)
 
 
 def membership_revoke(*, actor, membership: AuthorityMembership, reason: str = "") -> AuthorityMembership:

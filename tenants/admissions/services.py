@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 
 from accounts.policy import access_compute, access_here
 from audit.services import audit_record
+from common.dispatch import dispatch
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_person_identifiers, person_identifier_message
 from common.workdays import add_working_days
@@ -579,7 +580,7 @@ def _send_letter(letter_id: int, schema: str) -> None:
     from tenants.admissions.tasks import decision_letter_send_task
 
     with schema_context(schema):
-        decision_letter_send_task.delay(letter_id)
+        dispatch(decision_letter_send_task, letter_id)
 
 
 def decision_letter_send(*, letter_id: int) -> bool:

@@ -21,6 +21,7 @@ from django_tenants.utils import schema_context
 from accounts.policy import access_here
 from audit.services import audit_record
 from common.dates import date_of_birth_problem
+from common.dispatch import dispatch
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_identifiers, identifier_message, nhs_number_valid
 from shared_catalogue.models import POSTCODE_DISTRICT, Provider
@@ -58,6 +59,9 @@ PERSON_FIELDS = ("first_name", "last_name", "preferred_name", "nhs_number", "dat
                  "postcode", "social_worker")
 HUNDRED = Decimal("100")
 ops_log = logging.getLogger("jointly.ops")
+# What the log says when a closing task could not be sent: the sweep closes it anyway.
+SWEEP_CLOSES = ("The periodic sweep (calloffs.packages_close_due, every minute) "
+                "still closes the package at its deadline.")
 PENCE = Decimal("0.01")
 
 
@@ -363,8 +367,8 @@ def _after_publish(package_id: int, schema: str) -> None:
 
     with schema_context(schema):
         package = Package.objects.get(pk=package_id)
-        invitations_notify_task.delay(package_id)
-        package_close_task.apply_async((package_id, "deadline"), eta=package.bid_deadline)
+        dispatch(invitations_notify_task, package_id)
+        dispatch(package_close_task, package_id, "deadline", eta=package.bid_deadline, redo=SWEEP_CLOSES)
 
 
 def invitations_notify(*, package_id: int) -> int:
@@ -491,15 +495,15 @@ def _after_deadline_move(package_id: int, schema: str, reason: str) -> None:
 
     with schema_context(schema):
         package = Package.objects.get(pk=package_id)
-        deadline_moved_notify_task.delay(package_id, reason)
-        package_close_task.apply_async((package_id, "deadline"), eta=package.bid_deadline)
+        dispatch(deadline_moved_notify_task, package_id, reason)
+        dispatch(package_close_task, package_id, "deadline", eta=package.bid_deadline, redo=SWEEP_CLOSES)
 
 
 def _notify_deadline_moved(package_id: int, schema: str, reason: str, which: str) -> None:
     from tenants.calloffs.tasks import deadline_moved_notify_task
 
     with schema_context(schema):
-        deadline_moved_notify_task.delay(package_id, reason, which)
+        dispatch(deadline_moved_notify_task, package_id, reason, which)
 
 
 def deadline_moved_notify(*, package_id: int, reason: str, which: str = "bid") -> int:
@@ -1031,7 +1035,7 @@ def _send_bid_letters(letter_ids: list[int], schema: str) -> None:
 
     with schema_context(schema):
         for letter_id in letter_ids:
-            bid_letter_send_task.delay(letter_id)
+            dispatch(bid_letter_send_task, letter_id)
 
 
 def bid_letter_send(*, letter_id: int) -> bool:
