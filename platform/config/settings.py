@@ -401,7 +401,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TIMEZONE = "Europe/London"
-CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler.TenantAwareScheduler"
+# tenant-schemas-celery's, made to survive a lost database connection (tenancy.beat).
+CELERY_BEAT_SCHEDULER = "tenancy.beat.ResilientTenantAwareScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Every authority's chain (no tenant_schemas: all tenants), then the public one.
     "catalogue.evidence_reminders": {
