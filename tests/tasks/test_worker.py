@@ -43,9 +43,9 @@ def test_tasks_run_in_the_schema_they_were_sent_from(committed_db, region, live_
 def test_beat_sends_the_nightly_check_to_every_authority(committed_db, region, live_tasks):
     """The tenant-aware scheduler fans the entry out to every authority's schema."""
     from django.conf import settings
-    from tenancy.beat import ResilientTenantAwareScheduler as TenantAwareScheduler
 
     from config.celery import app
+    from tenancy.beat import ResilientTenantAwareScheduler as TenantAwareScheduler
     from tenancy.models import Authority
 
     before = {}
