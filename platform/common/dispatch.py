@@ -27,7 +27,11 @@ UNREACHABLE = (BrokerError, RedisError, ConnectionError, TimeoutError)
 
 def dispatch(task, *args, redo: str = "", **options) -> bool:
     """Send `task` with `args` (apply_async `options`, e.g. eta); True if the
-    broker took it. Never raises for an unreachable broker."""
+    broker took it. Never raises for an unreachable broker. Nobody waits for
+    the result of a task sent after a change, so none is kept: sending then
+    touches only the broker, not the result store beside it (whose own
+    retries held a request for about 20 seconds when Redis was down)."""
+    options.setdefault("ignore_result", True)
     try:
         task.apply_async(args, **options)
     except UNREACHABLE as error:

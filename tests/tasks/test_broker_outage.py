@@ -20,16 +20,20 @@ DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 @contextmanager
 def broker_down():
-    """The Celery app publishes to a dead broker, for real (not eager)."""
+    """The Celery app publishes to a dead broker, and its results go to a dead
+    Redis (both are one Redis in production), for real (not eager)."""
     from config.celery import app
 
-    saved = (app.conf.broker_url, app.conf.task_always_eager, app._pool, app.amqp._producer_pool)
-    app.conf.broker_url, app.conf.task_always_eager = DEAD_BROKER, False
+    saved = (app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager, app._pool,
+             app.amqp._producer_pool, app._backend_cache, getattr(app._local, "backend", None))
+    app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager = DEAD_BROKER, DEAD_BROKER, False
     app._pool = app.amqp._producer_pool = None  # fresh connections to the dead broker
+    app._backend_cache = app._local.backend = None  # and to the dead result store
     try:
         yield
     finally:
-        app.conf.broker_url, app.conf.task_always_eager, app._pool, app.amqp._producer_pool = saved
+        (app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager, app._pool,
+         app.amqp._producer_pool, app._backend_cache, app._local.backend) = saved
 
 
 def test_publishing_with_the_broker_down_answers_success_at_once(committed_db, region, caplog):
