@@ -434,14 +434,21 @@ def _check_deadline_change(package: Package, field: str, before: datetime, after
                               f"of {rules.min_tender_days} days ({rules.tender_period})."})
 
 
+def _move_reason(actor, package: Package, reason: str, *, what: str) -> str:
+    """Who may move a deadline, and the reason every invitee is e-mailed:
+    given, and free of anything that identifies the person."""
+    require(policy.can_move_deadline(access_here(actor)), f"Only commissioners can move a {what}.")
+    if not (reason or "").strip():
+        raise Invalid({"reason": f"Say why the {what} moves; every invitee is told."})
+    check_provider_text(package=package, reason=reason)
+    return reason.strip()
+
+
 def clarification_deadline_move(*, actor, package: Package, clarification_deadline: datetime, reason: str,
                                 now=None) -> Package:
     """Only a commissioner moves the clarification deadline, with a reason.
     Once a bid is in, only later (and still before the bid deadline)."""
-    require(policy.can_move_deadline(access_here(actor)), "Only commissioners can move a clarification deadline.")
-    if not (reason or "").strip():
-        raise Invalid({"reason": "Say why the clarification deadline moves; every invitee is told."})
-    check_provider_text(package=package, reason=reason)  # e-mailed to every invitee
+    reason = _move_reason(actor, package, reason, what="clarification deadline")
     now = now or timezone.now()
     with transaction.atomic():
         package = _locked(package)
@@ -454,20 +461,17 @@ def clarification_deadline_move(*, actor, package: Package, clarification_deadli
         _check_deadline_change(package, "clarification_deadline", before, clarification_deadline)
         package.clarification_deadline = clarification_deadline
         package.save(update_fields=["clarification_deadline"])
-        audit_record(actor=actor, action="package.clarification_deadline_moved", obj=package, reason=reason.strip(),
+        audit_record(actor=actor, action="package.clarification_deadline_moved", obj=package, reason=reason,
                      before={"clarification_deadline": before},
                      after={"clarification_deadline": clarification_deadline})
-        transaction.on_commit(partial(_notify_deadline_moved, package.pk, connection.schema_name, reason.strip(),
+        transaction.on_commit(partial(_notify_deadline_moved, package.pk, connection.schema_name, reason,
                                       "clarification"))
     return package
 
 
 def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: str, now=None) -> Package:
     """Only a commissioner moves a deadline, with a reason; invitees are told."""
-    require(policy.can_move_deadline(access_here(actor)), "Only commissioners can move a bid deadline.")
-    if not (reason or "").strip():
-        raise Invalid({"reason": "Say why the deadline moves; every invitee is told."})
-    check_provider_text(package=package, reason=reason)  # e-mailed to every invitee
+    reason = _move_reason(actor, package, reason, what="bid deadline")
     now = now or timezone.now()
     with transaction.atomic():
         package = _locked(package)
@@ -480,13 +484,13 @@ def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: st
         before = package.bid_deadline
         package.bid_deadline = bid_deadline
         package.save(update_fields=["bid_deadline"])
-        DeadlineChange.objects.create(package=package, before=before, after=bid_deadline, reason=reason.strip(),
+        DeadlineChange.objects.create(package=package, before=before, after=bid_deadline, reason=reason,
                                       changed_by=actor)
         opportunities.write_package(package)
-        audit_record(actor=actor, action="package.deadline_moved", obj=package, reason=reason.strip(),
+        audit_record(actor=actor, action="package.deadline_moved", obj=package, reason=reason,
                      before={"bid_deadline": before}, after={"bid_deadline": bid_deadline})
         schema = connection.schema_name
-        transaction.on_commit(lambda: _after_deadline_move(package.pk, schema, reason.strip()))
+        transaction.on_commit(lambda: _after_deadline_move(package.pk, schema, reason))
     return package
 
 
