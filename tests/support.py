@@ -115,12 +115,24 @@ class Endpoint:
 
 def tenant_endpoints(slug: str) -> list[Endpoint]:
     """Every URL pattern an authority serves, with sample values in its converters."""
+    from tenancy.routing import urlconf_for
+
+    return _endpoints(urlconf_for(slug))
+
+
+def public_endpoints() -> list[Endpoint]:
+    """Every URL pattern the regional site serves, with sample values."""
+    from django.conf import settings
+
+    return _endpoints(settings.PUBLIC_SCHEMA_URLCONF)
+
+
+def _endpoints(urlconf) -> list[Endpoint]:
     import re
 
     from django.urls import URLResolver, get_resolver
 
     from accounts.middleware import view_audience
-    from tenancy.routing import urlconf_for
 
     def concrete(route: str) -> str:
         route = re.sub(r"<int:[^>]+>", "999999", route)
@@ -139,7 +151,7 @@ def tenant_endpoints(slug: str) -> list[Endpoint]:
                 is_api = view_class is not None and hasattr(view_class, "authentication_classes")
                 found.append(Endpoint("/" + concrete(route), f"{namespace}{pattern.name}", audience, is_api))
 
-    walk(get_resolver(urlconf_for(slug)).url_patterns, "", "")
+    walk(get_resolver(urlconf).url_patterns, "", "")
     return found
 
 

@@ -43,3 +43,35 @@ def test_with_the_cache_down_pages_sign_in_and_the_api_still_work(client, region
         api.force_authenticate(staff)
         assert api.get("/a/alpha/api/v1/calloffs/packages/").status_code == 200
     assert any("Cache unavailable" in record.getMessage() for record in caplog.records)
+
+
+def _answers(client, endpoints):
+    """Every GET answers without a server error (the test client would raise
+    one); the status codes seen, for the assertions below."""
+    seen = {}
+    for endpoint in endpoints:
+        response = client.get(endpoint.path)
+        assert response.status_code < 500, (endpoint.path, response.status_code)
+        seen[endpoint.path] = response.status_code
+    return seen
+
+
+def test_with_the_cache_down_no_page_or_api_endpoint_fails(client, region):
+    """Every URL the regional site and an authority serve, page or API, as
+    someone signed out, as staff holding every role and as a provider's
+    person: with the cache unreachable none answers a server error."""
+    public = support.public_endpoints()
+    tenant = support.tenant_endpoints("alpha")
+    assert len(public) >= 10 and len(tenant) >= 30  # the walk found the service, or this proves nothing
+    staff = support.make_staff(region.alpha, *support.ALL_STAFF_ROLES)
+    provider_person = support.make_provider_person(None, mfa=True)
+    with override_settings(CACHES=DEAD):
+        signed_out = _answers(client, public)
+        assert signed_out["/"] == 200 and signed_out["/directory/"] == 200
+        client.force_login(staff)
+        as_staff = _answers(client, tenant + public)
+        assert as_staff["/a/alpha/staff/"] == 200
+        assert as_staff["/a/alpha/api/v1/calloffs/packages/"] == 200
+        client.force_login(provider_person)
+        as_provider = _answers(client, tenant + public)
+        assert as_provider["/a/alpha/provider/"] == 200
