@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# `make deploy-check`: validates what deploy/ ships, with whatever this machine
+# allows, and says what it could not check (docs/operating.md, "Deploying").
+#
+#   1. every Kubernetes overlay renders (kustomize) and validates against the
+#      Kubernetes JSON schemas (kubernetes-validate, strict, bundled schemas),
+#      and keeps the invariants of deploy/check_manifests.py;
+#   2. the Compose file resolves (`docker compose config`, else podman-compose),
+#      validates against the Compose specification's schema, refuses to start
+#      without its secrets, and keeps its invariants;
+#   3. the image builds (podman, or docker with a running engine), runs as a
+#      non-root user, carries no key, refuses to start without its keys, and
+#      loads its settings, WSGI app and Celery app with keys given.
+#
+# Installs what it needs (a tools virtualenv from PyPI; podman from Debian's
+# packages) and is safe to run again. DEPLOY_CHECK_IMAGE=0 skips the image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=var/deploy-check
+tools=var/deploy-tools
+mkdir -p "$out"
+KUBE_VERSIONS=${KUBE_VERSIONS:-"1.30.0 1.34.0"}
+passed=() failed=() skipped=()
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+pass() { passed+=("$1"); printf '  ok      %s\n' "$1"; }
+fail() { failed+=("$1"); printf '  FAILED  %s\n' "$1"; }
+skip() { skipped+=("$1"); printf '  SKIPPED %s\n' "$1"; }
+apt_install() {
+  [ "$(id -u)" = 0 ] || return 1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && \
+         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1; }
+}
+
+# --- Tools ---------------------------------------------------------------------
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+if [ ! -x "$tools/bin/python" ]; then
+  say "Creating the tools virtualenv in $tools"
+  "$PYTHON" -m venv "$tools"
+fi
+want=$(sha256sum deploy/check-requirements.txt | cut -c1-16)
+if [ "$(cat "$tools/.installed" 2>/dev/null)" != "$want" ]; then
+  say "Installing the check's tools (deploy/check-requirements.txt)"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check -r deploy/check-requirements.txt 2>&1 \
+    | grep -v '^WARNING: Location' || true
+  "$tools/bin/python" -c 'import kubernetes_validate, check_jsonschema, podman_compose' \
+    || { echo "deploy-check: the tools did not install" >&2; exit 1; }
+  echo "$want" > "$tools/.installed"
+fi
+if ! command -v podman >/dev/null && [ "${DEPLOY_CHECK_PODMAN:-1}" = 1 ]; then
+  say "Installing podman from Debian's packages"
+  apt_install podman || echo "  (podman could not be installed; the image and podman-compose checks are skipped)"
+fi
+
+# --- 1. Kubernetes ---------------------------------------------------------------
+say "Kubernetes: render each overlay, validate against the schemas of Kubernetes $KUBE_VERSIONS"
+if command -v kustomize >/dev/null || command -v kubectl >/dev/null; then
+  for dir in deploy/k8s/overlays/*/; do
+    overlay=$(basename "$dir")
+    rendered="$out/k8s-$overlay.yaml"
+    if deploy/k8s/render.sh "$overlay" --example-secrets --tag 0.0.0-check > "$rendered" 2> "$out/render.err"; then
+      pass "overlay $overlay renders ($(grep -c '^kind:' "$rendered") objects, $rendered)"
+    else
+      fail "overlay $overlay renders: $(tail -1 "$out/render.err")"; continue
+    fi
+    for version in $KUBE_VERSIONS; do
+      if "$tools/bin/kubernetes-validate" --strict --quiet --no-warn -k "$version" "$rendered" > "$out/validate.err" 2>&1
+      then pass "overlay $overlay is valid Kubernetes $version (strict)"
+      else fail "overlay $overlay against Kubernetes $version:"; sed 's/^/      /' "$out/validate.err"
+      fi
+    done
+    if "$tools/bin/python" deploy/check_manifests.py --k8s "$rendered" > "$out/invariants.txt"
+    then pass "overlay $overlay keeps the invariants (deploy/check_manifests.py)"
+    else fail "overlay $overlay invariants:"; sed 's/^/    /' "$out/invariants.txt"
+    fi
+  done
+else
+  skip "Kubernetes overlays: neither kustomize nor kubectl is installed (Debian's kubernetes-client is 1.20, too old for these kustomizations)"
+fi
+
+# --- 2. Compose --------------------------------------------------------------------
+say "Compose: resolve, schema, secrets required, invariants"
+compose=deploy/compose.yaml
+example=deploy/compose.env.example
+: > "$out/empty.env"
+if docker compose version >/dev/null 2>&1; then
+  resolve() { docker compose -f "$compose" --env-file "$1" config --quiet; }
+  resolver="docker compose config"
+elif command -v podman >/dev/null; then
+  resolve() { "$tools/bin/podman-compose" -f "$compose" --env-file "$1" config > /dev/null; }
+  resolver="podman-compose config (no docker compose plugin here)"
+else
+  resolve() { return 2; }
+  resolver=""
+fi
+if [ -n "$resolver" ]; then
+  if resolve "$example" 2> "$out/compose.err"; then pass "compose file resolves with the example secrets ($resolver)"
+  else fail "compose file resolves ($resolver): $(tail -1 "$out/compose.err")"; fi
+  if resolve "$out/empty.env" 2>/dev/null; then fail "compose file starts without secrets (it must refuse)"
+  else pass "compose file refuses to start without its secrets"; fi
+else
+  skip "compose resolution: neither the docker compose plugin nor podman is available"
+fi
+if "$tools/bin/check-jsonschema" --builtin-schema vendor.compose-spec "$compose" > "$out/compose-schema.txt" 2>&1
+then pass "compose file is valid against the Compose specification's schema"
+else fail "compose schema:"; sed 's/^/    /' "$out/compose-schema.txt"
+fi
+if "$tools/bin/python" deploy/check_manifests.py --compose "$compose" > "$out/invariants.txt"
+then pass "compose file keeps the invariants (deploy/check_manifests.py)"
+else fail "compose invariants:"; sed 's/^/    /' "$out/invariants.txt"
+fi
+
+# --- 3. The image ---------------------------------------------------------------------
+say "Image: build deploy/Dockerfile and try it"
+image=localhost/jointly:check
+engine=""
+if [ "${DEPLOY_CHECK_IMAGE:-1}" != 1 ]; then
+  skip "image build (DEPLOY_CHECK_IMAGE=0)"
+elif docker info >/dev/null 2>&1; then
+  engine=docker
+elif command -v podman >/dev/null && podman info >/dev/null 2>&1; then
+  engine=podman
+else
+  skip "image build: no docker engine answers and podman is not usable here"
+fi
+if [ -n "$engine" ]; then
+  build_args=()
+  if ! timeout 60 "$engine" pull -q docker.io/library/python:3.11-slim-bookworm >/dev/null 2>&1 \
+     || ! timeout 60 "$engine" pull -q docker.io/library/node:20-bookworm-slim >/dev/null 2>&1; then
+    if [ "$engine" = podman ] && bash deploy/image-base.sh; then
+      build_args=(--build-arg PYTHON_IMAGE=localhost/jointly-base-python:bookworm
+                  --build-arg NODE_IMAGE=localhost/jointly-base-node:bookworm)
+      echo "  (no registry of images is reachable: building on Debian bases made by deploy/image-base.sh)"
+    fi
+  fi
+  if "$engine" build --network host "${build_args[@]}" -f deploy/Dockerfile -t "$image" . > "$out/build.log" 2>&1; then
+    pass "image builds with $engine ($image; log in $out/build.log)"
+    run() { "$engine" run --rm --network none "$image" "$@"; }
+    keys=(-e SECRET_KEY=check-1 -e MFA_ENCRYPTION_KEY=check-2 -e BID_SEALING_KEY=check-3 -e AUDIT_CHAIN_KEY=check-4)
+    uid=$(run id -u 2>&1 || true)
+    [ "$uid" = 10001 ] && pass "image runs as the non-root user 10001" || fail "image user: $uid"
+    env_keys=$("$engine" image inspect "$image" --format '{{range .Config.Env}}{{println .}}{{end}}' \
+      | grep -E '^(SECRET_KEY|MFA_ENCRYPTION_KEY|BID_SEALING_KEY|AUDIT_CHAIN_KEY|DATABASE_.*URL)=' || true)
+    [ -z "$env_keys" ] && pass "image's environment holds no key or database URL" || fail "image bakes: $env_keys"
+    if run test -e /app/.env; then fail "image contains a .env file"; else pass "image contains no .env file"; fi
+    refusal=$(run python manage.py check 2>&1 || true)
+    if grep -q "SECRET_KEY must be set" <<< "$refusal"; then pass "image refuses to start without its keys"
+    else fail "image started without keys: $(tail -1 <<< "$refusal")"; fi
+    if "$engine" run --rm --network none "${keys[@]}" "$image" \
+         gunicorn config.wsgi --config deploy/gunicorn.conf.py --check-config > "$out/smoke.log" 2>&1 \
+       && "$engine" run --rm --network none "${keys[@]}" "$image" \
+         python -c 'from config.celery import app; app.loader.import_default_modules(); print(len(app.tasks))' \
+         >> "$out/smoke.log" 2>&1 \
+       && "$engine" run --rm --network none "${keys[@]}" "$image" \
+         test -s /app/var/static/jointly.css.gz -a -s /app/var/static/govuk/govuk-frontend.min.js >> "$out/smoke.log" 2>&1
+    then pass "image loads gunicorn's WSGI app, the Celery app and its tasks, and serves collected static files"
+    else fail "image smoke test: $(tail -3 "$out/smoke.log" | tr '\n' ' ')"; fi
+    if "$engine" build --network host --quiet \
+         ${build_args:+--build-arg DEBIAN_IMAGE=localhost/jointly-base-python:bookworm} \
+         -f deploy/compose/pgbouncer.Dockerfile -t localhost/jointly-pgbouncer:check . > "$out/pgbouncer-build.log" 2>&1
+    then pass "compose's PgBouncer image builds"
+    else fail "compose's PgBouncer image: $(tail -1 "$out/pgbouncer-build.log")"; fi
+  else
+    fail "image build with $engine: $(tail -3 "$out/build.log" | tr '\n' ' ')"
+  fi
+fi
+
+# --- Summary ---------------------------------------------------------------------------
+echo
+printf 'deploy-check: %d passed, %d failed, %d skipped\n' "${#passed[@]}" "${#failed[@]}" "${#skipped[@]}"
+for item in "${skipped[@]}"; do printf '  skipped: %s\n' "$item"; done
+[ "${#failed[@]}" = 0 ]
