@@ -122,42 +122,89 @@ elif docker info >/dev/null 2>&1; then
 elif command -v podman >/dev/null && podman info >/dev/null 2>&1; then
   engine=podman
 else
-  skip "image build: no docker engine answers and podman is not usable here"
+  skip "image build: no docker engine answers ($(docker info 2>&1 | grep -m1 -i 'cannot connect' || echo 'no docker')) and podman is not usable here"
 fi
 if [ -n "$engine" ]; then
-  build_args=()
-  if ! timeout 60 "$engine" pull -q docker.io/library/python:3.11-slim-bookworm >/dev/null 2>&1 \
-     || ! timeout 60 "$engine" pull -q docker.io/library/node:20-bookworm-slim >/dev/null 2>&1; then
-    if [ "$engine" = podman ] && bash deploy/image-base.sh; then
-      build_args=(--build-arg PYTHON_IMAGE=localhost/jointly-base-python:bookworm
-                  --build-arg NODE_IMAGE=localhost/jointly-base-node:bookworm)
-      echo "  (no registry of images is reachable: building on Debian bases made by deploy/image-base.sh)"
+  build_flags=(--network host)
+  base_python=docker.io/library/python:3.11-slim-bookworm
+  if ! timeout 60 "$engine" pull -q "$base_python" >/dev/null 2>"$out/pull.err" \
+     || ! timeout 60 "$engine" pull -q docker.io/library/node:20-bookworm-slim >/dev/null 2>>"$out/pull.err"; then
+    echo "  (no registry of images answers: $(grep -m1 -o 'dial tcp.*' "$out/pull.err" || tail -1 "$out/pull.err"))"
+    base_python=""
+  fi
+  # Can this engine start a container at all? In some sandboxes podman cannot
+  # (setrlimit is refused, cgroups are in hybrid mode): then RUN steps use
+  # chroot isolation and the image is tried in a chroot of its file system.
+  mode=container isolation=()
+  if [ "$engine" = podman ]; then
+    probe=$(mktemp -d); printf 'FROM scratch\nCOPY probe /probe\n' > "$probe/Containerfile"; : > "$probe/probe"
+    podman build -q -t localhost/jointly-probe "$probe" >/dev/null 2>&1; rm -rf "$probe"
+    if ! podman run --rm --network none localhost/jointly-probe /probe >/dev/null 2>"$out/run.err" \
+       && grep -qiE 'rlimit|cgroup' "$out/run.err"; then
+      mode=chroot isolation=(--isolation chroot)
+      echo "  (podman cannot start a container here: $(grep -m1 -oiE '(crun|runc)[^\n]*' "$out/run.err");" \
+           "building with --isolation chroot and trying the image in a chroot of its file system)"
     fi
   fi
-  if "$engine" build --network host "${build_args[@]}" -f deploy/Dockerfile -t "$image" . > "$out/build.log" 2>&1; then
+  build_flags+=("${isolation[@]}")
+  pgbouncer_flags=()
+  if [ -z "$base_python" ]; then
+    if [ "$engine" = podman ] && PODMAN_BUILD_FLAGS="${isolation[*]}" bash deploy/image-base.sh; then
+      build_flags+=(--build-arg PYTHON_IMAGE=localhost/jointly-base-python:bookworm
+                    --build-arg NODE_IMAGE=localhost/jointly-base-node:bookworm)
+      pgbouncer_flags=(--build-arg DEBIAN_IMAGE=localhost/jointly-base-python:bookworm)
+      echo "  (building on Debian bookworm bases made from Debian's packages by deploy/image-base.sh)"
+    else
+      fail "image build: no base image (no registry of images, and no base could be made)"
+      engine=""
+    fi
+  fi
+fi
+if [ -n "$engine" ]; then
+  if "$engine" build "${build_flags[@]}" -f deploy/Dockerfile -t "$image" . > "$out/build.log" 2>&1; then
     pass "image builds with $engine ($image; log in $out/build.log)"
-    run() { "$engine" run --rm --network none "$image" "$@"; }
-    keys=(-e SECRET_KEY=check-1 -e MFA_ENCRYPTION_KEY=check-2 -e BID_SEALING_KEY=check-3 -e AUDIT_CHAIN_KEY=check-4)
-    uid=$(run id -u 2>&1 || true)
-    [ "$uid" = 10001 ] && pass "image runs as the non-root user 10001" || fail "image user: $uid"
-    env_keys=$("$engine" image inspect "$image" --format '{{range .Config.Env}}{{println .}}{{end}}' \
-      | grep -E '^(SECRET_KEY|MFA_ENCRYPTION_KEY|BID_SEALING_KEY|AUDIT_CHAIN_KEY|DATABASE_.*URL)=' || true)
-    [ -z "$env_keys" ] && pass "image's environment holds no key or database URL" || fail "image bakes: $env_keys"
-    if run test -e /app/.env; then fail "image contains a .env file"; else pass "image contains no .env file"; fi
-    refusal=$(run python manage.py check 2>&1 || true)
+    user=$("$engine" image inspect "$image" --format '{{.Config.User}}')
+    mapfile -t image_env < <("$engine" image inspect "$image" --format '{{range .Config.Env}}{{println .}}{{end}}' | grep .)
+    root=""
+    if [ "$mode" = chroot ]; then
+      root=$(podman image mount "$image")
+    fi
+    # run_image [NAME=value ...] -- command ...: in a container, or as the
+    # image's user in a chroot of its file system, with its environment.
+    run_image() {
+      local envs=()
+      while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+      shift
+      if [ "$mode" = container ]; then
+        local flags=()
+        for e in "${envs[@]}"; do flags+=(-e "$e"); done
+        "$engine" run --rm --network none "${flags[@]}" "$image" "$@"
+      else
+        chroot --userspec="$user" "$root" /usr/bin/env -i "${image_env[@]}" "${envs[@]}" \
+          /bin/sh -c 'cd /app && exec "$@"' sh "$@"
+      fi
+    }
+    keys=(SECRET_KEY=check-1 MFA_ENCRYPTION_KEY=check-2 BID_SEALING_KEY=check-3 AUDIT_CHAIN_KEY=check-4)
+    uid=$(run_image -- id -u 2>&1 || true)
+    if [ "$user" = "10001:10001" ] && [ "$uid" = 10001 ]; then pass "image runs as the non-root user 10001 ($mode)"
+    else fail "image user: $user, id -u: $uid"; fi
+    baked=$(printf '%s\n' "${image_env[@]}" \
+      | grep -E '^(SECRET_KEY|MFA_ENCRYPTION_KEY|BID_SEALING_KEY|AUDIT_CHAIN_KEY|DATABASE_[A-Z_]*URL|AWS_[A-Z_]*)=' || true)
+    [ -z "$baked" ] && pass "image's environment holds no key, credential or database URL" || fail "image bakes: $baked"
+    if run_image -- test -e /app/.env; then fail "image contains a .env file"; else pass "image contains no .env file"; fi
+    refusal=$(run_image -- python manage.py check 2>&1 || true)
     if grep -q "SECRET_KEY must be set" <<< "$refusal"; then pass "image refuses to start without its keys"
     else fail "image started without keys: $(tail -1 <<< "$refusal")"; fi
-    if "$engine" run --rm --network none "${keys[@]}" "$image" \
-         gunicorn config.wsgi --config deploy/gunicorn.conf.py --check-config > "$out/smoke.log" 2>&1 \
-       && "$engine" run --rm --network none "${keys[@]}" "$image" \
-         python -c 'from config.celery import app; app.loader.import_default_modules(); print(len(app.tasks))' \
+    if run_image "${keys[@]}" -- gunicorn config.wsgi --config deploy/gunicorn.conf.py --check-config \
+         > "$out/smoke.log" 2>&1 \
+       && run_image "${keys[@]}" -- python -c 'from config.celery import app; import django; django.setup(); app.loader.import_default_modules(); print(len(app.tasks), "tasks")' \
          >> "$out/smoke.log" 2>&1 \
-       && "$engine" run --rm --network none "${keys[@]}" "$image" \
-         test -s /app/var/static/jointly.css.gz -a -s /app/var/static/govuk/govuk-frontend.min.js >> "$out/smoke.log" 2>&1
-    then pass "image loads gunicorn's WSGI app, the Celery app and its tasks, and serves collected static files"
+       && run_image -- test -s /app/var/static/jointly.css.gz -a -s /app/var/static/govuk/govuk-frontend.min.js \
+         >> "$out/smoke.log" 2>&1
+    then pass "image loads gunicorn's WSGI app, the Celery app and its tasks ($(grep -o '[0-9]* tasks' "$out/smoke.log")), and has its static files"
     else fail "image smoke test: $(tail -3 "$out/smoke.log" | tr '\n' ' ')"; fi
-    if "$engine" build --network host --quiet \
-         ${build_args:+--build-arg DEBIAN_IMAGE=localhost/jointly-base-python:bookworm} \
+    [ -n "$root" ] && podman image unmount "$image" >/dev/null
+    if "$engine" build --network host "${isolation[@]}" "${pgbouncer_flags[@]}" \
          -f deploy/compose/pgbouncer.Dockerfile -t localhost/jointly-pgbouncer:check . > "$out/pgbouncer-build.log" 2>&1
     then pass "compose's PgBouncer image builds"
     else fail "compose's PgBouncer image: $(tail -1 "$out/pgbouncer-build.log")"; fi

@@ -7,6 +7,8 @@
 # python:3.11-slim-bookworm and node:20-bookworm-slim; `make deploy-check`
 # passes them as PYTHON_IMAGE and NODE_IMAGE. Safe to run again: existing
 # images are kept. Needs root, podman and debootstrap (installed if missing).
+# PODMAN_BUILD_FLAGS adds flags to `podman build` (deploy/check.sh passes
+# --isolation chroot where podman cannot start a container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,9 +39,13 @@ fi
 
 if ! podman image exists "$node_image"; then
   say "Adding Node.js and npm from Debian's packages"
+  context=$(mktemp -d)
+  trap 'rm -rf "$context"' EXIT
   printf '%s\n' "FROM $python_image" \
     'RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \' \
     ' && rm -rf /var/lib/apt/lists/*' \
-    | podman build --quiet --network host -t "$node_image" -f - . >/dev/null
+    > "$context/Containerfile"
+  # shellcheck disable=SC2086
+  podman build --quiet --network host ${PODMAN_BUILD_FLAGS:-} -t "$node_image" "$context" >/dev/null
   say "Made $node_image"
 fi
