@@ -142,11 +142,20 @@ if [ -n "$engine" ]; then
     if ! podman run --rm --network none localhost/jointly-probe /probe >/dev/null 2>"$out/run.err" \
        && grep -qiE 'rlimit|cgroup' "$out/run.err"; then
       mode=chroot isolation=(--isolation chroot)
-      echo "  (podman cannot start a container here: $(grep -m1 -oiE '(crun|runc)[^\n]*' "$out/run.err");" \
+      echo "  (podman cannot start a container here: $(grep -m1 -oiE '(crun|runc).*' "$out/run.err");" \
            "building with --isolation chroot and trying the image in a chroot of its file system)"
     fi
   fi
   build_flags+=("${isolation[@]}")
+  # This machine reaches PyPI and npm through a TLS-inspecting proxy whose CA
+  # is in the host's bundle: lend that bundle to the build's RUN steps (read
+  # only; nothing of it stays in the image).
+  host_ca=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
+  if [ -s "$host_ca" ]; then
+    build_flags+=(-v "$host_ca:/etc/ssl/certs/build-host-ca.crt:ro"
+                  --build-arg NPM_CONFIG_CAFILE=/etc/ssl/certs/build-host-ca.crt
+                  --build-arg PIP_CERT=/etc/ssl/certs/build-host-ca.crt)
+  fi
   pgbouncer_flags=()
   if [ -z "$base_python" ]; then
     if [ "$engine" = podman ] && PODMAN_BUILD_FLAGS="${isolation[*]}" bash deploy/image-base.sh; then
