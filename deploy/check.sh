@@ -214,7 +214,8 @@ if [ -n "$engine" ]; then
     else fail "image smoke test: $(tail -3 "$out/smoke.log" | tr '\n' ' ')"; fi
     [ -n "$root" ] && podman image unmount "$image" >/dev/null
     if "$engine" build --network host "${isolation[@]}" "${pgbouncer_flags[@]}" \
-         -f deploy/compose/pgbouncer.Dockerfile -t localhost/jointly-pgbouncer:check . > "$out/pgbouncer-build.log" 2>&1
+         -f deploy/compose/pgbouncer.Dockerfile -t localhost/jointly-pgbouncer:check deploy/compose \
+         > "$out/pgbouncer-build.log" 2>&1
     then pass "compose's PgBouncer image builds"
     else fail "compose's PgBouncer image: $(tail -1 "$out/pgbouncer-build.log")"; fi
   else
