@@ -216,7 +216,30 @@ if [ -n "$engine" ]; then
     if "$engine" build --network host "${isolation[@]}" "${pgbouncer_flags[@]}" \
          -f deploy/compose/pgbouncer.Dockerfile -t localhost/jointly-pgbouncer:check deploy/compose \
          > "$out/pgbouncer-build.log" 2>&1
-    then pass "compose's PgBouncer image builds"
+    then
+      pass "compose's PgBouncer image builds"
+      # It starts with compose's settings (its user list from the environment).
+      pg_image=localhost/jointly-pgbouncer:check pg_env=(JOINTLY_APP_PASSWORD=check JOINTLY_OWNER_PASSWORD=check)
+      if [ "$mode" = container ]; then
+        timeout 10 "$engine" run --rm --network none -e "${pg_env[0]}" -e "${pg_env[1]}" "$pg_image" \
+          > "$out/pgbouncer-run.log" 2>&1 || true
+      elif (exec 3<>/dev/tcp/127.0.0.1/6432) 2>/dev/null; then
+        echo "something else listens on 127.0.0.1:6432" > "$out/pgbouncer-run.log"
+      else
+        pg_root=$(podman image mount "$pg_image")
+        mount -t tmpfs -o size=4m tmpfs "$pg_root/tmp"
+        timeout 4 chroot --userspec=postgres:postgres "$pg_root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/bin \
+          "${pg_env[@]}" sh /usr/local/bin/pgbouncer-start > "$out/pgbouncer-run.log" 2>&1 || true
+        umount "$pg_root/tmp"
+        podman image unmount "$pg_image" >/dev/null
+      fi
+      if grep -q "process up" "$out/pgbouncer-run.log"; then
+        pass "PgBouncer starts with compose's settings ($(grep -o 'PgBouncer [0-9.]*' "$out/pgbouncer-run.log"), pool_mode session)"
+      elif grep -q "something else listens" "$out/pgbouncer-run.log"; then
+        skip "PgBouncer start: 127.0.0.1:6432 is taken on this machine"
+      else
+        fail "PgBouncer does not start: $(tail -2 "$out/pgbouncer-run.log" | tr '\n' ' ')"
+      fi
     else fail "compose's PgBouncer image: $(tail -1 "$out/pgbouncer-build.log")"; fi
   else
     fail "image build with $engine: $(tail -3 "$out/build.log" | tr '\n' ' ')"
