@@ -8,7 +8,7 @@ export PYTHONUNBUFFERED := 1
 # unset and must supply its keys (docs/operating.md); tests set their own.
 export JOINTLY_ENV ?= development
 
-.PHONY: run test setup db demo web worker beat bench bench-directory bench-bids fuzz check lint lock clean
+.PHONY: run test setup db demo web worker beat bench bench-directory bench-bids fuzz check deploy-check lint lock clean
 
 run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
@@ -52,6 +52,9 @@ bench-bids: setup  ## the bid storm: 200 providers bid through the API before a 
 
 fuzz: setup  ## schemathesis over the whole API, as staff and as a provider, against a real server (minutes)
 	@$(PY) -m pytest tests/fuzz -m fuzz -p no:randomly -s $(PYTEST_ARGS)
+
+deploy-check:  ## render and validate deploy/ (kustomize overlays, Compose file) and build the image with podman
+	@bash deploy/check.sh
 
 lint:
 	@.venv/bin/ruff check .
