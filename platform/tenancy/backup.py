@@ -297,7 +297,8 @@ def authority_restore(*, directory: str | Path, schema: str | None = None, slug:
                 cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [f"public.{AUTHORITY_TABLE}"])
                 (row["id"],) = cursor.fetchone()
             row.update(schema_name=new_schema, slug=new_slug, name=new_name, official_code=new_code)
-            _insert(cursor, AUTHORITY_TABLE, row)
+            # Off the routes until its schema and rows are back (step 3).
+            _insert(cursor, AUTHORITY_TABLE, {**row, "is_active": False})
             _sequence_catch_up(cursor, AUTHORITY_TABLE)
             created_id = result.authority_id = row["id"]
         # 2. The schema, from the dump, in one transaction.
@@ -318,6 +319,8 @@ def authority_restore(*, directory: str | Path, schema: str | None = None, slug:
             result.skipped += _public_rows_restore(cursor, public["rows"], old_id=old_id, new_id=row["id"],
                                                    old_slug=old_slug, new_slug=new_slug)
             _anchors_restore(cursor, public["anchors"], chain=new_schema)
+            cursor.execute(f"UPDATE public.{AUTHORITY_TABLE} SET is_active = %s WHERE id = %s",
+                           [row["is_active"], row["id"]])
     except Exception:
         if created_id is not None:
             _undo(conn, schema=new_schema, authority_id=created_id)

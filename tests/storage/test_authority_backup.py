@@ -111,10 +111,14 @@ def test_restored_under_another_schema_name_its_bids_open_chain_verifies_and_evi
 
 
 @pytest.mark.committed
-def test_the_runbook_back_up_drop_restore_check(committed_db, tmp_path, client):
+@pytest.mark.parametrize("store", ["disk", "bucket"])
+def test_the_runbook_back_up_drop_restore_check(store, committed_db, tmp_path, client, request):
     """Back up an authority with evidence files and sealed bids, lose it (its
     schema, its public rows, its anchors and its evidence files), restore it,
-    then check: schema data, files served, audit_verify, bids open."""
+    then check: schema data, files served, audit_verify, bids open. With the
+    evidence on local disk, and in a bucket."""
+    if store == "bucket":
+        request.getfixturevalue("evidence_bucket")
     authority, market, package = _sealed_market()
     slug, schema = authority.slug, authority.schema_name
     with schema_context(schema):
