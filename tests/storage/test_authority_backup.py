@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context
@@ -215,8 +216,6 @@ def test_bids_sealed_under_the_schema_name_still_open_where_the_identity_remembe
     """Version 1 keys were derived from the schema's name. The migration
     records that name in the authority's sealing identity; bids sealed under
     it open wherever the schema is restored, and new bids use version 2."""
-    from django.conf import settings
-
     from tenants.calloffs import sealing
 
     market = market_support.live_market(region.alpha, providers=1)
@@ -237,3 +236,22 @@ def test_bids_sealed_under_the_schema_name_still_open_where_the_identity_remembe
             legacy.decrypt(fresh)  # new seals are version 2, under the identity
         current = sealing._derived(settings.BID_SEALING_KEY, f"authority:{identity.key_id}:package:{package.pk}")
         assert json.loads(current.decrypt(fresh))["weekly_price"] == "1.00"
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_an_authority_that_has_sealed_an_identity_that_remembers_its_name(region):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("tenants.calloffs.migrations.0004_sealing_identity")
+    market = market_support.live_market(region.beta, providers=1)
+    market_support.submit(market, market_support.package(market), market.providers[0])
+    for schema, expected in (("beta", "beta"), (region.nhs.schema_name, None), (settings.TENANT_BASE_SCHEMA, None)):
+        with schema_context(schema):
+            SealingIdentity.objects.all().delete()  # as before the migration
+            migration.identity_for_sealed_schemas(apps, SimpleNamespace(connection=connection))
+            identity = SealingIdentity.objects.first()
+            assert (identity.legacy_schema if identity else None) == expected, schema
