@@ -75,7 +75,10 @@ def _owner_params() -> dict:
 
 
 def _owner_connection():
-    return psycopg2.connect(**_owner_params())
+    try:
+        return psycopg2.connect(**_owner_params())
+    except psycopg2.OperationalError as error:
+        raise BackupError(f"Cannot connect as the owner role (DATABASE_OWNER_URL): {str(error).strip()}")
 
 
 def _pg_env() -> dict:
@@ -89,7 +92,11 @@ def _pg_env() -> dict:
 
 
 def _run(command: list[str]) -> None:
-    done = subprocess.run(command, env=_pg_env(), capture_output=True, text=True)
+    try:
+        done = subprocess.run(command, env=_pg_env(), capture_output=True, text=True)
+    except FileNotFoundError:
+        raise BackupError(f"{command[0]} is not installed here: install PostgreSQL's client tools "
+                          "of the server's major version.")
     if done.returncode != 0:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()[-2000:]}")
 
