@@ -101,6 +101,8 @@ def test_restored_under_another_schema_name_its_bids_open_chain_verifies_and_evi
         a, b = market.providers
         assert _close(new_schema, package.pk) == {a.pk: Decimal("410.00"), b.pk: Decimal("436.50")}
         assert _close(original_schema, package.pk) == {a.pk: Decimal("410.00"), b.pk: Decimal("436.50")}
+        call_command("audit_verify", schema=original_schema)
+        call_command("audit_verify", schema=new_schema)
 
         # The memberships came back with it: its broker reads the evidence through the checked view.
         client.force_login(market.broker)
