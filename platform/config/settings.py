@@ -479,7 +479,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Evidence goes to an S3-compatible bucket when EVIDENCE_S3_BUCKET is set
 # (private objects, never a URL: shared_catalogue.storage_s3), else to
 # EVIDENCE_ROOT on local disk. Unset keys fall back to boto3's own chain
-# (AWS_ACCESS_KEY_ID, an instance role).
+# (AWS_ACCESS_KEY_ID, an instance role). With a bucket, EVIDENCE_STORAGE is
+# not read: the backend is always the private one.
 EVIDENCE_S3_BUCKET = env.str("EVIDENCE_S3_BUCKET", default="")
 if EVIDENCE_S3_BUCKET:
     _EVIDENCE_STORAGE = {"BACKEND": "shared_catalogue.storage_s3.EvidenceS3Storage",
