@@ -3,8 +3,8 @@
 The folder is read from ``settings.EVIDENCE_ROOT`` each time, not fixed when
 the model is imported, so a changed setting (a test run's own folder, say)
 takes effect at once. A deployment that keeps documents in object storage
-points ``STORAGES["evidence"]`` at another backend; the download views only
-ever ``open()`` the file.
+points ``STORAGES["evidence"]`` at a bucket (``EVIDENCE_S3_BUCKET``, see
+shared_catalogue.storage_s3); the download views only ever ``open()`` the file.
 """
 
 import os
@@ -28,3 +28,4 @@ class EvidenceStorage(FileSystemStorage):
 
     def url(self, name):
         raise ValueError("Evidence is never served by URL; use the permission-checked download view.")
+

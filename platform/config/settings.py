@@ -476,11 +476,28 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 UPLOAD_OVERHEAD_BYTES = env.int("UPLOAD_OVERHEAD_BYTES", default=256 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Evidence goes to an S3-compatible bucket when EVIDENCE_S3_BUCKET is set
+# (private objects, never a URL: shared_catalogue.storage_s3), else to
+# EVIDENCE_ROOT on local disk. Unset keys fall back to boto3's own chain
+# (AWS_ACCESS_KEY_ID, an instance role). With a bucket, EVIDENCE_STORAGE is
+# not read: the backend is always the private one.
+EVIDENCE_S3_BUCKET = env.str("EVIDENCE_S3_BUCKET", default="")
+if EVIDENCE_S3_BUCKET:
+    _EVIDENCE_STORAGE = {"BACKEND": "shared_catalogue.storage_s3.EvidenceS3Storage",
+                         "OPTIONS": {key: value for key, value in {
+                             "bucket_name": EVIDENCE_S3_BUCKET,
+                             "endpoint_url": env.str("EVIDENCE_S3_ENDPOINT_URL", default=""),
+                             "region_name": env.str("EVIDENCE_S3_REGION", default=""),
+                             "access_key": env.str("EVIDENCE_S3_ACCESS_KEY_ID", default=""),
+                             "secret_key": env.str("EVIDENCE_S3_SECRET_ACCESS_KEY", default=""),
+                             "location": env.str("EVIDENCE_S3_PREFIX", default=""),
+                             "addressing_style": env.str("EVIDENCE_S3_ADDRESSING_STYLE", default=""),
+                         }.items() if value}}
+else:
+    _EVIDENCE_STORAGE = {"BACKEND": env.str("EVIDENCE_STORAGE", default="shared_catalogue.storage.EvidenceStorage")}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "evidence": {
-        "BACKEND": env.str("EVIDENCE_STORAGE", default="shared_catalogue.storage.EvidenceStorage"),
-    },
+    "evidence": _EVIDENCE_STORAGE,
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_STORAGE",

@@ -335,3 +335,27 @@ class BidLetter(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_to = models.JSONField(default=list, blank=True)
+
+
+class SealingIdentity(models.Model):
+    """The authority's own name in its packages' sealing keys (calloffs.sealing):
+    random, made with the first sealed bid and kept in this schema, so it
+    travels with the schema's dump and a restore under another schema name
+    still opens the bids. One row.
+
+    Bids sealed before the keys were derived from it were sealed under the
+    schema's name (version 1); `legacy_schema` keeps that name, so what they
+    sealed (bids, and sealed bid events in the append-only audit trail) still
+    opens wherever the schema is restored."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    key_id = models.CharField(max_length=64, unique=True)
+    legacy_schema = models.CharField(max_length=63, blank=True,
+                                     help_text="The schema name that version-1 keys were derived from, if any.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_sealing_identity")]
+
+    def __str__(self) -> str:
+        return f"Sealing identity {self.key_id[:8]}"

@@ -75,20 +75,45 @@ def receipt_digest(content: dict, key: str) -> str:
     return hmac.new(key.encode(), canonical(content), hashlib.sha256).hexdigest()
 
 
-def _derived(master: str, package_id: int) -> Fernet:
+def _derived(master: str, info: str) -> Fernet:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jointly-sealed-bids",
-               info=f"{connection.schema_name}:package:{package_id}".encode()).derive(master.encode())
+               info=info.encode()).derive(master.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def _fernet(package_id: int) -> MultiFernet:
-    """Seals with the current key; opens with the current or any older one."""
-    masters = [settings.BID_SEALING_KEY, *getattr(settings, "BID_SEALING_KEY_FALLBACKS", ())]
-    return MultiFernet([_derived(master, package_id) for master in masters if master])
+def _identity(*, create: bool):
+    """This authority's sealing identity (calloffs.models.SealingIdentity),
+    made with the first sealed bid; None when nothing has been sealed here."""
+    from tenants.calloffs.models import SealingIdentity
+
+    identity = SealingIdentity.objects.filter(pk=1).first()
+    if identity is None and create:
+        with connection.cursor() as cursor:  # two first bids at once: one identity, both use it
+            cursor.execute(f"INSERT INTO {SealingIdentity._meta.db_table} (id, key_id, legacy_schema, created_at) "
+                           "VALUES (1, %s, '', now()) ON CONFLICT (id) DO NOTHING", [secrets.token_urlsafe(32)])
+        identity = SealingIdentity.objects.get(pk=1)
+    return identity
+
+
+def _fernet(package_id: int, *, sealing: bool = False) -> MultiFernet:
+    """Seals with the current key; opens with the current or any older one.
+
+    Version 2 derives each package's key from the authority's sealing
+    identity, kept in its schema, so a restore under another schema name
+    opens what was sealed. Version 1 derived it from the schema's name; an
+    authority that sealed under it keeps that name in its identity, and its
+    version-1 keys come after the others, to open what they sealed."""
+    masters = [master for master in (settings.BID_SEALING_KEY, *getattr(settings, "BID_SEALING_KEY_FALLBACKS", ()))
+               if master]
+    identity = _identity(create=sealing)
+    infos = [f"authority:{identity.key_id}:package:{package_id}"] if identity else []
+    if identity is None or identity.legacy_schema:
+        infos.append(f"{identity.legacy_schema if identity else connection.schema_name}:package:{package_id}")
+    return MultiFernet([_derived(master, info) for info in infos for master in masters])
 
 
 def seal(package_id: int, content: dict, *, receipt_key: str) -> bytes:
-    return _fernet(package_id).encrypt(canonical({**content, RECEIPT_KEY: receipt_key}))
+    return _fernet(package_id, sealing=True).encrypt(canonical({**content, RECEIPT_KEY: receipt_key}))
 
 
 def _sealed_record(bid) -> dict:
@@ -118,7 +143,7 @@ def sealed_event(*, package, action: str, actor, bid, **details) -> None:
                          "by": getattr(actor, "pk", None), "by_email": getattr(actor, "email", ""), **details})
     payload += b" " * (-len(payload) % _PAD)
     audit_record(actor=SealedBidder(), action=SEALED_ACTIVITY, obj=package,
-                 context={"sealed": _fernet(package.pk).encrypt(payload).decode()})
+                 context={"sealed": _fernet(package.pk, sealing=True).encrypt(payload).decode()})
 
 
 def sealed_events_open(package) -> list[dict]:
