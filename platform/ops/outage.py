@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg2
 from django.db import InterfaceError, OperationalError
 
 log = logging.getLogger("jointly.ops")
@@ -31,7 +32,7 @@ READ_ONLY = ("SELECT", "SET", "SHOW", "BEGIN", "START", "COMMIT", "ROLLBACK", "S
 
 def is_outage(error: BaseException | None) -> bool:
     """The database is unreachable or the connection was lost (or is unusable)."""
-    return isinstance(error, (OperationalError, InterfaceError))
+    return isinstance(error, (OperationalError, InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError))
 
 
 def writes(sql) -> bool:
