@@ -13,7 +13,7 @@ Two kinds:
   Redis by ops.mail), and the packages past their deadline still open.
 
 Labels stay bounded: `authority` is the slug of an existing authority
-("public" for the regional site, "none" when no authority was found), the
+("regional" for the regional site, "none" when no authority was found), the
 method is one of the standard ones or "other", the status its class (2xx..5xx).
 """
 
@@ -61,7 +61,7 @@ def authority_label(request) -> str:
     tenant = getattr(request, "tenant", None)
     if tenant is None:
         return "none"
-    return "public" if tenant.is_platform else tenant.slug
+    return tenant.slug
 
 
 def observe_request(request, response, seconds: float) -> None:
