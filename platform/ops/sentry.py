@@ -1,6 +1,6 @@
 """Error reports to Sentry (sentry-sdk), only when SENTRY_DSN is set.
 
-No personal data leaves: send_default_pii is off (no user, cookies, client
+No personal data leaves: send_default_pii is off (its default) (no user, cookies, client
 address or headers that identify someone), request bodies are never sent,
 and before_send drops what remains of the request but its method and path
 and tags the event with the authority (its schema) and the request id, so
@@ -48,7 +48,8 @@ def sentry_init(*, dsn: str, environment: str, release: str = "", traces_sample_
         environment=environment,
         release=release or None,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
+        # send_default_pii stays at its default, off: no user, cookies, client
+        # address or identifying headers. (sentry-sdk 2.7x warns when it is passed.)
         max_request_body_size="never",
         include_local_variables=False,
         traces_sample_rate=traces_sample_rate,
