@@ -60,10 +60,14 @@ def logging_config(*, fmt: str = "json", level: str = "INFO") -> dict:
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Django's own console and mail handlers go: every line goes through ours.
+            "django": {"handlers": [], "propagate": True, "level": level},
             "django.db.backends": {"level": "WARNING"},
             "jointly.security": {"level": "INFO"},
-            # gunicorn's own loggers write through the root handler: one format.
+            # gunicorn's own lines go through the root handler: one format. Its
+            # access log is replaced by jointly.request's line, which has the request id.
             "gunicorn.error": {"handlers": [], "propagate": True},
+            "gunicorn.access": {"handlers": [], "propagate": False},
             # Probes log their own failures; the library's per-check warnings
             # repeat them with a traceback every few seconds.
             "health_check": {"level": "ERROR"},

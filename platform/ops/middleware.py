@@ -42,11 +42,15 @@ class RequestContextMiddleware:
             response["X-Request-ID"] = request.request_id
             if request.path not in PROBES:
                 metrics.observe_request(request, response, seconds)
-                level = logging.ERROR if response.status_code >= 500 else logging.INFO
-                log.log(level, "%s %s %s %.0fms", request.method, request.path, response.status_code,
-                        seconds * 1000, extra={"method": request.method, "path": request.path,
-                                               "status": response.status_code,
-                                               "duration_ms": round(seconds * 1000, 1)})
+                status = response.status_code
+                level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+                log.log(level, "%s %s %s %.0fms", request.method, request.path, status, seconds * 1000,
+                        extra={"method": request.method, "path": request.path, "status": status,
+                               "duration_ms": round(seconds * 1000, 1)})
+                # This line stands for django.request's "Not Found: ..." that Django
+                # would write after the middleware, without the request's context.
+                # (An exception's traceback is still logged, in context.)
+                response._has_been_logged = True
             return response
         finally:
             context.current_request.reset(request_token)
