@@ -108,22 +108,36 @@ def unapplied_migrations() -> dict[str, list[str]]:
     return missing
 
 
+# Once every schema is found migrated, a process looks again only after this
+# long: migrations do not come undone under a running process, and new
+# authorities are cloned from the migrated template.
+MIGRATIONS_RECHECK_SECONDS = 60.0
+_migrated_at: list[float] = []
+
+
 @dataclasses.dataclass
 class Migrations(HealthCheck):
     """No schema (public, template, any authority) lacks a migration."""
 
     def run(self):
+        import time
+
         from django.db import Error
 
+        if _migrated_at and time.monotonic() - _migrated_at[-1] < MIGRATIONS_RECHECK_SECONDS:
+            return
         try:
             missing = unapplied_migrations()
         except Error as error:
             raise ServiceUnavailable(f"Migrations cannot be read: {type(error).__name__}") from error
-        if missing:
-            count = sum(len(names) for names in missing.values())
-            first = sorted(missing)[:3]
-            raise ServiceUnavailable(f"{count} migration(s) not applied in {len(missing)} schema(s), "
-                                     f"e.g. {', '.join(first)}: run manage.py migrate_all.")
+        if not missing:
+            _migrated_at[:] = [time.monotonic()]
+            return
+        _migrated_at.clear()
+        count = sum(len(names) for names in missing.values())
+        first = sorted(missing)[:3]
+        raise ServiceUnavailable(f"{count} migration(s) not applied in {len(missing)} schema(s), "
+                                 f"e.g. {', '.join(first)}: run manage.py migrate_all.")
 
 
 def checks() -> dict[str, tuple[HealthCheck, bool]]:

@@ -88,6 +88,7 @@ def test_unwritable_evidence_storage_fails_readiness(client, db, tmp_path):
 
 
 def test_an_unapplied_migration_fails_readiness_naming_the_schemas(client, db, monkeypatch):
+    monkeypatch.setattr(health, "_migrated_at", [])  # no remembered success
     expected = health._expected_migrations()
     monkeypatch.setattr(health, "_expected_migrations",
                         lambda: expected | {(("calloffs", "9999_not_applied"), ())})
@@ -105,3 +106,20 @@ def test_an_unknown_check_is_a_400_that_lists_the_known_ones(client, db):
     response = client.get("/readyz?checks=database,nonsense")
     assert response.status_code == 400
     assert "nonsense" in response.json()["detail"] and "beat" in response.json()["detail"]
+
+
+def test_readiness_probes_leave_no_database_connection_behind(client, db):
+    from django.db import connection
+
+    from tests import support
+
+    def backends():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    heartbeat.heartbeat_record()
+    before = backends()
+    for _ in range(3):
+        assert client.get("/readyz").status_code == 200
+    support.wait_for(lambda: backends() <= before, timeout=10, what="the probes' connections to close")
