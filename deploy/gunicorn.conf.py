@@ -12,3 +12,9 @@ accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_line = 8190  # the longest address accepted (gunicorn maximum); longer is a 414
+
+# Request metrics from every worker, summed at scrape time (prometheus_client's
+# multiprocess mode: PROMETHEUS_MULTIPROC_DIR and the hooks that clear it at
+# start and drop a dead worker's files), and gunicorn's own lines as JSON in
+# production (docs/operating.md, Logs and Metrics).
+from ops.gunicorn import child_exit, logconfig_dict, on_starting  # noqa: E402,F401

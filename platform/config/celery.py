@@ -5,6 +5,8 @@ import os
 
 from tenant_schemas_celery.app import CeleryApp
 
+import ops.celery_context  # noqa: F401  (our log format and a task's id on its lines; docs/operating.md)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = CeleryApp("jointly")

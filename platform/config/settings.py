@@ -14,6 +14,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from ops.logs import logging_config
+from ops.sentry import sentry_init
 from tenancy.dbsetup import owner_url_for
 
 PLATFORM_DIR = Path(__file__).resolve().parent.parent
@@ -107,6 +109,7 @@ SHARED_APPS = [
     "demo",
     "shared_catalogue",
     "api",
+    "ops",
 ]
 
 TENANT_APPS = [
@@ -135,12 +138,18 @@ TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    # A request id on every log line and response; latency metrics (ops.middleware).
+    "ops.middleware.RequestContextMiddleware",
+    # /healthz, /readyz and /metrics, answered before the Host is checked.
+    "ops.middleware.ProbeMiddleware",
     # Security headers on every answer, refusals included.
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Refuses oversized bodies and NUL characters before anything reads them
     # (the authority's route included).
     "web.middleware.RequestGuardMiddleware",
+    # A lost database connection: answered again (a read) or 503, never a 500.
+    "ops.middleware.DatabaseOutageMiddleware",
     "tenancy.middleware.AuthoritySubfolderMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -445,13 +454,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
         "tenant_schemas": ["public"],
     },
+    # Beat's heartbeat: /readyz?checks=beat fails when it is older than 3 periods (ops.heartbeat).
+    "ops.beat_heartbeat": {
+        "task": "ops.beat_heartbeat",
+        "schedule": env.float("BEAT_HEARTBEAT_SECONDS", default=60.0),
+        "tenant_schemas": ["public"],
+        "options": {"expires": env.float("BEAT_HEARTBEAT_SECONDS", default=60.0)},
+    },
 }
 
 # --- E-mail ------------------------------------------------------------------
 
-EMAIL_BACKEND = env.str(
+# Mail goes out through EMAIL_BACKEND (the variable), counted by ops.mail for /metrics.
+EMAIL_DELIVERY_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
+EMAIL_BACKEND = "ops.mail.CountingEmailBackend"
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -518,14 +536,27 @@ TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "jointly.security": {"level": "INFO"},
-    },
-}
+# --- Operations (docs/operating.md) ------------------------------------------
+
+# One JSON object a line in production, text in development and tests; every
+# line carries the request id, authority, user, and a task's id (ops.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if LOCAL_KEYS else "json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+
+# /metrics: for a bearer token, or from these networks (CIDRs); neither set, no metrics.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"] if DEVELOPMENT else []
+)
+# Celery queues whose length /metrics reports, besides the default queue.
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=["deadlines", "mail", "maintenance"])
+BEAT_HEARTBEAT_SECONDS = CELERY_BEAT_SCHEDULE["ops.beat_heartbeat"]["schedule"]
+OPS_REDIS_TIMEOUT = env.float("OPS_REDIS_TIMEOUT", default=1.0)
+OPS_KEY_PREFIX = CACHES["default"]["KEY_PREFIX"] + "-ops"
+
+# Error reports, only with a DSN; no personal data (ops.sentry).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+sentry_init(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEVELOPMENT
+                                                 else "production"),
+            release=env.str("SENTRY_RELEASE", default=""),
+            traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))

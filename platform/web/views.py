@@ -1,6 +1,5 @@
 """The regional site's own pages, and error pages for every URLconf."""
 
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -22,9 +21,9 @@ def privacy(request):
 
 @never_cache
 def health(request):
-    """For load balancers: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers; it touches no database (ops.health).
+    ops.middleware.ProbeMiddleware answers /healthz before this URLconf;
+    this view serves the same answer wherever else it is routed."""
     return JsonResponse({"status": "ok"})
 
 
@@ -64,6 +63,12 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    import sys
+
+    from ops import outage
+
+    if outage.is_outage(sys.exc_info()[1]):  # the database went away: 503 with Retry-After
+        return outage.outage_response(request, wrote=outage.wrote_in_request())
     if _wants_problem(request):
         return _problem(request, 500, "Server error",
                         "Something went wrong on our side. Nothing was changed; please try again.")
