@@ -13,6 +13,7 @@ from api.v1 import (
     placements,
     provider_applications,
     provider_calloffs,
+    quality,
 )
 
 urlpatterns = [
@@ -151,4 +152,16 @@ urlpatterns = [
          name="provider-bid-submit"),
     path("provider/calloffs/<int:package_id>/bid/withdraw/", provider_calloffs.BidWithdrawView.as_view(),
          name="provider-bid-withdraw"),
+    # contract management: KPIs and performance returns
+    path("agreements/<int:agreement_id>/kpis/", quality.KpiListView.as_view(), name="kpis"),
+    path("agreements/<int:agreement_id>/kpi-table/", quality.KpiTableView.as_view(), name="kpi-table"),
+    path("kpi-returns/", quality.ReturnListView.as_view(), name="kpi-returns"),
+    path("kpi-returns/<int:return_id>/", quality.ReturnDetailView.as_view(), name="kpi-return"),
+    path("kpi-returns/<int:return_id>/validate/", quality.ReturnValidateView.as_view(), name="kpi-return-validate"),
+    path("kpi-returns/<int:return_id>/query/", quality.ReturnQueryView.as_view(), name="kpi-return-query"),
+    path("provider/kpi-returns/", quality.ProviderReturnListView.as_view(), name="provider-kpi-returns"),
+    path("provider/kpi-returns/<int:return_id>/", quality.ProviderReturnDetailView.as_view(),
+         name="provider-kpi-return"),
+    path("provider/kpi-returns/<int:return_id>/submit/", quality.ProviderReturnSubmitView.as_view(),
+         name="provider-kpi-return-submit"),
 ]

@@ -117,6 +117,7 @@ TENANT_APPS = [
     "tenants.admissions",
     "tenants.calloffs",
     "tenants.placements",
+    "tenants.quality",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -439,6 +440,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.anchor_chain",
         "schedule": crontab(minute=8),
         "tenant_schemas": ["public"],
+    },
+    # Each period's performance returns open when it ends; late ones are chased.
+    "quality.returns_open_due": {
+        "task": "quality.returns_open_due",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "quality.returns_chase": {
+        "task": "quality.returns_chase",
+        "schedule": crontab(hour=9, minute=0),
     },
     "accounts.purge_expired_tokens": {
         "task": "accounts.purge_expired_tokens",
