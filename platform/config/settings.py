@@ -376,6 +376,10 @@ SPECTACULAR_SETTINGS = {
         "BidStatusEnum": "tenants.calloffs.models.Bid.Status",
         "BidStateEnum": "api.v1.provider_calloffs.BID_STATES",
         "OpportunityStatusEnum": "shared_catalogue.models.OpportunityProjection.Status",
+        "KpiReturnStatusEnum": "tenants.quality.models.KpiReturn.Status",
+        "KpiMeasureEnum": "tenants.quality.models.Kpi.Measure",
+        "KpiPeriodEnum": "tenants.quality.models.Kpi.Period",
+        "KpiCoversEnum": "tenants.quality.models.Kpi.Covers",
     },
 }
 
