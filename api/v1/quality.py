@@ -58,7 +58,7 @@ class KpiOut(serializers.Serializer):
 class PartOut(serializers.Serializer):
     label = serializers.CharField()
     count = serializers.IntegerField()
-    percent = serializers.DecimalField(max_digits=6, decimal_places=1, required=False)
+    percent = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
 
 
 class FigureOut(serializers.Serializer):

@@ -97,14 +97,14 @@ def _combine(kpi: Kpi, start: date, end: date, rows: list[KpiReturn]) -> Figure:
     if kpi.measure == Kpi.Measure.PERCENTAGE and all(r.denominator for r in counted):
         figure.numerator = sum(r.numerator for r in counted)
         figure.denominator = sum(r.denominator for r in counted)
-        figure.value = (Decimal(figure.numerator) * HUNDRED / figure.denominator).quantize(Decimal("0.1"),
+        figure.value = (Decimal(figure.numerator) * HUNDRED / figure.denominator).quantize(Decimal("0.01"),
                                                                                               ROUND_HALF_UP)
         parts: dict[str, int] = defaultdict(int)
         for r in counted:
             for part in r.breakdown or []:
                 parts[part["label"]] += part["count"]
         figure.breakdown = [{"label": label, "count": count,
-                             "percent": (Decimal(count) * HUNDRED / figure.denominator).quantize(Decimal("0.1"),
+                             "percent": (Decimal(count) * HUNDRED / figure.denominator).quantize(Decimal("0.01"),
                                                                                                   ROUND_HALF_UP)}
                             for label, count in parts.items()]
     elif kpi.measure == Kpi.Measure.COUNT:
@@ -113,7 +113,7 @@ def _combine(kpi: Kpi, start: date, end: date, rows: list[KpiReturn]) -> Figure:
         figure.value = None
     else:  # a rate alone, or yes/no: the mean across providers
         values = [r.value for r in counted if r.value is not None]
-        figure.value = (sum(values) / len(values)).quantize(Decimal("0.1"), ROUND_HALF_UP) if values else None
+        figure.value = (sum(values) / len(values)).quantize(Decimal("0.01"), ROUND_HALF_UP) if values else None
     figure.rag = rag(kpi, figure.value)
     return figure
 

@@ -155,11 +155,11 @@ def test_the_kpi_table_shows_the_lot_figure_rag_and_trend(region, django_assert_
         with django_assert_num_queries(2):
             table = {r.kpi.code: r for r in selectors.kpi_table(m.market.agreement)}
     training, technology = table["KPI 2"], table["KPI 1"]
-    assert (training.latest.numerator, training.latest.denominator, str(training.latest.value)) == (654, 807, "81.0")
+    assert (training.latest.numerator, training.latest.denominator, str(training.latest.value)) == (654, 807, "81.04")
     assert training.latest.rag == "red" and training.trend.direction == "up"
-    assert str(technology.latest.value) == "72.0" and technology.latest.rag == "amber"  # within 10 points of 75%
+    assert str(technology.latest.value) == "72.00" and technology.latest.rag == "amber"  # within 10 points of 75%
     assert technology.trend.direction == ""  # nothing in the first quarter to compare with
-    assert {p.provider.pk: str(p.figure.value) for p in training.providers} == {first.pk: "82.5", second.pk: "79.6"}
+    assert {p.provider.pk: str(p.figure.value) for p in training.providers} == {first.pk: "82.50", second.pk: "79.61"}
 
 
 def test_the_kpi_table_takes_the_same_queries_for_more_kpis_and_providers(region, django_assert_num_queries):
