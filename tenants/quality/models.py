@@ -129,3 +129,160 @@ class KpiReturn(models.Model):
     @property
     def was_late(self) -> bool:
         return bool(self.submitted_at) and timezone.localdate(self.submitted_at) > self.due_on
+
+
+SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
+SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+class Intelligence(models.Model):
+    """Something staff learnt about a provider or one of its services. The
+    summary may be shared with the other authorities that use the provider
+    and never identifies a person; restricted notes stay with this
+    authority's quality officers and commissioners."""
+
+    class Kind(models.TextChoices):
+        SAFEGUARDING_CONCERN = "safeguarding_concern", "Safeguarding concern"
+        SAFEGUARDING_DECISION = "safeguarding_decision", "Safeguarding decision (substantiated)"
+        CONTRACT_CONCERN = "contract_concern", "Substantiated contract concern"
+        COMPLAINT = "complaint", "Complaint"
+        WHISTLEBLOWING = "whistleblowing", "Whistleblowing"
+        UNEXPECTED_DEATH = "unexpected_death", "Unexpected death"
+        MANAGER_VACANCY = "manager_vacancy", "Registered manager vacancy"
+        FINANCIAL_DISTRESS = "financial_distress", "Administration or financial distress"
+        FOOD_HYGIENE = "food_hygiene", "Food hygiene rating"
+        CQC_RATING = "cqc_rating", "CQC rating change"
+        QUALITY_RATING = "quality_rating", "Quality assessment rating"
+        ACTION = "action", "Contract action (notice, embargo, suspension)"
+        FEEDBACK = "feedback", "Feedback from people who use the service"
+        OTHER = "other", "Other"
+
+    class Share(models.TextChoices):
+        HERE = "here", "This authority only"
+        PARTNERS = "partners", "Authorities that use this provider"
+
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=200, blank=True, help_text="The service or location, if not all of them.")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    occurred_on = models.DateField()
+    source = models.CharField(max_length=200)
+    severity = models.CharField(max_length=10, choices=SEVERITIES, default="medium")
+    summary = models.TextField(help_text="What happened, without anything that identifies a person.")
+    restricted_notes = models.TextField(blank=True)
+    share = models.CharField(max_length=10, choices=Share.choices, default=Share.PARTNERS)
+    closed_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        indexes = [models.Index(fields=["provider", "occurred_on"])]
+
+
+RATINGS = [("excellent", "Excellent"), ("good", "Good"), ("requires_improvement", "Requires improvement"),
+           ("poor", "Poor")]
+DOMAINS = [("involvement", "Involvement and information"), ("personalised", "Personalised care and support"),
+           ("safeguarding", "Safeguarding and safety"), ("staffing", "Suitability of staffing"),
+           ("management", "Quality of management")]
+
+
+class Assessment(models.Model):
+    """A quality assessment of a provider's service: the domains rated, a
+    draft report the provider may answer on factual accuracy within its
+    window, then the final rating."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        DRAFT_SENT = "draft_sent", "Draft report with the provider"
+        FINAL = "final", "Final"
+
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=200)
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visit_on = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    domain_ratings = models.JSONField(default=dict, blank=True)
+    rating = models.CharField(max_length=30, choices=RATINGS, blank=True)
+    findings = models.TextField(blank=True)
+    response_days = models.PositiveSmallIntegerField(default=14, validators=[MinValueValidator(1),
+                                                                              MaxValueValidator(60)])
+    draft_sent_at = models.DateTimeField(null=True, blank=True)
+    respond_by = models.DateField(null=True, blank=True)
+    provider_response = models.TextField(blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-visit_on", "-pk"]
+
+
+class Action(models.Model):
+    """A step of due process against a provider, from an improvement plan to
+    termination: grounds, the provider's right to respond, review and lifting."""
+
+    class Kind(models.TextChoices):
+        IMPROVEMENT_PLAN = "improvement_plan", "Improvement plan"
+        DEFAULT_NOTICE = "default_notice", "Contract default notice"
+        SPECIAL_MEASURES = "special_measures", "Special measures improvement plan"
+        EMBARGO = "embargo", "Embargo on new placements"
+        SUSPENSION = "suspension", "Suspension from the agreement"
+        CONTRACT_TERMINATION = "contract_termination", "Termination of the contract"
+
+    RESTRICTING = (Kind.EMBARGO, Kind.SUSPENSION, Kind.CONTRACT_TERMINATION)
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "In force"
+        LIFTED = "lifted", "Lifted"
+
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    agreement = models.ForeignKey(Agreement, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  help_text="Leave empty for every agreement here.")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    grounds = models.TextField()
+    starts_on = models.DateField()
+    respond_by = models.DateField()
+    review_on = models.DateField(null=True, blank=True)
+    provider_response = models.TextField(blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    lifted_on = models.DateField(null=True, blank=True)
+    lift_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["provider", "status"])]
+
+    @property
+    def restricts_placements(self) -> bool:
+        return self.kind in self.RESTRICTING
+
+
+class RiskRules(models.Model):
+    """This authority's rules for the early-warning colours, versioned: each
+    change is a new version, and the latest applies."""
+
+    version = models.PositiveIntegerField(unique=True)
+    rules = models.JSONField()
+    reason = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+
+
+class RiskStatus(models.Model):
+    """Each provider's colour as last worked out, with its reasons; a change
+    is audited and the quality officers told."""
+
+    provider = models.OneToOneField("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    colour = models.CharField(max_length=10)
+    previous = models.CharField(max_length=10, blank=True)
+    reasons = models.JSONField(default=list)
+    rules_version = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,157 @@
+"""The early warning: each provider's colour (Green, Amber or Red) worked
+out from what is known about it here (intelligence, KPI returns, quality
+assessments and contract actions), always with the reasons that made it.
+
+The rules are this authority's own, versioned (`RiskRules`); without any,
+the defaults below apply. Everything is read in a fixed number of queries
+however many providers and records there are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from tenants.quality.models import (
+    SEVERITY_ORDER,
+    Action,
+    Assessment,
+    Intelligence,
+    KpiReturn,
+    RiskRules,
+    RiskStatus,
+)
+
+DEFAULT_RULES = {
+    # intelligence kinds that make a provider red, and amber, within the look-back
+    "red_kinds": ["safeguarding_decision", "unexpected_death", "financial_distress"],
+    "amber_kinds": ["safeguarding_concern", "contract_concern", "whistleblowing", "manager_vacancy"],
+    # any record at or above this severity makes it amber; this many high or critical ones make it red
+    "amber_severity": "high",
+    "red_high_count": 3,
+    "lookback_days": 365,
+    # latest quality rating
+    "red_ratings": ["poor"],
+    "amber_ratings": ["requires_improvement"],
+    # KPI returns missing past their due date
+    "amber_missing_returns": 2,
+    "red_missing_returns": 6,
+}
+ORDER = {"red": 3, "amber": 2, "green": 1}
+WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
+
+
+@dataclass
+class Risk:
+    provider_id: int
+    colour: str = "green"
+    reasons: list[str] = field(default_factory=list)
+
+    def raise_to(self, colour: str, reason: str) -> None:
+        self.reasons.append(f"{WORDS[colour]}: {reason}")
+        if ORDER[colour] > ORDER[self.colour]:
+            self.colour = colour
+
+    @property
+    def words(self) -> str:
+        return WORDS[self.colour]
+
+
+def current_rules() -> tuple[int, dict]:
+    latest = RiskRules.objects.order_by("-version").first()
+    return (latest.version, DEFAULT_RULES | latest.rules) if latest else (0, dict(DEFAULT_RULES))
+
+
+def assess(provider_ids, *, today: date | None = None, rules: dict | None = None) -> dict[int, Risk]:
+    """Each provider's colour and reasons: five queries."""
+    today = today or timezone.localdate()
+    if rules is None:
+        rules = current_rules()[1]
+    ids = list(provider_ids)
+    risks = {pk: Risk(pk) for pk in ids}
+    since = today - timedelta(days=int(rules["lookback_days"]))
+    kind_words = dict(Intelligence.Kind.choices)
+
+    counts = (Intelligence.objects.filter(provider_id__in=ids, occurred_on__gte=since, closed_on__isnull=True)
+              .values("provider_id", "kind", "severity").annotate(n=Count("pk"), last=Max("occurred_on")))
+    high = defaultdict(int)
+    threshold = SEVERITY_ORDER[rules["amber_severity"]]
+    for row in counts:
+        risk, kind, n = risks[row["provider_id"]], row["kind"], row["n"]
+        label = f"{kind_words.get(kind, kind).lower()}" + (f" ({n})" if n > 1 else "") + \
+            f", latest {row['last']:%-d %B %Y}"
+        if kind in rules["red_kinds"]:
+            risk.raise_to("red", label)
+        elif kind in rules["amber_kinds"]:
+            risk.raise_to("amber", label)
+        elif SEVERITY_ORDER[row["severity"]] >= threshold:
+            risk.raise_to("amber", f"{row['severity']} severity: {label}")
+        if SEVERITY_ORDER[row["severity"]] >= SEVERITY_ORDER["high"]:
+            high[row["provider_id"]] += n
+    for pk, n in high.items():
+        if n >= rules["red_high_count"]:
+            risks[pk].raise_to("red", f"{n} high or critical records in the last {rules['lookback_days']} days")
+
+    latest = (Assessment.objects.filter(provider_id__in=ids, status=Assessment.Status.FINAL)
+              .order_by("provider_id", "-finalised_at").distinct("provider_id")
+              .values("provider_id", "rating", "finalised_at"))
+    ratings = dict(Assessment._meta.get_field("rating").choices)
+    for row in latest:
+        words = f"quality assessment rated {ratings.get(row['rating'], row['rating'])} on " \
+                f"{timezone.localdate(row['finalised_at']):%-d %B %Y}"
+        if row["rating"] in rules["red_ratings"]:
+            risks[row["provider_id"]].raise_to("red", words)
+        elif row["rating"] in rules["amber_ratings"]:
+            risks[row["provider_id"]].raise_to("amber", words)
+
+    missing = (KpiReturn.objects.filter(provider_id__in=ids, status__in=(KpiReturn.Status.DUE,
+                                                                         KpiReturn.Status.QUERIED),
+                                        due_on__lt=today).values("provider_id").annotate(n=Count("pk")))
+    for row in missing:
+        n = row["n"]
+        if n >= rules["red_missing_returns"]:
+            risks[row["provider_id"]].raise_to("red", f"{n} performance returns missing")
+        elif n >= rules["amber_missing_returns"]:
+            risks[row["provider_id"]].raise_to("amber", f"{n} performance returns missing")
+
+    kinds = dict(Action.Kind.choices)
+    for action in (Action.objects.filter(provider_id__in=ids, status=Action.Status.ACTIVE, starts_on__lte=today)
+                   .values("provider_id", "kind", "starts_on")):
+        colour = "red" if action["kind"] in Action.RESTRICTING or action["kind"] == "special_measures" else "amber"
+        risks[action["provider_id"]].raise_to(colour, f"{kinds[action['kind']].lower()} since "
+                                                      f"{action['starts_on']:%-d %B %Y}")
+    return risks
+
+
+def refresh(*, today: date | None = None) -> list[tuple[int, str, str]]:
+    """Work out every admitted provider's colour and record changes: each is
+    audited, and quality officers are told. Returns (provider, from, to)."""
+    from django.db import transaction
+
+    from audit.services import audit_record
+    from tenants.admissions.models import Admission
+
+    version, rules = current_rules()
+    ids = set(Admission.objects.exclude(status=Admission.Status.REMOVED).values_list("provider_id", flat=True))
+    risks = assess(ids, today=today, rules=rules)
+    known = {s.provider_id: s for s in RiskStatus.objects.filter(provider_id__in=ids)}
+    changes = []
+    with transaction.atomic():
+        for pk, risk in risks.items():
+            status = known.get(pk)
+            if status is not None and status.colour == risk.colour and status.reasons == risk.reasons:
+                continue
+            before = status.colour if status else ""
+            RiskStatus.objects.update_or_create(provider_id=pk, defaults={
+                "colour": risk.colour, "previous": before, "reasons": risk.reasons, "rules_version": version,
+                **({"changed_at": timezone.now()} if before != risk.colour else {})})
+            if before != risk.colour:
+                audit_record(actor=None, action="provider.risk_changed", obj=("provider", pk),
+                             before={"colour": before}, after={"colour": risk.colour, "reasons": risk.reasons},
+                             context={"rules_version": version})
+                changes.append((pk, before, risk.colour))
+    return changes
