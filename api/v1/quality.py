@@ -21,10 +21,21 @@ from api.base import TenantAPIMixin
 from api.filters import FilterChoiceField, filters
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from common.errors import require
+from shared_catalogue.models import Provider
 from tenants.agreements import selectors as agreement_selectors
 from tenants.agreements.models import Lot
-from tenants.quality import policy, selectors, services
-from tenants.quality.models import Kpi, KpiReturn
+from tenants.quality import oversight, policy, risk, selectors, services
+from tenants.quality.models import (
+    DOMAINS,
+    RATINGS,
+    SEVERITIES,
+    Action,
+    Assessment,
+    Intelligence,
+    Kpi,
+    KpiReturn,
+    RiskRules,
+)
 from tenants.quality.periods import period_label
 
 READ_REFUSED = "Only staff read KPIs and returns."
@@ -324,3 +335,364 @@ class ProviderReturnSubmitView(ProviderReturnsAPI, APIView):
         data.is_valid(raise_exception=True)
         services.return_submit(actor=request.user, kpi_return=kpi_return, **data.validated_data)
         return Response(ReturnOut(self.kpi_return(return_id)).data)
+
+
+# --- Intelligence, assessments, actions, the early warning ----------------------------
+
+QUALITY_REFUSED = "Only quality officers and commissioners read intelligence, assessments and actions."
+COLOURS = [("red", "Red"), ("amber", "Amber"), ("green", "Green")]
+
+
+def _provider(provider_id) -> Provider:
+    found = Provider.objects.filter(pk=provider_id).first()
+    if found is None:
+        raise serializers.ValidationError({"provider": ["No such provider."]})
+    return found
+
+
+class IntelligenceOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = NamedOut()
+    service = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Intelligence.Kind.choices)
+    occurred_on = serializers.DateField()
+    source = serializers.CharField()
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    summary = serializers.CharField()
+    restricted_notes = serializers.CharField()
+    share = serializers.ChoiceField(choices=Intelligence.Share.choices)
+    closed_on = serializers.DateField(allow_null=True)
+    recorded_at = serializers.DateTimeField()
+
+
+class IntelligenceIn(serializers.Serializer):
+    provider = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=Intelligence.Kind.choices)
+    occurred_on = serializers.DateField()
+    source = serializers.CharField(max_length=200)
+    severity = serializers.ChoiceField(choices=SEVERITIES, default="medium")
+    summary = serializers.CharField(max_length=5000, help_text="Never anything that identifies a person.")
+    service = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    restricted_notes = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="",
+                                             help_text="Kept with this authority's quality staff; never shared.")
+    share = serializers.ChoiceField(choices=Intelligence.Share.choices, default=Intelligence.Share.PARTNERS)
+
+
+class IntelligenceFilters(serializers.Serializer):
+    provider = serializers.IntegerField(required=False, min_value=1)
+    kind = FilterChoiceField(Intelligence.Kind.choices)
+
+
+class AssessmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = NamedOut()
+    service = serializers.CharField()
+    visit_on = serializers.DateField()
+    status = serializers.ChoiceField(choices=Assessment.Status.choices)
+    domain_ratings = serializers.DictField(child=serializers.ChoiceField(choices=RATINGS))
+    rating = serializers.CharField()
+    findings = serializers.CharField()
+    response_days = serializers.IntegerField()
+    respond_by = serializers.DateField(allow_null=True)
+    provider_response = serializers.CharField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+    finalised_at = serializers.DateTimeField(allow_null=True)
+
+
+class AssessmentIn(serializers.Serializer):
+    provider = serializers.IntegerField(min_value=1)
+    service = serializers.CharField(max_length=200)
+    visit_on = serializers.DateField()
+    response_days = serializers.IntegerField(min_value=1, max_value=60, default=14)
+
+
+class DomainRatingsIn(serializers.Serializer):
+    involvement = serializers.ChoiceField(choices=RATINGS)
+    personalised = serializers.ChoiceField(choices=RATINGS)
+    safeguarding = serializers.ChoiceField(choices=RATINGS)
+    staffing = serializers.ChoiceField(choices=RATINGS)
+    management = serializers.ChoiceField(choices=RATINGS)
+
+
+class DraftIn(serializers.Serializer):
+    domain_ratings = DomainRatingsIn(help_text=", ".join(label for _, label in DOMAINS))
+    rating = serializers.ChoiceField(choices=RATINGS)
+    findings = serializers.CharField(max_length=20000)
+
+
+class ResponseIn(serializers.Serializer):
+    response = serializers.CharField(max_length=10000)
+
+
+class ActionOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = NamedOut()
+    agreement = ReferenceOut(allow_null=True)
+    kind = serializers.ChoiceField(choices=Action.Kind.choices)
+    grounds = serializers.CharField()
+    starts_on = serializers.DateField()
+    respond_by = serializers.DateField()
+    review_on = serializers.DateField(allow_null=True)
+    provider_response = serializers.CharField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(choices=Action.Status.choices)
+    lifted_on = serializers.DateField(allow_null=True)
+    lift_reason = serializers.CharField()
+
+
+class ActionIn(serializers.Serializer):
+    provider = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=Action.Kind.choices)
+    grounds = serializers.CharField(max_length=10000)
+    agreement = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                         help_text="One agreement; leave it out for every agreement here.")
+    starts_on = serializers.DateField(required=False, allow_null=True, default=None)
+    respond_days = serializers.IntegerField(min_value=1, max_value=60, default=14)
+    review_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class LiftIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class RiskOut(serializers.Serializer):
+    provider = NamedOut()
+    colour = serializers.ChoiceField(choices=COLOURS, source="risk.colour")
+    reasons = serializers.ListField(child=serializers.CharField(), source="risk.reasons")
+    lots = LotRefOut(many=True)
+    changed_at = serializers.DateTimeField(allow_null=True, help_text="When the colour last changed, if known.")
+    previous = serializers.CharField(help_text="The colour before, if it changed.")
+    trend = serializers.CharField()
+    rating = serializers.CharField(help_text="The latest final quality rating here.")
+
+
+class RiskFilters(serializers.Serializer):
+    lot = serializers.IntegerField(required=False, min_value=1)
+    service_type = serializers.SlugField(required=False, max_length=60)
+    colour = FilterChoiceField(COLOURS)
+
+
+class RiskRulesOut(serializers.Serializer):
+    version = serializers.IntegerField()
+    rules = serializers.DictField()
+    reason = serializers.CharField()
+
+
+class RiskRulesIn(serializers.Serializer):
+    rules = serializers.DictField(help_text="The rules to change; others keep their current values.")
+    reason = serializers.CharField(max_length=2000)
+
+
+class QualityStaffAPI(TenantAPIMixin):
+    audience = Audience.STAFF
+
+    def require_quality(self) -> None:
+        require(self.access.has_role(*oversight.QUALITY_ROLES), QUALITY_REFUSED)
+
+
+class IntelligenceListView(QualityStaffAPI, GenericAPIView):
+    serializer_class = IntelligenceOut
+
+    @extend_schema(parameters=[IntelligenceFilters], responses=IntelligenceOut(many=True),
+                   summary="Intelligence recorded here, newest first")
+    def get(self, request):
+        self.require_quality()
+        chosen = filters(IntelligenceFilters, request)
+        rows = Intelligence.objects.select_related("provider")
+        if chosen.get("provider"):
+            rows = rows.filter(provider_id=chosen["provider"])
+        if chosen.get("kind"):
+            rows = rows.filter(kind=chosen["kind"])
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(IntelligenceOut(page, many=True).data)
+
+    @extend_schema(request=IntelligenceIn, responses={201: IntelligenceOut}, summary="Record intelligence")
+    def post(self, request):
+        self.require_quality()
+        data = IntelligenceIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        record = oversight.intelligence_record(actor=request.user, provider=_provider(fields.pop("provider")),
+                                               **fields)
+        return Response(IntelligenceOut(record).data, status=201)
+
+
+class AssessmentListView(QualityStaffAPI, GenericAPIView):
+    serializer_class = AssessmentOut
+
+    @extend_schema(responses=AssessmentOut(many=True), summary="Quality assessments here")
+    def get(self, request):
+        self.require_quality()
+        page = self.paginate_queryset(Assessment.objects.select_related("provider"))
+        return self.get_paginated_response(AssessmentOut(page, many=True).data)
+
+    @extend_schema(request=AssessmentIn, responses={201: AssessmentOut}, summary="Schedule a quality assessment")
+    def post(self, request):
+        self.require_quality()
+        data = AssessmentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        made = oversight.assessment_schedule(actor=request.user, provider=_provider(fields.pop("provider")), **fields)
+        return Response(AssessmentOut(made).data, status=201)
+
+
+class AssessmentAPI(QualityStaffAPI):
+    def assessment(self, assessment_id) -> Assessment:
+        self.require_quality()
+        found = Assessment.objects.select_related("provider").filter(pk=assessment_id).first()
+        if found is None:
+            raise Http404("No such assessment here.")
+        return found
+
+
+class AssessmentDetailView(AssessmentAPI, APIView):
+    @extend_schema(responses=AssessmentOut, summary="One quality assessment")
+    def get(self, request, assessment_id):
+        return Response(AssessmentOut(self.assessment(assessment_id)).data)
+
+
+class AssessmentDraftView(AssessmentAPI, APIView):
+    @extend_schema(request=DraftIn, responses=AssessmentOut,
+                   summary="Rate the domains and the whole, and send the draft report to the provider")
+    def post(self, request, assessment_id):
+        assessment = self.assessment(assessment_id)
+        data = DraftIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = oversight.assessment_send_draft(actor=request.user, assessment=assessment, **data.validated_data)
+        return Response(AssessmentOut(made).data)
+
+
+class AssessmentFinaliseView(AssessmentAPI, APIView):
+    @extend_schema(request=None, responses=AssessmentOut,
+                   summary="Finalise the rating (after the provider responds or its window ends)")
+    def post(self, request, assessment_id):
+        made = oversight.assessment_finalise(actor=request.user, assessment=self.assessment(assessment_id))
+        return Response(AssessmentOut(made).data)
+
+
+class ActionListView(QualityStaffAPI, GenericAPIView):
+    serializer_class = ActionOut
+
+    @extend_schema(responses=ActionOut(many=True), summary="Contract actions here, newest first")
+    def get(self, request):
+        self.require_quality()
+        page = self.paginate_queryset(Action.objects.select_related("provider", "agreement"))
+        return self.get_paginated_response(ActionOut(page, many=True).data)
+
+    @extend_schema(request=ActionIn, responses={201: ActionOut},
+                   summary="Take a contract action (an embargo or suspension stops new invitations)")
+    def post(self, request):
+        self.require_quality()
+        data = ActionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        agreement_id = fields.pop("agreement")
+        agreement = None
+        if agreement_id is not None:
+            agreement = agreement_selectors.agreement_for_staff(agreement_id)
+            if agreement is None:
+                raise serializers.ValidationError({"agreement": ["No such agreement here."]})
+        made = oversight.action_take(actor=request.user, provider=_provider(fields.pop("provider")),
+                                     agreement=agreement, **fields)
+        return Response(ActionOut(made).data, status=201)
+
+
+class ActionLiftView(QualityStaffAPI, APIView):
+    @extend_schema(request=LiftIn, responses=ActionOut, summary="Lift a contract action, with the reason")
+    def post(self, request, action_id):
+        self.require_quality()
+        action = Action.objects.filter(pk=action_id).first()
+        if action is None:
+            raise Http404("No such action here.")
+        data = LiftIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = oversight.action_lift(actor=request.user, action=action, reason=data.validated_data["reason"])
+        return Response(ActionOut(Action.objects.select_related("provider", "agreement").get(pk=made.pk)).data)
+
+
+class RiskDashboardView(QualityStaffAPI, APIView):
+    @extend_schema(parameters=[RiskFilters], responses=RiskOut(many=True),
+                   summary="The early warning: every provider here, riskiest first, with its reasons")
+    def get(self, request):
+        require(policy.can_view_kpis(self.access), READ_REFUSED)
+        chosen = filters(RiskFilters, request)
+        rows = risk.dashboard(lot_id=chosen.get("lot"), service_type=chosen.get("service_type", ""),
+                              colour=chosen.get("colour", ""))
+        return Response(RiskOut(rows, many=True).data)
+
+
+class RiskRulesView(QualityStaffAPI, APIView):
+    @extend_schema(responses=RiskRulesOut, summary="The rules for the early-warning colours now in force")
+    def get(self, request):
+        require(policy.can_view_kpis(self.access), READ_REFUSED)
+        version, rules = risk.current_rules()
+        latest = RiskRules.objects.filter(version=version).first()
+        return Response(RiskRulesOut({"version": version, "rules": rules,
+                                      "reason": latest.reason if latest else "The defaults"}).data)
+
+    @extend_schema(request=RiskRulesIn, responses={201: RiskRulesOut},
+                   summary="Change the rules (a new version; commissioners)")
+    def post(self, request):
+        require(policy.can_define_kpis(self.access), "Only commissioners change the early-warning rules.")
+        data = RiskRulesIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = risk.rules_change(actor=request.user, **data.validated_data)
+        return Response(RiskRulesOut(made).data, status=201)
+
+
+# --- Providers: assessments and actions about them ---------------------------------------
+
+class ProviderQualityAPI(TenantAPIMixin):
+    audience = Audience.PROVIDER
+
+
+class ProviderAssessmentListView(ProviderQualityAPI, GenericAPIView):
+    serializer_class = AssessmentOut
+
+    @extend_schema(responses=AssessmentOut(many=True),
+                   summary="Quality assessments of your organisations here (draft reports once sent)")
+    def get(self, request):
+        rows = (Assessment.objects.filter(provider_id__in=self.access.provider_ids)
+                .exclude(status=Assessment.Status.SCHEDULED).select_related("provider"))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(AssessmentOut(page, many=True).data)
+
+
+class ProviderAssessmentRespondView(ProviderQualityAPI, APIView):
+    @extend_schema(request=ResponseIn, responses=AssessmentOut,
+                   summary="Comment on a draft report's factual accuracy, within the window")
+    def post(self, request, assessment_id):
+        found = (Assessment.objects.filter(provider_id__in=self.access.provider_ids, pk=assessment_id)
+                 .exclude(status=Assessment.Status.SCHEDULED).select_related("provider").first())
+        if found is None:
+            raise Http404("Your organisations have no such assessment here.")
+        data = ResponseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = oversight.assessment_respond(actor=request.user, assessment=found,
+                                            response=data.validated_data["response"])
+        return Response(AssessmentOut(made).data)
+
+
+class ProviderActionListView(ProviderQualityAPI, GenericAPIView):
+    serializer_class = ActionOut
+
+    @extend_schema(responses=ActionOut(many=True), summary="Contract actions about your organisations here")
+    def get(self, request):
+        rows = Action.objects.filter(provider_id__in=self.access.provider_ids).select_related("provider",
+                                                                                              "agreement")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ActionOut(page, many=True).data)
+
+
+class ProviderActionRespondView(ProviderQualityAPI, APIView):
+    @extend_schema(request=ResponseIn, responses=ActionOut, summary="Respond to a contract action")
+    def post(self, request, action_id):
+        found = Action.objects.filter(provider_id__in=self.access.provider_ids, pk=action_id).first()
+        if found is None:
+            raise Http404("Your organisations have no such action here.")
+        data = ResponseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = oversight.action_respond(actor=request.user, action=found, response=data.validated_data["response"])
+        return Response(ActionOut(Action.objects.select_related("provider", "agreement").get(pk=made.pk)).data)
+
+

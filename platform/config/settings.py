@@ -380,6 +380,15 @@ SPECTACULAR_SETTINGS = {
         "KpiMeasureEnum": "tenants.quality.models.Kpi.Measure",
         "KpiPeriodEnum": "tenants.quality.models.Kpi.Period",
         "KpiCoversEnum": "tenants.quality.models.Kpi.Covers",
+        "IntelligenceKindEnum": "tenants.quality.models.Intelligence.Kind",
+        "IntelligenceShareEnum": "tenants.quality.models.Intelligence.Share",
+        "ContractActionKindEnum": "tenants.quality.models.Action.Kind",
+        "ContractActionStatusEnum": "tenants.quality.models.Action.Status",
+        "AssessmentStatusEnum": "tenants.quality.models.Assessment.Status",
+        "QualityRatingEnum": "tenants.quality.models.RATINGS",
+        "SeverityEnum": "tenants.quality.models.SEVERITIES",
+        "RiskColourEnum": "api.v1.quality.COLOURS",
+        "KpiRagEnum": "api.v1.quality.RAG",
     },
 }
 
@@ -453,6 +462,10 @@ CELERY_BEAT_SCHEDULE = {
     "quality.returns_chase": {
         "task": "quality.returns_chase",
         "schedule": crontab(hour=9, minute=0),
+    },
+    "quality.risk_refresh": {
+        "task": "quality.risk_refresh",
+        "schedule": crontab(minute=20),
     },
     "accounts.purge_expired_tokens": {
         "task": "accounts.purge_expired_tokens",

@@ -155,3 +155,126 @@ def refresh(*, today: date | None = None) -> list[tuple[int, str, str]]:
                              context={"rules_version": version})
                 changes.append((pk, before, risk.colour))
     return changes
+
+
+@dataclass
+class DashboardRow:
+    provider: object
+    risk: Risk
+    lots: list
+    changed_at: object = None
+    previous: str = ""
+    rating: str = ""
+
+    @property
+    def trend(self) -> str:
+        if not self.previous or self.previous == self.risk.colour:
+            return "No change" if self.previous else "First assessed"
+        return "Worse" if ORDER[self.risk.colour] > ORDER[self.previous] else "Better"
+
+
+def dashboard(*, lot_id: int | None = None, service_type: str = "", colour: str = "",
+              today: date | None = None) -> list[DashboardRow]:
+    """Every provider admitted here, riskiest first, with its reasons, the
+    date its colour last changed, its trend and latest rating: eight queries
+    however many providers and records there are."""
+    from tenants.admissions.models import Admission
+
+    admissions = Admission.objects.exclude(status=Admission.Status.REMOVED).select_related("provider", "lot",
+                                                                                          "lot__service_type")
+    if lot_id:
+        admissions = admissions.filter(lot_id=lot_id)
+    if service_type:
+        admissions = admissions.filter(lot__service_type__code=service_type)
+    providers: dict[int, tuple] = {}
+    for admission in admissions:
+        entry = providers.setdefault(admission.provider_id, (admission.provider, []))
+        entry[1].append(admission.lot)
+    risks = assess(providers, today=today)
+    statuses = {s.provider_id: s for s in RiskStatus.objects.filter(provider_id__in=list(providers))}
+    ratings = dict(Assessment._meta.get_field("rating").choices)
+    latest = {row["provider_id"]: ratings.get(row["rating"], "") for row in
+              Assessment.objects.filter(provider_id__in=list(providers), status=Assessment.Status.FINAL)
+              .order_by("provider_id", "-finalised_at").distinct("provider_id").values("provider_id", "rating")}
+    rows = []
+    for pk, (provider, lots) in providers.items():
+        status = statuses.get(pk)
+        changed = status.colour != risks[pk].colour if status else True
+        rows.append(DashboardRow(provider, risks[pk], lots, None if changed else status.changed_at,
+                                 (status.colour if changed else status.previous) if status else "",
+                                 latest.get(pk, "")))
+    if colour:
+        rows = [r for r in rows if r.risk.colour == colour]
+    rows.sort(key=lambda r: (-ORDER[r.risk.colour], -len(r.risk.reasons), r.provider.name))
+    return rows
+
+
+def rules_change(*, actor, rules: dict, reason: str) -> dict:
+    """A new version of this authority's rules: the keys given replace the
+    current values; each is checked against the defaults' kind."""
+    from django.db import transaction
+
+    from accounts.policy import access_here
+    from audit.services import audit_record
+    from common.errors import Invalid, require
+    from tenants.quality import policy
+    from tenants.quality.models import Intelligence
+
+    require(policy.can_define_kpis(access_here(actor)), "Only commissioners change the early-warning rules.")
+    errors = {}
+    kinds, ratings = set(Intelligence.Kind.values), {"excellent", "good", "requires_improvement", "poor"}
+    for key, value in (rules or {}).items():
+        if key not in DEFAULT_RULES:
+            errors[key] = f"There is no rule called {key}."
+        elif key.endswith("_kinds") and not (isinstance(value, list) and set(value) <= kinds):
+            errors[key] = "A list of intelligence kinds."
+        elif key.endswith("_ratings") and not (isinstance(value, list) and set(value) <= ratings):
+            errors[key] = "A list of ratings: excellent, good, requires_improvement, poor."
+        elif key == "amber_severity" and value not in SEVERITY_ORDER:
+            errors[key] = "One of low, medium, high, critical."
+        elif key in ("red_high_count", "lookback_days", "amber_missing_returns", "red_missing_returns") and not (
+                isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3650):
+            errors[key] = "A whole number from 1 to 3650."
+    if not rules:
+        errors["rules"] = "Give at least one rule to change."
+    if not (reason or "").strip():
+        errors["reason"] = "Say why the rules change."
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        version, current = current_rules()
+        RiskRules.objects.select_for_update().all()
+        merged = current | rules
+        made = RiskRules.objects.create(version=version + 1, rules=merged, reason=reason.strip(), created_by=actor)
+        audit_record(actor=actor, action="risk_rules.changed", obj=made, before=current, after=merged,
+                     reason=reason.strip())
+    return {"version": made.version, "rules": merged, "reason": made.reason}
+
+
+def changes_mail(changes: list[tuple[int, str, str]]) -> int:
+    """One e-mail to this authority's quality officers listing the providers
+    whose colour changed, with the reasons."""
+    from django.core.mail import send_mail
+
+    from accounts.models import AuthorityMembership
+    from accounts.roles import AuthorityRole
+    from shared_catalogue.models import Provider
+    from tenancy.selectors import authority_current
+
+    authority = authority_current()
+    recipients = sorted(set(AuthorityMembership.objects.current()
+                            .filter(authority=authority, role=AuthorityRole.QUALITY_OFFICER, user__is_active=True)
+                            .values_list("user__email", flat=True)))
+    if not recipients:
+        return 0
+    names = dict(Provider.objects.filter(pk__in=[c[0] for c in changes]).values_list("pk", "name"))
+    reasons = {s.provider_id: s.reasons for s in RiskStatus.objects.filter(provider_id__in=[c[0] for c in changes])}
+    lines = []
+    for pk, before, after in changes:
+        lines.append(f"{names.get(pk, pk)}: {WORDS.get(before, 'not assessed')} to {WORDS[after]}")
+        lines += [f"  - {reason}" for reason in reasons.get(pk, [])]
+    send_mail(subject=f"Provider risk changed in {authority.name}",
+              message="The early warning has changed for these providers:\n\n" + "\n".join(lines)
+              + "\n\nSign in to Jointly and open Monitoring, then Provider risk, for the details.\n",
+              from_email=None, recipient_list=recipients)
+    return len(recipients)

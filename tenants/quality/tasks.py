@@ -20,3 +20,15 @@ def returns_chase_task() -> int:
 @app.task(name="quality.provider_mail", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def provider_mail_task(provider_id: int, subject: str, body: str) -> int:
     return services.provider_mail(provider_id=provider_id, subject=subject, body=body)
+
+
+@app.task(name="quality.risk_refresh")
+def risk_refresh_task() -> int:
+    """Hourly, in every authority: work out every provider's colour; tell
+    the quality officers about each change."""
+    from tenants.quality import risk
+
+    changes = risk.refresh()
+    if changes:
+        risk.changes_mail(changes)
+    return len(changes)

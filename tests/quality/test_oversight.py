@@ -148,3 +148,88 @@ def test_intelligence_that_identifies_a_person_is_refused_and_only_quality_staff
             oversight.intelligence_record(actor=support.make_staff(region.beta, "quality_officer"),
                                           provider=provider, kind="complaint", occurred_on=date.today(),
                                           source="Family", summary="Late calls.")
+
+
+def test_the_risk_dashboard_through_the_api_lists_reasons_and_filters(region):
+    from rest_framework.test import APIClient
+
+    m = monitored(region.alpha, providers=2)
+    flagged, fine = m.market.providers
+    with schema_context(m.schema):
+        oversight.intelligence_record(actor=m.officer, provider=flagged, kind="safeguarding_decision",
+                                      occurred_on=date.today(), source="Safeguarding adults board",
+                                      summary="Neglect substantiated.")
+    client = APIClient()
+    client.force_authenticate(m.market.broker)  # brokers see the colours
+    rows = client.get("/a/alpha/api/v1/risk/").json()
+    mine = [r for r in rows if r["provider"]["id"] in (flagged.pk, fine.pk)]
+    assert [r["colour"] for r in mine] == ["red", "green"]  # riskiest first
+    assert mine[0]["reasons"] and "safeguarding decision" in mine[0]["reasons"][0].lower()
+    assert {r["provider"]["id"] for r in client.get("/a/alpha/api/v1/risk/?colour=red").json()} >= {flagged.pk}
+    assert client.get("/a/alpha/api/v1/risk/?colour=purple").status_code == 400
+    # brokers do not read the intelligence itself
+    assert client.get("/a/alpha/api/v1/intelligence/").status_code == 403
+
+
+def test_providers_never_read_intelligence_and_other_authorities_never_see_it(region):
+    from rest_framework.test import APIClient
+
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    with schema_context(m.schema):
+        oversight.intelligence_record(actor=m.officer, provider=provider, kind="complaint", occurred_on=date.today(),
+                                      source="Family", summary="Late calls three times in a week.",
+                                      restricted_notes="Caller: the person's son (see case file).",
+                                      share="here")
+    client = APIClient()
+    client.force_authenticate(catalogue.admin_of(provider))
+    assert client.get("/a/alpha/api/v1/intelligence/").status_code == 403
+    assert "son" not in client.get("/a/alpha/api/v1/provider/actions/").content.decode()
+    client.force_authenticate(support.make_staff(region.beta, *support.ALL_STAFF_ROLES))
+    assert client.get("/a/alpha/api/v1/intelligence/").status_code == 403
+    listed = client.get("/a/beta/api/v1/intelligence/").json()
+    assert all(r["provider"]["id"] != provider.pk for r in listed["results"])
+
+
+def test_an_action_through_the_api_with_the_providers_response_and_lifting(region):
+    from rest_framework.test import APIClient
+
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    staff, them = APIClient(), APIClient()
+    staff.force_authenticate(m.officer)
+    them.force_authenticate(catalogue.admin_of(provider))
+    refused = staff.post("/a/alpha/api/v1/actions/", {"provider": provider.pk, "kind": "embargo", "grounds": ""},
+                         format="json")
+    assert refused.status_code == 400
+    made = staff.post("/a/alpha/api/v1/actions/", {"provider": provider.pk, "kind": "embargo",
+                                                   "grounds": "Repeated missed calls."}, format="json")
+    assert made.status_code == 201, made.content
+    action = made.json()["id"]
+    seen = them.get("/a/alpha/api/v1/provider/actions/").json()["results"]
+    assert [a["grounds"] for a in seen] == ["Repeated missed calls."]
+    answered = them.post(f"/a/alpha/api/v1/provider/actions/{action}/respond/",
+                         {"response": "New rostering system from Monday."}, format="json")
+    assert answered.status_code == 200 and answered.json()["provider_response"]
+    lifted = staff.post(f"/a/alpha/api/v1/actions/{action}/lift/", {"reason": "Calls on time for a month."},
+                        format="json")
+    assert lifted.status_code == 200 and lifted.json()["status"] == "lifted"
+    assert staff.post(f"/a/alpha/api/v1/actions/{action}/lift/", {"reason": "again"},
+                      format="json").status_code == 409
+
+
+def test_the_dashboard_takes_the_same_queries_for_more_providers_and_records(region, django_assert_num_queries):
+    from tenants.quality.risk import dashboard
+
+    small, large = monitored(region.alpha, providers=1), monitored(region.beta, providers=3)
+    for m in (small, large):
+        with schema_context(m.schema):
+            for provider in m.market.providers:
+                for kind in ("complaint", "safeguarding_concern", "manager_vacancy"):
+                    oversight.intelligence_record(actor=m.officer, provider=provider, kind=kind,
+                                                  occurred_on=date.today(), source="Test", summary="Something.")
+            Intelligence.objects.exists()  # the schema's search_path is set on the first query
+            # admissions, rules, intelligence, ratings, returns, actions, last colours, latest ratings
+            with django_assert_num_queries(8):
+                rows = dashboard()
+            assert all(row.risk.colour == "amber" for row in rows if row.provider in m.market.providers)
