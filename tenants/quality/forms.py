@@ -8,7 +8,7 @@ from crispy_forms_gds.layout import Field, Fieldset, Fixed, Layout, Size
 from django import forms
 
 from tenants.calloffs.staff_forms import ServiceErrorsMixin, _date
-from tenants.quality.models import Kpi
+from tenants.quality.models import DOMAINS, RATINGS, SEVERITIES, Action, Intelligence, Kpi
 from web.forms import GovukFormMixin
 
 NO_NAMES = "Do not name anyone or give details that would identify them"
@@ -123,3 +123,81 @@ class QueryForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     query = forms.CharField(label="What should the provider correct or explain?", max_length=5000,
                             widget=forms.Textarea(attrs={"rows": 3}),
                             error_messages={"required": "Say what the provider should correct or explain"})
+
+
+class IntelligenceForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Record it"
+
+    kind = forms.ChoiceField(label="What kind", choices=Intelligence.Kind.choices)
+    occurred_on = _date("When it happened", "For example, 27 3 2026")
+    source = forms.CharField(label="Where it came from", max_length=200,
+                             help_text="For example, the safeguarding adults board, a CQC notification, a complaint")
+    severity = forms.ChoiceField(label="Severity", choices=SEVERITIES, initial="medium", widget=forms.RadioSelect)
+    service = forms.CharField(label="Service or location (optional)", required=False, max_length=200)
+    summary = forms.CharField(label="What happened", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text="Other authorities using this provider may read this. " + NO_NAMES)
+    restricted_notes = forms.CharField(label="Restricted notes (optional)", required=False, max_length=10000,
+                                       widget=forms.Textarea(attrs={"rows": 3}),
+                                       help_text="Only this authority's quality officers and commissioners see these")
+    share = forms.ChoiceField(label="Who may see the summary", choices=Intelligence.Share.choices,
+                              initial=Intelligence.Share.PARTNERS, widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout("kind", "occurred_on", "source", Field.radios("severity", inline=True), "service",
+                                    "summary", "restricted_notes", Field.radios("share"))
+
+
+class ActionForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Take the action"
+
+    kind = forms.ChoiceField(label="Action", choices=Action.Kind.choices, widget=forms.RadioSelect)
+    agreement = forms.TypedChoiceField(label="Agreement", coerce=int, empty_value=None, required=False)
+    grounds = forms.CharField(label="Grounds", max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text="The provider will read these and may respond. " + NO_NAMES)
+    starts_on = _date("Starts", "For example, 1 12 2026", required=False)
+    review_on = _date("Review (optional)", "For example, 1 3 2027", required=False)
+
+    def __init__(self, *args, agreements=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agreement"].choices = [("", "Every agreement here")] + [(a.pk, a.title) for a in agreements]
+        self.helper.layout = Layout(Field.radios("kind"), "agreement", "grounds", "starts_on", "review_on")
+
+
+class AssessmentForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Schedule the assessment"
+
+    service = forms.CharField(label="Service assessed", max_length=200)
+    visit_on = _date("Visit", "For example, 14 1 2027")
+
+
+class DraftForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Send the draft report to the provider"
+
+    findings = forms.CharField(label="Findings", max_length=20000, widget=forms.Textarea(attrs={"rows": 6}),
+                               help_text="The provider will read these. " + NO_NAMES)
+    rating = forms.ChoiceField(label="Overall rating", choices=RATINGS, widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = []
+        for key, label in DOMAINS:
+            self.fields[f"domain_{key}"] = forms.ChoiceField(label=label, choices=RATINGS, widget=forms.RadioSelect)
+            names.append(Field.radios(f"domain_{key}", inline=True, legend_size=Size.SMALL))
+        self.helper.layout = Layout(*names, Field.radios("rating", legend_size=Size.SMALL), "findings")
+
+    def domain_ratings(self) -> dict:
+        return {key: self.cleaned_data[f"domain_{key}"] for key, _ in DOMAINS}
+
+
+class ResponseForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Send your response"
+
+    response = forms.CharField(label="Your response", max_length=10000, widget=forms.Textarea(attrs={"rows": 5}),
+                               help_text=NO_NAMES)
+
+
+class LiftForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Lift it"
+
+    reason = forms.CharField(label="Why it is lifted", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))

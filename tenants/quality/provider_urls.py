@@ -9,4 +9,6 @@ app_name = "provider-quality"
 urlpatterns = [
     path("", views.ReturnListView.as_view(), name="returns"),
     path("<int:return_id>/", views.ReturnSubmitView.as_view(), name="return"),
+    path("assessments/<int:assessment_id>/", views.AssessmentRespondView.as_view(), name="assessment"),
+    path("actions/<int:action_id>/", views.ActionRespondView.as_view(), name="action"),
 ]

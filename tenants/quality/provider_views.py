@@ -28,7 +28,14 @@ class ReturnListView(ProviderPageMixin, View):
         rows = [_describe(r, today) for r in selectors.returns_for_provider(self.access.provider_ids)[:200]]
         owed = [r for r in rows if r.status in (KpiReturn.Status.DUE, KpiReturn.Status.QUERIED)]
         done = [r for r in rows if r not in owed]
-        return render(request, "quality/provider/returns.html", {"owed": owed, "done": done, "access": self.access})
+        from tenants.quality.models import Action, Assessment
+
+        assessments = (Assessment.objects.filter(provider_id__in=self.access.provider_ids)
+                       .exclude(status=Assessment.Status.SCHEDULED).select_related("provider"))
+        actions = Action.objects.filter(provider_id__in=self.access.provider_ids).select_related("provider",
+                                                                                                 "agreement")
+        return render(request, "quality/provider/returns.html", {"owed": owed, "done": done, "access": self.access,
+                                                                 "assessments": assessments, "actions": actions})
 
 
 class ReturnSubmitView(FormPageMixin, ProviderPageMixin, View):
@@ -56,4 +63,68 @@ class ReturnSubmitView(FormPageMixin, ProviderPageMixin, View):
         services.return_submit(actor=self.request.user, kpi_return=self.kpi_return, **form.figures())
         self.success(f"{self.kpi_return.kpi.code} return for {self.kpi_return.period} submitted. "
                      "The authority will validate it or ask about it.")
+        return redirect("provider-quality:returns")
+
+
+class _RespondView(FormPageMixin, ProviderPageMixin, View):
+    template_name = "quality/provider/respond.html"
+    kind = ""
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import ResponseForm
+
+        return ResponseForm(data=data)
+
+    def page_context(self):
+        return {"subject": self.subject, "kind": self.kind, "open": self.is_open()}
+
+    def check(self):
+        self.require(self.access.has_provider_role(self.subject.provider_id, "provider_admin"),
+                     "Only the provider's admins respond.")
+
+
+class AssessmentRespondView(_RespondView):
+    kind = "assessment"
+    title = "Comment on the draft report"
+
+    def load(self, assessment_id):
+        from tenants.quality.models import Assessment
+
+        self.subject = (Assessment.objects.filter(provider_id__in=self.access.provider_ids, pk=assessment_id)
+                        .exclude(status=Assessment.Status.SCHEDULED).select_related("provider").first())
+        if self.subject is None:
+            raise Http404("Your organisations have no such assessment here.")
+
+    def is_open(self) -> bool:
+        return self.subject.status == "draft_sent" and not self.subject.responded_at
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        oversight.assessment_respond(actor=self.request.user, assessment=self.subject,
+                                     response=form.cleaned_data["response"])
+        self.success("Your comments have been sent.")
+        return redirect("provider-quality:returns")
+
+
+class ActionRespondView(_RespondView):
+    kind = "action"
+    title = "Respond to a contract action"
+
+    def load(self, action_id):
+        from tenants.quality.models import Action
+
+        self.subject = (Action.objects.filter(provider_id__in=self.access.provider_ids, pk=action_id)
+                        .select_related("provider", "agreement").first())
+        if self.subject is None:
+            raise Http404("Your organisations have no such action here.")
+
+    def is_open(self) -> bool:
+        return self.subject.status == "active"
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        oversight.action_respond(actor=self.request.user, action=self.subject, response=form.cleaned_data["response"])
+        self.success("Your response has been sent.")
         return redirect("provider-quality:returns")

@@ -154,3 +154,206 @@ class ReturnDetailView(QualityPage):
                 messages.success(request, "Return queried. The provider has been e-mailed.")
                 return redirect("quality-staff:return", return_id=kpi_return.pk)
         return self.page(kpi_return, form, status=400)
+
+
+# --- The early warning, and what is known about one provider -------------------------
+
+QUALITY_REFUSED = "Only quality officers and commissioners read and record intelligence, assessments and actions."
+
+
+def _is_quality(access) -> bool:
+    from tenants.quality.oversight import QUALITY_ROLES
+
+    return access.has_role(*QUALITY_ROLES)
+
+
+class RiskDashboardView(QualityPage):
+    def get(self, request):
+        from tenants.agreements.models import Lot
+        from tenants.quality import risk
+
+        self.require(policy.can_view_kpis(self.access), READ_REFUSED)
+        lots = list(Lot.objects.select_related("agreement", "service_type").order_by("agreement__title", "number"))
+        lot_id = request.GET.get("lot", "")
+        lot = next((x for x in lots if str(x.pk) == lot_id), None)
+        colour = request.GET.get("colour", "") if request.GET.get("colour") in ("red", "amber", "green") else ""
+        service_types = sorted({(x.service_type.code, x.service_type.name) for x in lots if x.service_type_id})
+        service = request.GET.get("service_type", "")
+        service = service if service in {code for code, _ in service_types} else ""
+        rows = risk.dashboard(lot_id=lot.pk if lot else None, service_type=service, colour=colour)
+        counts = {c: sum(r.risk.colour == c for r in rows) for c in ("red", "amber", "green")}
+        return self.render("risk.html", rows=rows, lots=lots, lot_filter=lot_id if lot else "", colour=colour,
+                           service_types=service_types, service_filter=service, counts=counts,
+                           is_quality=_is_quality(self.access))
+
+
+class ProviderOversightView(QualityPage):
+    def get(self, request, provider_id):
+        from shared_catalogue.models import Provider
+        from tenants.admissions.models import Admission
+        from tenants.quality import risk
+        from tenants.quality.models import Action, Assessment, Intelligence
+
+        self.require(policy.can_view_kpis(self.access), READ_REFUSED)
+        provider = Provider.objects.filter(pk=provider_id).first()
+        if provider is None or not Admission.objects.filter(provider=provider).exists():
+            raise Http404("That provider has never been admitted here.")
+        quality = _is_quality(self.access)
+        return self.render(
+            "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
+            intelligence=list(Intelligence.objects.filter(provider=provider)[:100]) if quality else [],
+            assessments=list(Assessment.objects.filter(provider=provider)),
+            actions=list(Action.objects.filter(provider=provider).select_related("agreement")))
+
+
+class _ProviderFormPage(FormPageMixin, StaffPageMixin, View):
+    def load(self, provider_id):
+        from shared_catalogue.models import Provider
+        from tenants.admissions.models import Admission
+
+        self.provider = Provider.objects.filter(pk=provider_id).first()
+        if self.provider is None or not Admission.objects.filter(provider=self.provider).exists():
+            raise Http404("That provider has never been admitted here.")
+
+    def check(self):
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+
+    def page_context(self):
+        return {"provider": self.provider}
+
+    def done(self, message: str):
+        self.success(message)
+        return redirect("quality-staff:provider", provider_id=self.provider.pk)
+
+
+class IntelligenceCreateView(_ProviderFormPage):
+    template_name = "quality/staff/provider_form.html"
+    title = "Record intelligence"
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import IntelligenceForm
+
+        return IntelligenceForm(data=data, initial={"occurred_on": timezone.localdate()})
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        oversight.intelligence_record(actor=self.request.user, provider=self.provider, **form.cleaned_data)
+        return self.done("Intelligence recorded.")
+
+
+class ActionCreateView(_ProviderFormPage):
+    template_name = "quality/staff/provider_form.html"
+    title = "Take a contract action"
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import ActionForm
+
+        return ActionForm(data=data, agreements=Agreement.objects.order_by("title"))
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        data = dict(form.cleaned_data)
+        agreement_id = data.pop("agreement")
+        agreement = Agreement.objects.filter(pk=agreement_id).first() if agreement_id else None
+        oversight.action_take(actor=self.request.user, provider=self.provider, agreement=agreement, **data)
+        return self.done("Action taken. The provider can read the grounds and respond.")
+
+
+class AssessmentCreateView(_ProviderFormPage):
+    template_name = "quality/staff/provider_form.html"
+    title = "Schedule a quality assessment"
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import AssessmentForm
+
+        return AssessmentForm(data=data)
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        made = oversight.assessment_schedule(actor=self.request.user, provider=self.provider, **form.cleaned_data)
+        self.success("Assessment scheduled.")
+        return redirect("quality-staff:assessment", assessment_id=made.pk)
+
+
+class AssessmentView(QualityPage):
+    def assessment(self, assessment_id):
+        from tenants.quality.models import Assessment
+
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+        found = Assessment.objects.select_related("provider").filter(pk=assessment_id).first()
+        if found is None:
+            raise Http404("No such assessment here.")
+        return found
+
+    def page(self, assessment, form=None, status=200):
+        from tenants.quality.forms import DraftForm
+        from tenants.quality.models import DOMAINS, RATINGS
+
+        words = dict(RATINGS)
+        domains = [(label, words.get(assessment.domain_ratings.get(key), "")) for key, label in DOMAINS]
+        return self.render("assessment.html", status=status, assessment=assessment, form=form or DraftForm(),
+                           domains=domains, rating_words=words.get(assessment.rating, ""),
+                           can_finalise=assessment.status == "draft_sent" and (
+                               assessment.responded_at or timezone.localdate() > assessment.respond_by))
+
+    def get(self, request, assessment_id):
+        return self.page(self.assessment(assessment_id))
+
+    def post(self, request, assessment_id):
+        from tenants.quality import oversight
+        from tenants.quality.forms import DraftForm
+
+        assessment = self.assessment(assessment_id)
+        if request.POST.get("decision") == "finalise":
+            try:
+                oversight.assessment_finalise(actor=request.user, assessment=assessment)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect("quality-staff:assessment", assessment_id=assessment.pk)
+            messages.success(request, "Rating finalised and shared with the authorities that use the provider.")
+            return redirect("quality-staff:assessment", assessment_id=assessment.pk)
+        form = DraftForm(request.POST)
+        if form.is_valid():
+            try:
+                oversight.assessment_send_draft(
+                    actor=request.user, assessment=assessment, domain_ratings=form.domain_ratings(),
+                    rating=form.cleaned_data["rating"], findings=form.cleaned_data["findings"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Draft report sent. The provider can comment on its factual accuracy.")
+                return redirect("quality-staff:assessment", assessment_id=assessment.pk)
+        return self.page(assessment, form, status=400)
+
+
+class ActionLiftView(FormPageMixin, StaffPageMixin, View):
+    template_name = "quality/staff/provider_form.html"
+    title = "Lift the action"
+
+    def load(self, action_id):
+        from tenants.quality.models import Action
+
+        self.action = Action.objects.select_related("provider").filter(pk=action_id, status="active").first()
+        if self.action is None:
+            raise Http404("No action in force with that number here.")
+
+    def check(self):
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import LiftForm
+
+        return LiftForm(data=data)
+
+    def page_context(self):
+        return {"provider": self.action.provider, "action": self.action}
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        oversight.action_lift(actor=self.request.user, action=self.action, reason=form.cleaned_data["reason"])
+        self.success(f"{self.action.get_kind_display()} lifted.")
+        return redirect("quality-staff:provider", provider_id=self.action.provider_id)

@@ -80,3 +80,65 @@ def test_a_commissioner_adds_a_kpi_on_the_page(client, region):
     assert client.post(url, form).status_code == 302
     table = client.get(f"/a/alpha/staff/quality/agreements/{m.market.agreement.pk}/").content.decode()
     assert "KPI 3</a>: Level 2 qualifications" in table
+
+
+def test_the_risk_page_shows_every_colour_with_its_reasons_and_quality_staff_act_from_it(client, region):
+    from datetime import date
+
+    from tenants.quality import oversight
+
+    m = monitored(region.alpha, providers=2)
+    flagged, fine = m.market.providers
+    with schema_context(m.schema):
+        oversight.intelligence_record(actor=m.officer, provider=flagged, kind="safeguarding_decision",
+                                      occurred_on=date.today(), source="Safeguarding adults board",
+                                      summary="Neglect substantiated: missed medication visits.")
+    client.force_login(m.officer)
+    page = client.get("/a/alpha/staff/quality/risk/?colour=red").content.decode()
+    assert flagged.name in page and "Red: safeguarding decision (substantiated)" in page and fine.name not in page
+    assert client.get("/a/alpha/staff/quality/risk/?colour=purple").status_code == 200  # unknown colour: no filter
+
+    # an embargo taken on the page, answered by the provider on theirs, lifted on the page
+    refused = client.post(f"/a/alpha/staff/quality/providers/{flagged.pk}/actions/new/", {"kind": "embargo"})
+    assert refused.status_code == 400
+    taken = client.post(f"/a/alpha/staff/quality/providers/{flagged.pk}/actions/new/",
+                        {"kind": "embargo", "grounds": "Substantiated neglect; no new placements until reviewed."})
+    assert taken.status_code == 302
+    detail = client.get(f"/a/alpha/staff/quality/providers/{flagged.pk}/").content.decode()
+    assert "Embargo on new placements" in detail and "Red:" in detail
+    from tenants.quality.models import Action
+
+    with schema_context(m.schema):
+        action = Action.objects.get(provider=flagged)
+    client.force_login(catalogue.admin_of(flagged))
+    mine = client.get("/a/alpha/provider/quality/").content.decode()
+    assert "Embargo on new placements" in mine and "Neglect substantiated" not in mine  # never the intelligence
+    assert client.post(f"/a/alpha/provider/quality/actions/{action.pk}/",
+                       {"response": "A new medication system is in place."}).status_code == 302
+    client.force_login(catalogue.admin_of(fine))
+    assert client.get(f"/a/alpha/provider/quality/actions/{action.pk}/").status_code == 404
+    client.force_login(m.officer)
+    assert client.post(f"/a/alpha/staff/quality/actions/{action.pk}/lift/",
+                       {"reason": "Reviewed: medication on time for six weeks."}).status_code == 302
+    with schema_context(m.schema):
+        action.refresh_from_db()
+        assert action.status == "lifted" and action.provider_response
+
+
+def test_an_assessment_on_the_pages_from_schedule_to_draft(client, region):
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    client.force_login(m.officer)
+    made = client.post(f"/a/alpha/staff/quality/providers/{provider.pk}/assessments/new/",
+                       {"service": "Home care, Crewe", "visit_on_0": "10", "visit_on_1": "11", "visit_on_2": "2026"})
+    assert made.status_code == 302
+    url = made.url
+    ratings = {f"domain_{key}": "good" for key in ("involvement", "personalised", "safeguarding", "staffing",
+                                                    "management")}
+    assert client.post(url, ratings | {"rating": "good"}).status_code == 400  # no findings
+    sent = client.post(url, ratings | {"rating": "good", "findings": "Warm, person-centred support."})
+    assert sent.status_code == 302
+    page = client.get(url).content.decode()
+    assert "Draft report with the provider" in page and "Finalise the rating" not in page  # the window is open
+    client.force_login(catalogue.admin_of(provider))
+    assert "comments by" in client.get("/a/alpha/provider/quality/").content.decode()
