@@ -142,3 +142,22 @@ def test_an_assessment_on_the_pages_from_schedule_to_draft(client, region):
     assert "Draft report with the provider" in page and "Finalise the rating" not in page  # the window is open
     client.force_login(catalogue.admin_of(provider))
     assert "comments by" in client.get("/a/alpha/provider/quality/").content.decode()
+
+
+def test_a_broker_sees_each_bidders_colour_and_latest_rating_beside_its_bid(client, region):
+    from datetime import date
+
+    from tenants.quality import oversight
+    from tests.calloffs import staff_support
+
+    m = monitored(region.alpha, providers=2)
+    flagged = m.market.providers[0]
+    with schema_context(m.schema):
+        oversight.intelligence_record(actor=m.officer, provider=flagged, kind="manager_vacancy",
+                                      occurred_on=date.today(), source="CQC notification",
+                                      summary="The registered manager has left.")
+    package = staff_support.closed_with_bids(m.market, ["420.00", "430.00"])
+    client.force_login(m.market.broker)
+    page = client.get(f"/a/alpha/staff/calloffs/{package.pk}/bids/").content.decode()
+    assert "Amber" in page and "Green" in page and "registered manager vacancy" in page
+    assert "Not assessed here" in page
