@@ -519,7 +519,44 @@ def _monitoring(authority: Authority, *, report: SeedReport) -> None:
                               statement="I am listened to: 41 of the 46 people we reviewed this quarter said staff "
                                         "listen to them and plan their visits with them.",
                               comment="From review visits and a telephone survey.")
+        _early_warning(officer, {domain: Provider.objects.get(legal_name=legal) for domain, legal in by_domain.items()
+                                 if domain in admins}, admins, today)
         report.count(True)
+
+
+def _early_warning(officer: User, providers: dict, admins: dict, today: date) -> None:
+    """What the quality team knows, so the risk page shows each colour with
+    its reasons: Peak Homecare red (a substantiated safeguarding concern and
+    a Poor rating, under an embargo), Castle Care amber (its registered
+    manager left), Hilltop green (rated Good)."""
+    from tenants.quality import oversight, risk
+    from tenants.quality.models import DOMAINS
+
+    peak, castle, hilltop = providers["peakhomecare"], providers["castlecare"], providers["hilltop"]
+    oversight.intelligence_record(
+        actor=officer, provider=peak, kind="safeguarding_decision", occurred_on=today - timedelta(days=40),
+        source="Cheshire East safeguarding adults team", severity="high", service="Home care, Congleton",
+        summary="Neglect substantiated: medication visits missed on rural rounds over two weeks.")
+    oversight.intelligence_record(
+        actor=officer, provider=castle, kind="manager_vacancy", occurred_on=today - timedelta(days=20),
+        source="CQC notification", summary="The registered manager left; the deputy is acting manager.")
+    for provider, rating, service, findings in (
+            (peak, "poor", "Home care, Congleton", "Medication records incomplete; rural rounds short-staffed; "
+                                                   "care plans not reviewed on time."),
+            (hilltop, "good", "Home care, Macclesfield", "Person-centred care plans; staff know people well.")):
+        assessment = oversight.assessment_schedule(actor=officer, provider=provider, service=service,
+                                                   visit_on=today - timedelta(days=35))
+        ratings = {key: rating for key, _ in DOMAINS}
+        oversight.assessment_send_draft(actor=officer, assessment=assessment, domain_ratings=ratings, rating=rating,
+                                        findings=findings)
+        domain = "peakhomecare" if provider == peak else "hilltop"
+        oversight.assessment_respond(actor=admins[domain], assessment=assessment,
+                                     response="We accept the findings and have an action plan.")
+        oversight.assessment_finalise(actor=officer, assessment=assessment)
+    oversight.action_take(actor=officer, provider=peak, kind="embargo", starts_on=today - timedelta(days=30),
+                          grounds="A substantiated safeguarding concern and a Poor quality rating: no new "
+                                  "placements until the improvement plan is met.", review_on=today + timedelta(days=60))
+    risk.refresh()
 
 
 def _profile(provider: Provider, profile: dict, *, actor: User, report: SeedReport) -> None:

@@ -109,6 +109,16 @@ def test_the_home_care_dps_shows_the_kpi_table_a_council_reports(client, region)
     for shown in ("72% (216 of 300)", "81% (654 of 807)", "54% (437 of 807)", "79% (633 of 806)",
                   "undertaking it: 19% (157)", "Close to target", "Below target"):
         assert shown in page, shown
+    # the risk page has a provider in each colour, each with its reasons
+    risk_page = client.get("/a/cheshire-east/staff/quality/risk/").content.decode()
+    assert "Red: safeguarding decision (substantiated)" in risk_page and "rated Poor" in risk_page
+    assert "Amber: registered manager vacancy" in risk_page
+    with schema_context("cheshire_east"):
+        from tenants.quality.risk import dashboard
+
+        colours = {row.provider.name: row.risk.colour for row in dashboard()}
+    assert (colours["Peak Homecare"], colours["Castle Care at Home"], colours["Hilltop Home Care"]) == (
+        "red", "amber", "green")
     seed_demo()  # once
     with schema_context("cheshire_east"):
         from tenants.quality.models import Kpi
