@@ -165,6 +165,7 @@ urlpatterns = [
     path("provider/kpi-returns/<int:return_id>/submit/", quality.ProviderReturnSubmitView.as_view(),
          name="provider-kpi-return-submit"),
     path("intelligence/", quality.IntelligenceListView.as_view(), name="intelligence"),
+    path("intelligence/shared/", quality.SharedIntelligenceListView.as_view(), name="intelligence-shared"),
     path("assessments/", quality.AssessmentListView.as_view(), name="assessments"),
     path("assessments/<int:assessment_id>/", quality.AssessmentDetailView.as_view(), name="assessment"),
     path("assessments/<int:assessment_id>/draft/", quality.AssessmentDraftView.as_view(), name="assessment-draft"),

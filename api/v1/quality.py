@@ -517,6 +517,35 @@ class IntelligenceListView(QualityStaffAPI, GenericAPIView):
         return Response(IntelligenceOut(record).data, status=201)
 
 
+class SharedIntelligenceOut(serializers.Serializer):
+    authority = serializers.CharField(source="authority.name", help_text="The authority that shared it.")
+    provider = NamedOut()
+    kind = serializers.ChoiceField(choices=Intelligence.Kind.choices)
+    kind_label = serializers.CharField()
+    service = serializers.CharField()
+    occurred_on = serializers.DateField()
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    summary = serializers.CharField()
+    closed_on = serializers.DateField(allow_null=True)
+
+
+class SharedIntelligenceFilters(serializers.Serializer):
+    provider = serializers.IntegerField(required=False, min_value=1)
+
+
+class SharedIntelligenceListView(QualityStaffAPI, GenericAPIView):
+    serializer_class = SharedIntelligenceOut
+
+    @extend_schema(parameters=[SharedIntelligenceFilters], responses=SharedIntelligenceOut(many=True),
+                   summary="Intelligence other authorities shared about providers admitted here")
+    def get(self, request):
+        self.require_quality()
+        chosen = filters(SharedIntelligenceFilters, request)
+        rows = oversight.shared_with_here([chosen["provider"]] if chosen.get("provider") else None)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(SharedIntelligenceOut(page, many=True).data)
+
+
 class AssessmentListView(QualityStaffAPI, GenericAPIView):
     serializer_class = AssessmentOut
 

@@ -17,6 +17,8 @@ from accounts.roles import AuthorityRole
 from audit.services import audit_record
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_person_identifiers, person_identifier_message
+from shared_catalogue.models import SharedIntelligence
+from tenancy.selectors import authority_current
 from tenants.quality.models import DOMAINS, RATINGS, SEVERITIES, Action, Assessment, Intelligence
 
 QUALITY_ROLES = (AuthorityRole.QUALITY_OFFICER, AuthorityRole.COMMISSIONER)
@@ -65,6 +67,8 @@ def intelligence_record(*, actor, provider, kind: str, occurred_on: date, source
             provider=provider, kind=kind, occurred_on=occurred_on, source=source.strip(), severity=severity,
             summary=summary.strip(), service=service.strip(), restricted_notes=(restricted_notes or "").strip(),
             share=share, recorded_by=actor)
+        if share == Intelligence.Share.PARTNERS:
+            _share(record)
         audit_record(actor=actor, action="intelligence.recorded", obj=record,
                      after={"provider": provider.pk, "kind": kind, "severity": severity, "share": share})
     return record
@@ -78,8 +82,33 @@ def intelligence_close(*, actor, record: Intelligence, closed_on: date | None = 
             raise Conflict("This intelligence is already closed.")
         record.closed_on = closed_on or timezone.localdate()
         record.save(update_fields=["closed_on"])
+        SharedIntelligence.objects.filter(authority=authority_current(), intelligence_id=record.pk).update(
+            closed_on=record.closed_on)
         audit_record(actor=actor, action="intelligence.closed", obj=record)
     return record
+
+
+def _share(record: Intelligence) -> None:
+    """The record as the other authorities using the provider will read it:
+    never its restricted notes or its source (which may name someone)."""
+    SharedIntelligence.objects.create(
+        authority=authority_current(), provider_id=record.provider_id, intelligence_id=record.pk, kind=record.kind,
+        kind_label=record.get_kind_display(), service=record.service, occurred_on=record.occurred_on,
+        severity=record.severity, summary=record.summary, recorded_at=record.recorded_at)
+
+
+def shared_with_here(provider_ids=None):
+    """Intelligence other authorities shared about providers admitted here
+    (or some of them): one query."""
+    from shared_catalogue.models import AdmissionProjection
+
+    here = authority_current()
+    used = AdmissionProjection.objects.filter(authority=here).exclude(status="removed").values("provider_id")
+    rows = (SharedIntelligence.objects.filter(provider_id__in=used).exclude(authority=here)
+            .select_related("authority", "provider"))
+    if provider_ids is not None:
+        rows = rows.filter(provider_id__in=list(provider_ids))
+    return rows
 
 
 # --- Quality assessments ---------------------------------------------------------------

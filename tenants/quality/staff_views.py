@@ -161,6 +161,12 @@ class ReturnDetailView(QualityPage):
 QUALITY_REFUSED = "Only quality officers and commissioners read and record intelligence, assessments and actions."
 
 
+def oversight_shared(provider_ids):
+    from tenants.quality.oversight import shared_with_here
+
+    return shared_with_here(provider_ids)
+
+
 def _is_quality(access) -> bool:
     from tenants.quality.oversight import QUALITY_ROLES
 
@@ -202,6 +208,7 @@ class ProviderOversightView(QualityPage):
         return self.render(
             "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
             intelligence=list(Intelligence.objects.filter(provider=provider)[:100]) if quality else [],
+            shared=list(oversight_shared([provider.pk])[:100]) if quality else [],
             assessments=list(Assessment.objects.filter(provider=provider)),
             actions=list(Action.objects.filter(provider=provider).select_related("agreement")))
 

@@ -233,3 +233,37 @@ def test_the_dashboard_takes_the_same_queries_for_more_providers_and_records(reg
             with django_assert_num_queries(8):
                 rows = dashboard()
             assert all(row.risk.colour == "amber" for row in rows if row.provider in m.market.providers)
+
+
+def test_intelligence_marked_for_one_authority_is_not_visible_to_another_and_shared_only_where_used(region):
+    """Alpha shares one record and keeps another to itself. Beta, which also
+    uses the provider, reads the shared summary (never the notes or the
+    source); the NHS body, which does not use it, reads nothing."""
+    from rest_framework.test import APIClient
+
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    stage2.admit(stage2.live_market(region.beta, 0), provider=provider)  # beta uses it too
+    with schema_context(m.schema):
+        oversight.intelligence_record(actor=m.officer, provider=provider, kind="complaint", occurred_on=date.today(),
+                                      source="Complaint from Mr Reid", summary="Carers arrived late all week.",
+                                      restricted_notes="Caller's number in the case file.", share="here")
+        shared = oversight.intelligence_record(actor=m.officer, provider=provider, kind="manager_vacancy",
+                                               occurred_on=date.today(), source="CQC notification",
+                                               summary="The registered manager has left.")
+    client = APIClient()
+    client.force_authenticate(support.make_staff(region.beta, "quality_officer"))
+    seen = client.get("/a/beta/api/v1/intelligence/shared/").json()["results"]
+    assert [(r["kind"], r["summary"], r["authority"]) for r in seen] == [
+        ("manager_vacancy", "The registered manager has left.", region.alpha.name)]
+    assert "Reid" not in str(seen) and "case file" not in str(seen)
+    client.force_authenticate(support.make_staff(region.nhs, "quality_officer"))
+    assert client.get("/a/nhs-north/api/v1/intelligence/shared/").json()["results"] == []
+    # closing it here closes it for the partners
+    with schema_context(m.schema):
+        oversight.intelligence_close(actor=m.officer, record=shared)
+    client.force_authenticate(support.make_staff(region.beta, "quality_officer"))
+    assert client.get("/a/beta/api/v1/intelligence/shared/").json()["results"][0]["closed_on"]
+    # and the provider reads none of it
+    client.force_authenticate(catalogue.admin_of(provider))
+    assert client.get("/a/beta/api/v1/intelligence/shared/").status_code == 403
