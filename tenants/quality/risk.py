@@ -37,6 +37,9 @@ DEFAULT_RULES = {
     # latest quality rating
     "red_ratings": ["poor"],
     "amber_ratings": ["requires_improvement"],
+    # the latest overall CQC rating of any of the provider's locations (from import_cqc)
+    "red_cqc_ratings": ["Inadequate"],
+    "amber_cqc_ratings": ["Requires improvement"],
     # KPI returns missing past their due date
     "amber_missing_returns": 2,
     "red_missing_returns": 6,
@@ -67,7 +70,7 @@ def current_rules() -> tuple[int, dict]:
 
 
 def assess(provider_ids, *, today: date | None = None, rules: dict | None = None) -> dict[int, Risk]:
-    """Each provider's colour and reasons: five queries."""
+    """Each provider's colour and reasons: six queries."""
     today = today or timezone.localdate()
     if rules is None:
         rules = current_rules()[1]
@@ -117,6 +120,18 @@ def assess(provider_ids, *, today: date | None = None, rules: dict | None = None
             risks[row["provider_id"]].raise_to("red", f"{n} performance returns missing")
         elif n >= rules["amber_missing_returns"]:
             risks[row["provider_id"]].raise_to("amber", f"{n} performance returns missing")
+
+    from shared_catalogue.models import CQCLocation
+
+    for location in CQCLocation.objects.filter(provider_id__in=ids).exclude(overall_rating="").values(
+            "provider_id", "name", "location_id", "overall_rating", "rating_published_on"):
+        rating = location["overall_rating"]
+        words = f"CQC rated {location['name'] or location['location_id']} {rating}" + (
+            f" on {location['rating_published_on']:%-d %B %Y}" if location["rating_published_on"] else "")
+        if rating in rules["red_cqc_ratings"]:
+            risks[location["provider_id"]].raise_to("red", words)
+        elif rating in rules["amber_cqc_ratings"]:
+            risks[location["provider_id"]].raise_to("amber", words)
 
     kinds = dict(Action.Kind.choices)
     for action in (Action.objects.filter(provider_id__in=ids, status=Action.Status.ACTIVE, starts_on__lte=today)
@@ -176,7 +191,7 @@ class DashboardRow:
 def dashboard(*, lot_id: int | None = None, service_type: str = "", colour: str = "",
               today: date | None = None) -> list[DashboardRow]:
     """Every provider admitted here, riskiest first, with its reasons, the
-    date its colour last changed, its trend and latest rating: eight queries
+    date its colour last changed, its trend and latest rating: nine queries
     however many providers and records there are."""
     from tenants.admissions.models import Admission
 
@@ -223,12 +238,16 @@ def rules_change(*, actor, rules: dict, reason: str) -> dict:
     require(policy.can_define_kpis(access_here(actor)), "Only commissioners change the early-warning rules.")
     errors = {}
     kinds, ratings = set(Intelligence.Kind.values), {"excellent", "good", "requires_improvement", "poor"}
+    cqc = {"Outstanding", "Good", "Requires improvement", "Inadequate"}
     for key, value in (rules or {}).items():
         if key not in DEFAULT_RULES:
             errors[key] = f"There is no rule called {key}."
         elif key.endswith("_kinds") and not (isinstance(value, list) and set(value) <= kinds):
             errors[key] = "A list of intelligence kinds."
-        elif key.endswith("_ratings") and not (isinstance(value, list) and set(value) <= ratings):
+        elif key.endswith("_cqc_ratings") and not (isinstance(value, list) and set(value) <= cqc):
+            errors[key] = "A list of CQC ratings: Outstanding, Good, Requires improvement, Inadequate."
+        elif key.endswith("_ratings") and not key.endswith("_cqc_ratings") and not (
+                isinstance(value, list) and set(value) <= ratings):
             errors[key] = "A list of ratings: excellent, good, requires_improvement, poor."
         elif key == "amber_severity" and value not in SEVERITY_ORDER:
             errors[key] = "One of low, medium, high, critical."

@@ -229,8 +229,8 @@ def test_the_dashboard_takes_the_same_queries_for_more_providers_and_records(reg
                     oversight.intelligence_record(actor=m.officer, provider=provider, kind=kind,
                                                   occurred_on=date.today(), source="Test", summary="Something.")
             Intelligence.objects.exists()  # the schema's search_path is set on the first query
-            # admissions, rules, intelligence, ratings, returns, actions, last colours, latest ratings
-            with django_assert_num_queries(8):
+            # admissions, rules, intelligence, ratings, returns, CQC, actions, last colours, latest ratings
+            with django_assert_num_queries(9):
                 rows = dashboard()
             assert all(row.risk.colour == "amber" for row in rows if row.provider in m.market.providers)
 
@@ -267,3 +267,15 @@ def test_intelligence_marked_for_one_authority_is_not_visible_to_another_and_sha
     # and the provider reads none of it
     client.force_authenticate(catalogue.admin_of(provider))
     assert client.get("/a/beta/api/v1/intelligence/shared/").status_code == 403
+
+
+def test_a_cqc_rating_of_inadequate_makes_a_provider_red_with_the_location_named(region):
+    from shared_catalogue.models import CQCLocation
+
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    CQCLocation.objects.create(location_id="1-9999999999", provider=provider, name="Riverside House",
+                               overall_rating="Inadequate", rating_published_on=date(2026, 10, 2))
+    with schema_context(m.schema):
+        found = risk.assess([provider.pk])[provider.pk]
+    assert found.colour == "red" and found.reasons == ["Red: CQC rated Riverside House Inadequate on 2 October 2026"]
