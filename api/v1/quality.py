@@ -639,7 +639,9 @@ class ActionLiftView(QualityStaffAPI, APIView):
         return Response(ActionOut(Action.objects.select_related("provider", "agreement").get(pk=made.pk)).data)
 
 
-class RiskDashboardView(QualityStaffAPI, APIView):
+class RiskDashboardView(QualityStaffAPI, GenericAPIView):
+    serializer_class = RiskOut
+
     @extend_schema(parameters=[RiskFilters], responses=RiskOut(many=True),
                    summary="The early warning: every provider here, riskiest first, with its reasons")
     def get(self, request):
@@ -647,7 +649,8 @@ class RiskDashboardView(QualityStaffAPI, APIView):
         chosen = filters(RiskFilters, request)
         rows = risk.dashboard(lot_id=chosen.get("lot"), service_type=chosen.get("service_type", ""),
                               colour=chosen.get("colour", ""))
-        return Response(RiskOut(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(RiskOut(page, many=True).data)
 
 
 class RiskRulesView(QualityStaffAPI, APIView):

@@ -188,8 +188,9 @@ class RiskDashboardView(QualityPage):
         service = service if service in {code for code, _ in service_types} else ""
         rows = risk.dashboard(lot_id=lot.pk if lot else None, service_type=service, colour=colour)
         counts = {c: sum(r.risk.colour == c for r in rows) for c in ("red", "amber", "green")}
-        return self.render("risk.html", rows=rows, lots=lots, lot_filter=lot_id if lot else "", colour=colour,
-                           service_types=service_types, service_filter=service, counts=counts,
+        page = Paginator(rows, 100).get_page(request.GET.get("page"))
+        return self.render("risk.html", rows=page, page=page, lots=lots, lot_filter=lot_id if lot else "",
+                           colour=colour, service_types=service_types, service_filter=service, counts=counts,
                            is_quality=_is_quality(self.access))
 
 
