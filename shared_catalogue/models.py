@@ -452,3 +452,29 @@ class EvidenceDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} by {self.decided_by} ({self.authority})"
+
+
+class SharedIntelligence(models.Model):
+    """Intelligence an authority chose to share with the other authorities
+    that use the provider: its summary (which never identifies a person),
+    kind, date and severity. A projection of the authority's own record,
+    written in the same transaction; restricted notes never leave it."""
+
+    authority = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="shared_intelligence")
+    intelligence_id = models.BigIntegerField(help_text="The record's id in the authority's schema.")
+    kind = models.CharField(max_length=30)
+    kind_label = models.CharField(max_length=120)
+    service = models.CharField(max_length=200, blank=True)
+    occurred_on = models.DateField()
+    severity = models.CharField(max_length=10)
+    summary = models.TextField()
+    closed_on = models.DateField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "intelligence_id"], name="one_share_per_intelligence"),
+        ]
+        indexes = [models.Index(fields=["provider", "occurred_on"], name="shared_intelligence_provider")]

@@ -120,6 +120,7 @@ TENANT_APPS = [
     "tenants.admissions",
     "tenants.calloffs",
     "tenants.placements",
+    "tenants.quality",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -384,6 +385,19 @@ SPECTACULAR_SETTINGS = {
         "BidStatusEnum": "tenants.calloffs.models.Bid.Status",
         "BidStateEnum": "api.v1.provider_calloffs.BID_STATES",
         "OpportunityStatusEnum": "shared_catalogue.models.OpportunityProjection.Status",
+        "KpiReturnStatusEnum": "tenants.quality.models.KpiReturn.Status",
+        "KpiMeasureEnum": "tenants.quality.models.Kpi.Measure",
+        "KpiPeriodEnum": "tenants.quality.models.Kpi.Period",
+        "KpiCoversEnum": "tenants.quality.models.Kpi.Covers",
+        "IntelligenceKindEnum": "tenants.quality.models.Intelligence.Kind",
+        "IntelligenceShareEnum": "tenants.quality.models.Intelligence.Share",
+        "ContractActionKindEnum": "tenants.quality.models.Action.Kind",
+        "ContractActionStatusEnum": "tenants.quality.models.Action.Status",
+        "AssessmentStatusEnum": "tenants.quality.models.Assessment.Status",
+        "QualityRatingEnum": "tenants.quality.models.RATINGS",
+        "SeverityEnum": "tenants.quality.models.SEVERITIES",
+        "RiskColourEnum": "api.v1.quality.COLOURS",
+        "KpiRagEnum": "api.v1.quality.RAG",
     },
 }
 
@@ -448,6 +462,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.anchor_chain",
         "schedule": crontab(minute=8),
         "tenant_schemas": ["public"],
+    },
+    # Each period's performance returns open when it ends; late ones are chased.
+    "quality.returns_open_due": {
+        "task": "quality.returns_open_due",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "quality.returns_chase": {
+        "task": "quality.returns_chase",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "quality.risk_refresh": {
+        "task": "quality.risk_refresh",
+        "schedule": crontab(minute=20),
     },
     "accounts.purge_expired_tokens": {
         "task": "accounts.purge_expired_tokens",

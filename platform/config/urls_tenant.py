@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("tenants.workspace.urls")),
     path("provider/", include("tenants.admissions.provider_urls")),
     path("provider/calloffs/", include("tenants.calloffs.provider_urls")),
+    path("provider/quality/", include("tenants.quality.provider_urls")),
     path("staff/team/", include("accounts.team_urls")),
     path("staff/audit/", include("audit.urls")),
     path("staff/catalogue/", include("shared_catalogue.staff_urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("staff/admissions/", include(admissions_staff.admission_patterns)),
     path("staff/calloffs/", include("tenants.calloffs.staff_urls")),
     path("staff/placements/", include("tenants.placements.staff_urls")),
+    path("staff/quality/", include("tenants.quality.staff_urls")),
     path("api/v1/", include(("api.urls_tenant", "tenant-api"))),
 ]
 

@@ -86,6 +86,8 @@ PROVIDERS = [
     ("Wirral Supported Living Trust", "Wirral Supported Living", Provider.Kind.CHARITY, "wslt"),
     ("Hilltop Home Care Limited", "Hilltop Home Care", Provider.Kind.COMPANY, "hilltop"),
     ("Riverside Recovery Partnership", "Riverside Recovery", Provider.Kind.PARTNERSHIP, "riverside"),
+    ("Castle Care at Home Limited", "Castle Care at Home", Provider.Kind.COMPANY, "castlecare"),
+    ("Peak Homecare Services Limited", "Peak Homecare", Provider.Kind.COMPANY, "peakhomecare"),
 ]
 PROVIDER_PEOPLE = [
     # name, provider domain, local part, roles
@@ -95,6 +97,8 @@ PROVIDER_PEOPLE = [
     ("Gareth Evans", "wslt", "gareth", [ProviderRole.PROVIDER_ADMIN]),
     ("Amira Begum", "hilltop", "amira", [ProviderRole.PROVIDER_ADMIN]),
     ("Joe Kelly", "riverside", "joe", [ProviderRole.PROVIDER_ADMIN]),
+    ("Helen Marsh", "castlecare", "helen", [ProviderRole.PROVIDER_ADMIN]),
+    ("Kwame Mensah", "peakhomecare", "kwame", [ProviderRole.PROVIDER_ADMIN]),
 ]
 # A freelance bid writer who works for two providers with one login.
 # What each provider tells the region about itself (made up, in the seed reports' terms).
@@ -139,6 +143,24 @@ PROFILES = {
                        "rapid starts for hospital discharge.",
         "specialisms": ["end of life care", "dementia care"], "languages": ["Polish", "Urdu"],
         "capacity_statement": "About 60 more hours a week in SK10 and SK11.",
+    },
+    "castlecare": {
+        "company_number": "07654321", "cqc_provider_id": "1-1076543210", "cqc_locations": ["1-2076543210"],
+        "town": "Crewe", "postcode": "CW2 7AA", "website": "https://castlecare.example",
+        "services": ["home-care"], "client_groups": ["older-people", "physical-disability"],
+        "areas": ["cheshire-east"], "postcode_districts": ["CW1", "CW2", "CW11"],
+        "description": "Home care in Crewe and Sandbach, with electronic call monitoring and care plans.",
+        "specialisms": ["reablement"], "languages": [],
+        "capacity_statement": "About 40 more hours a week in CW1 and CW2.",
+    },
+    "peakhomecare": {
+        "company_number": "06543210", "cqc_provider_id": "1-1065432109", "cqc_locations": ["1-2065432109"],
+        "town": "Congleton", "postcode": "CW12 1AA", "website": "https://peakhomecare.example",
+        "services": ["home-care"], "client_groups": ["older-people", "dementia"],
+        "areas": ["cheshire-east"], "postcode_districts": ["CW12", "SK11"],
+        "description": "Home care in Congleton and the Peak fringe, including rural rounds.",
+        "specialisms": ["dementia care"], "languages": [],
+        "capacity_statement": "Limited: rural rounds only.",
     },
     "riverside": {
         "town": "Chester", "postcode": "CH1 1AA", "website": "https://riverside-recovery.example",
@@ -262,6 +284,8 @@ def seed_demo() -> SeedReport:
             _evidence(provider, authorities, report=report)
     _stage1(authorities["cheshire-east"], DAY_OPPORTUNITIES, providers, report=report)
     _stage1(partnership, SUPPORTED_LIVING, providers, report=report)
+    _stage1(authorities["cheshire-east"], HOME_CARE, providers, report=report)
+    _monitoring(authorities["cheshire-east"], report=report)
     _stage2(authorities["cheshire-east"], report=report)
     return report
 
@@ -322,6 +346,18 @@ SUPPORTED_LIVING = {
     "applicants": [("wslt", ["1"], (5, 4), True), ("riverside", ["2"], (4, 4), False)],
 }
 
+# A home-care DPS in its second year, as Rotherham runs one: live after its
+# initial period, three providers admitted and delivering, and contract
+# monitoring with the four workforce and outcome KPIs a council reports on.
+HOME_CARE = {
+    "kind": "dps", "reference": "CEC-HOMECARE-DPS", "title": "Home Care and Support Dynamic Purchasing System",
+    "service_area": "Home care for adults", "commissioner": ("cheshire-east", "commissioner"),
+    "evaluators": [("cheshire-east", "evaluator")], "opened_days_ago": 420,
+    "lots": [("1", "Home care and support", "home-care")],
+    "applicants": [("hilltop", ["1"], (4, 4), True), ("castlecare", ["1"], (4, 3), True),
+                   ("peakhomecare", ["1"], (3, 4), True)],
+}
+
 
 def _stage1(authority: Authority, plan: dict, providers: dict, *, report: SeedReport) -> None:
     """An agreement taken through the real stage-1 flow, once: lots, a
@@ -367,8 +403,10 @@ def _stage1(authority: Authority, plan: dict, providers: dict, *, report: SeedRe
                                     text="How do you recruit, train and supervise your staff?"),
         ]
         agreements.questionnaire_publish(actor=lead, version=version)
-        agreements.agreement_open(actor=lead, agreement=agreement,
-                                  initial_period_ends_on=today + timedelta(days=30)
+        # A DPS opened long ago (its initial period over) replays its opening on its own date.
+        opened = today - timedelta(days=plan.get("opened_days_ago", 0))
+        agreements.agreement_open(actor=lead, agreement=agreement, today=opened,
+                                  initial_period_ends_on=opened + timedelta(days=30)
                                   if plan["kind"] == "dps" else None)
         report.count(True)
         for domain, numbers, scores, onboarded in plan["applicants"]:
@@ -404,6 +442,121 @@ def _stage1(authority: Authority, plan: dict, providers: dict, *, report: SeedRe
             report.count(True)
         if plan["kind"] == "fps":
             agreements.agreement_go_live(actor=lead, agreement=agreement)
+        elif plan.get("opened_days_ago"):
+            agreements.agreement_go_live(actor=lead, agreement=agreement, today=opened + timedelta(days=31))
+
+
+# The home-care KPIs and each provider's returns for the last two quarters:
+# (code, title, target, counted, out of, [(provider, earlier quarter, latest quarter)]),
+# each quarter's figures as (numerator, denominator[, in training, neither]).
+HOME_CARE_KPIS = [
+    ("KPI 1", "Utilising assistive technology", 75, "people introduced to assistive technology or offered options",
+     "people reviewed in the period",
+     [("hilltop", (80, 120), (90, 120)), ("castlecare", (66, 100), (70, 100)), ("peakhomecare", (52, 80), (56, 80))]),
+    ("KPI 2", "Strengths-based approaches training", 100, "care workers trained and deemed competent",
+     "care workers", [("hilltop", (290, 350), (300, 350)), ("castlecare", (200, 277), (214, 277)),
+                      ("peakhomecare", (130, 180), (140, 180))]),
+    ("KPI 3", "Level 2 qualifications", 100, "care workers holding Level 2", "care workers",
+     [("hilltop", (190, 350), (200, 350)), ("castlecare", (140, 277), (150, 277)),
+      ("peakhomecare", (80, 180), (87, 180))]),
+    ("KPI 4", "Care Certificate", 100, "care workers who have completed the Care Certificate (or are exempt)",
+     "care workers", [("hilltop", (260, 350, 80, 9), (280, 350, 60, 9)), ("castlecare", (200, 276, 70, 6),
+                                                                          (213, 276, 58, 5)),
+                      ("peakhomecare", (130, 180, 48, 2), (140, 180, 39, 1))]),
+]
+
+
+def _monitoring(authority: Authority, *, report: SeedReport) -> None:
+    """Contract monitoring on the home-care DPS, once: four KPIs with the
+    providers' returns for the last two quarters (the latest validated for
+    one provider and awaiting validation for the others), and an outcome
+    statement in the "I" form."""
+    from django_tenants.utils import schema_context
+
+    from tenants.agreements.models import Agreement
+    from tenants.quality import services as quality
+    from tenants.quality.models import Kpi, KpiReturn
+    from tenants.quality.periods import period_of
+
+    today = timezone.localdate()
+    this_quarter = period_of("quarterly", today)[0]
+    two_back = period_of("quarterly", this_quarter - timedelta(days=100))[0]
+    with schema_context(authority.schema_name), transaction.atomic():
+        agreement = Agreement.objects.filter(reference=HOME_CARE["reference"]).first()
+        if agreement is None or Kpi.objects.filter(agreement=agreement).exists():
+            return
+        lead = User.objects.get(email=staff_email("cheshire-east", "commissioner"))
+        officer = User.objects.get(email=staff_email("cheshire-east", "quality"))
+        kpis = {}
+        for code, title, target, counted, out_of, _ in HOME_CARE_KPIS:
+            kpis[code] = quality.kpi_create(actor=lead, agreement=agreement, code=code, title=title, target=target,
+                                            numerator_label=counted, denominator_label=out_of, covers="admitted",
+                                            starts_on=two_back)
+        kpis["KPI 5"] = quality.kpi_create(
+            actor=lead, agreement=agreement, code="KPI 5", title="I am listened to", measure="statement",
+            description="What people tell us in reviews and visits, in their own words: 'I am listened to and "
+                        "my support is planned with me.'", covers="admitted", starts_on=two_back)
+        quality.returns_open_due(today=today)
+        returns = {(r.kpi.code, r.provider.legal_name, r.period_start): r
+                   for r in KpiReturn.objects.select_related("kpi", "provider")}
+        by_domain = {domain: legal for legal, _, _, domain in PROVIDERS}
+        admins = {domain: User.objects.get(email=f"{local}@{domain}.{DOMAIN}")
+                  for _, domain, local, _ in PROVIDER_PEOPLE if domain in ("hilltop", "castlecare", "peakhomecare")}
+        latest = period_of("quarterly", this_quarter - timedelta(days=1))[0]
+        for code, _, _, _, _, figures in HOME_CARE_KPIS:
+            for domain, earlier, recent in figures:
+                for start, numbers in ((two_back, earlier), (latest, recent)):
+                    row = returns[(code, by_domain[domain], start)]
+                    parts = ([{"label": "undertaking it", "count": numbers[2]},
+                              {"label": "not undertaking it, employed 3 months or more and not exempt",
+                               "count": numbers[3]}] if len(numbers) > 2 else None)
+                    quality.return_submit(actor=admins[domain], kpi_return=row, numerator=numbers[0],
+                                          denominator=numbers[1], breakdown=parts)
+                    if start == two_back or domain == "hilltop":
+                        quality.return_validate(actor=officer, kpi_return=row)
+        statement = returns[("KPI 5", by_domain["hilltop"], latest)]
+        quality.return_submit(actor=admins["hilltop"], kpi_return=statement,
+                              statement="I am listened to: 41 of the 46 people we reviewed this quarter said staff "
+                                        "listen to them and plan their visits with them.",
+                              comment="From review visits and a telephone survey.")
+        _early_warning(officer, {domain: Provider.objects.get(legal_name=legal) for domain, legal in by_domain.items()
+                                 if domain in admins}, admins, today)
+        report.count(True)
+
+
+def _early_warning(officer: User, providers: dict, admins: dict, today: date) -> None:
+    """What the quality team knows, so the risk page shows each colour with
+    its reasons: Peak Homecare red (a substantiated safeguarding concern and
+    a Poor rating, under an embargo), Castle Care amber (its registered
+    manager left), Hilltop green (rated Good)."""
+    from tenants.quality import oversight, risk
+    from tenants.quality.models import DOMAINS
+
+    peak, castle, hilltop = providers["peakhomecare"], providers["castlecare"], providers["hilltop"]
+    oversight.intelligence_record(
+        actor=officer, provider=peak, kind="safeguarding_decision", occurred_on=today - timedelta(days=40),
+        source="Cheshire East safeguarding adults team", severity="high", service="Home care, Congleton",
+        summary="Neglect substantiated: medication visits missed on rural rounds over two weeks.")
+    oversight.intelligence_record(
+        actor=officer, provider=castle, kind="manager_vacancy", occurred_on=today - timedelta(days=20),
+        source="CQC notification", summary="The registered manager left; the deputy is acting manager.")
+    for provider, rating, service, findings in (
+            (peak, "poor", "Home care, Congleton", "Medication records incomplete; rural rounds short-staffed; "
+                                                   "care plans not reviewed on time."),
+            (hilltop, "good", "Home care, Macclesfield", "Person-centred care plans; staff know people well.")):
+        assessment = oversight.assessment_schedule(actor=officer, provider=provider, service=service,
+                                                   visit_on=today - timedelta(days=35))
+        ratings = {key: rating for key, _ in DOMAINS}
+        oversight.assessment_send_draft(actor=officer, assessment=assessment, domain_ratings=ratings, rating=rating,
+                                        findings=findings)
+        domain = "peakhomecare" if provider == peak else "hilltop"
+        oversight.assessment_respond(actor=admins[domain], assessment=assessment,
+                                     response="We accept the findings and have an action plan.")
+        oversight.assessment_finalise(actor=officer, assessment=assessment)
+    oversight.action_take(actor=officer, provider=peak, kind="embargo", starts_on=today - timedelta(days=30),
+                          grounds="A substantiated safeguarding concern and a Poor quality rating: no new "
+                                  "placements until the improvement plan is met.", review_on=today + timedelta(days=60))
+    risk.refresh()
 
 
 def _profile(provider: Provider, profile: dict, *, actor: User, report: SeedReport) -> None:

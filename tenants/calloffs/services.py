@@ -47,6 +47,7 @@ from tenants.calloffs.models import (
     Person,
     Preference,
 )
+from tenants.quality.oversight import restrictions
 
 Status = Package.Status
 PACKAGE_FIELDS = (
@@ -286,9 +287,10 @@ class Eligibility:
 
 
 def eligibility(package: Package, today=None) -> list[Eligibility]:
-    """Every provider admitted to the lot, and whether it may be invited:
-    admission active (not pending, suspended or removed), organisation active,
-    and the evidence the agreement requires verified and in date."""
+    """Every provider admitted to the lot, and whether it may be invited: no
+    embargo, suspension or termination in force (contract actions), admission
+    active (not pending, suspended or removed), organisation active, and the
+    evidence the agreement requires verified and in date."""
     today = today or timezone.localdate()
     version = package.agreement.questionnaires.filter(status=QuestionnaireVersion.Status.PUBLISHED).first()
     required = sorted({t for q in (version.questions.all() if version else [])
@@ -296,9 +298,12 @@ def eligibility(package: Package, today=None) -> list[Eligibility]:
     admissions = list(Admission.objects.filter(lot=package.lot).exclude(status=Admission.Status.REMOVED)
                       .select_related("provider").order_by("provider__name"))
     usable = usable_evidence_types([a.provider_id for a in admissions], required, today)
+    restricted = restrictions([a.provider_id for a in admissions], agreement=package.agreement, today=today)
     results = []
     for admission in admissions:
-        if admission.status != Admission.Status.ACTIVE:
+        if admission.provider_id in restricted:
+            results.append(Eligibility(admission, False, restricted[admission.provider_id]))
+        elif admission.status != Admission.Status.ACTIVE:
             reason = {"suspended": f"suspended: {admission.suspended_reason}",
                       "pending_onboarding": "onboarding not finished"}.get(admission.status, admission.status)
             results.append(Eligibility(admission, False, reason))

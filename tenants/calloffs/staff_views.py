@@ -403,8 +403,12 @@ class BidsPage(CalloffsPage):
 class BidListView(BidsPage):
     def get(self, request, package_id):
         package = self.opened_package(package_id)
-        rows = [(bid, sealing.read_bid(bid, user=request.user, channel="page", access=self.access))
-                for bid in selectors.bids_submitted(package)]
+        from tenants.quality.risk import dashboard_for
+
+        bids = list(selectors.bids_submitted(package))
+        risks = dashboard_for([b.provider_id for b in bids])  # the colour and latest rating beside each bid
+        rows = [(bid, sealing.read_bid(bid, user=request.user, channel="page", access=self.access),
+                 risks.get(bid.provider_id)) for bid in bids]
         return self.render("bids.html", package=package, rows=rows,
                            candidates=services.candidates(package),
                            can_evaluate=policy.can_evaluate_bids(self.access))

@@ -59,7 +59,8 @@ def test_seed_runs_stage_one_so_the_directory_has_providers(region):
 
     seed_demo()
     listed = AdmissionProjection.objects.filter(agreement_live=True, status="active")
-    assert sorted({p.provider.name for p in listed}) == ["Brightday Opportunities", "Meadow Farm"]
+    assert sorted({p.provider.name for p in listed}) == ["Brightday Opportunities", "Castle Care at Home",
+                                                          "Hilltop Home Care", "Meadow Farm", "Peak Homecare"]
     assert AdmissionProjection.objects.filter(authority__slug="cheshire-wirral", status="pending_onboarding",
                                               provider__name="Riverside Recovery").exists()
     with schema_context("cheshire_wirral"):
@@ -78,3 +79,48 @@ def test_seed_publishes_an_anonymised_package_the_admitted_providers_see(region)
     assert "Elsie" not in open_now.first().title
     seed_demo()
     assert OpportunityProjection.objects.filter(authority__slug="cheshire-east").count() == 2
+
+
+def test_the_home_care_dps_shows_the_kpi_table_a_council_reports(client, region):
+    """Assistive technology 72% against 75%; strengths-based training 81%
+    (654); Level 2 54% (437); the Care Certificate 79% (633) complete and
+    19% (157) undertaking it: from the providers' returns, as the commissioner sees them."""
+    from django_tenants.utils import schema_context
+
+    from demo.seed import staff_email
+    from tenants.agreements.models import Agreement
+    from tenants.quality import selectors
+
+    seed_demo()
+    with schema_context("cheshire_east"):
+        agreement = Agreement.objects.get(reference="CEC-HOMECARE-DPS")
+        assert agreement.status == "live"
+        table = {row.kpi.code: row for row in selectors.kpi_table(agreement)}
+    figures = {code: (round(row.latest.value), row.latest.numerator, row.latest.denominator, row.latest.rag)
+               for code, row in table.items() if code != "KPI 5"}
+    assert figures == {"KPI 1": (72, 216, 300, "amber"), "KPI 2": (81, 654, 807, "red"),
+                       "KPI 3": (54, 437, 807, "red"), "KPI 4": (79, 633, 806, "red")}
+    assert [(p["count"], round(p["percent"])) for p in table["KPI 4"].latest.breakdown] == [(157, 19), (15, 2)]
+    assert all(row.trend.direction == "up" for code, row in table.items() if code != "KPI 5")
+    assert table["KPI 5"].latest.returns == 1  # the outcome statement, not rated
+
+    client.force_login(User.objects.get(email=staff_email("cheshire-east", "commissioner")))
+    page = client.get(f"/a/cheshire-east/staff/quality/agreements/{agreement.pk}/").content.decode()
+    for shown in ("72% (216 of 300)", "81% (654 of 807)", "54% (437 of 807)", "79% (633 of 806)",
+                  "undertaking it: 19% (157)", "Close to target", "Below target"):
+        assert shown in page, shown
+    # the risk page has a provider in each colour, each with its reasons
+    risk_page = client.get("/a/cheshire-east/staff/quality/risk/").content.decode()
+    assert "Red: safeguarding decision (substantiated)" in risk_page and "rated Poor" in risk_page
+    assert "Amber: registered manager vacancy" in risk_page
+    with schema_context("cheshire_east"):
+        from tenants.quality.risk import dashboard
+
+        colours = {row.provider.name: row.risk.colour for row in dashboard()}
+    assert (colours["Peak Homecare"], colours["Castle Care at Home"], colours["Hilltop Home Care"]) == (
+        "red", "amber", "green")
+    seed_demo()  # once
+    with schema_context("cheshire_east"):
+        from tenants.quality.models import Kpi
+
+        assert Kpi.objects.filter(agreement=agreement).count() == 5

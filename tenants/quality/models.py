@@ -1,0 +1,288 @@
+"""Contract management: what an agreement measures (KPIs), and what each
+provider returns for each period.
+
+A KPI belongs to an agreement, or to one of its lots. Each period (quarterly
+by default, in the financial year from April), every provider it covers owes
+one return, due a number of days after the period ends. A return row is
+opened when the period ends (status "due"), so a missing return is a row that
+is still due after its due date: shown, counted and chased.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.agreements.models import Agreement, Lot
+
+
+class Kpi(models.Model):
+    class Measure(models.TextChoices):
+        PERCENTAGE = "percentage", "A percentage (how many of how many)"
+        COUNT = "count", "A count"
+        YES_NO = "yes_no", "Yes or no"
+        STATEMENT = "statement", "An outcome statement with evidence"
+
+    class Period(models.TextChoices):
+        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", "Quarterly"
+        ANNUALLY = "annually", "Yearly (April to March)"
+
+    class Covers(models.TextChoices):
+        PLACEMENTS = "placements", "Providers with people placed with them"
+        ADMITTED = "admitted", "Every provider admitted"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="kpis")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=20, help_text="How the agreement numbers it, for example KPI 1.")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="What is counted, and how.")
+    measure = models.CharField(max_length=20, choices=Measure.choices, default=Measure.PERCENTAGE)
+    numerator_label = models.CharField(max_length=120, blank=True,
+                                       help_text="What is counted, for example: care workers trained.")
+    denominator_label = models.CharField(max_length=120, blank=True,
+                                         help_text="Out of what, for example: care workers employed.")
+    target = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    higher_is_better = models.BooleanField(default=True)
+    amber_within = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("10"), validators=[MinValueValidator(0)],
+        help_text="How far short of the target is still amber (percentage points for a percentage).")
+    period = models.CharField(max_length=20, choices=Period.choices, default=Period.QUARTERLY)
+    covers = models.CharField(max_length=20, choices=Covers.choices, default=Covers.PLACEMENTS)
+    due_days = models.PositiveSmallIntegerField(
+        default=28, validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Days after the end of each period that the return is due.")
+    starts_on = models.DateField(help_text="The first period returned is the one containing this date.")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["agreement", "code", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "code"], name="one_kpi_code_per_agreement"),
+            models.CheckConstraint(name="kpi_percentage_target_in_range",
+                                   condition=~Q(measure="percentage") | Q(target__isnull=True)
+                                   | Q(target__gte=0, target__lte=100)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title}"
+
+
+class KpiReturn(models.Model):
+    class Status(models.TextChoices):
+        DUE = "due", "Due"
+        SUBMITTED = "submitted", "Awaiting validation"
+        VALIDATED = "validated", "Validated"
+        QUERIED = "queried", "Queried"
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="returns")
+    admission = models.ForeignKey("admissions.Admission", on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    due_on = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DUE)
+    numerator = models.PositiveIntegerField(null=True, blank=True)
+    denominator = models.PositiveIntegerField(null=True, blank=True)
+    value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
+                                help_text="The percentage, the count, or 1 for yes and 0 for no.")
+    breakdown = models.JSONField(default=list, blank=True,
+                                 help_text="Further parts of the same count, e.g. those still in training.")
+    statement = models.TextField(blank=True)
+    comment = models.TextField(blank=True)
+    evidence = models.ForeignKey("shared_catalogue.Evidence", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    query = models.TextField(blank=True, help_text="What staff asked the provider to correct or explain.")
+    chased_at = models.DateTimeField(null=True, blank=True)
+    chase_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start", "kpi", "provider_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "admission", "period_start"], name="one_return_per_period"),
+            models.CheckConstraint(name="return_numerator_within_denominator",
+                                   condition=Q(numerator__isnull=True) | Q(denominator__isnull=True)
+                                   | Q(numerator__lte=models.F("denominator"))),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.kpi.code} return, {self.period_start:%B %Y}"
+
+    def is_missing(self, today) -> bool:
+        return self.status in (self.Status.DUE, self.Status.QUERIED) and self.due_on < today
+
+    @property
+    def was_late(self) -> bool:
+        return bool(self.submitted_at) and timezone.localdate(self.submitted_at) > self.due_on
+
+
+SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
+SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+class Intelligence(models.Model):
+    """Something staff learnt about a provider or one of its services. The
+    summary may be shared with the other authorities that use the provider
+    and never identifies a person; restricted notes stay with this
+    authority's quality officers and commissioners."""
+
+    class Kind(models.TextChoices):
+        SAFEGUARDING_CONCERN = "safeguarding_concern", "Safeguarding concern"
+        SAFEGUARDING_DECISION = "safeguarding_decision", "Safeguarding decision (substantiated)"
+        CONTRACT_CONCERN = "contract_concern", "Substantiated contract concern"
+        COMPLAINT = "complaint", "Complaint"
+        WHISTLEBLOWING = "whistleblowing", "Whistleblowing"
+        UNEXPECTED_DEATH = "unexpected_death", "Unexpected death"
+        MANAGER_VACANCY = "manager_vacancy", "Registered manager vacancy"
+        FINANCIAL_DISTRESS = "financial_distress", "Administration or financial distress"
+        FOOD_HYGIENE = "food_hygiene", "Food hygiene rating"
+        CQC_RATING = "cqc_rating", "CQC rating change"
+        QUALITY_RATING = "quality_rating", "Quality assessment rating"
+        ACTION = "action", "Contract action (notice, embargo, suspension)"
+        FEEDBACK = "feedback", "Feedback from people who use the service"
+        OTHER = "other", "Other"
+
+    class Share(models.TextChoices):
+        HERE = "here", "This authority only"
+        PARTNERS = "partners", "Authorities that use this provider"
+
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=200, blank=True, help_text="The service or location, if not all of them.")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    occurred_on = models.DateField()
+    source = models.CharField(max_length=200)
+    severity = models.CharField(max_length=10, choices=SEVERITIES, default="medium")
+    summary = models.TextField(help_text="What happened, without anything that identifies a person.")
+    restricted_notes = models.TextField(blank=True)
+    share = models.CharField(max_length=10, choices=Share.choices, default=Share.PARTNERS)
+    closed_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        indexes = [models.Index(fields=["provider", "occurred_on"])]
+
+
+RATINGS = [("excellent", "Excellent"), ("good", "Good"), ("requires_improvement", "Requires improvement"),
+           ("poor", "Poor")]
+DOMAINS = [("involvement", "Involvement and information"), ("personalised", "Personalised care and support"),
+           ("safeguarding", "Safeguarding and safety"), ("staffing", "Suitability of staffing"),
+           ("management", "Quality of management")]
+
+
+class Assessment(models.Model):
+    """A quality assessment of a provider's service: the domains rated, a
+    draft report the provider may answer on factual accuracy within its
+    window, then the final rating."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        DRAFT_SENT = "draft_sent", "Draft report with the provider"
+        FINAL = "final", "Final"
+
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=200)
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visit_on = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    domain_ratings = models.JSONField(default=dict, blank=True)
+    rating = models.CharField(max_length=30, choices=RATINGS, blank=True)
+    findings = models.TextField(blank=True)
+    response_days = models.PositiveSmallIntegerField(default=14, validators=[MinValueValidator(1),
+                                                                              MaxValueValidator(60)])
+    draft_sent_at = models.DateTimeField(null=True, blank=True)
+    respond_by = models.DateField(null=True, blank=True)
+    provider_response = models.TextField(blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-visit_on", "-pk"]
+
+
+class Action(models.Model):
+    """A step of due process against a provider, from an improvement plan to
+    termination: grounds, the provider's right to respond, review and lifting."""
+
+    class Kind(models.TextChoices):
+        IMPROVEMENT_PLAN = "improvement_plan", "Improvement plan"
+        DEFAULT_NOTICE = "default_notice", "Contract default notice"
+        SPECIAL_MEASURES = "special_measures", "Special measures improvement plan"
+        EMBARGO = "embargo", "Embargo on new placements"
+        SUSPENSION = "suspension", "Suspension from the agreement"
+        CONTRACT_TERMINATION = "contract_termination", "Termination of the contract"
+
+    RESTRICTING = (Kind.EMBARGO, Kind.SUSPENSION, Kind.CONTRACT_TERMINATION)
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "In force"
+        LIFTED = "lifted", "Lifted"
+
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    agreement = models.ForeignKey(Agreement, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  help_text="Leave empty for every agreement here.")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    grounds = models.TextField()
+    starts_on = models.DateField()
+    respond_by = models.DateField()
+    review_on = models.DateField(null=True, blank=True)
+    provider_response = models.TextField(blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    lifted_on = models.DateField(null=True, blank=True)
+    lift_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["provider", "status"])]
+
+    @property
+    def restricts_placements(self) -> bool:
+        return self.kind in self.RESTRICTING
+
+
+class RiskRules(models.Model):
+    """This authority's rules for the early-warning colours, versioned: each
+    change is a new version, and the latest applies."""
+
+    version = models.PositiveIntegerField(unique=True)
+    rules = models.JSONField()
+    reason = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+
+
+class RiskStatus(models.Model):
+    """Each provider's colour as last worked out, with its reasons; a change
+    is audited and the quality officers told."""
+
+    provider = models.OneToOneField("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    colour = models.CharField(max_length=10)
+    previous = models.CharField(max_length=10, blank=True)
+    reasons = models.JSONField(default=list)
+    rules_version = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,281 @@
+"""Intelligence, quality assessments and contract actions: what staff learn
+about a provider, how its quality is rated, and the due process that
+follows (from an improvement plan to an embargo, suspension or
+termination). Every change is audited; actions and final ratings are also
+recorded as intelligence. Provider-facing text never identifies a person.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.policy import access_here
+from accounts.roles import AuthorityRole
+from audit.services import audit_record
+from common.errors import Conflict, Invalid, require
+from common.identifiers import find_person_identifiers, person_identifier_message
+from shared_catalogue.models import SharedIntelligence
+from tenancy.selectors import authority_current
+from tenants.quality.models import DOMAINS, RATINGS, SEVERITIES, Action, Assessment, Intelligence
+
+QUALITY_ROLES = (AuthorityRole.QUALITY_OFFICER, AuthorityRole.COMMISSIONER)
+RATING_WORDS = dict(RATINGS)
+
+
+def _require_quality(actor) -> None:
+    require(access_here(actor).has_role(*QUALITY_ROLES),
+            "Only quality officers and commissioners record intelligence, assessments and actions.")
+
+
+def _no_identifiers(errors: dict, **texts) -> None:
+    for field, text in texts.items():
+        found = find_person_identifiers(text or "")
+        if found:
+            errors[field] = person_identifier_message(found)
+
+
+# --- Intelligence --------------------------------------------------------------------
+
+def intelligence_record(*, actor, provider, kind: str, occurred_on: date, source: str, summary: str,
+                        severity: str = "medium", service: str = "", restricted_notes: str = "",
+                        share: str = Intelligence.Share.PARTNERS) -> Intelligence:
+    """Record what is known. The summary, which other authorities using the
+    provider may read, must not identify anyone; restricted notes stay here."""
+    if actor is not None:
+        _require_quality(actor)
+    errors: dict[str, str] = {}
+    if kind not in Intelligence.Kind.values:
+        errors["kind"] = "Choose what kind of intelligence this is."
+    if severity not in dict(SEVERITIES):
+        errors["severity"] = "Choose low, medium, high or critical."
+    if share not in Intelligence.Share.values:
+        errors["share"] = "Choose who may see it."
+    if not (summary or "").strip():
+        errors["summary"] = "Say what happened, without naming anyone."
+    if not (source or "").strip():
+        errors["source"] = "Say where it came from."
+    if occurred_on is None or occurred_on > timezone.localdate():
+        errors["occurred_on"] = "Give the date it happened; it cannot be in the future."
+    _no_identifiers(errors, summary=summary, service=service)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        record = Intelligence.objects.create(
+            provider=provider, kind=kind, occurred_on=occurred_on, source=source.strip(), severity=severity,
+            summary=summary.strip(), service=service.strip(), restricted_notes=(restricted_notes or "").strip(),
+            share=share, recorded_by=actor)
+        if share == Intelligence.Share.PARTNERS:
+            _share(record)
+        audit_record(actor=actor, action="intelligence.recorded", obj=record,
+                     after={"provider": provider.pk, "kind": kind, "severity": severity, "share": share})
+    return record
+
+
+def intelligence_close(*, actor, record: Intelligence, closed_on: date | None = None) -> Intelligence:
+    _require_quality(actor)
+    with transaction.atomic():
+        record = Intelligence.objects.select_for_update().get(pk=record.pk)
+        if record.closed_on:
+            raise Conflict("This intelligence is already closed.")
+        record.closed_on = closed_on or timezone.localdate()
+        record.save(update_fields=["closed_on"])
+        SharedIntelligence.objects.filter(authority=authority_current(), intelligence_id=record.pk).update(
+            closed_on=record.closed_on)
+        audit_record(actor=actor, action="intelligence.closed", obj=record)
+    return record
+
+
+def _share(record: Intelligence) -> None:
+    """The record as the other authorities using the provider will read it:
+    never its restricted notes or its source (which may name someone)."""
+    SharedIntelligence.objects.create(
+        authority=authority_current(), provider_id=record.provider_id, intelligence_id=record.pk, kind=record.kind,
+        kind_label=record.get_kind_display(), service=record.service, occurred_on=record.occurred_on,
+        severity=record.severity, summary=record.summary, recorded_at=record.recorded_at)
+
+
+def shared_with_here(provider_ids=None):
+    """Intelligence other authorities shared about providers admitted here
+    (or some of them): one query."""
+    from shared_catalogue.models import AdmissionProjection
+
+    here = authority_current()
+    used = AdmissionProjection.objects.filter(authority=here).exclude(status="removed").values("provider_id")
+    rows = (SharedIntelligence.objects.filter(provider_id__in=used).exclude(authority=here)
+            .select_related("authority", "provider"))
+    if provider_ids is not None:
+        rows = rows.filter(provider_id__in=list(provider_ids))
+    return rows
+
+
+# --- Quality assessments ---------------------------------------------------------------
+
+def assessment_schedule(*, actor, provider, service: str, visit_on: date, response_days: int = 14) -> Assessment:
+    _require_quality(actor)
+    if not (service or "").strip():
+        raise Invalid({"service": "Say which service is assessed."})
+    if not isinstance(response_days, int) or not 1 <= response_days <= 60:
+        raise Invalid({"response_days": "The provider's window to respond is 1 to 60 days."})
+    with transaction.atomic():
+        assessment = Assessment.objects.create(provider=provider, service=service.strip(), officer=actor,
+                                               visit_on=visit_on, response_days=response_days)
+        audit_record(actor=actor, action="assessment.scheduled", obj=assessment,
+                     after={"provider": provider.pk, "visit_on": visit_on.isoformat()})
+    return assessment
+
+
+def assessment_send_draft(*, actor, assessment: Assessment, domain_ratings: dict, rating: str,
+                          findings: str) -> Assessment:
+    """Rate each domain and the whole, and send the draft report to the
+    provider, who has its response window to comment on factual accuracy."""
+    _require_quality(actor)
+    errors: dict[str, str] = {}
+    domains = {key for key, _ in DOMAINS}
+    if set(domain_ratings or {}) != domains or any(v not in RATING_WORDS for v in domain_ratings.values()):
+        errors["domain_ratings"] = "Rate each of the five domains Excellent, Good, Requires improvement or Poor."
+    if rating not in RATING_WORDS:
+        errors["rating"] = "Rate the service as a whole."
+    if not (findings or "").strip():
+        errors["findings"] = "Write the findings the provider will read."
+    _no_identifiers(errors, findings=findings)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if assessment.status != Assessment.Status.SCHEDULED:
+            raise Conflict("The draft report has already been sent.")
+        now = timezone.now()
+        assessment.domain_ratings, assessment.rating, assessment.findings = domain_ratings, rating, findings.strip()
+        assessment.status, assessment.draft_sent_at = Assessment.Status.DRAFT_SENT, now
+        assessment.respond_by = timezone.localdate(now) + timedelta(days=assessment.response_days)
+        assessment.save()
+        audit_record(actor=actor, action="assessment.draft_sent", obj=assessment,
+                     after={"rating": rating, "respond_by": assessment.respond_by.isoformat()})
+    return assessment
+
+
+def assessment_respond(*, actor, assessment: Assessment, response: str) -> Assessment:
+    """The provider's comments on the draft's factual accuracy."""
+    require(access_here(actor).has_provider_role(assessment.provider_id, "provider_admin"),
+            "Only the provider's admins respond to an assessment.")
+    errors: dict[str, str] = {}
+    if not (response or "").strip():
+        errors["response"] = "Write your comments on the draft report."
+    _no_identifiers(errors, response=response)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if assessment.status != Assessment.Status.DRAFT_SENT:
+            raise Conflict("There is no draft report waiting for your comments.")
+        assessment.provider_response, assessment.responded_at = response.strip(), timezone.now()
+        assessment.save(update_fields=["provider_response", "responded_at"])
+        audit_record(actor=actor, action="assessment.provider_responded", obj=assessment)
+    return assessment
+
+
+def assessment_finalise(*, actor, assessment: Assessment, today: date | None = None) -> Assessment:
+    """Finalise the rating, once the provider has responded or its window
+    has ended; the rating becomes intelligence here and is shared."""
+    _require_quality(actor)
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if assessment.status != Assessment.Status.DRAFT_SENT:
+            raise Conflict("Only an assessment whose draft report was sent can be finalised.")
+        if not assessment.responded_at and today <= assessment.respond_by:
+            raise Conflict(f"The provider has until {assessment.respond_by:%-d %B %Y} to comment on the draft "
+                           "report's factual accuracy; it can be finalised after that, or once they respond.")
+        assessment.status, assessment.finalised_at = Assessment.Status.FINAL, timezone.now()
+        assessment.save(update_fields=["status", "finalised_at"])
+        audit_record(actor=actor, action="assessment.finalised", obj=assessment, after={"rating": assessment.rating})
+        intelligence_record(actor=None, provider=assessment.provider, kind=Intelligence.Kind.QUALITY_RATING,
+                            occurred_on=min(today, timezone.localdate()), source="Quality assessment",
+                            service=assessment.service,
+                            severity="high" if assessment.rating == "poor" else "low",
+                            summary=f"Quality assessment of {assessment.service} rated "
+                                    f"{RATING_WORDS[assessment.rating]}.")
+    return assessment
+
+
+# --- Actions and due process -----------------------------------------------------------
+
+def action_take(*, actor, provider, kind: str, grounds: str, agreement=None, starts_on: date | None = None,
+                respond_days: int = 14, review_on: date | None = None) -> Action:
+    """Take a contract action, with its grounds and the provider's right to
+    respond. An embargo, suspension or termination stops the provider being
+    invited to new call-offs here (or under the one agreement) from its start."""
+    _require_quality(actor)
+    errors: dict[str, str] = {}
+    if kind not in Action.Kind.values:
+        errors["kind"] = "Choose the action."
+    if not (grounds or "").strip():
+        errors["grounds"] = "Give the grounds, as the provider will read them."
+    _no_identifiers(errors, grounds=grounds)
+    starts_on = starts_on or timezone.localdate()
+    if review_on is not None and review_on < starts_on:
+        errors["review_on"] = "The review cannot be before the action starts."
+    if errors:
+        raise Invalid(errors)
+    kinds = dict(Action.Kind.choices)
+    with transaction.atomic():
+        action = Action.objects.create(provider=provider, agreement=agreement, kind=kind, grounds=grounds.strip(),
+                                       starts_on=starts_on, respond_by=starts_on + timedelta(days=respond_days),
+                                       review_on=review_on, created_by=actor)
+        audit_record(actor=actor, action="provider_action.taken", obj=action, reason=grounds.strip(),
+                     after={"provider": provider.pk, "kind": kind, "starts_on": starts_on.isoformat(),
+                            "agreement": agreement.reference if agreement else None})
+        intelligence_record(actor=None, provider=provider, kind=Intelligence.Kind.ACTION, occurred_on=min(
+            starts_on, timezone.localdate()), source="Contract action", severity="high"
+            if kind in Action.RESTRICTING else "medium", summary=f"{kinds[kind]} from {starts_on:%-d %B %Y}.")
+    return action
+
+
+def action_respond(*, actor, action: Action, response: str) -> Action:
+    require(access_here(actor).has_provider_role(action.provider_id, "provider_admin"),
+            "Only the provider's admins respond to a contract action.")
+    errors: dict[str, str] = {}
+    if not (response or "").strip():
+        errors["response"] = "Write your response."
+    _no_identifiers(errors, response=response)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        action = Action.objects.select_for_update().get(pk=action.pk)
+        if action.status != Action.Status.ACTIVE:
+            raise Conflict("This action has been lifted.")
+        action.provider_response, action.responded_at = response.strip(), timezone.now()
+        action.save(update_fields=["provider_response", "responded_at"])
+        audit_record(actor=actor, action="provider_action.responded", obj=action)
+    return action
+
+
+def action_lift(*, actor, action: Action, reason: str) -> Action:
+    _require_quality(actor)
+    if not (reason or "").strip():
+        raise Invalid({"reason": "Say why it is lifted."})
+    with transaction.atomic():
+        action = Action.objects.select_for_update().get(pk=action.pk)
+        if action.status != Action.Status.ACTIVE:
+            raise Conflict("This action has already been lifted.")
+        action.status, action.lifted_on, action.lift_reason = Action.Status.LIFTED, timezone.localdate(), reason.strip()
+        action.save(update_fields=["status", "lifted_on", "lift_reason"])
+        audit_record(actor=actor, action="provider_action.lifted", obj=action, reason=reason.strip())
+    return action
+
+
+def restrictions(provider_ids, *, agreement, today: date) -> dict[int, str]:
+    """Why providers may not be invited to a new call-off under `agreement`
+    (an embargo, suspension or termination in force): one query."""
+    kinds = dict(Action.Kind.choices)
+    found: dict[int, str] = {}
+    for action in Action.objects.filter(provider_id__in=list(provider_ids), status=Action.Status.ACTIVE,
+                                        kind__in=Action.RESTRICTING, starts_on__lte=today).order_by("starts_on"):
+        if action.agreement_id not in (None, agreement.pk):
+            continue
+        found.setdefault(action.provider_id, f"{kinds[action.kind].lower()} since {action.starts_on:%-d %B %Y}: "
+                                             f"{action.grounds}")
+    return found

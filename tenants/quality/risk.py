@@ -1,0 +1,318 @@
+"""The early warning: each provider's colour (Green, Amber or Red) worked
+out from what is known about it here (intelligence, KPI returns, quality
+assessments and contract actions), always with the reasons that made it.
+
+The rules are this authority's own, versioned (`RiskRules`); without any,
+the defaults below apply. Everything is read in a fixed number of queries
+however many providers and records there are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from tenants.quality.models import (
+    SEVERITY_ORDER,
+    Action,
+    Assessment,
+    Intelligence,
+    KpiReturn,
+    RiskRules,
+    RiskStatus,
+)
+
+DEFAULT_RULES = {
+    # intelligence kinds that make a provider red, and amber, within the look-back
+    "red_kinds": ["safeguarding_decision", "unexpected_death", "financial_distress"],
+    "amber_kinds": ["safeguarding_concern", "contract_concern", "whistleblowing", "manager_vacancy"],
+    # any record at or above this severity makes it amber; this many high or critical ones make it red
+    "amber_severity": "high",
+    "red_high_count": 3,
+    "lookback_days": 365,
+    # latest quality rating
+    "red_ratings": ["poor"],
+    "amber_ratings": ["requires_improvement"],
+    # the latest overall CQC rating of any of the provider's locations (from import_cqc)
+    "red_cqc_ratings": ["Inadequate"],
+    "amber_cqc_ratings": ["Requires improvement"],
+    # KPI returns missing past their due date
+    "amber_missing_returns": 2,
+    "red_missing_returns": 6,
+}
+ORDER = {"red": 3, "amber": 2, "green": 1}
+WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
+
+
+@dataclass
+class Risk:
+    provider_id: int
+    colour: str = "green"
+    reasons: list[str] = field(default_factory=list)
+
+    def raise_to(self, colour: str, reason: str) -> None:
+        self.reasons.append(f"{WORDS[colour]}: {reason}")
+        if ORDER[colour] > ORDER[self.colour]:
+            self.colour = colour
+
+    @property
+    def words(self) -> str:
+        return WORDS[self.colour]
+
+
+def current_rules() -> tuple[int, dict]:
+    latest = RiskRules.objects.order_by("-version").first()
+    return (latest.version, DEFAULT_RULES | latest.rules) if latest else (0, dict(DEFAULT_RULES))
+
+
+def assess(provider_ids, *, today: date | None = None, rules: dict | None = None) -> dict[int, Risk]:
+    """Each provider's colour and reasons: six queries."""
+    today = today or timezone.localdate()
+    if rules is None:
+        rules = current_rules()[1]
+    ids = list(provider_ids)
+    risks = {pk: Risk(pk) for pk in ids}
+    since = today - timedelta(days=int(rules["lookback_days"]))
+    kind_words = dict(Intelligence.Kind.choices)
+
+    counts = (Intelligence.objects.filter(provider_id__in=ids, occurred_on__gte=since, closed_on__isnull=True)
+              .values("provider_id", "kind", "severity").annotate(n=Count("pk"), last=Max("occurred_on")))
+    high = defaultdict(int)
+    threshold = SEVERITY_ORDER[rules["amber_severity"]]
+    for row in counts:
+        risk, kind, n = risks[row["provider_id"]], row["kind"], row["n"]
+        label = f"{kind_words.get(kind, kind).lower()}" + (f" ({n})" if n > 1 else "") + \
+            f", latest {row['last']:%-d %B %Y}"
+        if kind in rules["red_kinds"]:
+            risk.raise_to("red", label)
+        elif kind in rules["amber_kinds"]:
+            risk.raise_to("amber", label)
+        elif SEVERITY_ORDER[row["severity"]] >= threshold:
+            risk.raise_to("amber", f"{row['severity']} severity: {label}")
+        if SEVERITY_ORDER[row["severity"]] >= SEVERITY_ORDER["high"]:
+            high[row["provider_id"]] += n
+    for pk, n in high.items():
+        if n >= rules["red_high_count"]:
+            risks[pk].raise_to("red", f"{n} high or critical records in the last {rules['lookback_days']} days")
+
+    latest = (Assessment.objects.filter(provider_id__in=ids, status=Assessment.Status.FINAL)
+              .order_by("provider_id", "-finalised_at").distinct("provider_id")
+              .values("provider_id", "rating", "finalised_at"))
+    ratings = dict(Assessment._meta.get_field("rating").choices)
+    for row in latest:
+        words = f"quality assessment rated {ratings.get(row['rating'], row['rating'])} on " \
+                f"{timezone.localdate(row['finalised_at']):%-d %B %Y}"
+        if row["rating"] in rules["red_ratings"]:
+            risks[row["provider_id"]].raise_to("red", words)
+        elif row["rating"] in rules["amber_ratings"]:
+            risks[row["provider_id"]].raise_to("amber", words)
+
+    missing = (KpiReturn.objects.filter(provider_id__in=ids, status__in=(KpiReturn.Status.DUE,
+                                                                         KpiReturn.Status.QUERIED),
+                                        due_on__lt=today).values("provider_id").annotate(n=Count("pk")))
+    for row in missing:
+        n = row["n"]
+        if n >= rules["red_missing_returns"]:
+            risks[row["provider_id"]].raise_to("red", f"{n} performance returns missing")
+        elif n >= rules["amber_missing_returns"]:
+            risks[row["provider_id"]].raise_to("amber", f"{n} performance returns missing")
+
+    from shared_catalogue.models import CQCLocation
+
+    for location in CQCLocation.objects.filter(provider_id__in=ids).exclude(overall_rating="").values(
+            "provider_id", "name", "location_id", "overall_rating", "rating_published_on"):
+        rating = location["overall_rating"]
+        words = f"CQC rated {location['name'] or location['location_id']} {rating}" + (
+            f" on {location['rating_published_on']:%-d %B %Y}" if location["rating_published_on"] else "")
+        if rating in rules["red_cqc_ratings"]:
+            risks[location["provider_id"]].raise_to("red", words)
+        elif rating in rules["amber_cqc_ratings"]:
+            risks[location["provider_id"]].raise_to("amber", words)
+
+    kinds = dict(Action.Kind.choices)
+    for action in (Action.objects.filter(provider_id__in=ids, status=Action.Status.ACTIVE, starts_on__lte=today)
+                   .values("provider_id", "kind", "starts_on")):
+        colour = "red" if action["kind"] in Action.RESTRICTING or action["kind"] == "special_measures" else "amber"
+        risks[action["provider_id"]].raise_to(colour, f"{kinds[action['kind']].lower()} since "
+                                                      f"{action['starts_on']:%-d %B %Y}")
+    return risks
+
+
+def refresh(*, today: date | None = None) -> list[tuple[int, str, str]]:
+    """Work out every admitted provider's colour and record changes: each is
+    audited, and quality officers are told. Returns (provider, from, to)."""
+    from django.db import transaction
+
+    from audit.services import audit_record
+    from tenants.admissions.models import Admission
+
+    version, rules = current_rules()
+    ids = set(Admission.objects.exclude(status=Admission.Status.REMOVED).values_list("provider_id", flat=True))
+    risks = assess(ids, today=today, rules=rules)
+    known = {s.provider_id: s for s in RiskStatus.objects.filter(provider_id__in=ids)}
+    changes = []
+    with transaction.atomic():
+        for pk, risk in risks.items():
+            status = known.get(pk)
+            if status is not None and status.colour == risk.colour and status.reasons == risk.reasons:
+                continue
+            before = status.colour if status else ""
+            RiskStatus.objects.update_or_create(provider_id=pk, defaults={
+                "colour": risk.colour, "previous": before, "reasons": risk.reasons, "rules_version": version,
+                **({"changed_at": timezone.now()} if before != risk.colour else {})})
+            if before != risk.colour:
+                audit_record(actor=None, action="provider.risk_changed", obj=("provider", pk),
+                             before={"colour": before}, after={"colour": risk.colour, "reasons": risk.reasons},
+                             context={"rules_version": version})
+                changes.append((pk, before, risk.colour))
+    return changes
+
+
+@dataclass
+class DashboardRow:
+    provider: object
+    risk: Risk
+    lots: list
+    changed_at: object = None
+    previous: str = ""
+    rating: str = ""
+
+    @property
+    def trend(self) -> str:
+        if not self.previous or self.previous == self.risk.colour:
+            return "No change" if self.previous else "First assessed"
+        return "Worse" if ORDER[self.risk.colour] > ORDER[self.previous] else "Better"
+
+
+def dashboard(*, lot_id: int | None = None, service_type: str = "", colour: str = "",
+              today: date | None = None) -> list[DashboardRow]:
+    """Every provider admitted here, riskiest first, with its reasons, the
+    date its colour last changed, its trend and latest rating: nine queries
+    however many providers and records there are."""
+    from tenants.admissions.models import Admission
+
+    admissions = Admission.objects.exclude(status=Admission.Status.REMOVED).select_related("provider", "lot",
+                                                                                          "lot__service_type")
+    if lot_id:
+        admissions = admissions.filter(lot_id=lot_id)
+    if service_type:
+        admissions = admissions.filter(lot__service_type__code=service_type)
+    providers: dict[int, tuple] = {}
+    for admission in admissions:
+        entry = providers.setdefault(admission.provider_id, (admission.provider, []))
+        entry[1].append(admission.lot)
+    risks = assess(providers, today=today)
+    statuses = {s.provider_id: s for s in RiskStatus.objects.filter(provider_id__in=list(providers))}
+    ratings = dict(Assessment._meta.get_field("rating").choices)
+    latest = {row["provider_id"]: ratings.get(row["rating"], "") for row in
+              Assessment.objects.filter(provider_id__in=list(providers), status=Assessment.Status.FINAL)
+              .order_by("provider_id", "-finalised_at").distinct("provider_id").values("provider_id", "rating")}
+    rows = []
+    for pk, (provider, lots) in providers.items():
+        status = statuses.get(pk)
+        changed = status.colour != risks[pk].colour if status else True
+        rows.append(DashboardRow(provider, risks[pk], lots, None if changed else status.changed_at,
+                                 (status.colour if changed else status.previous) if status else "",
+                                 latest.get(pk, "")))
+    if colour:
+        rows = [r for r in rows if r.risk.colour == colour]
+    rows.sort(key=lambda r: (-ORDER[r.risk.colour], -len(r.risk.reasons), r.provider.name))
+    return rows
+
+
+def rules_change(*, actor, rules: dict, reason: str) -> dict:
+    """A new version of this authority's rules: the keys given replace the
+    current values; each is checked against the defaults' kind."""
+    from django.db import transaction
+
+    from accounts.policy import access_here
+    from audit.services import audit_record
+    from common.errors import Invalid, require
+    from tenants.quality import policy
+    from tenants.quality.models import Intelligence
+
+    require(policy.can_define_kpis(access_here(actor)), "Only commissioners change the early-warning rules.")
+    errors = {}
+    kinds, ratings = set(Intelligence.Kind.values), {"excellent", "good", "requires_improvement", "poor"}
+    cqc = {"Outstanding", "Good", "Requires improvement", "Inadequate"}
+    for key, value in (rules or {}).items():
+        if key not in DEFAULT_RULES:
+            errors[key] = f"There is no rule called {key}."
+        elif key.endswith("_kinds") and not (isinstance(value, list) and set(value) <= kinds):
+            errors[key] = "A list of intelligence kinds."
+        elif key.endswith("_cqc_ratings") and not (isinstance(value, list) and set(value) <= cqc):
+            errors[key] = "A list of CQC ratings: Outstanding, Good, Requires improvement, Inadequate."
+        elif key.endswith("_ratings") and not key.endswith("_cqc_ratings") and not (
+                isinstance(value, list) and set(value) <= ratings):
+            errors[key] = "A list of ratings: excellent, good, requires_improvement, poor."
+        elif key == "amber_severity" and value not in SEVERITY_ORDER:
+            errors[key] = "One of low, medium, high, critical."
+        elif key in ("red_high_count", "lookback_days", "amber_missing_returns", "red_missing_returns") and not (
+                isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3650):
+            errors[key] = "A whole number from 1 to 3650."
+    if not rules:
+        errors["rules"] = "Give at least one rule to change."
+    if not (reason or "").strip():
+        errors["reason"] = "Say why the rules change."
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        version, current = current_rules()
+        RiskRules.objects.select_for_update().all()
+        merged = current | rules
+        made = RiskRules.objects.create(version=version + 1, rules=merged, reason=reason.strip(), created_by=actor)
+        audit_record(actor=actor, action="risk_rules.changed", obj=made, before=current, after=merged,
+                     reason=reason.strip())
+    return {"version": made.version, "rules": merged, "reason": made.reason}
+
+
+def changes_mail(changes: list[tuple[int, str, str]]) -> int:
+    """One e-mail to this authority's quality officers listing the providers
+    whose colour changed, with the reasons."""
+    from django.core.mail import send_mail
+
+    from accounts.models import AuthorityMembership
+    from accounts.roles import AuthorityRole
+    from shared_catalogue.models import Provider
+    from tenancy.selectors import authority_current
+
+    authority = authority_current()
+    recipients = sorted(set(AuthorityMembership.objects.current()
+                            .filter(authority=authority, role=AuthorityRole.QUALITY_OFFICER, user__is_active=True)
+                            .values_list("user__email", flat=True)))
+    if not recipients:
+        return 0
+    names = dict(Provider.objects.filter(pk__in=[c[0] for c in changes]).values_list("pk", "name"))
+    reasons = {s.provider_id: s.reasons for s in RiskStatus.objects.filter(provider_id__in=[c[0] for c in changes])}
+    lines = []
+    for pk, before, after in changes:
+        lines.append(f"{names.get(pk, pk)}: {WORDS.get(before, 'not assessed')} to {WORDS[after]}")
+        lines += [f"  - {reason}" for reason in reasons.get(pk, [])]
+    send_mail(subject=f"Provider risk changed in {authority.name}",
+              message="The early warning has changed for these providers:\n\n" + "\n".join(lines)
+              + "\n\nSign in to Jointly and open Monitoring, then Provider risk, for the details.\n",
+              from_email=None, recipient_list=recipients)
+    return len(recipients)
+
+
+@dataclass
+class Known:
+    risk: Risk
+    rating: str
+
+
+def dashboard_for(provider_ids) -> dict[int, Known]:
+    """The colour, its reasons and the latest final rating of some providers
+    (a broker's view beside each bid): six queries."""
+    ids = list(provider_ids)
+    if not ids:
+        return {}
+    ratings = dict(Assessment._meta.get_field("rating").choices)
+    latest = {row["provider_id"]: ratings.get(row["rating"], "") for row in
+              Assessment.objects.filter(provider_id__in=ids, status=Assessment.Status.FINAL)
+              .order_by("provider_id", "-finalised_at").distinct("provider_id").values("provider_id", "rating")}
+    return {pk: Known(risk, latest.get(pk, "")) for pk, risk in assess(ids).items()}

@@ -1,0 +1,24 @@
+"""Contract management for an authority's staff: /a/<slug>/staff/quality/..."""
+
+from django.urls import path
+
+from tenants.quality import staff_views as views
+
+app_name = "quality-staff"
+
+urlpatterns = [
+    path("", views.QualityHomeView.as_view(), name="home"),
+    path("agreements/<int:agreement_id>/", views.KpiTableView.as_view(), name="table"),
+    path("agreements/<int:agreement_id>/kpis/new/", views.KpiCreateView.as_view(), name="kpi-new"),
+    path("returns/", views.ReturnListView.as_view(), name="returns"),
+    path("returns/<int:return_id>/", views.ReturnDetailView.as_view(), name="return"),
+    path("risk/", views.RiskDashboardView.as_view(), name="risk"),
+    path("providers/<int:provider_id>/", views.ProviderOversightView.as_view(), name="provider"),
+    path("providers/<int:provider_id>/intelligence/new/", views.IntelligenceCreateView.as_view(),
+         name="intelligence-new"),
+    path("providers/<int:provider_id>/actions/new/", views.ActionCreateView.as_view(), name="action-new"),
+    path("providers/<int:provider_id>/assessments/new/", views.AssessmentCreateView.as_view(),
+         name="assessment-new"),
+    path("assessments/<int:assessment_id>/", views.AssessmentView.as_view(), name="assessment"),
+    path("actions/<int:action_id>/lift/", views.ActionLiftView.as_view(), name="action-lift"),
+]

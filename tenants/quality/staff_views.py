@@ -1,0 +1,367 @@
+"""Contract management for an authority's staff: each agreement's KPI
+table (RAG against target, trend, each provider's figure), adding KPIs
+(commissioners), and the returns to validate or query (quality officers
+and commissioners) or that are missing. The services decide."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from accounts.mixins import StaffPageMixin
+from tenants.agreements import selectors as agreement_selectors
+from tenants.agreements.models import Agreement
+from tenants.quality import policy, selectors, services
+from tenants.quality.charts import bar_chart
+from tenants.quality.forms import KpiForm, QueryForm
+from tenants.quality.models import Kpi, KpiReturn
+from tenants.quality.periods import period_label
+from web.pages import FormPageMixin
+
+READ_REFUSED = "Only staff read KPIs and returns."
+REVIEW_REFUSED = "Only quality officers and commissioners review returns."
+DEFINE_REFUSED = "Only commissioners set what an agreement measures."
+
+
+class QualityPage(StaffPageMixin, View):
+    def render(self, template: str, status: int = 200, **context):
+        context.setdefault("access", self.access)
+        context.setdefault("can_review", policy.can_review_returns(self.access))
+        context.setdefault("can_define", policy.can_define_kpis(self.access))
+        return render(self.request, f"quality/staff/{template}", context, status=status)
+
+    def agreement(self, agreement_id) -> Agreement:
+        self.require(policy.can_view_kpis(self.access), READ_REFUSED)
+        found = agreement_selectors.agreement_for_staff(agreement_id)
+        if found is None:
+            raise Http404("No such agreement here.")
+        return found
+
+
+class QualityHomeView(QualityPage):
+    """Agreements with what they measure, what awaits validation and what is missing."""
+
+    def get(self, request):
+        self.require(policy.can_view_kpis(self.access), READ_REFUSED)
+        today = timezone.localdate()
+        agreements = (Agreement.objects.filter(kpis__isnull=False).distinct()
+                      .annotate(kpi_count=Count("kpis", distinct=True),
+                                waiting=Count("kpis__returns", filter=Q(kpis__returns__status="submitted")),
+                                missing=Count("kpis__returns", filter=Q(kpis__returns__status__in=("due", "queried"),
+                                                                        kpis__returns__due_on__lt=today)))
+                      .order_by("title"))
+        others = Agreement.objects.filter(kpis__isnull=True, status__in=("live", "open")).order_by("title")
+        return self.render("home.html", agreements=agreements, others=others)
+
+
+class KpiTableView(QualityPage):
+    def get(self, request, agreement_id):
+        agreement = self.agreement(agreement_id)
+        rows = selectors.kpi_table(agreement)
+        for row in rows:
+            row.chart = bar_chart(row.history, target=row.kpi.target,
+                                  percentage=row.kpi.measure in (Kpi.Measure.PERCENTAGE, Kpi.Measure.YES_NO))
+        return self.render("table.html", agreement=agreement, rows=rows)
+
+
+class KpiCreateView(FormPageMixin, StaffPageMixin, View):
+    form_class = KpiForm
+    template_name = "quality/staff/kpi_form.html"
+    title = "Add a KPI"
+
+    def load(self, agreement_id):
+        found = agreement_selectors.agreement_for_staff(agreement_id)
+        if found is None:
+            raise Http404("No such agreement here.")
+        self.agreement = found
+
+    def check(self):
+        self.require(policy.can_define_kpis(self.access), DEFINE_REFUSED)
+
+    def get_form_kwargs(self):
+        return {"lots": list(self.agreement.lots.order_by("number")), "initial": {"starts_on": timezone.localdate()}}
+
+    def page_context(self):
+        return {"agreement": self.agreement}
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        lot_id = data.pop("lot")
+        lot = self.agreement.lots.filter(pk=lot_id).first() if lot_id else None
+        kpi = services.kpi_create(actor=self.request.user, agreement=self.agreement, lot=lot, **data)
+        self.success(f"{kpi.code} added. Providers will be asked for a return after each period ends.")
+        return redirect("quality-staff:table", agreement_id=self.agreement.pk)
+
+
+class ReturnListView(QualityPage):
+    def get(self, request):
+        self.require(policy.can_view_kpis(self.access), READ_REFUSED)
+        status = request.GET.get("status", "")
+        if status and status not in KpiReturn.Status.values:
+            status = ""
+        missing = request.GET.get("missing") == "1"
+        rows = selectors.returns_for_staff(status=status, missing=missing)
+        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        today = timezone.localdate()
+        for row in page:
+            row.period = period_label(row.kpi.period, row.period_start, row.period_end)
+            row.missing = row.is_missing(today)
+        return self.render("returns.html", page=page, status_filter=status, missing=missing,
+                           statuses=KpiReturn.Status.choices)
+
+
+class ReturnDetailView(QualityPage):
+    def kpi_return(self, return_id) -> KpiReturn:
+        self.require(policy.can_view_kpis(self.access), READ_REFUSED)
+        found = selectors.return_for_staff(return_id)
+        if found is None:
+            raise Http404("No such return here.")
+        return found
+
+    def page(self, kpi_return, form=None, status=200):
+        kpi_return.period = period_label(kpi_return.kpi.period, kpi_return.period_start, kpi_return.period_end)
+        kpi_return.missing = kpi_return.is_missing(timezone.localdate())
+        return self.render("return.html", status=status, kpi_return=kpi_return, form=form or QueryForm())
+
+    def get(self, request, return_id):
+        return self.page(self.kpi_return(return_id))
+
+    def post(self, request, return_id):
+        kpi_return = self.kpi_return(return_id)
+        self.require(policy.can_review_returns(self.access), REVIEW_REFUSED)
+        if request.POST.get("decision") == "validate":
+            try:
+                services.return_validate(actor=request.user, kpi_return=kpi_return)
+            except ValidationError as error:
+                form = QueryForm()
+                form.add_service_errors(error)
+                return self.page(kpi_return, form, status=409)
+            messages.success(request, "Return validated.")
+            return redirect("quality-staff:return", return_id=kpi_return.pk)
+        form = QueryForm(request.POST)
+        if form.is_valid():
+            try:
+                services.return_query(actor=request.user, kpi_return=kpi_return, query=form.cleaned_data["query"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Return queried. The provider has been e-mailed.")
+                return redirect("quality-staff:return", return_id=kpi_return.pk)
+        return self.page(kpi_return, form, status=400)
+
+
+# --- The early warning, and what is known about one provider -------------------------
+
+QUALITY_REFUSED = "Only quality officers and commissioners read and record intelligence, assessments and actions."
+
+
+def oversight_shared(provider_ids):
+    from tenants.quality.oversight import shared_with_here
+
+    return shared_with_here(provider_ids)
+
+
+def _is_quality(access) -> bool:
+    from tenants.quality.oversight import QUALITY_ROLES
+
+    return access.has_role(*QUALITY_ROLES)
+
+
+class RiskDashboardView(QualityPage):
+    def get(self, request):
+        from tenants.agreements.models import Lot
+        from tenants.quality import risk
+
+        self.require(policy.can_view_kpis(self.access), READ_REFUSED)
+        lots = list(Lot.objects.select_related("agreement", "service_type").order_by("agreement__title", "number"))
+        lot_id = request.GET.get("lot", "")
+        lot = next((x for x in lots if str(x.pk) == lot_id), None)
+        colour = request.GET.get("colour", "") if request.GET.get("colour") in ("red", "amber", "green") else ""
+        service_types = sorted({(x.service_type.code, x.service_type.name) for x in lots if x.service_type_id})
+        service = request.GET.get("service_type", "")
+        service = service if service in {code for code, _ in service_types} else ""
+        rows = risk.dashboard(lot_id=lot.pk if lot else None, service_type=service, colour=colour)
+        counts = {c: sum(r.risk.colour == c for r in rows) for c in ("red", "amber", "green")}
+        page = Paginator(rows, 100).get_page(request.GET.get("page"))
+        return self.render("risk.html", rows=page, page=page, lots=lots, lot_filter=lot_id if lot else "",
+                           colour=colour, service_types=service_types, service_filter=service, counts=counts,
+                           is_quality=_is_quality(self.access))
+
+
+class ProviderOversightView(QualityPage):
+    def get(self, request, provider_id):
+        from shared_catalogue.models import Provider
+        from tenants.admissions.models import Admission
+        from tenants.quality import risk
+        from tenants.quality.models import Action, Assessment, Intelligence
+
+        self.require(policy.can_view_kpis(self.access), READ_REFUSED)
+        provider = Provider.objects.filter(pk=provider_id).first()
+        if provider is None or not Admission.objects.filter(provider=provider).exists():
+            raise Http404("That provider has never been admitted here.")
+        quality = _is_quality(self.access)
+        return self.render(
+            "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
+            intelligence=list(Intelligence.objects.filter(provider=provider)[:100]) if quality else [],
+            shared=list(oversight_shared([provider.pk])[:100]) if quality else [],
+            assessments=list(Assessment.objects.filter(provider=provider)),
+            actions=list(Action.objects.filter(provider=provider).select_related("agreement")))
+
+
+class _ProviderFormPage(FormPageMixin, StaffPageMixin, View):
+    def load(self, provider_id):
+        from shared_catalogue.models import Provider
+        from tenants.admissions.models import Admission
+
+        self.provider = Provider.objects.filter(pk=provider_id).first()
+        if self.provider is None or not Admission.objects.filter(provider=self.provider).exists():
+            raise Http404("That provider has never been admitted here.")
+
+    def check(self):
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+
+    def page_context(self):
+        return {"provider": self.provider}
+
+    def done(self, message: str):
+        self.success(message)
+        return redirect("quality-staff:provider", provider_id=self.provider.pk)
+
+
+class IntelligenceCreateView(_ProviderFormPage):
+    template_name = "quality/staff/provider_form.html"
+    title = "Record intelligence"
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import IntelligenceForm
+
+        return IntelligenceForm(data=data, initial={"occurred_on": timezone.localdate()})
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        oversight.intelligence_record(actor=self.request.user, provider=self.provider, **form.cleaned_data)
+        return self.done("Intelligence recorded.")
+
+
+class ActionCreateView(_ProviderFormPage):
+    template_name = "quality/staff/provider_form.html"
+    title = "Take a contract action"
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import ActionForm
+
+        return ActionForm(data=data, agreements=Agreement.objects.order_by("title"))
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        data = dict(form.cleaned_data)
+        agreement_id = data.pop("agreement")
+        agreement = Agreement.objects.filter(pk=agreement_id).first() if agreement_id else None
+        oversight.action_take(actor=self.request.user, provider=self.provider, agreement=agreement, **data)
+        return self.done("Action taken. The provider can read the grounds and respond.")
+
+
+class AssessmentCreateView(_ProviderFormPage):
+    template_name = "quality/staff/provider_form.html"
+    title = "Schedule a quality assessment"
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import AssessmentForm
+
+        return AssessmentForm(data=data)
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        made = oversight.assessment_schedule(actor=self.request.user, provider=self.provider, **form.cleaned_data)
+        self.success("Assessment scheduled.")
+        return redirect("quality-staff:assessment", assessment_id=made.pk)
+
+
+class AssessmentView(QualityPage):
+    def assessment(self, assessment_id):
+        from tenants.quality.models import Assessment
+
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+        found = Assessment.objects.select_related("provider").filter(pk=assessment_id).first()
+        if found is None:
+            raise Http404("No such assessment here.")
+        return found
+
+    def page(self, assessment, form=None, status=200):
+        from tenants.quality.forms import DraftForm
+        from tenants.quality.models import DOMAINS, RATINGS
+
+        words = dict(RATINGS)
+        domains = [(label, words.get(assessment.domain_ratings.get(key), "")) for key, label in DOMAINS]
+        return self.render("assessment.html", status=status, assessment=assessment, form=form or DraftForm(),
+                           domains=domains, rating_words=words.get(assessment.rating, ""),
+                           can_finalise=assessment.status == "draft_sent" and (
+                               assessment.responded_at or timezone.localdate() > assessment.respond_by))
+
+    def get(self, request, assessment_id):
+        return self.page(self.assessment(assessment_id))
+
+    def post(self, request, assessment_id):
+        from tenants.quality import oversight
+        from tenants.quality.forms import DraftForm
+
+        assessment = self.assessment(assessment_id)
+        if request.POST.get("decision") == "finalise":
+            try:
+                oversight.assessment_finalise(actor=request.user, assessment=assessment)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect("quality-staff:assessment", assessment_id=assessment.pk)
+            messages.success(request, "Rating finalised and shared with the authorities that use the provider.")
+            return redirect("quality-staff:assessment", assessment_id=assessment.pk)
+        form = DraftForm(request.POST)
+        if form.is_valid():
+            try:
+                oversight.assessment_send_draft(
+                    actor=request.user, assessment=assessment, domain_ratings=form.domain_ratings(),
+                    rating=form.cleaned_data["rating"], findings=form.cleaned_data["findings"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Draft report sent. The provider can comment on its factual accuracy.")
+                return redirect("quality-staff:assessment", assessment_id=assessment.pk)
+        return self.page(assessment, form, status=400)
+
+
+class ActionLiftView(FormPageMixin, StaffPageMixin, View):
+    template_name = "quality/staff/provider_form.html"
+    title = "Lift the action"
+
+    def load(self, action_id):
+        from tenants.quality.models import Action
+
+        self.action = Action.objects.select_related("provider").filter(pk=action_id, status="active").first()
+        if self.action is None:
+            raise Http404("No action in force with that number here.")
+
+    def check(self):
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import LiftForm
+
+        return LiftForm(data=data)
+
+    def page_context(self):
+        return {"provider": self.action.provider, "action": self.action}
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        oversight.action_lift(actor=self.request.user, action=self.action, reason=form.cleaned_data["reason"])
+        self.success(f"{self.action.get_kind_display()} lifted.")
+        return redirect("quality-staff:provider", provider_id=self.action.provider_id)

@@ -1,0 +1,64 @@
+"""Building blocks for contract-management tests: a live agreement with
+providers admitted, KPIs on it and their returns opened, made through the
+services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django_tenants.utils import schema_context
+
+from accounts.roles import AuthorityRole
+from tenants.quality import services
+from tenants.quality.models import KpiReturn
+from tests import support
+from tests.calloffs import support as stage2
+
+# A financial year well in the past, so every due date has passed whatever today is.
+YEAR_START = date(2025, 4, 1)
+AFTER_TWO_QUARTERS = date(2025, 10, 15)
+
+
+@dataclass
+class Monitored:
+    market: stage2.Market
+    officer: object
+    kpis: dict
+
+    @property
+    def schema(self) -> str:
+        return self.market.authority.schema_name
+
+
+def monitored(authority, providers: int = 2, **kpi_fields) -> Monitored:
+    """A live agreement, `providers` admitted on lot 1, a quality officer,
+    and Rotherham's first two home-care KPIs returned by every admitted provider."""
+    market = stage2.live_market(authority, providers)
+    officer = support.make_staff(authority, AuthorityRole.QUALITY_OFFICER, full_name="Quinn Officer")
+    commissioner = market.setup.commissioner
+    with schema_context(authority.schema_name):
+        common = {"agreement": market.agreement, "covers": "admitted", "starts_on": YEAR_START} | kpi_fields
+        kpis = {
+            "technology": services.kpi_create(actor=commissioner, code="KPI 1", title="Utilising assistive technology",
+                                              target=75, numerator_label="people reviewed and introduced to "
+                                              "assistive technology", denominator_label="people reviewed", **common),
+            "training": services.kpi_create(actor=commissioner, code="KPI 2", title="Strengths-based approaches "
+                                            "training", target=100, numerator_label="care workers trained",
+                                            denominator_label="care workers", **common),
+        }
+    return Monitored(market, officer, kpis)
+
+
+def opened(m: Monitored, today: date = AFTER_TWO_QUARTERS) -> list[KpiReturn]:
+    with schema_context(m.schema):
+        services.returns_open_due(today=today)
+        return list(KpiReturn.objects.select_related("kpi").order_by("period_start", "kpi__code", "provider_id"))
+
+
+def submit(m: Monitored, kpi_return: KpiReturn, provider=None, **figures) -> KpiReturn:
+    from tests.shared_catalogue import support as catalogue
+
+    provider = provider or next(p for p in m.market.providers if p.pk == kpi_return.provider_id)
+    with schema_context(m.schema):
+        return services.return_submit(actor=catalogue.admin_of(provider), kpi_return=kpi_return, **figures)
