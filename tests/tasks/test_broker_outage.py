@@ -56,8 +56,11 @@ def flush_everywhere() -> None:
     scheduler.apply_entry(scheduler.schedule["outbox.flush@__all_tenants_only__"])
 
 
-def mails(mail_dir, subject: str) -> list[str]:
-    return [text for f in mail_dir.iterdir() if subject in (text := f.read_text())]
+def mails(mail_dir, subject: str, reference: str) -> list[str]:
+    """The e-mails whose subject starts so and names the package (a long
+    subject is folded over two lines)."""
+    return [text for f in mail_dir.iterdir()
+            if f"Subject: {subject}" in (text := f.read_text()) and reference in text]
 
 
 def closings(package) -> list:
@@ -83,7 +86,9 @@ def test_a_package_published_with_the_broker_down_is_invited_and_closed_once_it_
             calloffs.package_publish(actor=market.broker, package=by_service)
 
     assert answer.status_code == 200, answer.content
-    assert took < 3, f"the answer took {took:.1f}s"
+    # each failed hand-over fails fast (the broker's connect timeout, one retry), not
+    # after the client's own retries (about 20 s); a loaded machine is slow enough
+    assert took < 10, f"the answer took {took:.1f}s"
     packages = [by_api, by_service]
     with schema_context("alpha"):
         for package in packages:
@@ -116,9 +121,8 @@ def test_a_package_published_with_the_broker_down_is_invited_and_closed_once_it_
             assert not Message.objects.filter(task__startswith="calloffs.", args__0=package.pk,
                                               sent_at__isnull=True).exists()
             assert len(closings(package)) == 1
-            subject = f"New opportunity: {package.title} ({package.reference})"
             invitees = Invitation.objects.filter(package=package).count()
-            assert invitees == 2 and len(mails(mail_dir, subject)) == invitees
+            assert invitees == 2 and len(mails(mail_dir, "New opportunity:", package.reference)) == invitees
 
 
 def test_an_email_goes_once_when_the_flush_and_the_after_commit_send_race(committed_db, region, live_tasks):
@@ -150,9 +154,8 @@ def test_an_email_goes_once_when_the_flush_and_the_after_commit_send_race(commit
 
     support.wait_for(sent, timeout=60, what="both messages to be sent")
     time.sleep(5)  # every task still in flight has had its turn
-    moved_mail = mails(mail_dir, f"Deadline changed: {package.title} ({package.reference})")
-    assert len(moved_mail) == 1  # one message to every invitee's people
-    assert len(mails(mail_dir, f"New opportunity: {package.title} ({package.reference})")) == 2
+    assert len(mails(mail_dir, "Deadline changed:", package.reference)) == 1  # one to every invitee's people
+    assert len(mails(mail_dir, "New opportunity:", package.reference)) == 2
 
 
 def test_no_task_is_sent_further_ahead_than_the_brokers_visibility_timeout(committed_db, region, live_tasks):
