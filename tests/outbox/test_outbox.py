@@ -90,11 +90,25 @@ def test_a_failed_send_is_recorded_and_the_flush_sends_it_later(region, mailoutb
         assert message.sent_at is None and message.attempts == 1
         assert "ConnectionRefusedError" in message.last_error
 
-        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert "alpha: " in status()  # what the operators see
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with schema_context("alpha"):
         outbox_flush()
         message.refresh_from_db()
     assert message.sent_at is not None and message.attempts == 2
     assert len(invitations_to(mailoutbox, package)) == 1
+    assert "alpha: " not in status()
+
+
+def status() -> str:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("outbox_status", stdout=out)
+    return out.getvalue()
 
 
 def test_a_deadline_due_within_the_look_ahead_is_handed_over_with_its_eta(region, time_machine,
