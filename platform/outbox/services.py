@@ -21,6 +21,7 @@ after the commit and again until it is done, and do it once.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -38,6 +39,8 @@ from outbox.models import Message
 log = logging.getLogger("jointly.ops")
 T = TypeVar("T")
 FLUSH_BATCH = 500
+BROKER_RETRY_AFTER = 30.0  # seconds
+_broker_down_until = 0.0  # this process found the broker unreachable; until then, leave it to the flush
 
 
 def outbox_add(task, *args, due_at=None) -> Message:
@@ -51,7 +54,12 @@ def outbox_add(task, *args, due_at=None) -> Message:
 
 def _after_commit(message_id: int, schema: str) -> None:
     """Hand the message over at once; the connection may have moved to
-    another schema since the change, so go back to the message's."""
+    another schema since the change, so go back to the message's. Not while
+    the broker was found unreachable in the last BROKER_RETRY_AFTER seconds:
+    a change with many messages (an award's letters) then waits for one
+    failure, not one per message, and the flush sends them."""
+    if time.monotonic() < _broker_down_until:
+        return
     with schema_context(schema):
         _hand_over(Message.objects.filter(pk=message_id, sent_at__isnull=True, dispatched_at__isnull=True),
                    now=timezone.now())
@@ -94,6 +102,7 @@ def _hand_over(messages: QuerySet, *, now, limit: int | None = None) -> int:
                 dispatch(task, *message.args, eta=message.due_at if message.due_at > now else None,
                          outbox_id=message.pk)
             except UNREACHABLE as error:
+                _broker_unreachable()
                 _dispatch_failed(message, f"Broker unreachable: {error}"[:500])
                 break
             except Exception as error:  # a far ETA, arguments the broker cannot carry; its kind only
@@ -102,6 +111,17 @@ def _hand_over(messages: QuerySet, *, now, limit: int | None = None) -> int:
             Message.objects.filter(pk=message.pk).update(dispatched_at=now, attempts=F("attempts") + 1)
             handed += 1
     return handed
+
+
+def _broker_unreachable() -> None:
+    global _broker_down_until
+    _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
+
+
+def broker_reachable_again() -> None:
+    """Forget that the broker was unreachable (tests that bring it back)."""
+    global _broker_down_until
+    _broker_down_until = 0.0
 
 
 def _task(app, name: str):
