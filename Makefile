@@ -32,8 +32,8 @@ demo: db
 web: db  ## the web process alone
 	@exec .venv/bin/gunicorn config.wsgi --config deploy/gunicorn.conf.py
 
-worker: db  ## a Celery worker alone
-	@exec .venv/bin/celery --app config worker --loglevel INFO
+worker: db  ## a Celery worker alone: every queue, or CELERY_WORKER_QUEUES (e.g. deadlines,mail)
+	@exec .venv/bin/celery --app config worker --loglevel INFO $${CELERY_WORKER_QUEUES:+--queues $$CELERY_WORKER_QUEUES}
 
 beat: db  ## Celery beat alone
 	@exec .venv/bin/celery --app config beat --loglevel INFO --schedule var/celerybeat-schedule

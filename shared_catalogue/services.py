@@ -20,9 +20,9 @@ from accounts.roles import ProviderRole
 from accounts.services import MembershipConflict, api_tokens_revoke_for_user, user_get_or_invite
 from audit.services import audit_record
 from common.dates import future_date_problem, past_date_problem
-from common.dispatch import dispatch
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_person_identifiers, person_identifier_message
+from outbox.services import outbox_add
 from shared_catalogue import policy
 from shared_catalogue.models import (
     CQC_ID,
@@ -219,14 +219,14 @@ def provider_person_add(*, actor, provider: Provider, email: str, role: str, ful
                 f"{user.email} already has the role {ProviderRole(role).label} at {provider.name}.") from error
         audit_record(actor=actor, action="provider_membership.granted", obj=membership, schema=PUBLIC,
                      after={"user": user.email, "role": role, "provider": provider.pk})
-        transaction.on_commit(lambda: _notify_person(membership.pk))
+        _notify_person(membership.pk)
     return membership
 
 
 def _notify_person(membership_id: int) -> None:
     from shared_catalogue.tasks import provider_person_notify_task
 
-    dispatch(provider_person_notify_task, membership_id)
+    outbox_add(provider_person_notify_task, membership_id)
 
 
 def provider_person_notify(*, membership_id: int) -> bool:

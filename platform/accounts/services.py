@@ -19,8 +19,8 @@ from accounts.models import ApiToken, AuthorityMembership, ProviderMembership, U
 from accounts.policy import access_compute, can_manage_team, mfa_enabled
 from accounts.roles import AuthorityRole, ProviderRole
 from audit.services import audit_record
-from common.dispatch import dispatch
 from common.errors import Conflict, Invalid
+from outbox.services import outbox_add
 
 PUBLIC = get_public_schema_name()
 
@@ -91,7 +91,7 @@ def membership_grant(*, actor, authority, user: User, role: str, reason: str = "
                 after={"user": user.email, "role": role, "authority": authority.slug},
                 schema=authority.schema_name,
             )
-            transaction.on_commit(lambda: _notify_membership(membership.pk))
+            _notify_membership(membership.pk)
     except IntegrityError as error:
         raise MembershipConflict(
             f"{user.email} already has the role {AuthorityRole(role).label} in {authority.name}."
@@ -110,9 +110,10 @@ def membership_grant_by_email(*, actor, authority, email: str, role: str, full_n
 
 
 def _notify_membership(membership_id: int) -> None:
+    """The e-mail is recorded in the outbox with the change, sent after it."""
     from accounts.tasks import membership_notify_task
 
-    dispatch(membership_notify_task, membership_id)
+    outbox_add(membership_notify_task, membership_id)
 
 
 def membership_revoke(*, actor, membership: AuthorityMembership, reason: str = "") -> AuthorityMembership:

@@ -4,7 +4,7 @@ from audit.services import audit_chain_anchor, audit_chain_check_record
 from config.celery import app
 
 
-@app.task(name="audit.verify_chain")
+@app.task(name="audit.verify_chain", soft_time_limit=30 * 60, time_limit=31 * 60)
 def verify_chain_task() -> dict:
     """Verify the chain of the schema the task was sent for (tenant-aware)."""
     check = audit_chain_check_record(schema=connection.schema_name)

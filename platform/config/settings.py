@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
+from kombu import Queue
 
 from ops.logs import logging_config
 from ops.sentry import sentry_init
@@ -105,6 +106,7 @@ SHARED_APPS = [
     "csp",
     "accounts",
     "audit",
+    "outbox",
     "web",
     "demo",
     "shared_catalogue",
@@ -115,6 +117,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "audit",
+    "outbox",
     "tenants.workspace",
     "tenants.agreements",
     "tenants.admissions",
@@ -406,23 +409,75 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
+# Nobody reads a task's result, so none is stored; a caller that reads one
+# asks for it (apply_async(ignore_result=False)).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env.str(
     "CELERY_TASK_DEFAULT_QUEUE", default="jointly-test" if TESTING else "jointly"
 )
+# Queues named for what they carry, so each can have workers of its own
+# (docs/operating.md, Queues): closing at deadlines, e-mail, and maintenance
+# (the outbox's flush, audit checks, clean-ups). Tests add a suffix of their
+# own. A worker started without --queues consumes every queue below.
+CELERY_QUEUE_SUFFIX = env.str("CELERY_QUEUE_SUFFIX", default="-test" if TESTING else "")
+TASK_QUEUES = {
+    "calloffs.package_close": "deadlines",
+    "calloffs.packages_close_due": "deadlines",
+    "accounts.membership_notify": "mail",
+    "catalogue.provider_person_notify": "mail",
+    "catalogue.evidence_reminders": "mail",
+    "calloffs.invitations_notify": "mail",
+    "calloffs.deadline_moved_notify": "mail",
+    "calloffs.bid_letter_send": "mail",
+    "admissions.decision_letter_send": "mail",
+    "quality.provider_mail": "mail",
+    "quality.returns_chase": "mail",
+    "outbox.flush": "maintenance",
+    "quality.returns_open_due": "maintenance",
+    "quality.risk_refresh": "maintenance",
+    "ops.beat_heartbeat": "maintenance",
+    "admissions.suspensions_end_due": "maintenance",
+    "audit.verify_chain": "maintenance",
+    "audit.anchor_chain": "maintenance",
+    "accounts.purge_expired_tokens": "maintenance",
+}
+CELERY_TASK_ROUTES = {task: {"queue": f"{queue}{CELERY_QUEUE_SUFFIX}"} for task, queue in TASK_QUEUES.items()}
+CELERY_TASK_QUEUES = [Queue(name) for name in [CELERY_TASK_DEFAULT_QUEUE] + sorted(
+    {f"{queue}{CELERY_QUEUE_SUFFIX}" for queue in TASK_QUEUES.values()})]
+# Every task has a soft limit (SoftTimeLimitExceeded is raised in it) and a
+# hard one (the worker process is replaced); tasks that need longer say so.
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Sending a task fails fast when the broker is unreachable (common.dispatch
-# logs it and the request still succeeds): connect within 2 s, one retry.
+# Sending a task fails fast when the broker is unreachable (the outbox keeps
+# it for later and the request still succeeds): connect within 2 s, one retry.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# Redis hands an unacknowledged task (acks late: a task waiting for its ETA
+# too) to another worker after the visibility timeout. Nothing is sent with
+# an ETA further ahead than OUTBOX_LOOKAHEAD, and no task runs longer than its
+# hard limit, so neither comes near it (common.dispatch refuses a far ETA).
+CELERY_VISIBILITY_TIMEOUT = 60 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# The outbox (outbox.services): a message due later (a deadline's closing) is
+# handed to the broker only within OUTBOX_LOOKAHEAD seconds of being due, with
+# that ETA; one handed over but not done is handed over again after
+# OUTBOX_REDISPATCH_AFTER seconds (a lost queue, a crashed worker), up to
+# OUTBOX_MAX_ATTEMPTS times, then left for a person (docs/operating.md).
+# Sent messages are kept OUTBOX_KEEP_DAYS days.
+OUTBOX_LOOKAHEAD = env.int("OUTBOX_LOOKAHEAD", default=5 * 60)
+OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=10 * 60)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=30)
 CELERY_TIMEZONE = "Europe/London"
 # tenant-schemas-celery's, made to survive a lost database connection (tenancy.beat).
 CELERY_BEAT_SCHEDULER = "tenancy.beat.ResilientTenantAwareScheduler"
@@ -442,6 +497,20 @@ CELERY_BEAT_SCHEDULE = {
     "calloffs.close_due": {
         "task": "calloffs.packages_close_due",
         "schedule": 60.0,
+    },
+    # The outbox: whatever was not handed to the broker after its change, in
+    # every authority and then the public schema. A flush not started within
+    # its period is dropped: the next one does the same work.
+    "outbox.flush": {
+        "task": "outbox.flush",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
+    "outbox.flush_public": {
+        "task": "outbox.flush",
+        "schedule": 30.0,
+        "tenant_schemas": ["public"],
+        "options": {"expires": 30},
     },
     "audit.verify_chains": {
         "task": "audit.verify_chain",

@@ -11,16 +11,15 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from accounts.policy import access_compute, access_here
 from audit.services import audit_record
-from common.dispatch import dispatch
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_person_identifiers, person_identifier_message
 from common.workdays import add_working_days
+from outbox.services import outbox_add
 from shared_catalogue.models import Evidence, EvidenceType, Provider
 from tenancy.selectors import authority_current
 from tenants.admissions import policy, projection
@@ -529,8 +528,7 @@ def application_decide(*, actor, application: Application) -> Application:
                                                     "failed_compliance": o.failed_compliance} for o in outcomes},
                             "admissions": [a.reference for a in admissions], "letter": letter.kind},
                      context={"threshold": application.version.pass_threshold})
-        schema = connection.schema_name
-        transaction.on_commit(lambda: _send_letter(letter.pk, schema))
+        _send_letter(letter.pk)
     return application
 
 
@@ -574,13 +572,12 @@ def _letter(application: Application, outcomes: list[LotOutcome]) -> DecisionLet
                                          subject=f"{subject}: {agreement.title}", body=body)
 
 
-def _send_letter(letter_id: int, schema: str) -> None:
-    """The task runs in the schema it is sent from (tenant-schemas-celery);
-    after commit, the connection may have moved on, so say which."""
+def _send_letter(letter_id: int) -> None:
+    """Recorded in this authority's outbox with the decision, sent after it
+    (in this schema: tenant-schemas-celery)."""
     from tenants.admissions.tasks import decision_letter_send_task
 
-    with schema_context(schema):
-        dispatch(decision_letter_send_task, letter_id)
+    outbox_add(decision_letter_send_task, letter_id)
 
 
 def decision_letter_send(*, letter_id: int) -> bool:

@@ -10,20 +10,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from accounts.policy import access_here
 from audit.services import audit_record
 from common.dates import date_of_birth_problem
-from common.dispatch import dispatch
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_identifiers, identifier_message, nhs_number_valid
+from outbox.services import outbox_add
 from shared_catalogue.models import POSTCODE_DISTRICT, Provider
 from tenancy.selectors import authority_current
 from tenants.admissions.models import Admission
@@ -60,9 +58,6 @@ PERSON_FIELDS = ("first_name", "last_name", "preferred_name", "nhs_number", "dat
                  "postcode", "social_worker")
 HUNDRED = Decimal("100")
 ops_log = logging.getLogger("jointly.ops")
-# What the log says when a closing task could not be sent: the sweep closes it anyway.
-SWEEP_CLOSES = ("The periodic sweep (calloffs.packages_close_due, every minute) "
-                "still closes the package at its deadline.")
 PENCE = Decimal("0.01")
 
 
@@ -362,18 +357,24 @@ def package_publish(*, actor, package: Package, now=None) -> Package:
                      after={"invited": sorted(a.provider.name for a in invited),
                             "not_invited": {r.admission.provider.name: r.reason for r in results if not r.eligible},
                             "bid_deadline": package.bid_deadline})
-        schema = connection.schema_name
-        transaction.on_commit(lambda: _after_publish(package.pk, schema))
+        _after_publish(package)
     return package
 
 
-def _after_publish(package_id: int, schema: str) -> None:
-    from tenants.calloffs.tasks import invitations_notify_task, package_close_task
+def _after_publish(package: Package) -> None:
+    """Recorded in the outbox with the change: the invitations' e-mails, and
+    the closing at the deadline (handed to the broker shortly before it; the
+    sweep closes it too)."""
+    from tenants.calloffs.tasks import invitations_notify_task
 
-    with schema_context(schema):
-        package = Package.objects.get(pk=package_id)
-        dispatch(invitations_notify_task, package_id)
-        dispatch(package_close_task, package_id, "deadline", eta=package.bid_deadline, redo=SWEEP_CLOSES)
+    outbox_add(invitations_notify_task, package.pk)
+    _schedule_close(package)
+
+
+def _schedule_close(package: Package) -> None:
+    from tenants.calloffs.tasks import package_close_task
+
+    outbox_add(package_close_task, package.pk, "deadline", due_at=package.bid_deadline)
 
 
 def invitations_notify(*, package_id: int) -> int:
@@ -469,8 +470,7 @@ def clarification_deadline_move(*, actor, package: Package, clarification_deadli
         audit_record(actor=actor, action="package.clarification_deadline_moved", obj=package, reason=reason,
                      before={"clarification_deadline": before},
                      after={"clarification_deadline": clarification_deadline})
-        transaction.on_commit(partial(_notify_deadline_moved, package.pk, connection.schema_name, reason,
-                                      "clarification"))
+        _notify_deadline_moved(package.pk, reason, "clarification")
     return package
 
 
@@ -494,25 +494,15 @@ def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: st
         opportunities.write_package(package)
         audit_record(actor=actor, action="package.deadline_moved", obj=package, reason=reason,
                      before={"bid_deadline": before}, after={"bid_deadline": bid_deadline})
-        schema = connection.schema_name
-        transaction.on_commit(lambda: _after_deadline_move(package.pk, schema, reason))
+        _notify_deadline_moved(package.pk, reason, "bid")
+        _schedule_close(package)
     return package
 
 
-def _after_deadline_move(package_id: int, schema: str, reason: str) -> None:
-    from tenants.calloffs.tasks import deadline_moved_notify_task, package_close_task
-
-    with schema_context(schema):
-        package = Package.objects.get(pk=package_id)
-        dispatch(deadline_moved_notify_task, package_id, reason)
-        dispatch(package_close_task, package_id, "deadline", eta=package.bid_deadline, redo=SWEEP_CLOSES)
-
-
-def _notify_deadline_moved(package_id: int, schema: str, reason: str, which: str) -> None:
+def _notify_deadline_moved(package_id: int, reason: str, which: str) -> None:
     from tenants.calloffs.tasks import deadline_moved_notify_task
 
-    with schema_context(schema):
-        dispatch(deadline_moved_notify_task, package_id, reason, which)
+    outbox_add(deadline_moved_notify_task, package_id, reason, which)
 
 
 def deadline_moved_notify(*, package_id: int, reason: str, which: str = "bid") -> int:
@@ -995,9 +985,7 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
                             "weekly_price": bid.weekly_price, "placement": placement.pk,
                             "preference_of": (expressed_by or "").strip() or None,
                             "candidates": [b.pk for b in fits]})
-        letters = _bid_letters(made)
-        schema = connection.schema_name
-        transaction.on_commit(lambda: _send_bid_letters([letter.pk for letter in letters], schema))
+        _send_bid_letters(_bid_letters(made))
     return made
 
 
@@ -1039,12 +1027,11 @@ def _bid_letters(made: Award) -> list:
     return letters
 
 
-def _send_bid_letters(letter_ids: list[int], schema: str) -> None:
+def _send_bid_letters(letters: list) -> None:
     from tenants.calloffs.tasks import bid_letter_send_task
 
-    with schema_context(schema):
-        for letter_id in letter_ids:
-            dispatch(bid_letter_send_task, letter_id)
+    for letter in letters:
+        outbox_add(bid_letter_send_task, letter.pk)
 
 
 def bid_letter_send(*, letter_id: int) -> bool:

@@ -401,11 +401,12 @@ def _query_mail(kpi_return: KpiReturn) -> tuple[str, str]:
 
 
 def _after_commit_mail(provider_id: int, subject: str, body: str) -> None:
-    from common.dispatch import dispatch
+    """Recorded in the outbox with the change (outbox.services): sent after
+    the commit, or by the flush once the broker is back."""
+    from outbox.services import outbox_add
     from tenants.quality.tasks import provider_mail_task
 
-    transaction.on_commit(lambda: dispatch(provider_mail_task, provider_id, subject, body,
-                                           redo="The provider can see the query on its returns page."))
+    outbox_add(provider_mail_task, provider_id, subject, body)
 
 
 def provider_mail(*, provider_id: int, subject: str, body: str) -> int:

@@ -10,16 +10,20 @@ from tests import support
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start_worker(queue: str, mail_dir: Path, log_path: Path):
+def _start_worker(suffix: str, mail_dir: Path, log_path: Path):
+    """A worker on every queue (the default one, deadlines, mail and
+    maintenance), each with this module's suffix: started without --queues,
+    it consumes every queue its settings name."""
     log = log_path.open("w+")
     env = support.process_env(
-        CELERY_TASK_DEFAULT_QUEUE=queue,
+        CELERY_TASK_DEFAULT_QUEUE=f"jointly{suffix}",
+        CELERY_QUEUE_SUFFIX=suffix,
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=mail_dir,
     )
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "config", "worker", "--pool", "solo",
-         "--queues", queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle",
          "--hostname", f"{log_path.stem}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -44,21 +48,35 @@ def _stop_worker(worker, log) -> None:
     log.close()
 
 
+def _route(app, suffix: str) -> None:
+    """Send this process's tasks to the queues with `suffix`, as the worker's
+    settings do (CELERY_TASK_ROUTES is built from TASK_QUEUES)."""
+    from django.conf import settings
+
+    app.conf.task_default_queue = f"jointly{suffix}"
+    app.conf.task_routes = {task: {"queue": f"{queue}{suffix}"} for task, queue in settings.TASK_QUEUES.items()}
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)  # built from the routes once, then kept
+
+
 @pytest.fixture(scope="module")
 def celery_workers(request, django_db_setup, tmp_path_factory):
     """Real Celery worker processes (one by default; a module may ask for
-    another number with `workers = n`) on a queue of their own, against Redis
-    and the test database. Yields (queue, mail folder)."""
-    count = getattr(request.module, "workers", 1)
-    queue = f"jointly-test-{uuid.uuid4().hex[:8]}"
-    mail_dir = tmp_path_factory.mktemp("mail")
-    logs = tmp_path_factory.mktemp("worker")
-    started = [_start_worker(queue, mail_dir, logs / f"worker{n}.log") for n in range(count)]
+    another number with `workers = n`) on queues of their own, against Redis
+    and the test database. Yields (default queue, mail folder)."""
+    from django.conf import settings
+
     from config.celery import app
 
-    default_queue, app.conf.task_default_queue = app.conf.task_default_queue, queue
-    yield queue, mail_dir
-    app.conf.task_default_queue = default_queue
+    count = getattr(request.module, "workers", 1)
+    suffix = f"-test-{uuid.uuid4().hex[:8]}"
+    mail_dir = tmp_path_factory.mktemp("mail")
+    logs = tmp_path_factory.mktemp("worker")
+    started = [_start_worker(suffix, mail_dir, logs / f"worker{n}.log") for n in range(count)]
+    _route(app, suffix)
+    yield f"jointly{suffix}", mail_dir
+    _route(app, settings.CELERY_QUEUE_SUFFIX)
+    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
     for worker, log in started:
         _stop_worker(worker, log)
 

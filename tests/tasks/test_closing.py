@@ -29,8 +29,9 @@ def test_two_workers_closing_the_same_call_off_close_it_once(committed_db, regio
     # more closing tasks and sweeps across both workers
     time.sleep(max(0.0, (deadline - timezone.now()).total_seconds()))
     with schema_context("alpha"):
-        results = [package_close_task.delay(package.pk, "deadline") for _ in range(6)]
-        results += [packages_close_due_task.delay() for _ in range(6)]
+        # results are kept only when asked for (task_ignore_result)
+        results = [package_close_task.apply_async((package.pk, "deadline"), ignore_result=False) for _ in range(6)]
+        results += [packages_close_due_task.apply_async(ignore_result=False) for _ in range(6)]
         closed_now = sum(int(r.get(timeout=60)) for r in results)
 
         def closed():

@@ -28,7 +28,7 @@ def test_the_worker_emails_a_new_role_once(committed_db, region, live_tasks):
     # sent again (a retry, a second worker): nothing more goes out
     from accounts.tasks import membership_notify_task
 
-    assert membership_notify_task.delay(membership.pk).get(timeout=30) is False
+    assert membership_notify_task.apply_async((membership.pk,), ignore_result=False).get(timeout=30) is False
     assert sum(person.email in f.read_text() for f in mail_dir.iterdir()) == 1
 
 
@@ -36,7 +36,7 @@ def test_tasks_run_in_the_schema_they_were_sent_from(committed_db, region, live_
     from audit.tasks import verify_chain_task
 
     with schema_context("beta"):
-        result = verify_chain_task.delay().get(timeout=30)
+        result = verify_chain_task.apply_async(ignore_result=False).get(timeout=30)
     assert result["schema"] == "beta" and result["intact"] is True
 
 
@@ -80,7 +80,7 @@ def test_the_worker_connects_as_the_applications_role(committed_db, region, live
 
     with schema_context("alpha"):
         audit_record(actor=None, action="test.worker_role", obj=("test.thing", 1))  # a head to anchor
-        assert anchor_chain_task.delay().get(timeout=30)["schema"] == "alpha"
+        assert anchor_chain_task.apply_async(ignore_result=False).get(timeout=30)["schema"] == "alpha"
     with connection.cursor() as cursor:
         cursor.execute("SELECT recorded_by FROM jointly_audit.chain_anchor WHERE chain = 'alpha' "
                        "ORDER BY id DESC LIMIT 1")
