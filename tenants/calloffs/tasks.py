@@ -35,3 +35,9 @@ def packages_close_due_task() -> int:
 @app.task(name="calloffs.bid_letter_send", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def bid_letter_send_task(letter_id: int) -> bool:
     return services.bid_letter_send(letter_id=letter_id)
+
+
+@app.task(name="calloffs.clarification_published_notify", autoretry_for=(OSError,), retry_backoff=True,
+          max_retries=5)
+def clarification_published_notify_task(clarification_id: int) -> int:
+    return services.clarification_published_notify(clarification_id=clarification_id)
