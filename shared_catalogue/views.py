@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from shared_catalogue import forms, policy, selectors, services
+from shared_catalogue import dashboard, forms, policy, selectors, services
 from shared_catalogue.models import PROFILE_RELATIONS
 
 
@@ -73,7 +73,7 @@ class ProviderHomeView(ProviderMixin, View):
         return render(request, "shared_catalogue/provider_home.html", self.context(
             people=selectors.provider_people(provider=self.provider),
             evidence_summary=selectors.evidence_summary(evidence),
-            admissions=self.provider.admissions.select_related("authority").order_by("authority__name"),
+            board=dashboard.for_provider(self.provider, evidence=evidence),
         ))
 
 

@@ -37,8 +37,8 @@ def _rows(package, authority: Authority) -> list[OpportunityProjection]:
         lot_title=package.lot.title, locality=package.locality, bid_deadline=package.bid_deadline,
         status=STATUS[package.status], invited_at=invitation.invited_at,
         bid_status=bids.get(invitation.provider_id, BidStatus.NOT_STARTED),
-        successful=None if winner is None else (winner == invitation.provider_id and
-                                                 bids.get(invitation.provider_id) == "submitted"),
+        successful=(None if winner is None or bids.get(invitation.provider_id) != BidStatus.SUBMITTED
+                    else winner == invitation.provider_id),
         answers_published=answers, updated_at=timezone.now())
         for invitation in package.invitations.all()]
 
