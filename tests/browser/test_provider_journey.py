@@ -7,6 +7,7 @@ Staff steps (checking evidence, evaluating, onboarding, publishing,
 awarding) go through the services to keep it short; every provider step is
 in the browser."""
 
+import random
 import re
 from datetime import date, timedelta
 
@@ -35,6 +36,7 @@ def _status_on_home(page, server, provider, package) -> str:
 
 def test_a_provider_finds_an_agreement_applies_bids_wins_and_sees_who_to_start_with(
         committed_db, region, server, outbox, page):
+    page.set_default_timeout(60_000)  # a long journey on a shared machine
     market = stage2.live_market(region.alpha, providers=1)  # live, with a round open, one provider already on
     agreement = market.agreement
     email = f"{support.unique('owner')}@orchardcare.example"
@@ -66,7 +68,7 @@ def test_a_provider_finds_an_agreement_applies_bids_wins_and_sees_who_to_start_w
     page.get_by_label("Legal name").fill(f"{name} Limited")
     page.get_by_label("Trading name").fill(name)
     page.get_by_label("Company", exact=True).check()
-    page.get_by_label("Companies House number").fill("08765432")
+    page.get_by_label("Companies House number").fill(f"{random.randrange(10**7, 10**8):08d}")
     page.get_by_label("Postcode").fill("CW1 2AB")
     page.get_by_label("Contact email").fill(email)
     page.get_by_role("button", name="Register organisation").click()
