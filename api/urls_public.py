@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from api.v1 import accounts, authorities, catalogue, directory, provider_applications, provider_calloffs
+from api.v1 import (
+    accounts,
+    authorities,
+    catalogue,
+    directory,
+    open_agreements,
+    provider_applications,
+    provider_calloffs,
+)
 
 urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),
@@ -11,6 +19,7 @@ urlpatterns = [
     path("authorities/", authorities.AuthorityListView.as_view(), name="authorities"),
     path("directory/", directory.DirectoryListView.as_view(), name="directory"),
     path("directory/<int:provider_id>/", directory.DirectoryEntryView.as_view(), name="directory-entry"),
+    path("open-agreements/", open_agreements.OpenAgreementListView.as_view(), name="open-agreements"),
     path("providers/", catalogue.ProviderListView.as_view(), name="providers"),
     path("providers/<int:provider_id>/", catalogue.ProviderDetailView.as_view(), name="provider"),
     path("providers/<int:provider_id>/people/", catalogue.PeopleView.as_view(), name="provider-people"),

@@ -152,6 +152,9 @@ urlpatterns = [
          name="provider-bid-submit"),
     path("provider/calloffs/<int:package_id>/bid/withdraw/", provider_calloffs.BidWithdrawView.as_view(),
          name="provider-bid-withdraw"),
+    path("provider/calloffs/<int:package_id>/start/", provider_calloffs.StartView.as_view(), name="provider-start"),
+    path("provider/calloffs/<int:package_id>/result/", provider_calloffs.ResultView.as_view(),
+         name="provider-result"),
     # contract management: KPIs and performance returns
     path("agreements/<int:agreement_id>/kpis/", quality.KpiListView.as_view(), name="kpis"),
     path("agreements/<int:agreement_id>/kpi-table/", quality.KpiTableView.as_view(), name="kpi-table"),

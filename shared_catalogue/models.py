@@ -269,6 +269,8 @@ class AdmissionProjection(models.Model):
     service_type = models.ForeignKey(ServiceType, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
     status = models.CharField(max_length=20, choices=Status.choices)
+    onboarding_outstanding = ArrayField(models.CharField(max_length=120), default=list, blank=True,
+                                        help_text="Onboarding steps still to do, by name.")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -289,6 +291,13 @@ class AdmissionProjection(models.Model):
     @property
     def is_listed(self) -> bool:
         return self.agreement_live and self.status == self.Status.ACTIVE
+
+
+class BidStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class OpportunityProjection(models.Model):
@@ -316,6 +325,10 @@ class OpportunityProjection(models.Model):
     bid_deadline = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices)
     invited_at = models.DateTimeField()
+    # The invited provider's own bid and outcome: read only by that provider's people.
+    bid_status = models.CharField(max_length=20, choices=BidStatus.choices, default=BidStatus.NOT_STARTED)
+    successful = models.BooleanField(null=True, help_text="After award: whether this provider's bid won.")
+    answers_published = models.PositiveIntegerField(default=0, help_text="Clarification answers published.")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -327,6 +340,74 @@ class OpportunityProjection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} for {self.provider}"
+
+
+class AgreementWindow(models.Model):
+    """When an agreement takes applications: one row per application round
+    (FPS) or one for the whole term (DPS, dynamic market, `continuous`), for
+    every agreement open to applications or live, in any authority. A
+    projection of the agreements held in each authority's schema, written in
+    the transaction that changes them; read by the public list of agreements
+    open to providers and the provider's home. Never the source of truth."""
+
+    authority = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    agreement_id = models.BigIntegerField(help_text="The agreement's id in the authority's schema.")
+    round_number = models.PositiveSmallIntegerField(default=0, help_text="0 when applications are continuous.")
+    continuous = models.BooleanField(default=False, help_text="Applications at any time during the term.")
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    reference = models.CharField(max_length=60)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20)
+    kind_label = models.CharField(max_length=100)
+    service_area = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    ends_on = models.DateField()
+    lots = models.JSONField(default=list, help_text="[{number, title, service}] for each lot.")
+    services = ArrayField(models.CharField(max_length=60), default=list, blank=True,
+                          help_text="The lots' service types (slugs), for filtering.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["closes_on", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "agreement_id", "round_number"], name="one_window_row"),
+            models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="window_dates"),
+        ]
+        indexes = [models.Index(fields=["opens_on", "closes_on"], name="window_dates_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.opens_on} to {self.closes_on})"
+
+
+class ApplicationProjection(models.Model):
+    """A provider's application to an agreement, in any authority, with its
+    decision: a projection of the applications held in each authority's
+    schema, written in the same transaction, for the provider's home."""
+
+    authority = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="applications")
+    application_id = models.BigIntegerField(help_text="The application's id in the authority's schema.")
+    agreement_id = models.BigIntegerField()
+    agreement_reference = models.CharField(max_length=60)
+    agreement_title = models.CharField(max_length=200)
+    status = models.CharField(max_length=20)
+    status_label = models.CharField(max_length=60)
+    lots = models.JSONField(default=list, help_text="[{number, title, outcome, outcome_label}] for each lot.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decision_due_on = models.DateField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["authority", "application_id"],
+                                               name="one_projection_per_application")]
+        indexes = [models.Index(fields=["provider", "agreement_id"], name="application_provider_agreement")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.agreement_reference} · {self.status_label}"
 
 
 class EvidenceType(models.TextChoices):

@@ -8,9 +8,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from shared_catalogue import forms, policy, selectors, services
+from shared_catalogue import dashboard, forms, policy, selectors, services
 from shared_catalogue.models import PROFILE_RELATIONS
 
 
@@ -36,6 +37,10 @@ class RegisterView(LoginRequiredMixin, View):
             else:
                 messages.success(request, f"{provider.name} is registered. Next, tell authorities what you "
                                           "offer and add your evidence.")
+                after = request.GET.get("next", "")  # from the public list of open agreements: carry on there
+                if after and url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()},
+                                                             require_https=request.is_secure()):
+                    return redirect(after)
                 return redirect("catalogue:provider", provider_id=provider.pk)
         return render(request, self.template_name, {"form": form}, status=400)
 
@@ -68,7 +73,7 @@ class ProviderHomeView(ProviderMixin, View):
         return render(request, "shared_catalogue/provider_home.html", self.context(
             people=selectors.provider_people(provider=self.provider),
             evidence_summary=selectors.evidence_summary(evidence),
-            admissions=self.provider.admissions.select_related("authority").order_by("authority__name"),
+            board=dashboard.for_provider(self.provider, evidence=evidence),
         ))
 
 

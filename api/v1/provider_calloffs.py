@@ -411,3 +411,96 @@ class OpportunitiesView(GenericAPIView):
     def get(self, request):
         page = self.paginate_queryset(selectors.opportunities_for(request.user))
         return self.get_paginated_response(OpportunityOut(page, many=True).data)
+
+
+# --- After award ----------------------------------------------------------------------------
+
+
+class StartPersonOut(serializers.Serializer):
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    preferred_name = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    nhs_number = serializers.CharField()
+    address = serializers.CharField()
+    postcode = serializers.CharField()
+    social_worker = serializers.CharField()
+
+
+class StartPlacementOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    start_on = serializers.DateField()
+    weekly_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class StartContactOut(serializers.Serializer):
+    name = serializers.CharField(source="contact_name")
+    email = serializers.EmailField(source="contact_email")
+
+
+class StartOut(serializers.Serializer):
+    package = ReferenceOut()
+    purpose = serializers.CharField(help_text="The purpose recorded with this look at the person's details.")
+    people = StartPersonOut(many=True, help_text="Who the care is for.")
+    start_on = serializers.DateField(source="package.start_on", help_text="The start the package asked for.")
+    pattern = serializers.CharField(source="package.pattern")
+    duration_weeks = serializers.IntegerField(source="package.duration_weeks", allow_null=True)
+    placement = StartPlacementOut(allow_null=True, help_text="The placement made from the award.")
+    contact = StartContactOut(source="*", help_text="Who at the authority to contact to agree the start.")
+
+
+class ResultOut(serializers.Serializer):
+    compliant = serializers.BooleanField(source="evaluation.compliant", allow_null=True, default=None)
+    compliance_notes = serializers.CharField(source="evaluation.compliance_notes", default="")
+    within_budget = serializers.BooleanField(source="evaluation.within_budget", allow_null=True, default=None)
+    quality = serializers.DecimalField(max_digits=5, decimal_places=2, source="evaluation.quality", default=None,
+                                       allow_null=True)
+    outcomes = serializers.DecimalField(max_digits=5, decimal_places=2, source="evaluation.outcomes", default=None,
+                                        allow_null=True)
+    social_value = serializers.DecimalField(max_digits=5, decimal_places=2, source="evaluation.social_value",
+                                            default=None, allow_null=True)
+    price = serializers.DecimalField(max_digits=5, decimal_places=2, source="evaluation.price", default=None,
+                                     allow_null=True)
+    total = serializers.DecimalField(max_digits=6, decimal_places=2, source="evaluation.total", default=None,
+                                     allow_null=True)
+    winner_total = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True,
+                                            help_text="The successful bid's total, out of 100.")
+    basis = serializers.CharField(help_text="How the award was made.")
+    letter = serializers.CharField(source="letter.body", default="", help_text="The feedback letter as sent.")
+
+
+class StartView(ProviderCalloffAPI, APIView):
+    @extend_schema(parameters=[PROVIDER_PARAMETER], responses=StartOut,
+                   summary="After award, for the awarded provider's admins and bid writers: who the care is for and "
+                           "how it starts",
+                   description="Each call is recorded with its purpose (to arrange the start of the awarded care) in "
+                               "the authority's audit trail. Before the award, for an unsuccessful bidder, or for a "
+                               "viewer, it is refused with 403, and the attempt is recorded.")
+    def get(self, request, package_id):
+        from tenants.calloffs import start
+
+        package = self.package(package_id)
+        row = self.bidder(package)
+        details = start.start_details(actor=request.user, package=package, provider_id=row.provider.pk,
+                                      channel="api")
+        response = Response(StartOut(details).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ResultView(ProviderCalloffAPI, APIView):
+    @extend_schema(parameters=[PROVIDER_PARAMETER], responses=ResultOut,
+                   summary="After award, for an unsuccessful bidder: its scores and why the award went elsewhere",
+                   description="404 until the package is awarded to another bid, and for an organisation that did "
+                               "not bid.")
+    def get(self, request, package_id):
+        from tenants.calloffs import start
+
+        package = self.package(package_id)
+        row = self.bidder(package)
+        result = start.result_for(package=package, bid=row.bid)
+        if result is None:
+            raise Http404("There is no result to show: the package is not awarded to another bid, or your "
+                          "organisation did not bid.")
+        return Response(ResultOut(result).data)

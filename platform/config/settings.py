@@ -429,6 +429,7 @@ TASK_QUEUES = {
     "calloffs.invitations_notify": "mail",
     "calloffs.deadline_moved_notify": "mail",
     "calloffs.bid_letter_send": "mail",
+    "calloffs.clarification_published_notify": "mail",
     "admissions.decision_letter_send": "mail",
     "quality.provider_mail": "mail",
     "quality.returns_chase": "mail",

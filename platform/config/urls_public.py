@@ -25,6 +25,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("providers/admissions/", AdmittedEverywhereView.as_view(), name="admitted-everywhere"),
     path("directory/", include("shared_catalogue.directory_urls")),
+    path("agreements/", include("shared_catalogue.open_agreement_urls")),
     path("providers/opportunities/", OpportunitiesView.as_view(), name="opportunities"),
     path("providers/", include("shared_catalogue.urls")),
     path("admin/", admin.site.urls),

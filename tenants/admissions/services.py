@@ -123,6 +123,7 @@ def application_start(*, actor, agreement: Agreement, provider: Provider, lots: 
                                                      round=window.round, created_by=actor)
             ApplicationLot.objects.bulk_create([ApplicationLot(application=application, lot=lot, provider=provider)
                                                 for lot in lots])
+            projection.write_application(application)
             audit_record(actor=actor, action="application.started", obj=application,
                          after={"provider": provider.name, "lots": sorted(lot.number for lot in lots),
                                 "questionnaire_version": version.number},
@@ -216,6 +217,7 @@ def application_submit(*, actor, application: Application, declaration_accepted:
         application.declared_by = actor
         application.decision_due_on = add_working_days(today, agreement.decision_working_days)
         application.save()
+        projection.write_application(application)
         audit_record(actor=actor, action="application.submitted", obj=application,
                      after={"submitted_at": now, "decision_due_on": application.decision_due_on,
                             "reused_evidence": reused},
@@ -235,6 +237,7 @@ def application_withdraw(*, actor, application: Application, reason: str = "") -
         application.withdrawn_reason = (reason or "").strip()
         application.save()
         application.lots.update(live=False)
+        projection.write_application(application)
         audit_record(actor=actor, action="application.withdrawn", obj=application, reason=application.withdrawn_reason,
                      before={"status": before}, after={"status": application.status})
     return application
@@ -268,6 +271,7 @@ def decision_extend(*, actor, application: Application, reason: str) -> Applicat
                                                        agreement.decision_extended_working_days)
         application.decision_extended_reason = reason.strip()
         application.save()
+        projection.write_application(application)
         audit_record(actor=actor, action="application.decision_extended", obj=application, reason=reason.strip(),
                      before={"decision_due_on": before}, after={"decision_due_on": application.decision_due_on},
                      context={"rule": str(agreement.regime.decision)})
@@ -294,6 +298,7 @@ def evaluators_assign(*, actor, application: Application, evaluators: list) -> l
         application.status = Status.EVALUATION
         application.lead = application.lead or actor
         application.save()
+        projection.write_application(application)
         audit_record(actor=actor, action="evaluation.assigned", obj=application,
                      after={"evaluators": sorted(e.email for e in evaluators)})
     return made
@@ -412,6 +417,7 @@ def moderation_open(*, actor, application: Application) -> Application:
             raise Conflict("Every evaluator declared a conflict: assign another evaluator.")
         application.status = Status.MODERATION
         application.save(update_fields=["status"])
+        projection.write_application(application)
         audit_record(actor=actor, action="evaluation.moderation_opened", obj=application,
                      context={"evaluators": [a.evaluator.email for a in scoring]})
     return application
@@ -522,6 +528,7 @@ def application_decide(*, actor, application: Application) -> Application:
         application.decided_by = actor
         application.decided_at = timezone.now()
         application.save()
+        projection.write_application(application)
         letter = _letter(application, outcomes)
         audit_record(actor=actor, action="application.decided", obj=application,
                      after={"lots": {o.lot.number: {"passed": o.passed, "quality_score": o.quality_score,
@@ -654,6 +661,7 @@ def onboarding_complete(*, actor, item: OnboardingItem, note: str = "") -> Onboa
             return item
         item.done_at, item.done_by, item.note = timezone.now(), actor, (note or "").strip()
         item.save()
+        projection.write(admission)
         audit_record(actor=actor, action="admission.onboarding_done", obj=admission, reason=item.note,
                      after={"item": item.name})
     return item

@@ -19,6 +19,7 @@ from tenancy.models import Authority
 from tenancy.selectors import authority_current
 from tenants.admissions import projection
 from tenants.agreements import policy
+from tenants.agreements import projection as windows
 from tenants.agreements.models import (
     Agreement,
     AgreementModification,
@@ -146,6 +147,7 @@ def _move(agreement: Agreement, *, actor, to: str, allowed_from: tuple[str, ...]
     audit_record(actor=actor, action=action, obj=agreement, reason=reason,
                  before={"status": before}, after={"status": to} | changes(agreement, extra))
     projection.sync_agreement(agreement)
+    windows.sync(agreement)
     return agreement
 
 
@@ -273,6 +275,7 @@ def lot_add(*, actor, agreement: Agreement, number: str, title: str, description
             _record_modification(agreement, actor=actor, what=AgreementModification.What.LOT_ADDED, reason=reason,
                                  before={}, after={"lot": lot.number, "title": lot.title})
         lot.save()
+        windows.sync(agreement)
         audit_record(actor=actor, action="agreement.lot_added", obj=lot, reason=reason.strip(),
                      after=changes(lot, ("number", "title", "tier", "zone")) | {
                          "service_type": getattr(service_type, "code", None)},
@@ -297,6 +300,7 @@ def round_add(*, actor, agreement: Agreement, opens_on: date, closes_on: date) -
         number = (agreement.rounds.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         application_round = ApplicationRound.objects.create(agreement=agreement, number=number,
                                                             opens_on=opens_on, closes_on=closes_on)
+        windows.sync(agreement)
         audit_record(actor=actor, action="agreement.round_added", obj=application_round,
                      after=changes(application_round, ("number", "opens_on", "closes_on")),
                      context={"agreement": agreement.reference})

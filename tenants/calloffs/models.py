@@ -164,6 +164,7 @@ class Clarification(models.Model):
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     published_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When invitees were e-mailed the answer.")
 
     class Meta:
         ordering = ["package", "asked_at"]

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:package_id>/questions/", views.ClarificationAskView.as_view(), name="ask"),
     path("<int:package_id>/bid/", views.BidView.as_view(), name="bid"),
     path("<int:package_id>/bid/withdraw/", views.BidWithdrawView.as_view(), name="withdraw"),
+    path("<int:package_id>/start/", views.StartView.as_view(), name="start"),
 ]

@@ -23,7 +23,7 @@ from django.views import View
 
 from accounts.mixins import ProviderPageMixin
 from common.errors import Conflict
-from tenants.calloffs import provider_access, sealing, selectors, services
+from tenants.calloffs import provider_access, sealing, selectors, services, start
 from tenants.calloffs.models import Package
 from tenants.calloffs.provider_forms import BidForm, BidWithdrawForm, ClarificationForm, new_idempotency_key
 
@@ -100,8 +100,12 @@ class PackageView(ProviderCalloffPage):
         invited = selectors.invited_organisations(package, self.access.provider_ids)
         askers = [row for row in invited if provider_access.may_bid(self.access, row)]
         latest = {row.provider.pk: selectors.bid_receipts(row.bid).first() for row in invited if row.bid}
+        results = [(row, start.result_for(package=package, bid=row.bid)) for row in invited
+                   if row.successful is False]
         return self.render(
-            "package.html", status=status, package=package, invited=[
+            "package.html", status=status, package=package, results=[(r, res) for r, res in results if res],
+            won=[row for row in invited if row.successful and provider_access.may_bid(self.access, row)],
+            invited=[
                 (row, latest.get(row.provider.pk), provider_access.may_bid(self.access, row)) for row in invited],
             several=len(invited) > 1, bidding_open=selectors.bidding_open(package, now),
             questions_open=selectors.questions_open(package, now), askers=askers, question_form=question_form,
@@ -226,3 +230,26 @@ class BidWithdrawView(ProviderCalloffPage):
             messages.success(request, "Bid withdrawn. The authority will not consider it. You can submit a "
                                       "new bid until the deadline.")
         return HttpResponseRedirect(self.bid_url(package, row))
+
+
+# --- After award: the person and the start -------------------------------------------------
+
+class StartView(ProviderCalloffPage):
+    """The awarded provider's people see who the care is for and how it
+    starts, on purpose: the look is recorded. Anyone else is refused (and
+    that is recorded too)."""
+
+    def get(self, request, package_id):
+        package = self.package(package_id)
+        row = self.bidder(package)
+        if not (row.successful and provider_access.may_bid(self.access, row)):
+            start.start_details(actor=request.user, package=package, provider_id=row.provider.pk)  # refuses
+        return self.render("start.html", package=package, row=row, purpose=start.PURPOSE, details=None)
+
+    def post(self, request, package_id):
+        package = self.package(package_id)
+        row = self.bidder(package)
+        details = start.start_details(actor=request.user, package=package, provider_id=row.provider.pk)
+        response = self.render("start.html", package=package, row=row, purpose=start.PURPOSE, details=details)
+        response["Cache-Control"] = "no-store"
+        return response

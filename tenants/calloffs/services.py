@@ -573,9 +573,44 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str, qu
         clarification.answered_by = actor
         clarification.published_at = timezone.now()
         clarification.save()
+        opportunities.write_answers(package)
         audit_record(actor=actor, action="clarification.published", obj=package,
                      context={"clarification": clarification.pk})
+        from tenants.calloffs.tasks import clarification_published_notify_task
+
+        # every invitee is e-mailed: recorded with the change (outbox.services)
+        outbox_add(clarification_published_notify_task, clarification.pk)
     return clarification
+
+
+def clarification_published_notify(*, clarification_id: int) -> int:
+    """E-mail the published question and answer to the people of every
+    invited provider (never saying who asked); once per clarification."""
+    from django.core.mail import send_mail
+
+    from accounts.models import ProviderMembership
+
+    with transaction.atomic():
+        clarification = (Clarification.objects.select_for_update(of=("self",)).select_related("package")
+                         .filter(pk=clarification_id, published_at__isnull=False, notified_at__isnull=True).first())
+        if clarification is None:
+            return 0
+        package = clarification.package
+        recipients = sorted(set(ProviderMembership.objects.current().filter(
+            provider_id__in=package.invitations.values("provider_id"), user__is_active=True)
+            .values_list("user__email", flat=True)))
+        if recipients:
+            closes = timezone.localtime(package.bid_deadline)
+            send_mail(subject=f"Question answered: {package.title} ({package.reference})",
+                      message=(f"{authority_current().name} has answered a question about this care package. "
+                               "Every invited provider gets the same answer; nobody is told who asked.\n\n"
+                               f"Question:\n{clarification.question}\n\nAnswer:\n{clarification.answer}\n\n"
+                               f"Bids close {closes:%-d %B %Y at %H:%M}. Sign in to Jointly to read every answer "
+                               "and bid."),
+                      from_email=None, recipient_list=recipients)
+        clarification.notified_at = timezone.now()
+        clarification.save(update_fields=["notified_at"])
+    return len(recipients)
 
 
 # --- Bids ---------------------------------------------------------------------------
@@ -679,6 +714,7 @@ def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=
         bid.sealed = sealing.seal(package.pk, clean, receipt_key=_receipt_key(bid))
         bid.status, bid.updated_at, bid.updated_by = Bid.Status.DRAFT, now, actor
         bid.save()
+        opportunities.write_bid(bid)
         sealing.sealed_event(package=package, action="bid.draft_saved", actor=actor, bid=bid, at=now)
     return bid
 
@@ -750,6 +786,7 @@ def _record_submission(actor, package, provider, bid, clean, receipt_key, key, n
     bid.submitted_at, bid.content_sha256 = now, digest
     bid.updated_at, bid.updated_by = now, actor
     bid.save()
+    opportunities.write_bid(bid)
     receipt = BidReceipt.objects.create(bid=bid, version=bid.version, idempotency_key=key, received_at=now,
                                         content_sha256=digest, submitted_by=actor)
     receipt.receipt_key = receipt_key
@@ -777,6 +814,7 @@ def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
                            f"{bid.get_status_display().lower()}.")
         bid.status, bid.updated_at, bid.updated_by = Bid.Status.WITHDRAWN, now, actor
         bid.save()
+        opportunities.write_bid(bid)
         sealing.sealed_event(package=package, action="bid.withdrawn", actor=actor, bid=bid, at=now)
     return bid
 

@@ -44,3 +44,10 @@ def packages_close_due_task() -> int:
 @app.task(name="calloffs.bid_letter_send", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def bid_letter_send_task(letter_id: int, outbox_id: int | None = None) -> bool | None:
     return outbox_run(outbox_id, partial(services.bid_letter_send, letter_id=letter_id))
+
+
+@app.task(name="calloffs.clarification_published_notify", autoretry_for=(OSError,), retry_backoff=True,
+          max_retries=5)
+def clarification_published_notify_task(clarification_id: int, outbox_id: int | None = None) -> int | None:
+    # The clarification records when its invitees were told: sent once however often it runs.
+    return outbox_run(outbox_id, partial(services.clarification_published_notify, clarification_id=clarification_id))

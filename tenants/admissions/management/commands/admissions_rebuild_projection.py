@@ -7,7 +7,8 @@ from tenants.admissions import projection
 
 
 class Command(BaseCommand):
-    help = "Rebuild shared_catalogue.AdmissionProjection from the admissions in every authority's schema."
+    help = ("Rebuild shared_catalogue.AdmissionProjection and ApplicationProjection from the admissions and "
+            "applications in every authority's schema.")
 
     def add_arguments(self, parser):
         parser.add_argument("slugs", nargs="*", help="Only these authorities (default: all).")
@@ -19,4 +20,4 @@ class Command(BaseCommand):
         for authority in authorities:
             report = projection.rebuild(authority)
             self.stdout.write(f"{report['authority']}: {report['admissions']} admissions, "
-                              f"{report['removed']} stale rows removed")
+                              f"{report['removed']} stale rows removed, {report['applications']} applications")

@@ -1,0 +1,21 @@
+"""Rebuild the application-window projection (public schema) from every authority's schema."""
+
+from django.core.management.base import BaseCommand
+
+from tenancy.models import Authority
+from tenants.agreements import projection
+
+
+class Command(BaseCommand):
+    help = "Rebuild shared_catalogue.AgreementWindow from the agreements in every authority's schema."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slugs", nargs="*", help="Only these authorities (default: all).")
+
+    def handle(self, *args, slugs, **options):
+        authorities = Authority.objects.exclude(kind=Authority.Kind.PLATFORM).order_by("slug")
+        if slugs:
+            authorities = authorities.filter(slug__in=slugs)
+        for authority in authorities:
+            report = projection.rebuild(authority)
+            self.stdout.write(f"{report['authority']}: {report['windows']} application windows")
