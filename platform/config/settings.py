@@ -440,6 +440,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=8),
         "tenant_schemas": ["public"],
     },
+    # Staff work queue (tenants.workspace): new tasks e-mailed to those who want
+    # them straight away, and each person's digest, in every authority.
+    "workspace.tasks_notify": {
+        "task": "workspace.tasks_notify",
+        "schedule": 5 * 60,
+    },
+    "workspace.digest_send": {
+        "task": "workspace.digest_send",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "accounts.purge_expired_tokens": {
         "task": "accounts.purge_expired_tokens",
         "schedule": 60 * 60,
@@ -449,8 +459,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- E-mail ------------------------------------------------------------------
 
+# Development writes one .eml file per message into EMAIL_FILE_PATH (var/mail/; common.mail).
 EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    "EMAIL_BACKEND",
+    default="common.mail.EmlFileBackend" if DEVELOPMENT else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
