@@ -13,6 +13,7 @@ from tenants.workspace.models import ALWAYS_IMMEDIATE, Delivery, TaskKind
 
 CLOCK_STATES = [("none", "No deadline"), ("on_track", "On track"), ("due_soon", "Due soon"),
                 ("due_today", "Due today"), ("overdue", "Overdue")]
+IMMEDIATE_ONLY = [(Delivery.IMMEDIATE.value, Delivery.IMMEDIATE.label)]
 
 
 class TaskOut(serializers.Serializer):
@@ -61,7 +62,7 @@ class PreferencesIn(serializers.Serializer):
 
     def get_fields(self):
         return {kind.value: serializers.ChoiceField(
-            choices=[Delivery.IMMEDIATE.value] if kind in ALWAYS_IMMEDIATE else Delivery.values, required=False,
+            choices=IMMEDIATE_ONLY if kind in ALWAYS_IMMEDIATE else Delivery.choices, required=False,
             help_text=kind.label + (" (always e-mailed straight away)" if kind in ALWAYS_IMMEDIATE else ""))
             for kind in TaskKind}
 

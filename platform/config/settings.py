@@ -375,6 +375,10 @@ SPECTACULAR_SETTINGS = {
         "BidStatusEnum": "tenants.calloffs.models.Bid.Status",
         "BidStateEnum": "api.v1.provider_calloffs.BID_STATES",
         "OpportunityStatusEnum": "shared_catalogue.models.OpportunityProjection.Status",
+        "TaskKindEnum": "tenants.workspace.models.TaskKind",
+        "DeliveryEnum": "tenants.workspace.models.Delivery",
+        "ImmediateOnlyEnum": "api.v1.work_queue.IMMEDIATE_ONLY",
+        "TaskClockStateEnum": "api.v1.work_queue.CLOCK_STATES",
     },
 }
 

@@ -125,7 +125,7 @@ def _needs_evaluators(authority, today, user_id):
         yield Task(TaskKind.NEEDS_EVALUATORS, f"application:{a.pk}",
                    f"Give {a.provider.name}'s application to evaluators",
                    f"{a.agreement.title} ({a.agreement.reference}), received {a.submitted_at:%-d %B %Y}",
-                   tenant_reverse(authority, "applications-staff:assign", kwargs={"application_id": a.pk}),
+                   tenant_reverse(authority, "applications-staff:detail", kwargs={"application_id": a.pk}),
                    a.decision_due_on, a.submitted_at)
 
 
@@ -195,8 +195,7 @@ def _evidence_to_verify(authority, today, user_id):
                    f"Check {e.provider.name}'s {e.get_evidence_type_display().lower()}",
                    f"Uploaded {e.uploaded_at:%-d %B %Y}" + (f", expires {e.expires_on:%-d %B %Y}"
                                                            if e.expires_on else ""),
-                   tenant_reverse(authority, "catalogue-staff:decide",
-                                  kwargs={"provider_id": e.provider_id, "evidence_id": e.pk}),
+                   tenant_reverse(authority, "catalogue-staff:provider", kwargs={"provider_id": e.provider_id}),
                    None, e.uploaded_at)
 
 

@@ -42,7 +42,7 @@ def test_the_home_page_lists_the_tasks_with_their_clocks_and_overdue_in_words(cl
     page = client.get(HOME).content.decode()
     assert "Your tasks" in page
     assert f"Give {provider.name}&#x27;s application to evaluators" in page
-    assert f'href="/a/beta/staff/applications/{application.pk}/evaluators/"' in page
+    assert f'href="/a/beta/staff/applications/{application.pk}/"' in page
     row = page.split(f'data-task="application:{application.pk}"')[1].split("</tr>")[0]
     assert '<strong class="govuk-tag govuk-tag--red">Overdue by ' in row  # said in words, not colour alone
     assert " overdue." in page.split('data-testid="work-queue-summary"')[1].split("</p>")[0]
@@ -87,7 +87,7 @@ def test_the_api_gives_the_queue_and_takes_preferences(client, overdue, region):
     mine = [t for t in body["tasks"] if t["key"] == f"application:{application.pk}"][0]
     assert mine["kind"] == "needs_evaluators" and mine["state"] == "overdue"
     assert mine["working_days_left"] < 0 and mine["clock"].startswith("Overdue by ")
-    assert mine["path"] == f"/a/beta/staff/applications/{application.pk}/evaluators/"
+    assert mine["path"] == f"/a/beta/staff/applications/{application.pk}/"
     assert body["count"] == len(body["tasks"]) and body["overdue"] >= 1
 
     preferences = client.get(f"{API}notification-preferences/").json()

@@ -343,7 +343,7 @@ def _reads(captured) -> list:
 
 
 def test_the_queue_takes_the_same_number_of_queries_for_one_task_of_each_kind_as_for_ten(
-        region, django_assert_max_num_queries):
+        region, client, django_assert_max_num_queries):
     market, person = _one_of_each(region)
     with schema_context("beta"):
         access = access_compute(user=person, authority=region.beta)
@@ -363,3 +363,9 @@ def test_the_queue_takes_the_same_number_of_queries_for_one_task_of_each_kind_as
     grown = {kind: len(_keys(after, kind)) - counts[kind] for kind in TaskKind}
     # nine more of each (decisions due grow with every live application copied)
     assert all(grown[kind] >= 9 for kind in TaskKind), grown
+
+    # every task links to a page its person can open
+    client.force_login(person)
+    for kind in TaskKind:
+        task = next(t for t in before if t.kind == kind)
+        assert client.get(task.path).status_code == 200, (kind, task.path)
