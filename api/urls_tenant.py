@@ -14,11 +14,15 @@ from api.v1 import (
     provider_applications,
     provider_calloffs,
     quality,
+    work_queue,
 )
 
 urlpatterns = [
     path("", authorities.AuthorityHereView.as_view(), name="here"),
     path("team/", accounts.TeamView.as_view(), name="team"),
+    path("work-queue/", work_queue.WorkQueueView.as_view(), name="work-queue"),
+    path("notification-preferences/", work_queue.NotificationPreferencesView.as_view(),
+         name="notification-preferences"),
     path("team/<int:membership_id>/", accounts.TeamMemberView.as_view(), name="team-member"),
     path("audit-events/", audit.AuditEventListView.as_view(), name="audit-events"),
     path("audit-chain/", audit.AuditChainView.as_view(), name="audit-chain"),

@@ -401,6 +401,10 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "tenants.quality.models.SEVERITIES",
         "RiskColourEnum": "api.v1.quality.COLOURS",
         "KpiRagEnum": "api.v1.quality.RAG",
+        "TaskKindEnum": "tenants.workspace.models.TaskKind",
+        "DeliveryEnum": "tenants.workspace.models.Delivery",
+        "ImmediateOnlyEnum": "api.v1.work_queue.IMMEDIATE_ONLY",
+        "TaskClockStateEnum": "api.v1.work_queue.CLOCK_STATES",
     },
 }
 
@@ -432,6 +436,8 @@ TASK_QUEUES = {
     "calloffs.clarification_published_notify": "mail",
     "admissions.decision_letter_send": "mail",
     "quality.provider_mail": "mail",
+    "workspace.tasks_notify": "mail",
+    "workspace.digest_send": "mail",
     "quality.returns_chase": "mail",
     "outbox.flush": "maintenance",
     "quality.returns_open_due": "maintenance",
@@ -546,6 +552,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.risk_refresh",
         "schedule": crontab(minute=20),
     },
+    # Staff work queue (tenants.workspace): new tasks e-mailed to those who want
+    # them straight away, and each person's digest, in every authority.
+    "workspace.tasks_notify": {
+        "task": "workspace.tasks_notify",
+        "schedule": 5 * 60,
+    },
+    "workspace.digest_send": {
+        "task": "workspace.digest_send",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "accounts.purge_expired_tokens": {
         "task": "accounts.purge_expired_tokens",
         "schedule": 60 * 60,
@@ -563,8 +579,10 @@ CELERY_BEAT_SCHEDULE = {
 # --- E-mail ------------------------------------------------------------------
 
 # Mail goes out through EMAIL_BACKEND (the variable), counted by ops.mail for /metrics.
+# Development writes one .eml file per message into EMAIL_FILE_PATH (var/mail/; common.mail).
 EMAIL_DELIVERY_BACKEND = env.str(
-    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    "EMAIL_BACKEND",
+    default="common.mail.EmlFileBackend" if DEVELOPMENT else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_BACKEND = "ops.mail.CountingEmailBackend"
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))

@@ -47,6 +47,12 @@ HUNDRED = Decimal("100")
 
 
 
+def _work_queue_changed() -> None:
+    from tenants.workspace.services import after_change
+
+    after_change()
+
+
 def _locked(application: Application) -> Application:
     return (Application.objects.select_for_update(of=("self",))
             .select_related("agreement", "version").get(pk=application.pk))
@@ -222,6 +228,7 @@ def application_submit(*, actor, application: Application, declaration_accepted:
                      after={"submitted_at": now, "decision_due_on": application.decision_due_on,
                             "reused_evidence": reused},
                      context={"agreement": agreement.reference, "rule": str(agreement.regime.decision)})
+        _work_queue_changed()  # commissioners hear of a new application straight away
     return application
 
 
@@ -301,6 +308,7 @@ def evaluators_assign(*, actor, application: Application, evaluators: list) -> l
         projection.write_application(application)
         audit_record(actor=actor, action="evaluation.assigned", obj=application,
                      after={"evaluators": sorted(e.email for e in evaluators)})
+        _work_queue_changed()  # each evaluator hears straight away
     return made
 
 

@@ -33,8 +33,17 @@ def read_mail(outbox: Path, to: str) -> str:
     """The latest e-mail the server sent to `to`, waiting for it if need be."""
 
     def find():
-        for path in sorted(outbox.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-            text = path.read_text()
+        # Django's file backend (.log, several messages a file) or common.mail's (.eml, one each,
+        # renamed into place when complete: hidden names are still being written).
+        found = []
+        for path in outbox.iterdir():
+            if path.name.startswith("."):
+                continue
+            try:
+                found.append((path.stat().st_mtime, path.read_text()))
+            except FileNotFoundError:
+                continue
+        for _, text in sorted(found, key=lambda f: f[0], reverse=True):
             if f"To: {to}" in text:
                 return text
         return None
@@ -43,13 +52,15 @@ def read_mail(outbox: Path, to: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, tmp_path_factory, outbox):
+def server(request, django_db_setup, tmp_path_factory, outbox):
+    """A module may add to the server's environment with `server_env = {...}`."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w+")
-    env = support.process_env(SITE_URL=base, JOINTLY_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=2,
-                              JOINTLY_HTTPS="false", EMAIL_FILE_PATH=outbox,
-                              EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend")
+    env = support.process_env(**{"SITE_URL": base, "JOINTLY_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": 2,
+                                 "JOINTLY_HTTPS": "false", "EMAIL_FILE_PATH": outbox,
+                                 "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"}
+                              | getattr(request.module, "server_env", {}))
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "deploy/gunicorn.conf.py"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -1,0 +1,361 @@
+"""The staff work queue: what needs doing in this authority, for whom,
+soonest due first, each task with its clock in working days (England and
+Wales bank holidays, common.workdays).
+
+`tasks_open` reads every open task here with one query per kind, however
+many there are, and says who each is for (a capability from the owning app's
+policy, or one person); `queue_for` keeps those one person may do. The daily
+digest and the immediate e-mails read the same list, once, for everyone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, DateField, ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from accounts.policy import TenantAccess
+from common.workdays import working_days_between
+from shared_catalogue import policy as catalogue_policy
+from shared_catalogue.models import Evidence
+from tenancy.routing import tenant_reverse
+from tenants.admissions import policy as admissions_policy
+from tenants.admissions.models import Admission, Application, Assignment
+from tenants.calloffs import policy as calloffs_policy
+from tenants.calloffs.models import Bid, Clarification, Package
+from tenants.placements.models import Placement
+from tenants.workspace.models import TaskKind
+
+# How far ahead placements and suspensions are listed.
+LOOK_AHEAD_DAYS = 14
+# A decision is "due" from this many working days before its date (as the
+# applications list shows it: admissions.selectors.DUE_SOON_WORKING_DAYS).
+DECISION_DUE_WORKING_DAYS = 2
+
+# Who may do each kind of task, from the owning app's policy.
+WHO: dict[str, Callable[[TenantAccess], bool]] = {
+    TaskKind.NEEDS_EVALUATORS: admissions_policy.can_lead_evaluation,
+    TaskKind.MY_EVALUATION: admissions_policy.can_be_evaluator,
+    TaskKind.MODERATION_READY: admissions_policy.can_lead_evaluation,
+    TaskKind.DECISION_DUE: admissions_policy.can_lead_evaluation,
+    TaskKind.EVIDENCE_TO_VERIFY: catalogue_policy.can_decide_evidence,
+    TaskKind.CLARIFICATION: calloffs_policy.can_source,
+    TaskKind.CLOSING_TODAY: calloffs_policy.can_source,
+    TaskKind.BIDS_TO_EVALUATE: calloffs_policy.can_evaluate_bids,
+    TaskKind.AWARD_WAITING: calloffs_policy.can_source,
+    TaskKind.PLACEMENT_STARTING: calloffs_policy.can_manage_placements,
+    TaskKind.PLACEMENT_ENDING: calloffs_policy.can_manage_placements,
+    TaskKind.SUSPENSION_ENDING: admissions_policy.can_lead_evaluation,
+}
+
+
+@dataclass(frozen=True)
+class TaskClock:
+    due_on: date | None
+    working_days_left: int | None
+    state: str  # "none", "on_track", "due_soon", "due_today", "overdue"
+
+    @property
+    def label(self) -> str:
+        if self.due_on is None:
+            return "No deadline"
+        days = self.working_days_left
+        if self.state == "overdue":
+            late = -days if days else 1
+            return f"Overdue by {late} working day{'s' if late != 1 else ''} (was due {self.due_on:%-d %B %Y})"
+        if self.state == "due_today":
+            return "Due today"
+        return f"{days} working day{'s' if days != 1 else ''} left (due {self.due_on:%-d %B %Y})"
+
+
+def task_clock(due_on: date | None, today: date) -> TaskClock:
+    if due_on is None:
+        return TaskClock(None, None, "none")
+    left = working_days_between(today, due_on)
+    if due_on < today:
+        state = "overdue"
+    elif due_on == today:
+        state = "due_today"
+    elif left <= DECISION_DUE_WORKING_DAYS:
+        state = "due_soon"
+    else:
+        state = "on_track"
+    return TaskClock(due_on, left, state)
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str
+    key: str  # the kind and what it is about: the same task has the same key every time
+    title: str
+    detail: str
+    path: str  # where to do it, inside the authority
+    due_on: date | None
+    since: datetime | None  # when it began, where that is known
+    user_id: int | None = None  # for one person only (an evaluation given to them)
+    clock: TaskClock | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return TaskKind(self.kind).label
+
+    def for_person(self, access: TenantAccess) -> bool:
+        if self.user_id is not None and self.user_id != access.user_id:
+            return False
+        return WHO[self.kind](access)
+
+
+def _sort_key(task: Task):
+    # Dated tasks first, soonest first; then the others, oldest first.
+    return (task.due_on is None, task.due_on or date.max, task.since or timezone.now(), task.key)
+
+
+def _local_date(moment: datetime | None) -> date | None:
+    return timezone.localdate(moment) if moment else None
+
+
+# --- One reader per kind: one query each ---------------------------------------------
+
+def _needs_evaluators(authority, today, user_id):
+    for a in (Application.objects.filter(status=Application.Status.SUBMITTED)
+              .select_related("agreement", "provider")):
+        yield Task(TaskKind.NEEDS_EVALUATORS, f"application:{a.pk}",
+                   f"Give {a.provider.name}'s application to evaluators",
+                   f"{a.agreement.title} ({a.agreement.reference}), received {a.submitted_at:%-d %B %Y}",
+                   tenant_reverse(authority, "applications-staff:detail", kwargs={"application_id": a.pk}),
+                   a.decision_due_on, a.submitted_at)
+
+
+def _my_evaluations(authority, today, user_id):
+    rows = (Assignment.objects.filter(application__status=Application.Status.EVALUATION)
+            .filter(Q(declared_at__isnull=True) | Q(conflicted=False, scores_submitted_at__isnull=True))
+            .select_related("application__agreement", "application__provider"))
+    if user_id is not None:
+        rows = rows.filter(evaluator_id=user_id)
+    for s in rows:
+        a = s.application
+        if s.declared_at is None:
+            title, view = f"Declare any conflict of interest, then evaluate {a.provider.name}'s application", \
+                "applications-staff:declare"
+        else:
+            title, view = f"Score {a.provider.name}'s application", "applications-staff:evaluate"
+        yield Task(TaskKind.MY_EVALUATION, f"assignment:{s.pk}", title,
+                   f"{a.agreement.title} ({a.agreement.reference}), given to you {s.assigned_at:%-d %B %Y}",
+                   tenant_reverse(authority, view, kwargs={"application_id": a.pk}),
+                   a.decision_due_on, s.assigned_at, user_id=s.evaluator_id)
+
+
+def _moderation_ready(authority, today, user_id):
+    waiting = Q(assignments__declared_at__isnull=True) | Q(assignments__conflicted=False,
+                                                           assignments__scores_submitted_at__isnull=True)
+    scoring = Q(assignments__declared_at__isnull=False, assignments__conflicted=False)
+    rows = (Application.objects.filter(status__in=[Application.Status.EVALUATION, Application.Status.MODERATION])
+            .annotate(waiting=Count("assignments", filter=waiting), scoring=Count("assignments", filter=scoring))
+            .filter(Q(status=Application.Status.MODERATION) | Q(waiting=0, scoring__gt=0))
+            .select_related("agreement", "provider"))
+    for a in rows:
+        if a.status == Application.Status.MODERATION:
+            title, view = f"Moderate and decide {a.provider.name}'s application", "applications-staff:moderation"
+        else:
+            title, view = (f"Every evaluator has finished {a.provider.name}'s application: open moderation",
+                           "applications-staff:detail")
+        yield Task(TaskKind.MODERATION_READY, f"application:{a.pk}", title,
+                   f"{a.agreement.title} ({a.agreement.reference})",
+                   tenant_reverse(authority, view, kwargs={"application_id": a.pk}), a.decision_due_on, None)
+
+
+def _decisions_due(authority, today, user_id):
+    # Two working days never span more than a week and a bank holiday: fetch
+    # the week ahead, then count working days exactly.
+    rows = (Application.objects.filter(status__in=[Application.Status.SUBMITTED, Application.Status.EVALUATION,
+                                                   Application.Status.MODERATION],
+                                       decision_due_on__lte=today + timedelta(days=9))
+            .select_related("agreement", "provider"))
+    for a in rows:
+        if working_days_between(today, a.decision_due_on) > DECISION_DUE_WORKING_DAYS:
+            continue
+        yield Task(TaskKind.DECISION_DUE, f"decision:{a.pk}:{a.decision_due_on:%Y-%m-%d}",
+                   f"Decide {a.provider.name}'s application",
+                   f"{a.agreement.title} ({a.agreement.reference}); the rule: {a.agreement.regime.decision}",
+                   tenant_reverse(authority, "applications-staff:detail", kwargs={"application_id": a.pk}),
+                   a.decision_due_on, None)
+
+
+def _evidence_to_verify(authority, today, user_id):
+    # The regional catalogue: one list across every provider. An officer of
+    # any authority verifies a document once, for every authority.
+    rows = (Evidence.objects.filter(verification=Evidence.Verification.PENDING, replaced_by__isnull=True,
+                                    provider__is_active=True)
+            .select_related("provider").order_by("uploaded_at"))
+    for e in rows:
+        yield Task(TaskKind.EVIDENCE_TO_VERIFY, f"evidence:{e.pk}",
+                   f"Check {e.provider.name}'s {e.get_evidence_type_display().lower()}",
+                   f"Uploaded {e.uploaded_at:%-d %B %Y}" + (f", expires {e.expires_on:%-d %B %Y}"
+                                                           if e.expires_on else ""),
+                   tenant_reverse(authority, "catalogue-staff:provider", kwargs={"provider_id": e.provider_id}),
+                   None, e.uploaded_at)
+
+
+def _clarifications(authority, today, user_id):
+    rows = (Clarification.objects.filter(published_at__isnull=True, package__status=Package.Status.PUBLISHED)
+            .select_related("package"))
+    for c in rows:
+        p = c.package
+        yield Task(TaskKind.CLARIFICATION, f"clarification:{c.pk}",
+                   f"Answer a clarification question on {p.reference}",
+                   f"{p.title}; bids close {timezone.localtime(p.bid_deadline):%-d %B %Y at %H:%M}",
+                   tenant_reverse(authority, "calloffs-staff:clarification",
+                                  kwargs={"package_id": p.pk, "clarification_id": c.pk}),
+                   _local_date(p.bid_deadline), c.asked_at)
+
+
+def _closing_today(authority, today, user_id):
+    start = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+    rows = Package.objects.filter(status=Package.Status.PUBLISHED, bid_deadline__gte=start,
+                                  bid_deadline__lt=start + timedelta(days=1))
+    for p in rows:
+        yield Task(TaskKind.CLOSING_TODAY, f"closing:{p.pk}", f"{p.reference} closes for bids today",
+                   f"{p.title}; bids close at {timezone.localtime(p.bid_deadline):%H:%M}",
+                   tenant_reverse(authority, "calloffs-staff:package", kwargs={"package_id": p.pk}),
+                   today, None)
+
+
+def _closed_packages():
+    submitted = Q(bids__status=Bid.Status.SUBMITTED)
+    return (Package.objects.filter(status=Package.Status.CLOSED)
+            .annotate(submitted=Count("bids", filter=submitted),
+                      unevaluated=Count("bids", filter=submitted & Q(bids__evaluation__isnull=True))))
+
+
+def _bids_to_evaluate(authority, today, user_id):
+    for p in _closed_packages().filter(unevaluated__gt=0):
+        yield Task(TaskKind.BIDS_TO_EVALUATE, f"evaluate-bids:{p.pk}",
+                   f"Evaluate the bids for {p.reference}",
+                   f"{p.title}; {p.unevaluated} of {p.submitted} bid{'s' if p.submitted != 1 else ''} "
+                   "still to evaluate",
+                   tenant_reverse(authority, "calloffs-staff:bids", kwargs={"package_id": p.pk}),
+                   None, p.closed_at)
+
+
+def _awards_waiting(authority, today, user_id):
+    for p in _closed_packages().filter(unevaluated=0):
+        title = (f"Award {p.reference}" if p.submitted
+                 else f"{p.reference} closed with no bids: record what happens next")
+        view = "calloffs-staff:award" if p.submitted else "calloffs-staff:no-award"
+        yield Task(TaskKind.AWARD_WAITING, f"award:{p.pk}", title,
+                   f"{p.title}; every bid is evaluated" if p.submitted else p.title,
+                   tenant_reverse(authority, view, kwargs={"package_id": p.pk}), None, p.closed_at)
+
+
+def _placements_starting(authority, today, user_id):
+    rows = (Placement.objects.filter(status=Placement.Status.PENDING,
+                                     start_on__lte=today + timedelta(days=LOOK_AHEAD_DAYS))
+            .select_related("package", "provider"))
+    for p in rows:
+        yield Task(TaskKind.PLACEMENT_STARTING, f"placement-start:{p.pk}",
+                   f"Confirm {p.package.reference} has started with {p.provider.name}",
+                   f"{p.package.title}; starts {p.start_on:%-d %B %Y}",
+                   tenant_reverse(authority, "placements-staff:placement", kwargs={"placement_id": p.pk}),
+                   p.start_on, None)
+
+
+def _placements_ending(authority, today, user_id):
+    horizon = today + timedelta(days=LOOK_AHEAD_DAYS)
+    planned_end = Cast(ExpressionWrapper(F("start_on") + F("package__duration_weeks") * Value(timedelta(weeks=1)),
+                                         output_field=DateField()), DateField())
+    rows = (Placement.objects.annotate(planned_end=planned_end)
+            .filter(Q(status=Placement.Status.ENDED, ended_on__gte=today, ended_on__lte=horizon)
+                    | Q(status=Placement.Status.LIVE, planned_end__gte=today, planned_end__lte=horizon))
+            .select_related("package", "provider"))
+    for p in rows:
+        ends = p.ended_on if p.status == Placement.Status.ENDED else p.planned_end
+        why = "its end is recorded" if p.status == Placement.Status.ENDED else \
+            f"the {p.package.duration_weeks} weeks agreed run out"
+        yield Task(TaskKind.PLACEMENT_ENDING, f"placement-end:{p.pk}:{ends:%Y-%m-%d}",
+                   f"{p.package.reference} with {p.provider.name} ends on {ends:%-d %B %Y}",
+                   f"{p.package.title}; {why}",
+                   tenant_reverse(authority, "placements-staff:placement", kwargs={"placement_id": p.pk}),
+                   ends, None)
+
+
+def _suspensions_ending(authority, today, user_id):
+    rows = (Admission.objects.filter(status=Admission.Status.SUSPENDED, suspended_until__gte=today,
+                                     suspended_until__lte=today + timedelta(days=LOOK_AHEAD_DAYS))
+            .select_related("provider", "lot"))
+    for a in rows:
+        yield Task(TaskKind.SUSPENSION_ENDING, f"suspension:{a.pk}:{a.suspended_until:%Y-%m-%d}",
+                   f"{a.provider.name}'s suspension from lot {a.lot.number} ends",
+                   f"{a.reference}: it ends by itself the day after {a.suspended_until:%-d %B %Y} unless you "
+                   "change it",
+                   tenant_reverse(authority, "admissions-staff:detail", kwargs={"admission_id": a.pk}),
+                   a.suspended_until, None)
+
+
+READERS = {
+    TaskKind.NEEDS_EVALUATORS: _needs_evaluators,
+    TaskKind.MY_EVALUATION: _my_evaluations,
+    TaskKind.MODERATION_READY: _moderation_ready,
+    TaskKind.DECISION_DUE: _decisions_due,
+    TaskKind.EVIDENCE_TO_VERIFY: _evidence_to_verify,
+    TaskKind.CLARIFICATION: _clarifications,
+    TaskKind.CLOSING_TODAY: _closing_today,
+    TaskKind.BIDS_TO_EVALUATE: _bids_to_evaluate,
+    TaskKind.AWARD_WAITING: _awards_waiting,
+    TaskKind.PLACEMENT_STARTING: _placements_starting,
+    TaskKind.PLACEMENT_ENDING: _placements_ending,
+    TaskKind.SUSPENSION_ENDING: _suspensions_ending,
+}
+
+
+def tasks_open(*, authority, kinds: Iterable[str] = tuple(READERS), user_id: int | None = None,
+               today: date | None = None) -> list[Task]:
+    """Every open task of these kinds here, soonest due first: one query per
+    kind. With `user_id`, evaluations are only that person's."""
+    today = today or timezone.localdate()
+    found = []
+    for kind in kinds:
+        for task in READERS[kind](authority, today, user_id):
+            found.append(Task(**{**task.__dict__, "clock": task_clock(task.due_on, today)}))
+    return sorted(found, key=_sort_key)
+
+
+def queue_for(*, access: TenantAccess, authority, today: date | None = None) -> list[Task]:
+    """What this person may do here, soonest due first. Only the kinds their
+    roles allow are read, so the count of queries depends on their roles,
+    never on the number of tasks."""
+    if not access.is_staff:
+        return []
+    kinds = [kind for kind, may in WHO.items() if may(access)]
+    return [t for t in tasks_open(authority=authority, kinds=kinds, user_id=access.user_id, today=today)
+            if t.for_person(access)]
+
+
+@dataclass(frozen=True)
+class QueueGroup:
+    kind: str
+    label: str
+    tasks: list[Task]
+
+
+def grouped(tasks: list[Task]) -> list[QueueGroup]:
+    """The tasks by kind, in the order of TaskKind, each kind soonest due first."""
+    return [QueueGroup(kind.value, kind.label, [t for t in tasks if t.kind == kind])
+            for kind in TaskKind if any(t.kind == kind for t in tasks)]
+
+
+def queue_count(request) -> int:
+    """How many tasks the person asking has here, worked out once per request
+    (the navigation asks on every staff page)."""
+    from accounts.policy import access_for
+
+    cached = getattr(request, "_jointly_queue_count", None)
+    if cached is not None:
+        return cached
+    access = access_for(request)
+    tenant = getattr(request, "tenant", None)
+    count = len(queue_for(access=access, authority=tenant)) if access.is_staff and tenant is not None else 0
+    request._jointly_queue_count = count
+    return count
