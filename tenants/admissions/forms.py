@@ -106,6 +106,13 @@ class ModerationForm(GovukFormMixin, forms.Form):
                 coerce=lambda v: v == "yes", empty_value=None, required=False, widget=forms.RadioSelect)
         self.order_fields(["score", "met", "rationale"])
         relayout(self)
+        self.helper.inputs = []  # one button saves every question (the moderation page's own)
+
+    def entered(self) -> bool:
+        """Has the lead put anything in for this question?"""
+        data = self.cleaned_data
+        return bool((data.get("rationale") or "").strip() or data.get("score") is not None
+                    or data.get("met") is not None)
 
 
 class OnboardingForm(GovukFormMixin, forms.Form):

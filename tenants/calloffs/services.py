@@ -29,7 +29,7 @@ from tenancy.selectors import authority_current
 from tenants.admissions.models import Admission
 from tenants.admissions.services import usable_evidence_types
 from tenants.agreements.models import Agreement, Lot, Question, QuestionnaireVersion
-from tenants.calloffs import opportunities, policy, sealing
+from tenants.calloffs import opportunities, policy, sealing, selectors
 from tenants.calloffs.models import (
     MONEY,
     Award,
@@ -81,6 +81,9 @@ def _require_status(package: Package, *statuses, doing: str) -> None:
 
 def person_create(*, actor, **fields) -> Person:
     require(policy.can_see_identity(access_here(actor)), "Only brokers and commissioners record who a package is for.")
+    unavailable = selectors.calloff_unavailable()
+    if unavailable:
+        raise Conflict(unavailable)  # nobody's details are taken for a package that cannot be made
     unknown = set(fields) - set(PERSON_FIELDS)
     if unknown:
         raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}.")

@@ -95,6 +95,8 @@ class PersonCreateView(CalloffsPage):
         self.require_source()
         ids = _people_ids(request)
         form = PersonForm(request.POST)
+        if selectors.calloff_unavailable():
+            return self._render(form, ids, status=409)
         if form.is_valid():
             try:
                 person = services.person_create(actor=request.user, **form.cleaned_data)
@@ -111,6 +113,7 @@ class PersonCreateView(CalloffsPage):
 
     def _render(self, form, ids, status=200):
         return self.render("person_new.html", status=status, form=form, people_ids=ids,
+                           unavailable=selectors.calloff_unavailable(),
                            package_url=_with_people(reverse("calloffs-staff:new"), ids))
 
 
@@ -156,6 +159,7 @@ class PackageCreateView(CalloffsPage):
     def _render(self, form, people, lots, status=200):
         ids = [p.pk for p in people]
         return self.render("package_new.html", status=status, form=form, people=people, lots=lots,
+                           unavailable=None if lots else selectors.calloff_unavailable(),
                            add_person_url=_with_people(reverse("calloffs-staff:person-new"), ids))
 
 

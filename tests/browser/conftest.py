@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import support
+from tests.browser import page_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("JOINTLY_CHROMIUM", "/usr/bin/chromium")
@@ -93,8 +94,17 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh page whose every visited page is checked for duplicate ids and
+    by axe-core (page_checks): navigation raises on the first problem, and
+    the page the test ends on is checked too."""
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    late = page_checks.watch(page)
     yield page
-    context.close()
+    try:
+        if not page.is_closed():
+            page_checks.check(page)
+        assert not late, "\n".join(late)
+    finally:
+        context.close()
