@@ -47,6 +47,26 @@ def test_the_lead_moderates_four_questions_and_saves_them_at_once(committed_db, 
     assert results[q["outcomes"].pk].score == 4 and results[q["workforce"].pk].score == 2
 
 
+WIDEST = """() => {
+  const limit = document.documentElement.clientWidth + 1;
+  const found = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.parentElement && e.parentElement.closest('.jointly-table-scroll')) continue;
+    const r = e.getBoundingClientRect();
+    const spills = e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible';
+    if (r.right > limit || spills) {
+      found.push(`${e.tagName}.${e.className} right ${Math.round(r.right)} scroll ${e.scrollWidth}`);
+    }
+  }
+  return found.slice(-4);
+}"""
+
+
+def _too_wide(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    return (width, page.evaluate(WIDEST)) if width > 320 else None
+
+
 def test_the_busiest_pages_fit_a_320_pixel_screen(committed_db, region, server, page):
     market = stage2.live_market(region.alpha, providers=2)
     provider = market.providers[0]
@@ -70,14 +90,12 @@ def test_the_busiest_pages_fit_a_320_pixel_screen(committed_db, region, server, 
     too_wide = {}
     for path in staff_pages:
         page.goto(f"{server}{path}")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > 320:
-            too_wide[path] = width
+        if _too_wide(page):
+            too_wide[path] = _too_wide(page)
     page.context.clear_cookies()
     sign_in(page, server, catalogue.admin_of(provider))
     for path in ("/a/alpha/provider/", "/providers/opportunities/", f"/providers/{provider.pk}/evidence/"):
         page.goto(f"{server}{path}")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > 320:
-            too_wide[path] = width
+        if _too_wide(page):
+            too_wide[path] = _too_wide(page)
     assert too_wide == {}
