@@ -125,7 +125,7 @@ def deadline_changes(package: Package):
 
 def utilisation(*, start: date | None = None, end: date | None = None) -> list[dict]:
     """Sourcing requests, call-offs published, bids received, awards and
-    placements gone live, by lot and month (seed 000's year-one figures)."""
+    placements gone live, by lot and month (the figures a council reports for a year)."""
     def monthly(queryset, field):
         if start:
             queryset = queryset.filter(**{f"{field}__date__gte": start})

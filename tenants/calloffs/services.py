@@ -956,7 +956,7 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
           exception_reason: str = "") -> Award:
     """Award the package. One compliant bid within budget wins; where more
     than one fits, the person's or family's preference decides and is recorded
-    with who expressed it (seed 004 §5.13); anything else is an exception
+    with who expressed it (user involvement, PCR 2015 regulation 76(8)); anything else is an exception
     with a reason."""
     from tenants.placements.services import placement_from_award
 

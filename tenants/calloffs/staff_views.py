@@ -104,7 +104,7 @@ class PersonCreateView(CalloffsPage):
                 form.add_service_errors(error)
             else:
                 ids = [*ids, person.pk][:MAX_PEOPLE]
-                messages.success(request, f"Person {person.pk} recorded. Their details are held apart: providers "
+                messages.success(request, "Their details are recorded. They are held apart: providers "
                                           "never see them before award.")
                 if "another" in request.POST:
                     return redirect(_with_people(reverse("calloffs-staff:person-new"), ids))
@@ -557,7 +557,7 @@ class NoAwardView(CalloffsPage):
 # --- Utilisation ----------------------------------------------------------------------------
 
 class UtilisationView(CalloffsPage):
-    """Seed 000's year-one figures, by lot and month: sourcing requests,
+    """The figures a council reports for a year, by lot and month: sourcing requests,
     call-offs published, bids (counted once bidding closed), awards and
     placements gone live."""
 
