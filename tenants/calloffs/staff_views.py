@@ -511,6 +511,14 @@ class AwardView(CalloffsPage):
         if form.is_valid():
             bid = next(b for b in bids if b.pk == form.cleaned_data["bid"])
             try:
+                if "confirm" not in request.POST:  # GOV.UK's check answers: nothing is awarded yet
+                    basis, reason, _ = services.award_basis(
+                        actor=request.user, package=package, bid=bid, expressed_by=form.cleaned_data["expressed_by"],
+                        exception_reason=form.cleaned_data["exception_reason"])
+                    answers = [(name, value) for name, value in request.POST.items()
+                               if name != "csrfmiddlewaretoken"]
+                    return self.render("award_check.html", package=package, bid=bid, data=form.cleaned_data,
+                                       answers=answers, basis=basis, reason=reason)
                 made = services.award(actor=request.user, package=package, bid=bid,
                                       expressed_by=form.cleaned_data["expressed_by"],
                                       preference_notes=form.cleaned_data["preference_notes"],

@@ -307,9 +307,14 @@ def test_bids_are_evaluated_and_awarded_by_preference_through_the_pages(client, 
     assert "record whose preference chose this one" in _field_error(refused.content.decode(), "expressed_by")
     over = client.post(f"{BASE}/{package.pk}/award/", {"bid": bids["Suspended Care"].pk})
     assert "only as an exception" in _field_error(over.content.decode(), "bid")
-    made = client.post(f"{BASE}/{package.pk}/award/", {
-        "bid": bids["Meadow Farm"].pk, "expressed_by": "Her mother, at the review meeting",
-        "preference_notes": "Wants the farm: she loves animals."}, follow=True)
+    answers = {"bid": bids["Meadow Farm"].pk, "expressed_by": "Her mother, at the review meeting",
+               "preference_notes": "Wants the farm: she loves animals."}
+    check = client.post(f"{BASE}/{package.pk}/award/", answers)
+    assert check.status_code == 200 and "Check the award before you make it" in check.content.decode()
+    assert "The preference of Her mother, at the review meeting" in check.content.decode()
+    with schema_context("alpha"):
+        assert not Award.objects.filter(package=package).exists()  # nothing until confirmed
+    made = client.post(f"{BASE}/{package.pk}/award/", {**answers, "confirm": "1"}, follow=True)
     page = made.content.decode()
     assert "awarded to Meadow Farm" in page and "£440.00" in page
     with schema_context("alpha"):
