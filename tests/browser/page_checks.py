@@ -1,6 +1,6 @@
 """Checks run on every page a browser test visits: no element id used twice
 (a label or radio pointing at another form's field), and no accessibility
-violation found by axe-core (npm's axe-core, injected from node_modules).
+violation found by axe-core (npm's axe-core, from node_modules, put into the page only when it is checked).
 
 `watch(page)` wraps the page's navigation (goto, reload, go_back, go_forward,
 wait_for_url): each returns only after the page it reached has been checked,
@@ -59,6 +59,16 @@ def _ours(url: str) -> bool:
     return parts.scheme in ("http", "https") and not parts.path.startswith(NOT_OURS)
 
 
+def _axe_source() -> str:
+    global _AXE_SOURCE
+    if _AXE_SOURCE is None:
+        _AXE_SOURCE = AXE.read_text()
+    return _AXE_SOURCE
+
+
+_AXE_SOURCE = None
+
+
 def problems_on(page) -> list[str]:
     """What is wrong with the page the browser shows now."""
     if not _ours(page.url):
@@ -67,6 +77,8 @@ def problems_on(page) -> list[str]:
     duplicates = page.evaluate(DUPLICATE_IDS_JS)
     if duplicates:
         found.append(f"ids used more than once: {', '.join(duplicates)}")
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate("() => {" + _axe_source() + "\n}")  # by the DevTools protocol: the CSP does not apply
     violations = page.evaluate(AXE_JS)
     if violations is None:
         found.append("axe-core is not on the page (run `npm ci`)")
@@ -84,7 +96,6 @@ def watch(page) -> list[str]:
     page.context.expose_binding(
         "__jointlyDuplicateIds",
         lambda source, path, duplicates: late.append(f"{path}: ids used more than once: {', '.join(duplicates)}"))
-    page.add_init_script(path=str(AXE))
     page.add_init_script(REPORT_ON_LOAD)
 
     def checked(method):
