@@ -45,10 +45,10 @@ class CatalogueProviderView(StaffPageMixin, View):
         evidence = list(selectors.provider_evidence(provider=provider))
         return render(request, "shared_catalogue/staff/provider.html", {
             "provider": provider, "as_at": as_at, "as_at_error": as_at_error, "version": version,
-            "rows": [(item, selectors.evidence_status(item)) for item in evidence],
+            "rows": [(item, selectors.evidence_status(item), forms.EvidenceDecisionForm(prefix=f"evidence-{item.pk}"))
+                     for item in evidence],
             "summary": selectors.evidence_summary(evidence),
             "can_decide": policy.can_decide_evidence(self.access),
-            "decision_form": forms.EvidenceDecisionForm(),
             "admissions": provider.admissions.select_related("authority").order_by("authority__name"),
             "access": self.access,
         })
@@ -62,7 +62,7 @@ class EvidenceDecisionView(StaffPageMixin, View):
         evidence = selectors.evidence_get(provider=provider, evidence_id=evidence_id) if provider else None
         if evidence is None:
             raise Http404("No such document.")
-        form = forms.EvidenceDecisionForm(request.POST)
+        form = forms.EvidenceDecisionForm(request.POST, prefix=f"evidence-{evidence.pk}")
         if form.is_valid():
             from django.core.exceptions import ValidationError
 

@@ -52,6 +52,22 @@ class SignupForm(AllauthSignupForm):
     adapter); the password is hashed anyway, as it would be for a new account,
     because that hashing is most of the time a new sign-up takes."""
 
+    full_name = forms.CharField(label="Full name", max_length=150,
+                                error_messages={"required": "Enter your full name."},
+                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+
+    field_order = ["full_name", "email", "password1", "password2"]
+
+    def clean_full_name(self):
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if not name:
+            raise forms.ValidationError("Enter your full name.")
+        return name
+
+    def signup(self, request, user):
+        user.full_name = self.cleaned_data["full_name"]
+        user.save(update_fields=["full_name"])
+
     def try_save(self, request):
         if self.account_already_exists:
             make_password(self.cleaned_data.get("password1") or None)

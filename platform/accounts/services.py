@@ -148,9 +148,22 @@ def membership_revoke(*, actor, membership: AuthorityMembership, reason: str = "
     return membership
 
 
+def _choose_password_url(user) -> str:
+    """A link that leads a new person straight to choosing their password
+    (allauth's key-based password form, valid as long as its reset keys are)."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.conf import settings
+
+    from tenancy.routing import public_reverse
+
+    path = public_reverse("account_reset_password_from_key",
+                          kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
+    return f"{settings.SITE_URL}{path}"
+
+
 def membership_notify(*, membership_id: int) -> bool:
     """E-mail the person their new role, once. Returns whether a mail was sent."""
-    from django.conf import settings
     from django.core.mail import send_mail
     from django.template.loader import render_to_string
 
@@ -172,7 +185,7 @@ def membership_notify(*, membership_id: int) -> bool:
             "authority": membership.authority,
             "workspace_url": tenant_reverse(membership.authority, "workspace:home", absolute=True),
             "needs_password": not user.has_usable_password(),
-            "password_url": f"{settings.SITE_URL}{public_reverse('account_reset_password')}",
+            "password_url": _choose_password_url(user) if not user.has_usable_password() else "",
             "needs_mfa": not mfa_enabled(user),
             "mfa_url": public_reverse("mfa_activate_totp", absolute=True),
         }

@@ -1,7 +1,7 @@
 """The demo region, built from the council reports in shared/domain/seeds:
 Cheshire East, Cheshire West and Chester and Wirral councils, the NHS
 Cheshire and Merseyside ICB, and the Cheshire and Wirral partnership of all
-four (seed 004 §1.5), with a person for every role and a handful of providers.
+four, with a person for every role and a handful of providers.
 
 Everything goes through the services, as a person would do it, and running
 it again changes nothing.
@@ -323,8 +323,8 @@ def _stage2(authority: Authority, *, report: SeedReport) -> None:
         report.count(True)
 
 
-# Stage 1, as in seeds 000/001 (Cheshire East's day-opportunities FPS, 60% threshold,
-# onboarding with a signed contract and safeguarding assurance) and seed 004 §1.5 (a
+# Stage 1, as the councils' reports describe it (Cheshire East's day-opportunities FPS, 60% threshold,
+# onboarding with a signed contract and safeguarding assurance) and the partnership's (a
 # partnership DPS across Cheshire and Wirral). Dates are relative to today, so that a
 # round is open whenever the demo runs.
 DAY_OPPORTUNITIES = {

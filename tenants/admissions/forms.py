@@ -48,6 +48,23 @@ class DeclarationForm(GovukFormMixin, forms.Form):
         return self.cleaned_data["conflicted"] == "yes"
 
 
+SCORE_MEANINGS = [
+    "unacceptable: no answer, or it does not meet the requirement",
+    "poor: meets it only in part, with major gaps or risks",
+    "weak: meets it, with some gaps or little evidence",
+    "satisfactory: meets it, with evidence",
+    "good: meets it fully, with clear evidence of how",
+    "excellent: exceeds it, with strong evidence and added value",
+]
+
+
+def score_choices(scale_max: int) -> list[tuple[str, str]]:
+    """One scale for evaluators and the lead: each score with what it means
+    (the six bands spread over the questionnaire's 0 to `scale_max`)."""
+    last = len(SCORE_MEANINGS) - 1
+    return [(str(n), f"{n}: {SCORE_MEANINGS[round(n * last / scale_max)]}") for n in range(scale_max + 1)]
+
+
 class ScoresForm(GovukFormMixin, forms.Form):
     """An evaluator's own score and reason for each quality question."""
 
@@ -56,7 +73,7 @@ class ScoresForm(GovukFormMixin, forms.Form):
     def __init__(self, *args, questions, scale_max: int, scores: dict, **kwargs):
         super().__init__(*args, **kwargs)
         self.questions = questions
-        choices = [("", "Not scored yet")] + [(str(n), str(n)) for n in range(scale_max + 1)]
+        choices = [("", "Not scored yet")] + score_choices(scale_max)
         for question in questions:
             mine = scores.get(question.pk)
             self.fields[f"score_{question.pk}"] = forms.TypedChoiceField(
@@ -98,7 +115,7 @@ class ModerationForm(GovukFormMixin, forms.Form):
         super().__init__(*args, prefix=f"q{question.pk}", **kwargs)
         if question.kind == "quality":
             self.fields["score"] = forms.TypedChoiceField(
-                label="Final score", choices=[("", "Choose")] + [(str(n), str(n)) for n in range(scale_max + 1)],
+                label="Final score", choices=[("", "Choose")] + score_choices(scale_max),
                 coerce=int, empty_value=None, required=False)
         else:
             self.fields["met"] = forms.TypedChoiceField(
@@ -106,6 +123,13 @@ class ModerationForm(GovukFormMixin, forms.Form):
                 coerce=lambda v: v == "yes", empty_value=None, required=False, widget=forms.RadioSelect)
         self.order_fields(["score", "met", "rationale"])
         relayout(self)
+        self.helper.inputs = []  # one button saves every question (the moderation page's own)
+
+    def entered(self) -> bool:
+        """Has the lead put anything in for this question?"""
+        data = self.cleaned_data
+        return bool((data.get("rationale") or "").strip() or data.get("score") is not None
+                    or data.get("met") is not None)
 
 
 class OnboardingForm(GovukFormMixin, forms.Form):

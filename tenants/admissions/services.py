@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -458,6 +458,35 @@ def moderate(*, actor, application: Application, question: Question, rationale: 
         audit_record(actor=actor, action="evaluation.moderated", obj=application, reason=rationale.strip(),
                      after={"question": question.position, "score": score, "met": met})
     return result
+
+
+class ModerationRefused(Invalid):
+    """Some of several questions' results were refused: `by_question` holds
+    each refusal against its question's id, and nothing was saved."""
+
+    def __init__(self, by_question: dict[int, ValidationError]):
+        self.by_question = by_question
+        super().__init__([message for error in by_question.values() for message in error.messages])
+
+
+def moderate_all(*, actor, application: Application, results: list[tuple[Question, dict]]) -> list[ModeratedResult]:
+    """Several questions' final results at once, from one form: every one is
+    saved or, when any is refused, none is, and each refusal is kept against
+    its own question (ModerationRefused)."""
+    if not results:
+        raise Invalid("Enter the final result and rationale for at least one question.")
+    refused: dict[int, ValidationError] = {}
+    saved = []
+    with transaction.atomic():
+        for question, values in results:
+            try:
+                with transaction.atomic():
+                    saved.append(moderate(actor=actor, application=application, question=question, **values))
+            except ValidationError as error:
+                refused[question.pk] = error
+        if refused:
+            raise ModerationRefused(refused)
+    return saved
 
 
 # --- The decision -------------------------------------------------------------------

@@ -181,6 +181,36 @@ class ModerationView(LeadMixin, View):
     def get(self, request, application_id):
         return self.render_moderation()
 
+    def post(self, request, application_id):
+        """Every question's result from the one form: all saved, or none, with
+        each refusal against its own question and everything entered kept."""
+        application = self.application
+        if application.status != Status.MODERATION:
+            messages.error(request, "Moderation is not open for this application.")
+            return redirect("applications-staff:moderation", application.pk)
+        scale_max = application.version.scale_max
+        bound = {}
+        for row in selectors.application_answers(application):
+            bound[row.question.pk] = (row.question, forms.ModerationForm(request.POST, question=row.question,
+                                                                        scale_max=scale_max))
+        valid = [form.is_valid() for _, form in bound.values()]
+        if all(valid):
+            results = [(question, {"rationale": form.cleaned_data["rationale"],
+                                   "score": form.cleaned_data.get("score"), "met": form.cleaned_data.get("met")})
+                       for question, form in bound.values() if form.entered()]
+            try:
+                saved = services.moderate_all(actor=request.user, application=application, results=results)
+            except services.ModerationRefused as refused:
+                for question_id, error in refused.by_question.items():
+                    bound[question_id][1].add_service_errors(error)
+            except ValidationError as error:
+                next(iter(bound.values()))[1].add_service_errors(error)
+            else:
+                count = len(saved)
+                messages.success(request, f"{count} question{'' if count == 1 else 's'} moderated.")
+                return redirect("applications-staff:moderation", application.pk)
+        return self.render_moderation(bound={pk: form for pk, (_, form) in bound.items()}, status=400)
+
     def render_moderation(self, bound=None, status=200):
         application = self.application
         bound = bound or {}
@@ -201,32 +231,22 @@ class ModerationView(LeadMixin, View):
             rows.append({"row": row, "scores": scores.get(row.question.pk, []), "form": form})
         return render(self.request, "admissions/staff/moderation.html", {
             "application": application, "rows": rows, "editable": editable,
-            "scale_max": application.version.scale_max, "failed": list(bound.values()),
+            "scale_max": application.version.scale_max,
+            "failed": [form for form in bound.values() if form.errors],
             "access": self.access,
         }, status=status)
 
 
 class ModerateQuestionView(ModerationView):
+    """Every question's final result is saved by one form (ModerationView.post);
+    this older address for one question's form does the same."""
+
     http_method_names = ["post"]
 
     def post(self, request, application_id, question_id):
-        application = self.application
-        question = application.version.questions.filter(pk=question_id).first()
-        if question is None:
+        if not self.application.version.questions.filter(pk=question_id).exists():
             raise Http404("No such question in this application.")
-        form = forms.ModerationForm(request.POST, question=question, scale_max=application.version.scale_max)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.moderate(actor=request.user, application=application, question=question,
-                                  rationale=data["rationale"], score=data.get("score"), met=data.get("met"))
-            except ValidationError as error:
-                form.add_service_errors(error)
-            else:
-                messages.success(request, f"Question {question.position} moderated.")
-                return redirect(reverse("applications-staff:moderation", args=[application.pk])
-                                + f"#question-{question.pk}")
-        return self.render_moderation(bound={question.pk: form}, status=400)
+        return super().post(request, application_id)
 
 
 class DecisionView(LeadMixin, View):

@@ -17,7 +17,7 @@ from tenants.agreements.rules import Kind, regime
 
 
 def default_onboarding() -> list[str]:
-    # Seed 000: contracts issued, with safeguarding assurance as part of onboarding.
+    # What councils commonly ask before a first call-off: a signed contract and safeguarding assurance.
     return ["Contract signed", "Safeguarding assurance"]
 
 
@@ -131,7 +131,7 @@ class Lot(models.Model):
 
 
 class ApplicationRound(models.Model):
-    """An FPS's window for applications (seed 001: it opens every 12 months)."""
+    """An FPS's window for applications (councils commonly reopen one every 12 months)."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="rounds")
     number = models.PositiveSmallIntegerField()

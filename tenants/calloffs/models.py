@@ -281,7 +281,7 @@ class Negotiation(models.Model):
 
 
 class Preference(models.Model):
-    """Seed 004 §5.13: where more than one compliant bid fits the budget, the
+    """Where more than one compliant bid fits the budget, the
     person's or family's preference decides, and who expressed it is recorded."""
 
     package = models.OneToOneField(Package, on_delete=models.PROTECT, related_name="preference")

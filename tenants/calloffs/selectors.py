@@ -56,6 +56,32 @@ def lots_open_for_calloff():
             .order_by("agreement__title", "number"))
 
 
+def calloff_unavailable(today: date | None = None) -> str | None:
+    """Why no package can be called off here now, in plain words, or None
+    when one can. Asked before anyone types a person's details."""
+    if Lot.objects.filter(agreement__status=Agreement.Status.LIVE).exists():
+        return None
+    agreements = list(Agreement.objects.exclude(status=Agreement.Status.ENDED).order_by("starts_on", "title"))
+    if not agreements:
+        return ("There is no agreement here to call off from yet. A commissioner sets one up, admits providers "
+                "to its lots and makes it live; then packages can be called off from it.")
+    reasons = []
+    for agreement in agreements:
+        if agreement.status == Agreement.Status.OPEN:
+            when = (f" It is due to start on {agreement.starts_on:%-d %B %Y}."
+                    if agreement.starts_on and agreement.starts_on > (today or timezone.localdate()) else "")
+            reasons.append(f"{agreement.title} is still taking its first applications from providers.{when} "
+                           "Packages can be called off once a commissioner makes it live with providers "
+                           "admitted to its lots (for a DPS, the Public Contracts Regulations 2015, "
+                           "regulation 34: providers are invited to bid only once admitted).")
+        elif agreement.status == Agreement.Status.SUSPENDED:
+            reasons.append(f"{agreement.title} is suspended: nothing can be called off from it until it is "
+                           "resumed.")
+        else:
+            reasons.append(f"{agreement.title} is a draft: it has not been opened to providers yet.")
+    return "No agreement here is live, so no package can be called off yet. " + " ".join(reasons)
+
+
 def callers_of_live_agreements() -> list[Authority]:
     """Every authority that may call off from a live agreement here."""
     ids = set(Agreement.objects.filter(status=Agreement.Status.LIVE)
@@ -99,7 +125,7 @@ def deadline_changes(package: Package):
 
 def utilisation(*, start: date | None = None, end: date | None = None) -> list[dict]:
     """Sourcing requests, call-offs published, bids received, awards and
-    placements gone live, by lot and month (seed 000's year-one figures)."""
+    placements gone live, by lot and month (the figures a council reports for a year)."""
     def monthly(queryset, field):
         if start:
             queryset = queryset.filter(**{f"{field}__date__gte": start})

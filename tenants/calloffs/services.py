@@ -27,7 +27,7 @@ from tenancy.selectors import authority_current
 from tenants.admissions.models import Admission
 from tenants.admissions.services import usable_evidence_types
 from tenants.agreements.models import Agreement, Lot, Question, QuestionnaireVersion
-from tenants.calloffs import opportunities, policy, sealing
+from tenants.calloffs import opportunities, policy, sealing, selectors
 from tenants.calloffs.models import (
     MONEY,
     Award,
@@ -77,6 +77,9 @@ def _require_status(package: Package, *statuses, doing: str) -> None:
 
 def person_create(*, actor, **fields) -> Person:
     require(policy.can_see_identity(access_here(actor)), "Only brokers and commissioners record who a package is for.")
+    unavailable = selectors.calloff_unavailable()
+    if unavailable:
+        raise Conflict(unavailable)  # nobody's details are taken for a package that cannot be made
     unknown = set(fields) - set(PERSON_FIELDS)
     if unknown:
         raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -982,37 +985,46 @@ def candidates(package: Package) -> list[Bid]:
             .select_related("bid").order_by("-total", "bid__weekly_price")]
 
 
+def award_basis(*, actor, package: Package, bid: Bid, expressed_by: str = "",
+                exception_reason: str = "") -> tuple[str, str, list[Bid]]:
+    """On what basis `bid` may be awarded (and the reason, and the
+    candidates), or the refusal, without changing anything: what the award's
+    check-answers page asks before the broker confirms."""
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners award packages.")
+    check_provider_text(package=package, exception_reason=exception_reason)  # quoted in every bidder's letter
+    _require_status(package, Status.CLOSED, doing="awarded")
+    _check_letter_notes(package)
+    fits = candidates(package)
+    if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
+        raise Invalid({"bid": "Choose a submitted bid for this package."})
+    if bid in fits and len(fits) == 1:
+        return Award.Basis.ONLY_COMPLIANT, "", fits
+    if bid in fits:
+        if not (expressed_by or "").strip():
+            raise Invalid({"expressed_by": f"{len(fits)} compliant bids fit the budget: record whose "
+                                           "preference chose this one (the person, or who in their family)."})
+        return Award.Basis.PREFERENCE, "", fits
+    if not (exception_reason or "").strip():
+        raise Invalid({"bid": "That bid is not a compliant bid within budget: award it only as an "
+                              "exception, with the reason."})
+    return Award.Basis.EXCEPTION, exception_reason.strip(), fits
+
+
 def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preference_notes: str = "",
           exception_reason: str = "") -> Award:
     """Award the package. One compliant bid within budget wins; where more
     than one fits, the person's or family's preference decides and is recorded
-    with who expressed it (seed 004 §5.13); anything else is an exception
+    with who expressed it (user involvement, PCR 2015 regulation 76(8)); anything else is an exception
     with a reason."""
     from tenants.placements.services import placement_from_award
 
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners award packages.")
-    check_provider_text(package=package, exception_reason=exception_reason)  # quoted in every bidder's letter
     with transaction.atomic():
         package = _locked(package)
-        _require_status(package, Status.CLOSED, doing="awarded")
-        _check_letter_notes(package)
-        fits = candidates(package)
-        if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
-            raise Invalid({"bid": "Choose a submitted bid for this package."})
-        if bid in fits and len(fits) == 1:
-            basis, reason = Award.Basis.ONLY_COMPLIANT, ""
-        elif bid in fits:
-            if not (expressed_by or "").strip():
-                raise Invalid({"expressed_by": f"{len(fits)} compliant bids fit the budget: record whose "
-                                               "preference chose this one (the person, or who in their family)."})
+        basis, reason, fits = award_basis(actor=actor, package=package, bid=bid, expressed_by=expressed_by,
+                                          exception_reason=exception_reason)
+        if basis == Award.Basis.PREFERENCE:
             Preference.objects.create(package=package, bid=bid, expressed_by=expressed_by.strip(),
                                       notes=(preference_notes or "").strip(), recorded_by=actor)
-            basis, reason = Award.Basis.PREFERENCE, ""
-        else:
-            if not (exception_reason or "").strip():
-                raise Invalid({"bid": "That bid is not a compliant bid within budget: award it only as an "
-                                      "exception, with the reason."})
-            basis, reason = Award.Basis.EXCEPTION, exception_reason.strip()
         made = Award.objects.create(package=package, bid=bid, basis=basis, reason=reason, awarded_by=actor)
         package.status = Status.AWARDED
         package.save(update_fields=["status"])

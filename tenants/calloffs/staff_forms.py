@@ -356,7 +356,7 @@ class NegotiationForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
 
 
 class AwardForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
-    submit_label = "Award the package"
+    submit_label = "Continue"
 
     bid = forms.TypedChoiceField(label="Which bid is awarded?", coerce=int, widget=forms.RadioSelect,
                                  error_messages={"required": "Choose the bid to award",

@@ -95,6 +95,8 @@ class PersonCreateView(CalloffsPage):
         self.require_source()
         ids = _people_ids(request)
         form = PersonForm(request.POST)
+        if selectors.calloff_unavailable():
+            return self._render(form, ids, status=409)
         if form.is_valid():
             try:
                 person = services.person_create(actor=request.user, **form.cleaned_data)
@@ -102,7 +104,7 @@ class PersonCreateView(CalloffsPage):
                 form.add_service_errors(error)
             else:
                 ids = [*ids, person.pk][:MAX_PEOPLE]
-                messages.success(request, f"Person {person.pk} recorded. Their details are held apart: providers "
+                messages.success(request, "Their details are recorded. They are held apart: providers "
                                           "never see them before award.")
                 if "another" in request.POST:
                     return redirect(_with_people(reverse("calloffs-staff:person-new"), ids))
@@ -111,6 +113,7 @@ class PersonCreateView(CalloffsPage):
 
     def _render(self, form, ids, status=200):
         return self.render("person_new.html", status=status, form=form, people_ids=ids,
+                           unavailable=selectors.calloff_unavailable(),
                            package_url=_with_people(reverse("calloffs-staff:new"), ids))
 
 
@@ -156,6 +159,7 @@ class PackageCreateView(CalloffsPage):
     def _render(self, form, people, lots, status=200):
         ids = [p.pk for p in people]
         return self.render("package_new.html", status=status, form=form, people=people, lots=lots,
+                           unavailable=None if lots else selectors.calloff_unavailable(),
                            add_person_url=_with_people(reverse("calloffs-staff:person-new"), ids))
 
 
@@ -511,6 +515,14 @@ class AwardView(CalloffsPage):
         if form.is_valid():
             bid = next(b for b in bids if b.pk == form.cleaned_data["bid"])
             try:
+                if "confirm" not in request.POST:  # GOV.UK's check answers: nothing is awarded yet
+                    basis, reason, _ = services.award_basis(
+                        actor=request.user, package=package, bid=bid, expressed_by=form.cleaned_data["expressed_by"],
+                        exception_reason=form.cleaned_data["exception_reason"])
+                    answers = [(name, value) for name, value in request.POST.items()
+                               if name != "csrfmiddlewaretoken"]
+                    return self.render("award_check.html", package=package, bid=bid, data=form.cleaned_data,
+                                       answers=answers, basis=basis, reason=reason)
                 made = services.award(actor=request.user, package=package, bid=bid,
                                       expressed_by=form.cleaned_data["expressed_by"],
                                       preference_notes=form.cleaned_data["preference_notes"],
@@ -557,7 +569,7 @@ class NoAwardView(CalloffsPage):
 # --- Utilisation ----------------------------------------------------------------------------
 
 class UtilisationView(CalloffsPage):
-    """Seed 000's year-one figures, by lot and month: sourcing requests,
+    """The figures a council reports for a year, by lot and month: sourcing requests,
     call-offs published, bids (counted once bidding closed), awards and
     placements gone live."""
 

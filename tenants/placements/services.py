@@ -87,12 +87,29 @@ def placement_set_funders(*, actor, placement: Placement, shares: list[tuple[Aut
     return funders
 
 
+def go_live_refusal(placement: Placement, start_on: date | None = None, today: date | None = None) -> str | None:
+    """Why the placement cannot be confirmed as live today, or None. A
+    placement goes live on its start date, not before: confirmed early, it
+    would be counted (and paid) for weeks of care that have not happened."""
+    if placement.status != Placement.Status.PENDING:
+        return "The placement is already live or has ended."
+    today = today or timezone.localdate()
+    start = start_on or placement.start_on
+    if start > today:
+        when = "its planned start" if start_on is None else "the start date you gave"
+        return (f"You cannot confirm this placement has gone live before it starts: {when} is "
+                f"{start:%-d %B %Y}. Confirm it on or after that day, or give the date care actually began "
+                "if it started earlier.")
+    return None
+
+
 def placement_go_live(*, actor, placement: Placement, start_on: date | None = None) -> Placement:
     _require_manager(actor)
     with transaction.atomic():
         placement = _locked(placement)
-        if placement.status != Placement.Status.PENDING:
-            raise Conflict("The placement is already live or has ended.")
+        refusal = go_live_refusal(placement, start_on)
+        if refusal:
+            raise Conflict(refusal)
         before = placement.start_on
         placement.start_on = start_on or placement.start_on
         placement.status = Placement.Status.LIVE

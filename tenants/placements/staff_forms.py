@@ -53,7 +53,7 @@ class FundersForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
 
 
 class GoLiveForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
-    submit_label = "Confirm it has gone live"
+    submit_label = "Continue"
 
     start_on = _date("Start date (optional)", "Leave it blank to keep the planned start date. For example, 4 5 2026",
                      required=False)

@@ -122,6 +122,23 @@ class GoLiveView(PlacementFormPage):
         services.placement_go_live(actor=self.request.user, placement=placement,
                                    start_on=form.cleaned_data["start_on"])
 
+    def post(self, request, placement_id):
+        """First the answers are checked (GOV.UK's check answers pattern):
+        only the confirm button on that page makes the placement live."""
+        if "confirm" in request.POST:
+            return super().post(request, placement_id)
+        self.require_manager()
+        placement = self.placement(placement_id)
+        form = self.form(placement, request.POST)
+        if form.is_valid():
+            refusal = services.go_live_refusal(placement, form.cleaned_data["start_on"])
+            if refusal is None:
+                answers = [(name, value) for name, value in request.POST.items() if name != "csrfmiddlewaretoken"]
+                return self.render("go_live_check.html", placement=placement, answers=answers,
+                                   start_on=form.cleaned_data["start_on"] or placement.start_on)
+            form.add_error("start_on" if form.cleaned_data["start_on"] else None, refusal)
+        return self._render(placement, form, status=400)
+
 
 class VaryView(PlacementFormPage):
     template = "vary.html"

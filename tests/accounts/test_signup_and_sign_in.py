@@ -21,7 +21,8 @@ def _sign_up(client, email, monkeypatch):
     original = hasher.encode
     monkeypatch.setattr(hasher, "encode", lambda self, *a, **k: calls.append(a) or original(self, *a, **k))
     mail.outbox = []
-    response = client.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+    response = client.post("/accounts/signup/", {"full_name": "Sam Okafor", "email": email, "password1": PASSWORD,
+                                                 "password2": PASSWORD})
     monkeypatch.setattr(hasher, "encode", original)
     return response, len(calls), [m.subject for m in mail.outbox]
 

@@ -29,7 +29,7 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 def open_fps(authority, **fields) -> stage1.Setup:
-    """Seed 001's day-opportunities FPS, open, with a round open on TODAY."""
+    """A council's day-opportunities FPS, open, with a round open on TODAY."""
     setup = stage1.agreement(authority, rounds=[ROUND_1, ROUND_2], starts_on=date(2026, 3, 1),
                              ends_on=date(2029, 2, 28), **fields)
     with schema_context(authority.schema_name):

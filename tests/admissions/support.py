@@ -41,7 +41,7 @@ class Setup:
 def agreement(authority: Authority, *, kind=Agreement.Kind.FPS, reference=None, starts_on=date(2022, 4, 1),
               ends_on=date(2027, 7, 31), lots=DAY_OPPORTUNITY_LOTS, rounds=(), threshold=Decimal("60"),
               commissioner=None, evaluators=2, **fields) -> Setup:
-    """A draft agreement (seed 000/001's day-opportunities FPS by default)
+    """A draft agreement (a council's day-opportunities FPS by default)
     with lots, rounds and a published questionnaire: two compliance questions
     met by catalogue evidence, two scored questions for every lot, and one for
     lot 3."""

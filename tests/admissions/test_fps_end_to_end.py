@@ -87,7 +87,7 @@ def test_a_day_opportunities_fps_from_set_up_to_admissions(region, time_machine,
         "Your application was not successful: Day Opportunities Flexible Purchasing System"}
     assert catalogue.admin_of(cafe).email in [m.to[0] for m in mailoutbox if "not successful" in m.subject]
 
-    # Onboarding (seed 000: contract signed, safeguarding assurance); some stay pending
+    # Onboarding (contract signed, safeguarding assurance); some stay pending
     with schema_context(alpha.schema_name):
         first = Admission.objects.get(provider=brightday, lot=fps.lots["1"])
         assert first.status == "pending_onboarding" and first.reference.endswith("/L1/001")

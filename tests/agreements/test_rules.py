@@ -88,7 +88,7 @@ def test_who_may_call_off_is_fixed_at_go_live_and_a_change_is_a_recorded_modific
         assert modification.after == {"call_off_authorities": ["alpha", "nhs-north"]}
         # lots can be added during the term, as a modification too
         agreements.lot_add(actor=fps.commissioner, agreement=agreement, number="4", title="Dementia day care",
-                           reason="Demand for dementia day services (seed 000).")
+                           reason="Demand for dementia day services (year-one review).")
         assert AgreementModification.objects.filter(what="lot_added").count() == 1
 
 

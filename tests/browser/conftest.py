@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import support
+from tests.browser import page_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("JOINTLY_CHROMIUM", "/usr/bin/chromium")
@@ -102,10 +103,43 @@ def browser():
         chromium.close()
 
 
+def sign_in(page, server: str, user) -> None:
+    """Sign `user` in on the browser's context as allauth would after their
+    password and (for staff) their two-factor code, through the session."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    support.confirm_second_factor(client, user)
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                               "domain": urlsplit(server).hostname, "path": "/"}])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if call.when == "call":
+        item.jointly_call_failed = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
+    """A fresh page whose every visited page is checked for duplicate ids and
+    by axe-core (page_checks): navigation raises on the first problem, and
+    the page the test ends on is checked too."""
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    late = page_checks.watch(page)
     yield page
-    context.close()
+    try:
+        if not getattr(request.node, "jointly_call_failed", False):  # the failure says enough
+            if not page.is_closed():
+                page_checks.check(page)
+            assert not late, "\n".join(late)
+    finally:
+        context.close()

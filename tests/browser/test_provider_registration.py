@@ -19,6 +19,7 @@ def test_a_provider_registers_and_uploads_its_first_evidence(committed_db, regio
     name = support.unique("Meadow Farm ")
 
     page.goto(f"{server}/accounts/signup/")
+    page.get_by_label("Full name").fill("Mo Farmer")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill("grazing-cows-in-spring")
     page.get_by_label("Password (again)").fill("grazing-cows-in-spring")

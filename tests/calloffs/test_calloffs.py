@@ -235,9 +235,10 @@ def test_a_joint_placements_shares_must_total_100(region):
                                          shares=[(region.alpha, "62.5"), (region.nhs, "37.5")])
         assert sorted(placement.funders.values_list("authority__slug", "share")) == [
             ("alpha", Decimal("62.50")), ("nhs-north", Decimal("37.50"))]
-        placements.placement_go_live(actor=market.broker, placement=placement)
+        placements.placement_go_live(actor=market.broker, placement=placement, start_on=date.today())
         schedule = placements.rate_schedule_add(actor=market.setup.commissioner, agreement=market.agreement,
-                                                effective_from=date.today(), uplift_percent="4.5")
+                                                effective_from=date.today() - timedelta(days=1),
+                                                uplift_percent="4.5")
         placements.placement_vary(actor=market.broker, placement=placement, effective_on=date.today(),
                                   weekly_cost="400.00", reason="Fewer hours after review")
         assert len(placements.uplift_apply(actor=market.broker, schedule=schedule)) == 0  # started after the date

@@ -2,7 +2,7 @@
 message, never a database error; an export before the deadline is refused
 even when there is nothing to open; the sealed message gives UK time."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -86,7 +86,7 @@ def test_placement_changes_refuse_nonsense_numbers(region):
     market = stage2.live_market(region.alpha, providers=1)
     placement = ss.awarded(market).package.placement
     with schema_context("alpha"):
-        placements.placement_go_live(actor=market.broker, placement=placement)
+        placements.placement_go_live(actor=market.broker, placement=placement, start_on=date.today())
         for value in ("NaN", "Infinity", "1e30"):
             with pytest.raises(ValidationError):
                 placements.placement_vary(actor=market.broker, placement=placement, effective_on=placement.start_on,

@@ -23,7 +23,7 @@ def test_a_quality_officer_verifies_through_the_page_and_another_authority_relie
     page = client.get(f"/a/alpha/staff/catalogue/{provider.pk}/").content.decode()
     assert "Record decision" in page and "Awaiting verification" in page
     response = client.post(f"/a/alpha/staff/catalogue/{provider.pk}/evidence/{evidence.pk}/decision/",
-                           {"decision": "verified"})
+                           {f"evidence-{evidence.pk}-decision": "verified"})
     assert response.status_code == 302
     evidence.refresh_from_db()
     assert evidence.verification == "verified"
