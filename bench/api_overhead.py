@@ -14,7 +14,7 @@ of 2 threads unless WEB_CONCURRENCY/WEB_THREADS say otherwise, DEBUG off):
   middleware, tenant routing, token authentication, the access policy,
   throttling (rates raised so that nothing is refused: the throttle still
   counts every request in Redis), problem+json handling, the first page of 50;
-- the bare server (bench/api_bare_settings.py: no middleware at all) with
+- the bare server (bench/api_bare_settings.py: no middleware but allauth's) with
   bench/api_bare_urls.py: `/bare/django/<schema>/` (the selector's rows as
   `.values()` in a JsonResponse) and `/bare/drf/<schema>/` (a DRF view with no
   authentication, permission or throttle classes: the same selector,
@@ -163,8 +163,8 @@ def main() -> None:
     bare, bare_port = server_start(folder / "bare.log", DJANGO_SETTINGS_MODULE="api_bare_settings",
                                    PYTHONPATH=str(_setup.ROOT / "bench"))
     targets = [
-        ("bare Django view (no middleware)", bare_port, f"/bare/django/{schema}/", {}),
-        ("bare DRF view (no middleware, no auth/throttle)", bare_port, f"/bare/drf/{schema}/", {}),
+        ("bare Django view", bare_port, f"/bare/django/{schema}/", {}),
+        ("bare DRF view (no auth, permission, throttle)", bare_port, f"/bare/drf/{schema}/", {}),
         ("the authority's API (`/a/<slug>/api/v1/admissions/`)", product_port, f"/a/{SLUG}/api/v1/admissions/",
          {"Authorization": f"Token {token}"}),
     ]
