@@ -160,8 +160,12 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="api-overhead-"))
     product, product_port = server_start(folder / "product.log")
-    bare, bare_port = server_start(folder / "bare.log", DJANGO_SETTINGS_MODULE="api_bare_settings",
-                                   PYTHONPATH=str(_setup.ROOT / "bench"))
+    try:
+        bare, bare_port = server_start(folder / "bare.log", DJANGO_SETTINGS_MODULE="api_bare_settings",
+                                       PYTHONPATH=str(_setup.ROOT / "bench"))
+    except BaseException:
+        product.terminate()
+        raise
     targets = [
         ("bare Django view", bare_port, f"/bare/django/{schema}/", {}),
         ("bare DRF view (no auth, permission, throttle)", bare_port, f"/bare/drf/{schema}/", {}),

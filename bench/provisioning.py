@@ -4,8 +4,10 @@ migration, with 1 and with 100 authorities already present.
     .venv/bin/python bench/provisioning.py [--runs 7] [--present 1 100 200]
 
 Times authority_create (the service behind the command and the admin) in
-this process, so start-up is not counted. Each measured authority is removed
-again (untimed), so the number present stays at 1 or 100; the two ways are
+this process, so start-up is not counted. The counts are measured in the order
+given (`--present 200 1` fills to 200, measures, removes all but one and
+measures again). Each measured authority is removed again (untimed), so the
+number present stays at 1 or 100; the two ways are
 interleaved so both meet the same conditions, and each creation starts after
 a CHECKPOINT in a fresh database session. Uses its own database
 (jointly_bench). Prints a Markdown table for docs/benchmarks.md.
@@ -37,12 +39,16 @@ def main() -> None:
     def drop(authority):
         authority.delete(force_drop=True)
 
-    for stale in existing():
-        drop(stale)
-    made = 0
+    # Authorities a previous (interrupted) invocation made are kept, and numbered on from.
+    numbers = [int(slug.rsplit("-", 1)[1]) for slug in existing().values_list("slug", flat=True)
+               if slug.rsplit("-", 1)[-1].isdigit()]
+    made = max(numbers, default=0)
 
     def fill_to(n):
         nonlocal made
+        extra = list(existing().order_by("-pk")[:max(0, existing().count() - n)])
+        for authority in extra:  # fewer than before: remove the newest
+            drop(authority)
         while existing().count() < n:
             made += 1
             if made % 10 == 0:
