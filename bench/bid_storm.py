@@ -59,6 +59,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -418,7 +419,9 @@ def summarise(results: list[Shot]) -> dict:
     return {"requests": len(in_time), "errors": len(in_time) - len(ok), "created": created, "replays": replays,
             "median": statistics.median(latencies), "p95": p95(latencies), "max": max(latencies),
             "throughput": len(in_time) / span if span else float("nan"),
-            "late_refused": sum(1 for s in results if s.kind == "late" and s.status == 409)}
+            "late_refused": sum(1 for s in results if s.kind == "late" and s.status == 409),
+            "refusals": ", ".join(f"{n} x {status or 'no answer'}" for status, n in
+                                  sorted(Counter(s.status for s in in_time if s not in ok).items()))}
 
 
 def main() -> None:
@@ -457,7 +460,8 @@ def main() -> None:
                 status = ("all checks passed" if not checks["failures"]
                           else "FAILED: " + "; ".join(checks["failures"]))
                 print(f"  run {run}, {count} providers: {row['requests']} requests ({row['created']} bids made, "
-                      f"{row['replays']} retries answered with their receipt), {row['errors']} errors; median "
+                      f"{row['replays']} retries answered with their receipt), {row['errors']} errors "
+                      f"({row['refusals'] or 'none'}); median "
                       f"{row['median']:.0f} ms, p95 {row['p95']:.0f} ms, max {row['max']:.0f} ms; "
                       f"{row['throughput']:.1f} requests/s; {row['late_refused']}/{LATE_CLIENTS} late refused; "
                       f"closing opened {row['bids']} bids in {row['closing'] * 1000:.0f} ms; {status}", flush=True)
