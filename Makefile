@@ -8,7 +8,8 @@ export PYTHONUNBUFFERED := 1
 # unset and must supply its keys (docs/operating.md); tests set their own.
 export JOINTLY_ENV ?= development
 
-.PHONY: run test setup db demo web worker beat bench bench-directory bench-bids fuzz check deploy-check lint lock clean
+.PHONY: run test setup db demo web worker beat bench bench-directory bench-directory-authorities bench-bids \
+	bench-bids-500 bench-api bench-migrate bench-provisioning fuzz check deploy-check lint lock clean
 
 run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
@@ -49,6 +50,22 @@ bench-bids: setup  ## the bid storm: 200 providers bid through the API before a 
 	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
 	  DATABASE_OWNER_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointly_bench_bids} \
 	  $(PY) bench/bid_storm.py $(BENCH_ARGS)
+
+bench-bids-500: setup  ## 500 providers bid, spread over the minute then in one second, each beside 200 (about 25 min)
+	@$(MAKE) --no-print-directory bench-bids BENCH_ARGS="--providers 200 500 --runs 3 --lead 120"
+	@$(MAKE) --no-print-directory bench-bids BENCH_ARGS="--providers 200 500 --runs 3 --window 1 --margin 45 --lead 120"
+
+bench-directory-authorities: setup  ## the directory with its providers in 100 authorities, beside 8 (own databases)
+	@$(PY) bench/directory.py --authorities 8 100 --rounds 2
+
+bench-api: setup  ## an authority's API list against bare Django and DRF views, each served by gunicorn (own database)
+	@$(PY) bench/api_overhead.py $(BENCH_ARGS)
+
+bench-migrate: setup  ## migrate_all over 1, 10 and 200 authority schemas, applying one migration and none (own databases)
+	@$(PY) bench/migrate_all.py $(BENCH_ARGS)
+
+bench-provisioning: setup  ## provisioning an authority with 200 present, then 1 (own database)
+	@$(PY) bench/provisioning.py --present 200 1 --runs 5 $(BENCH_ARGS)
 
 fuzz: setup  ## schemathesis over the whole API, as staff and as a provider, against a real server (minutes)
 	@$(PY) -m pytest tests/fuzz -m fuzz -p no:randomly -s $(PYTEST_ARGS)

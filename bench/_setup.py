@@ -54,3 +54,20 @@ def machine() -> str:
         pg = cursor.fetchone()[0]
     return (f"{os.cpu_count()} cores ({cpu}), {ram}, Python {stdlib_platform.python_version()}, "
             f"PostgreSQL {pg}, {stdlib_platform.system()} {stdlib_platform.release()}")
+
+
+def commit() -> str:
+    """The commit measured (with "+changes" when the work tree differs from it)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    return head + (" +changes" if dirty else "")
+
+
+def load() -> str:
+    """The load averages (1, 5, 15 minutes): the machine is shared, so say how busy it was."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())

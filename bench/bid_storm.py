@@ -1,7 +1,11 @@
 """Bid storm: every provider admitted to a lot bids through the API in the
 last minute before a call-off's deadline, against the running web server.
 
-    .venv/bin/python bench/bid_storm.py [--runs 3] [--providers 200] [--window 60] [--lead 70]
+    .venv/bin/python bench/bid_storm.py [--runs 3] [--providers 200 [500 ...]] [--window 60] [--lead 70]
+
+With several `--providers` counts, each count has an authority (and market)
+of its own, and every run measures each count in turn, so the smaller one is
+the anchor for the larger, measured on the same machine in the same minutes.
 
 What it does, against a database of its own (jointly_bench_bids):
 
@@ -55,6 +59,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -77,6 +82,7 @@ LATE_CLIENTS = 10
 
 @dataclass
 class Market:
+    slug: str
     authority: object
     agreement: object
     lot: object
@@ -100,7 +106,7 @@ def _staff(email: str, name: str, authority, role: str):
     return user
 
 
-def market_ensure(providers: int) -> Market:
+def market_ensure(providers: int, slug: str = SLUG) -> Market:
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
     from django.utils import timezone
@@ -118,10 +124,13 @@ def market_ensure(providers: int) -> Market:
     from tenants.agreements import services as agreements
     from tenants.agreements.models import Agreement, Question, QuestionnaireVersion
 
-    authority = Authority.objects.filter(slug=SLUG).first() or authority_create(
-        actor=None, kind=Authority.Kind.COUNCIL, name="Bid Storm Council", slug=SLUG, official_code="E06009901")
-    lead = _staff(f"commissioner@{SLUG}.{MAIL}", "Storm Commissioner", authority, AuthorityRole.COMMISSIONER)
-    broker = _staff(f"broker@{SLUG}.{MAIL}", "Storm Broker", authority, AuthorityRole.BROKER)
+    # The first market keeps the names it always had; another one's providers are its own.
+    tag = "storm" if slug == SLUG else f"{slug}-"
+    authority = Authority.objects.filter(slug=slug).first() or authority_create(
+        actor=None, kind=Authority.Kind.COUNCIL, name="Bid Storm Council" if slug == SLUG else f"Bid Storm {slug}",
+        slug=slug, official_code="E06009901" if slug == SLUG else f"E0699{providers:04d}")
+    lead = _staff(f"commissioner@{slug}.{MAIL}", "Storm Commissioner", authority, AuthorityRole.COMMISSIONER)
+    broker = _staff(f"broker@{slug}.{MAIL}", "Storm Broker", authority, AuthorityRole.BROKER)
     today = timezone.localdate()
 
     with schema_context(authority.schema_name):
@@ -151,10 +160,11 @@ def market_ensure(providers: int) -> Market:
         unusable = make_password(None)
         with transaction.atomic():
             users = User.objects.bulk_create([
-                User(email=f"admin@storm{n:04d}.{MAIL}", full_name=f"Storm Admin {n}", password=unusable)
+                User(email=f"admin@{tag}{n:04d}.{MAIL}", full_name=f"Storm Admin {n}", password=unusable)
                 for n in numbers])
             made = Provider.objects.bulk_create([
-                Provider(legal_name=f"Storm Care {n:04d} Limited", name=f"Storm Care {n:04d}") for n in numbers])
+                Provider(legal_name=f"{tag.capitalize()} Care {n:04d} Limited", name=f"{tag.capitalize()} Care {n:04d}")
+                for n in numbers])
             ProviderMembership.objects.bulk_create([
                 ProviderMembership(user=user, provider=provider, role=ProviderRole.PROVIDER_ADMIN)
                 for user, provider in zip(users, made, strict=True)])
@@ -176,7 +186,7 @@ def market_ensure(providers: int) -> Market:
                     for application in applications])
         projection.rebuild(authority)
 
-    market = Market(authority, agreement, lot, broker)
+    market = Market(slug, authority, agreement, lot, broker)
     with schema_context(authority.schema_name):
         admitted = list(Admission.objects.filter(lot=lot, status=Admission.Status.ACTIVE)
                         .order_by("provider_id").values_list("provider_id", flat=True)[:providers])
@@ -297,7 +307,7 @@ def price_for(provider_id: int, run: int) -> str:
 
 
 def storm(port: int, market: Market, package, run: int, window: float, margin: float) -> tuple[list[Shot], dict]:
-    path = f"/a/{SLUG}/api/v1/provider/calloffs/{package.pk}/bid/submit/"
+    path = f"/a/{market.slug}/api/v1/provider/calloffs/{package.pk}/bid/submit/"
     deadline = package.bid_deadline.timestamp()
     window_end = deadline - margin
     window_start = window_end - window
@@ -310,7 +320,7 @@ def storm(port: int, market: Market, package, run: int, window: float, margin: f
         price = prices[provider_id] = price_for(provider_id, run)
         body, key = bid_body(provider_id, price), secrets.token_urlsafe(18)
         # first, as a real client would, read the package (this also warms every server worker up)
-        status, _ = _request(port, "GET", f"/a/{SLUG}/api/v1/provider/calloffs/{package.pk}/", token)
+        status, _ = _request(port, "GET", f"/a/{market.slug}/api/v1/provider/calloffs/{package.pk}/", token)
         if status != 200:
             with lock:
                 results.append(Shot("read", provider_id, status=status, error="could not read the package"))
@@ -409,13 +419,16 @@ def summarise(results: list[Shot]) -> dict:
     return {"requests": len(in_time), "errors": len(in_time) - len(ok), "created": created, "replays": replays,
             "median": statistics.median(latencies), "p95": p95(latencies), "max": max(latencies),
             "throughput": len(in_time) / span if span else float("nan"),
-            "late_refused": sum(1 for s in results if s.kind == "late" and s.status == 409)}
+            "late_refused": sum(1 for s in results if s.kind == "late" and s.status == 409),
+            "refusals": ", ".join(f"{n} x {status or 'no answer'}" for status, n in
+                                  sorted(Counter(s.status for s in in_time if s not in ok).items()))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--providers", type=int, default=200)
+    parser.add_argument("--providers", type=int, nargs="+", default=[200],
+                        help="how many providers bid; several counts are measured in turn in every run")
     parser.add_argument("--window", type=float, default=60.0, help="seconds over which the bids are spread")
     parser.add_argument("--margin", type=float, default=5.0, help="seconds from the end of the window to the deadline")
     parser.add_argument("--lead", type=float, default=70.0, help="seconds from publication to the deadline")
@@ -426,49 +439,61 @@ def main() -> None:
     if "bench" not in database:
         raise SystemExit(f"refusing to run against {database}: the bid storm needs a bench database of its own")
 
-    load = os.getloadavg()[0]
+    load = _setup.load()
     _setup.start()
-    print(f"Setting up {args.providers} providers in {database} ...", flush=True)
-    market = market_ensure(args.providers)
+    markets = {}
+    for count in args.providers:
+        print(f"Setting up {count} providers in {database} ...", flush=True)
+        markets[count] = market_ensure(count, SLUG if count == 200 else f"{SLUG}-{count}")
     log_path = Path(tempfile.mkdtemp(prefix="bid-storm-")) / "server.log"
     server, port = server_start(log_path)
-    rows = []
+    rows = {count: [] for count in args.providers}
     try:
         for run in range(1, args.runs + 1):
-            package = package_publish(market, run, args.lead)
-            results, prices = storm(port, market, package, run, args.window, args.margin)
-            checks = verify(market, package, prices, results)
-            row = summarise(results) | checks
-            rows.append(row)
-            status = "all checks passed" if not checks["failures"] else "FAILED: " + "; ".join(checks["failures"])
-            print(f"  run {run}: {row['requests']} requests ({row['created']} bids made, {row['replays']} retries "
-                  f"answered with their receipt), {row['errors']} errors; median {row['median']:.0f} ms, "
-                  f"p95 {row['p95']:.0f} ms, max {row['max']:.0f} ms; {row['throughput']:.1f} requests/s; "
-                  f"{row['late_refused']}/{LATE_CLIENTS} late refused; closing opened {row['bids']} bids in "
-                  f"{row['closing'] * 1000:.0f} ms; {status}", flush=True)
+            for count in args.providers:
+                market = markets[count]
+                package = package_publish(market, run, args.lead)
+                results, prices = storm(port, market, package, run, args.window, args.margin)
+                checks = verify(market, package, prices, results)
+                row = summarise(results) | checks
+                rows[count].append(row)
+                status = ("all checks passed" if not checks["failures"]
+                          else "FAILED: " + "; ".join(checks["failures"]))
+                print(f"  run {run}, {count} providers: {row['requests']} requests ({row['created']} bids made, "
+                      f"{row['replays']} retries answered with their receipt), {row['errors']} errors "
+                      f"({row['refusals'] or 'none'}); median "
+                      f"{row['median']:.0f} ms, p95 {row['p95']:.0f} ms, max {row['max']:.0f} ms; "
+                      f"{row['throughput']:.1f} requests/s; {row['late_refused']}/{LATE_CLIENTS} late refused; "
+                      f"closing opened {row['bids']} bids in {row['closing'] * 1000:.0f} ms; {status}", flush=True)
     finally:
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    failed = [row for row in rows if row["failures"]]
+    failed = [row for runs in rows.values() for row in runs if row["failures"]]
 
-    def median(name):
-        return statistics.median(row[name] for row in rows)
+    def median(count, name):
+        return statistics.median(row[name] for row in rows[count])
+
+    def spread(count, name, scale=1.0):
+        values = [row[name] * scale for row in rows[count]]
+        return f"{statistics.median(values):.0f} ({min(values):.0f}–{max(values):.0f})"
 
     workers = os.environ.get("WEB_CONCURRENCY", "3")
     threads = os.environ.get("WEB_THREADS", "2")
     print()
-    print(f"Machine: {_setup.machine()}; load average (1 min) when it started: {load:.2f}.")
-    print(f"gunicorn: {workers} workers x {threads} threads; {args.providers} providers; window {args.window:.0f} s "
-          f"ending {args.margin:.0f} s before the deadline; {args.runs} runs.")
+    print(f"Machine: {_setup.machine()}; commit {_setup.commit()}; load average (1/5/15 min) {load} when it "
+          f"started, {_setup.load()} at the end.")
+    print(f"gunicorn: {workers} workers x {threads} threads; window {args.window:.0f} s ending {args.margin:.0f} s "
+          f"before the deadline, published {args.lead:.0f} s before it; {args.runs} runs; medians (range).")
     print()
-    print("| Bids | Window | Requests | Errors | Median | p95 | Max | Throughput | Closing (opens all) |")
+    print("| Bids | Window | Requests | Errors | Median ms | p95 ms | Max ms | Throughput | Closing (opens all) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.providers} | {args.window:.0f} s | {median('requests'):.0f} | {median('errors'):.0f} | "
-          f"{median('median'):.0f} ms | {median('p95'):.0f} ms | {median('max'):.0f} ms | "
-          f"{median('throughput'):.1f}/s | {median('closing') * 1000:.0f} ms |")
+    for count in args.providers:
+        print(f"| {count} | {args.window:.0f} s | {median(count, 'requests'):.0f} | {median(count, 'errors'):.0f} | "
+              f"{spread(count, 'median')} | {spread(count, 'p95')} | {spread(count, 'max')} | "
+              f"{median(count, 'throughput'):.1f}/s | {spread(count, 'closing', 1000)} ms |")
     if failed:
         raise SystemExit(f"{len(failed)} run(s) failed their checks (server log: {log_path})")
 

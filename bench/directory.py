@@ -2,6 +2,15 @@
 API, filtered three ways and not at all, at every page size.
 
     .venv/bin/python bench/directory.py [--runs 30] [--providers 10000] [--gc-freeze]
+    .venv/bin/python bench/directory.py --authorities 8 100 [--rounds 2] [--runs 30]
+
+With `--authorities` other than the default 8, each count fills a database of
+its own (jointly_bench_directory_<n>): the seven councils and the ICB, plus
+councils made up to reach the count, each with three postcode districts of its
+own, the same number of providers spread over all of them. Each count is then
+measured in a process of its own, the counts in turn, `--rounds` times; the
+timings of a count's rounds are pooled. The first count is the anchor of the
+others, measured in the same minutes on the same machine.
 
 Fills its own database (jointly_bench_directory; BENCH_DIRECTORY_DATABASE_URL
 to change it) once with seven councils and an ICB, and `--providers`
@@ -27,6 +36,7 @@ import time
 
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DIRECTORY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jointly_bench_directory")
+SERVER = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
 if "bench" not in os.environ["DATABASE_URL"].rsplit("/", 1)[-1]:
     sys.exit("Refusing to fill a database whose name does not say bench.")
 os.environ.setdefault("DJANGO_DEBUG", "false")
@@ -81,10 +91,27 @@ SENTENCES = [
     "Transport can be arranged to and from activities.",
     "We support people to find and keep paid work.",
 ]
+# Made-up councils beyond the eight above: postcode areas not used by them.
+EXTRA_AREAS = ("BA BB BD BH BL BN BR BS CA CB CF CM CO CR CT DA DD DE DG DH DL DN DT DY EN EX FY GL GU HA HD "
+               "HG HP HR HU HX IP KT LA LD LE LN LS LU ME MK NE NG NN NP NR OL OX PE PL PO PR RG RH RM SA SE "
+               "SG SL SN SO SP SR SS TA TF TN TQ TR TS TW UB WD WF WN WR WS WV YO").split()
+
+
+def areas_for(authorities: int) -> list:
+    """The eight above, and made-up councils up to `authorities` in all."""
+    extra = []
+    for i in range(max(0, authorities - len(AREAS))):
+        code, batch = EXTRA_AREAS[i % len(EXTRA_AREAS)], i // len(EXTRA_AREAS)
+        extra.append((f"bench-borough-{i + 1:03d}", f"Bench Borough Council {i + 1}", "council",
+                      f"E07{900000 + i:06d}", [f"{code}{batch * 3 + d}" for d in (1, 2, 3)],
+                      [f"{code.title()}ton", f"{code.title()}by"]))
+    return AREAS + extra
+
+
 RATINGS = ["Good"] * 70 + ["Outstanding"] * 5 + ["Requires improvement"] * 18 + ["Inadequate"] * 2 + [""] * 5
 
 
-def fill(count: int) -> None:
+def fill(count: int, areas_all: list = AREAS) -> None:
     """Create the bench region and `count` providers, unless they are there already."""
     from django.db import connection, transaction
 
@@ -95,7 +122,9 @@ def fill(count: int) -> None:
 
     region, _ = Region.objects.get_or_create(ons_code="E12000002", defaults={"name": "North West"})
     authorities = {}
-    for slug, name, kind, code, _districts, _towns in AREAS:
+    for made, (slug, name, kind, code, _districts, _towns) in enumerate(areas_all):
+        if made % 10 == 9:
+            connection.close()  # a session that made many schemas slows each further one (docs/benchmarks.md)
         authorities[slug] = (Authority.objects.filter(slug=slug).first()
                              or authority_create(actor=None, kind=kind, name=name, slug=slug, official_code=code,
                                                  region=region))
@@ -113,7 +142,7 @@ def fill(count: int) -> None:
         rng = random.Random(2026)
         services = list(ServiceType.objects.all())
         groups = list(ClientGroup.objects.all())
-        councils = [a for a in AREAS if a[2] == "council"]
+        councils = [a for a in areas_all if a[2] == "council"]
         plans = []
         for n in range(count):
             home = rng.choice(councils)
@@ -122,7 +151,7 @@ def fill(count: int) -> None:
                 areas.append("cheshire-merseyside-icb")
             offered = rng.sample(services, rng.choice([1, 1, 2, 2, 3]))
             supported = rng.sample(groups, rng.choice([1, 2, 2, 3]))
-            districts = sorted({d for slug in areas for d in next(a[4] for a in AREAS if a[0] == slug)
+            districts = sorted({d for slug in areas for d in next(a[4] for a in areas_all if a[0] == slug)
                                 if rng.random() < 0.35} or set(rng.sample(home[4], 1)))
             town = rng.choice(home[5])
             regulated = any(s.cqc_regulated for s in offered)
@@ -234,10 +263,55 @@ def measure(runs: int, warm: int):
                 counts.append(len(queries.captured_queries))
             found = response.json()["count"] if kind == "API" else int(
                 response.content.decode().split('data-testid="result-count">', 1)[1].split(" ", 1)[0])
-            rows.append((label, kind, size, found, statistics.median(times), percentile(times, 0.95), min(counts)))
+            rows.append((label, kind, size, found, statistics.median(times), percentile(times, 0.95), min(counts),
+                         times))
             print(f"  {label}, {kind} {size}: {found} found, median {rows[-1][4]:.1f} ms, "
                   f"p95 {rows[-1][5]:.1f} ms, {rows[-1][6]} queries", flush=True)
     return rows
+
+
+def compare(args) -> None:
+    """Each count of authorities in a process (and a database) of its own, in turn, `--rounds` times."""
+    import json
+    import subprocess
+    import tempfile
+
+    load = _setup.load()
+    pooled, listed = {}, {}
+    for _ in range(args.rounds):
+        for authorities in args.authorities:
+            name = "jointly_bench_directory" + ("" if authorities == len(AREAS) else f"_{authorities}")
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                command = [sys.executable, __file__, "--authorities", str(authorities), "--runs", str(args.runs),
+                           "--warm", str(args.warm), "--providers", str(args.providers), "--json", out.name]
+                subprocess.run(command + (["--gc-freeze"] if args.gc_freeze else []), check=True,
+                               env=dict(os.environ, BENCH_DIRECTORY_DATABASE_URL=f"{SERVER}/{name}"))
+                result = json.load(open(out.name))
+            for row in result["rows"]:
+                label, kind, size, found, _, _, queries, times = row
+                entry = pooled.setdefault((label, kind, size, authorities), {"times": [], "found": found,
+                                                                             "queries": queries})
+                entry["times"] += times
+            machine, total = result["machine"], result["total"]
+            listed[authorities] = result["listed"]
+    print()
+    print(f"Machine: {machine}; commit {_setup.commit()}; load average (1/5/15 min) {load} at the start, "
+          f"{_setup.load()} at the end; {total} providers, listed: "
+          f"{', '.join(f'{listed[n]} with {n} authorities' for n in args.authorities)}; "
+          f"{args.rounds} rounds of {args.runs} timed runs "
+          f"for each count after {args.warm} to warm up, pooled; DEBUG off"
+          f"{'; gc.freeze() after start-up' if args.gc_freeze else ''}.")
+    print()
+    header = " | ".join(f"{n} authorities: found, median, p95, queries" for n in args.authorities)
+    print(f"| Filters | Where | Page size | {header} |")
+    print("|---|---|---:|" + "---:|" * len(args.authorities))
+    for label, kind, size in dict.fromkeys((k[0], k[1], k[2]) for k in pooled):
+        cells = []
+        for authorities in args.authorities:
+            entry = pooled[(label, kind, size, authorities)]
+            cells.append(f"{entry['found']}, {statistics.median(entry['times']):.1f} ms, "
+                         f"{percentile(entry['times'], 0.95):.1f} ms, {entry['queries']}")
+        print(f"| {label} | {kind} | {size} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
@@ -245,12 +319,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warm", type=int, default=3)
     parser.add_argument("--providers", type=int, default=10_000)
+    parser.add_argument("--authorities", type=int, nargs="+", default=[len(AREAS)],
+                        help="authorities in the region (at least 8); several are measured in turn")
+    parser.add_argument("--rounds", type=int, default=1, help="with several --authorities: how many times each")
+    parser.add_argument("--json", help=argparse.SUPPRESS)  # one count, measured in this process: raw timings
     parser.add_argument("--gc-freeze", action="store_true",
                         help="after start-up and a first request, move every object to the garbage collector's "
                              "permanent generation (gc.freeze), as a web server could once it has started")
     args = parser.parse_args()
+    if args.json is None and (args.authorities != [len(AREAS)] or args.rounds > 1):
+        compare(args)
+        return
     _setup.start()
-    fill(args.providers)
+    fill(args.providers, areas_for(args.authorities[0]))
 
     from shared_catalogue import selectors
     from shared_catalogue.models import Provider
@@ -266,22 +347,29 @@ def main() -> None:
         gc.freeze()
     rows = measure(args.runs, args.warm)
     for kind in ("page", "API"):
-        counts = {(label, n) for label, k, _, _, _, _, n in rows if k == kind}
+        counts = {(label, n) for label, k, _, _, _, _, n, _ in rows if k == kind}
         per_scenario = {}
         for label, n in counts:
             per_scenario.setdefault(label, set()).add(n)
         uneven = {label: n for label, n in per_scenario.items() if len(n) > 1}
         assert not uneven, f"{kind} query counts change with the page size: {uneven}"
-    page_counts = {n for _, kind, _, _, _, _, n in rows if kind == "page"}
+    page_counts = {n for _, kind, _, _, _, _, n, _ in rows if kind == "page"}
     assert len(page_counts) == 1, f"the page's query count changes with the filters: {page_counts}"
+    if args.json:
+        import json
+
+        with open(args.json, "w") as out:
+            json.dump({"rows": rows, "machine": _setup.machine(), "listed": listed, "total": total}, out)
+        return
 
     print()
-    print(f"Machine: {_setup.machine()}; {total} providers, {listed} listed; {args.runs} timed runs each "
-          f"after {args.warm} to warm up; DEBUG off{'; gc.freeze() after start-up' if args.gc_freeze else ''}.")
+    print(f"Machine: {_setup.machine()}; commit {_setup.commit()}; {total} providers, {listed} listed; "
+          f"{args.runs} timed runs each after {args.warm} to warm up; DEBUG off"
+          f"{'; gc.freeze() after start-up' if args.gc_freeze else ''}.")
     print()
     print("| Filters | Where | Page size | Found | Median | p95 | Queries |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for label, kind, size, found, median, p95, queries in rows:
+    for label, kind, size, found, median, p95, queries, _ in rows:
         print(f"| {label} | {kind} | {size} | {found} | {median:.1f} ms | {p95:.1f} ms | {queries} |")
 
 

@@ -1,11 +1,13 @@
 """Provisioning an authority: cloning the template schema vs replaying every
 migration, with 1 and with 100 authorities already present.
 
-    .venv/bin/python bench/provisioning.py [--runs 7]
+    .venv/bin/python bench/provisioning.py [--runs 7] [--present 1 100 200]
 
 Times authority_create (the service behind the command and the admin) in
-this process, so start-up is not counted. Each measured authority is removed
-again (untimed), so the number present stays at 1 or 100; the two ways are
+this process, so start-up is not counted. The counts are measured in the order
+given (`--present 200 1` fills to 200, measures, removes all but one and
+measures again). Each measured authority is removed again (untimed), so the
+number present stays at 1 or 100; the two ways are
 interleaved so both meet the same conditions, and each creation starts after
 a CHECKPOINT in a fresh database session. Uses its own database
 (jointly_bench). Prints a Markdown table for docs/benchmarks.md.
@@ -23,6 +25,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--present", type=int, nargs="+", default=[1, 100])
     args = parser.parse_args()
+    started_load = _setup.load()
     _setup.start()
 
     from django.db import connection
@@ -36,14 +39,22 @@ def main() -> None:
     def drop(authority):
         authority.delete(force_drop=True)
 
-    for stale in existing():
-        drop(stale)
-    made = 0
+    # Authorities a previous (interrupted) invocation made are kept, and numbered on from.
+    numbers = [int(slug.rsplit("-", 1)[1]) for slug in existing().values_list("slug", flat=True)
+               if slug.rsplit("-", 1)[-1].isdigit()]
+    made = max(numbers, default=0)
 
     def fill_to(n):
         nonlocal made
+        extra = list(existing().order_by("-pk")[:max(0, existing().count() - n)])
+        for authority in extra:  # fewer than before: remove the newest
+            drop(authority)
         while existing().count() < n:
             made += 1
+            if made % 10 == 0:
+                # A session that has made many schemas slows each further one
+                # (see docs/benchmarks.md): a new one every ten, as a script should.
+                connection.close()
             authority_create(actor=None, kind="council", name=f"Bench Council {made}",
                              slug=f"bench-{made}", official_code=f"E0{7000000 + made}")
         with connection.cursor() as cursor:
@@ -86,7 +97,8 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'tenant_template'")
         tables = cursor.fetchone()[0]
     print()
-    print(f"Machine: {_setup.machine()}; {tables} tables per authority schema; {args.runs} runs each.")
+    print(f"Machine: {_setup.machine()}; commit {_setup.commit()}; {tables} tables per authority schema; "
+          f"{args.runs} runs each; load average (1/5/15 min) {started_load} at the start, {_setup.load()} at the end.")
     print()
     print("| Authorities present | Provisioned by | Median | Fastest | Slowest |")
     print("|---:|---|---:|---:|---:|")
