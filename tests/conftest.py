@@ -105,6 +105,17 @@ def _eager_celery():
     app.conf.task_always_eager = False
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_known_down():
+    """A test that found the broker unreachable must not make the next ones
+    leave their messages to the flush (outbox.services keeps that per process)."""
+    from outbox.services import broker_reachable_again
+
+    broker_reachable_again()
+    yield
+    broker_reachable_again()
+
+
 @pytest.fixture
 def region(django_db_setup) -> support.Region:
     return support.region()

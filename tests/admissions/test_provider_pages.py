@@ -98,7 +98,7 @@ def test_a_bid_writer_applies_end_to_end_and_sees_the_decision_date(client, fps,
 
     listing = client.get(f"{BASE}/applications/").content.decode()
     assert f"Application {application_id}" in listing and "Submitted" in listing
-    assert "Decision due by 17 Mar 2026" in listing
+    assert "Decision due by 17 March 2026" in listing
 
     # the authority decides; the outcome per lot and the letter are there for the provider
     assert client.get(f"{BASE}/applications/{application_id}/letter/").status_code == 404

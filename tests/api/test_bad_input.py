@@ -241,6 +241,9 @@ def test_an_oversized_upload_is_refused_before_anything_is_written(region, _priv
 # --- Dates with no sense -------------------------------------------------------------------------
 
 def test_a_date_of_birth_with_no_sense_is_refused(region):
+    from tests.calloffs import support as stage2
+
+    stage2.live_market(region.alpha, 0)  # a call-off is possible here, so the person's details are asked for
     staff = support.make_staff(region.alpha, AuthorityRole.BROKER)
     api = client_for(staff)
     tomorrow = (date.today() + timedelta(days=1)).isoformat()

@@ -53,6 +53,7 @@ def test_a_provider_finds_an_agreement_applies_bids_wins_and_sees_who_to_start_w
 
     # not signed in: create an account; the way back survives the e-mail confirmation
     page.wait_for_url(re.compile(r".*/accounts/signup/\?next=.*"))
+    page.get_by_label("Full name").fill("Olive Orchard")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)

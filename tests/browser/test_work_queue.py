@@ -19,18 +19,21 @@ from tests.browser.conftest import read_mail
 pytestmark = [pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a-long-test-password"
-QUEUE = f"jointly-test-{uuid.uuid4().hex[:8]}"
-# The server sends its tasks to this module's worker; development's .eml mail.
-server_env = {"CELERY_TASK_DEFAULT_QUEUE": QUEUE, "EMAIL_BACKEND": "common.mail.EmlFileBackend"}
+SUFFIX = f"-test-{uuid.uuid4().hex[:8]}"
+QUEUE = f"jointly{SUFFIX}"
+# The server sends its tasks to this module's worker (every queue, with this
+# module's suffix); development's .eml mail.
+server_env = {"CELERY_TASK_DEFAULT_QUEUE": QUEUE, "CELERY_QUEUE_SUFFIX": SUFFIX,
+              "EMAIL_BACKEND": "common.mail.EmlFileBackend"}
 
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, outbox, tmp_path_factory):
     log = (tmp_path_factory.mktemp("worker") / "worker.log").open("w+")
-    env = support.process_env(CELERY_TASK_DEFAULT_QUEUE=QUEUE, EMAIL_BACKEND="common.mail.EmlFileBackend",
-                              EMAIL_FILE_PATH=outbox)
+    env = support.process_env(CELERY_TASK_DEFAULT_QUEUE=QUEUE, CELERY_QUEUE_SUFFIX=SUFFIX,
+                              EMAIL_BACKEND="common.mail.EmlFileBackend", EMAIL_FILE_PATH=outbox)
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "--app", "config", "worker", "--pool", "solo", "--queues", QUEUE,
+        [sys.executable, "-m", "celery", "--app", "config", "worker", "--pool", "solo",
          "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--hostname", f"queue-{QUEUE}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 

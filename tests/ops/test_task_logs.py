@@ -12,24 +12,29 @@ from django_tenants.utils import schema_context
 from ops import heartbeat
 from ops.tasks import beat_heartbeat_task
 from tests import support
-from tests.tasks.conftest import _start_worker, _stop_worker
+from tests.tasks.conftest import _route, _start_worker, _stop_worker
 
 pytestmark = pytest.mark.worker
 
 
 @pytest.fixture
 def json_worker(committed_db, region, tmp_path, monkeypatch):
+    """A worker of its own logging JSON, on every queue with a suffix of its
+    own; this process sends its tasks there."""
+    from django.conf import settings
+
     from config.celery import app
 
     monkeypatch.setenv("LOG_FORMAT", "json")
-    queue = f"jointly-test-ops-{uuid.uuid4().hex[:8]}"
+    suffix = f"-test-ops-{uuid.uuid4().hex[:8]}"
     log_path = tmp_path / "worker.log"
-    worker, log = _start_worker(queue, tmp_path, log_path)
-    default_queue, app.conf.task_default_queue = app.conf.task_default_queue, queue
+    worker, log = _start_worker(suffix, tmp_path, log_path)
+    _route(app, suffix)
     app.conf.task_always_eager = False
     yield log_path
     app.conf.task_always_eager = True
-    app.conf.task_default_queue = default_queue
+    _route(app, settings.CELERY_QUEUE_SUFFIX)
+    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
     _stop_worker(worker, log)
 
 

@@ -215,7 +215,8 @@ def test_call_offs_from_clarification_to_placement(region):
 
     # live; a placement ending in 20 days is not listed, in 10 days it is
     with schema_context("beta"):
-        placements.placement_go_live(actor=broker, placement=placement)
+        # care began today, before the planned start (go-live is never confirmed ahead of care)
+        placements.placement_go_live(actor=broker, placement=placement, start_on=date.today())
     assert f"placement-start:{placement.pk}" not in _keys(_queue(broker, region.beta), TaskKind.PLACEMENT_STARTING)
     today = timezone.localdate()
     with schema_context("beta"):
@@ -238,7 +239,8 @@ def test_a_live_placement_is_listed_as_its_agreed_weeks_run_out(region):
         bid = Bid.objects.get(package=package)
         calloffs.bid_evaluate(actor=market.broker, bid=bid, compliant=True, quality=70, outcomes=70, social_value=50)
         calloffs.award(actor=market.broker, package=package, bid=bid)
-        placement = placements.placement_go_live(actor=market.broker, placement=Placement.objects.get(package=package))
+        placement = placements.placement_go_live(actor=market.broker, placement=Placement.objects.get(package=package),
+                                                 start_on=date.today())  # care began today
     ends = placement.start_on + timedelta(weeks=4)
     key = f"placement-end:{placement.pk}:{ends:%Y-%m-%d}"
     assert key not in _keys(_queue(market.broker, region.beta), TaskKind.PLACEMENT_ENDING)  # 35 days away
