@@ -13,6 +13,7 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,6 +32,8 @@ from tenants.quality.models import (
     SEVERITIES,
     Action,
     Assessment,
+    Feedback,
+    FeedbackLink,
     Intelligence,
     Kpi,
     KpiReturn,
@@ -728,3 +731,104 @@ class ProviderActionRespondView(ProviderQualityAPI, APIView):
         return Response(ActionOut(Action.objects.select_related("provider", "agreement").get(pk=made.pk)).data)
 
 
+
+
+# --- Feedback ------------------------------------------------------------------------------
+
+class FeedbackOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = NamedOut()
+    relation = serializers.ChoiceField(choices=Feedback.Relation.choices)
+    experience = serializers.ChoiceField(choices=[("good", "Good"), ("mixed", "Mixed"), ("poor", "Poor")])
+    comments = serializers.CharField()
+    contact = serializers.CharField()
+    status = serializers.ChoiceField(choices=Feedback.Status.choices)
+    intelligence = serializers.IntegerField(source="intelligence_id", allow_null=True)
+    received_at = serializers.DateTimeField()
+
+
+class FeedbackIn(serializers.Serializer):
+    relation = serializers.ChoiceField(choices=Feedback.Relation.choices)
+    experience = serializers.ChoiceField(choices=[("good", "Good"), ("mixed", "Mixed"), ("poor", "Poor")])
+    comments = serializers.CharField(max_length=5000)
+    contact = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class FeedbackReceivedOut(serializers.Serializer):
+    received = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class FeedbackModerateIn(serializers.Serializer):
+    accept = serializers.BooleanField()
+    summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="",
+                                    help_text="Needed to accept; never anything that identifies a person.")
+    severity = serializers.ChoiceField(choices=SEVERITIES, default="low")
+
+
+class FeedbackLinkIn(serializers.Serializer):
+    provider = serializers.IntegerField(min_value=1)
+    label = serializers.CharField(max_length=120)
+
+
+class FeedbackLinkOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = NamedOut()
+    label = serializers.CharField()
+    token = serializers.CharField(help_text="The form is at /a/<slug>/feedback/<token>/.")
+    active = serializers.BooleanField()
+
+
+class FeedbackListView(QualityStaffAPI, GenericAPIView):
+    serializer_class = FeedbackOut
+
+    @extend_schema(responses=FeedbackOut(many=True), summary="Feedback received here, newest first")
+    def get(self, request):
+        self.require_quality()
+        page = self.paginate_queryset(Feedback.objects.select_related("provider"))
+        return self.get_paginated_response(FeedbackOut(page, many=True).data)
+
+
+class FeedbackModerateView(QualityStaffAPI, APIView):
+    @extend_schema(request=FeedbackModerateIn, responses=FeedbackOut,
+                   summary="Accept feedback as intelligence (with a summary) or set it aside")
+    def post(self, request, feedback_id):
+        self.require_quality()
+        found = Feedback.objects.filter(pk=feedback_id).first()
+        if found is None:
+            raise Http404("No such feedback here.")
+        data = FeedbackModerateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = oversight.feedback_moderate(actor=request.user, feedback=found, **data.validated_data)
+        return Response(FeedbackOut(Feedback.objects.select_related("provider").get(pk=made.pk)).data)
+
+
+class FeedbackLinkListView(QualityStaffAPI, APIView):
+    @extend_schema(request=FeedbackLinkIn, responses={201: FeedbackLinkOut},
+                   summary="Make a link for people who use a provider's service to give feedback")
+    def post(self, request):
+        self.require_quality()
+        data = FeedbackLinkIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = oversight.feedback_link_create(actor=request.user, provider=_provider(data.validated_data["provider"]),
+                                              label=data.validated_data["label"])
+        return Response(FeedbackLinkOut(link).data, status=201)
+
+
+class PublicFeedbackView(TenantAPIMixin, APIView):
+    """Anyone with the link, signed in or not."""
+
+    audience = Audience.PUBLIC
+    permission_classes = [AllowAny]
+    authentication_classes = []  # anyone with the link; nothing about who sends it is kept
+
+    @extend_schema(request=FeedbackIn, auth=[], responses={201: FeedbackReceivedOut},
+                   summary="Give feedback about a provider through the authority's link (no sign-in)")
+    def post(self, request, token):
+        if not FeedbackLink.objects.filter(token=token, active=True).exists():
+            raise Http404("This feedback link is not in use.")
+        data = FeedbackIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        oversight.feedback_submit(token=token, **data.validated_data)
+        return Response({"received": True, "message": "Thank you. The council will read it; the provider is never "
+                                                      "told who you are."}, status=201)

@@ -201,3 +201,47 @@ class LiftForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     submit_label = "Lift it"
 
     reason = forms.CharField(label="Why it is lifted", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FeedbackForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Send your feedback"
+
+    relation = forms.ChoiceField(label="Who is giving the feedback?", widget=forms.RadioSelect,
+                                 choices=[("self", "I use the service"),
+                                          ("family", "A family member or friend uses it"), ("other", "Other")],
+                                 error_messages={"required": "Say who is giving the feedback"})
+    experience = forms.ChoiceField(label="How has the support been?", widget=forms.RadioSelect,
+                                   choices=[("good", "Good"), ("mixed", "Mixed"), ("poor", "Poor")],
+                                   error_messages={"required": "Say how the support has been"})
+    comments = forms.CharField(label="Tell us about it", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
+                               error_messages={"required": "Tell us about the support"})
+    contact = forms.CharField(label="Your name and a phone number or e-mail address (optional)", required=False,
+                              max_length=200, help_text="Only if you would like us to contact you. The provider "
+                              "will not be told who you are.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(Field.radios("relation", legend_size=Size.SMALL),
+                                    Field.radios("experience", legend_size=Size.SMALL), "comments", "contact")
+
+
+class FeedbackLinkForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Make the link"
+
+    label = forms.CharField(label="Where it will be given out", max_length=120,
+                            help_text="For example: annual reviews, or the letter after a placement starts")
+
+
+class ModerateForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Save"
+
+    decision = forms.ChoiceField(label="Use this feedback?", widget=forms.RadioSelect,
+                                 choices=[("accept", "Yes: record it as intelligence"), ("reject", "No: set it aside")],
+                                 error_messages={"required": "Choose whether to use it"})
+    summary = forms.CharField(label="Summary for the record (if used)", required=False, max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 3}), help_text=NO_NAMES)
+    severity = forms.ChoiceField(label="Severity", choices=SEVERITIES, initial="low")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(Field.radios("decision", legend_size=Size.SMALL), "summary", "severity")

@@ -286,3 +286,54 @@ class RiskStatus(models.Model):
     reasons = models.JSONField(default=list)
     rules_version = models.PositiveIntegerField(default=0)
     changed_at = models.DateTimeField(default=timezone.now)
+
+
+def _feedback_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+class FeedbackLink(models.Model):
+    """A link the authority gives people who use a provider's service (at a
+    review, on a letter), to tell us how it is going without signing in."""
+
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    token = models.CharField(max_length=40, unique=True, default=_feedback_token)
+    label = models.CharField(max_length=120, help_text="Where it is given out, for example: annual reviews.")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class Feedback(models.Model):
+    """What someone who uses a service, or their family, told us. Moderated
+    before use: accepted feedback becomes intelligence in a summary the
+    moderator writes; the words and any contact details stay here, and the
+    provider never sees them."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Waiting for moderation"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Not used"
+
+    class Relation(models.TextChoices):
+        SELF = "self", "I use the service"
+        FAMILY = "family", "A family member or friend uses it"
+        OTHER = "other", "Other"
+
+    link = models.ForeignKey(FeedbackLink, on_delete=models.PROTECT, related_name="feedback")
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    relation = models.CharField(max_length=10, choices=Relation.choices)
+    experience = models.CharField(max_length=20, choices=[("good", "Good"), ("mixed", "Mixed"), ("poor", "Poor")])
+    comments = models.TextField()
+    contact = models.CharField(max_length=200, blank=True, help_text="Only if they want a reply.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    moderated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    intelligence = models.ForeignKey(Intelligence, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]

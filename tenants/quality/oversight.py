@@ -16,7 +16,7 @@ from accounts.policy import access_here
 from accounts.roles import AuthorityRole
 from audit.services import audit_record
 from common.errors import Conflict, Invalid, require
-from common.identifiers import find_person_identifiers, person_identifier_message
+from common.identifiers import find_identifiers, find_person_identifiers, person_identifier_message
 from shared_catalogue.models import SharedIntelligence
 from tenancy.selectors import authority_current
 from tenants.quality.models import DOMAINS, RATINGS, SEVERITIES, Action, Assessment, Intelligence
@@ -59,7 +59,12 @@ def intelligence_record(*, actor, provider, kind: str, occurred_on: date, source
         errors["source"] = "Say where it came from."
     if occurred_on is None or occurred_on > timezone.localdate():
         errors["occurred_on"] = "Give the date it happened; it cannot be in the future."
-    _no_identifiers(errors, summary=summary, service=service)
+    _no_identifiers(errors, service=service)
+    found = find_identifiers(summary or "")
+    if found:
+        errors["summary"] = (f"Remove what could identify a person: {'; '.join(str(f) for f in found)}. Other "
+                             "authorities using this provider may read the summary; keep such details in the "
+                             "restricted notes.")
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
@@ -279,3 +284,71 @@ def restrictions(provider_ids, *, agreement, today: date) -> dict[int, str]:
         found.setdefault(action.provider_id, f"{kinds[action.kind].lower()} since {action.starts_on:%-d %B %Y}: "
                                              f"{action.grounds}")
     return found
+
+
+# --- Feedback from people who use services ------------------------------------------------
+
+FEEDBACK_LIMIT_PER_LINK_PER_DAY = 50
+
+
+def feedback_link_create(*, actor, provider, label: str):
+    from tenants.quality.models import FeedbackLink
+
+    _require_quality(actor)
+    if not (label or "").strip():
+        raise Invalid({"label": "Say where the link is given out, for example: annual reviews."})
+    with transaction.atomic():
+        link = FeedbackLink.objects.create(provider=provider, label=label.strip()[:120], created_by=actor)
+        audit_record(actor=actor, action="feedback_link.created", obj=link, after={"provider": provider.pk})
+    return link
+
+
+def feedback_submit(*, token: str, relation: str, experience: str, comments: str, contact: str = ""):
+    """Feedback through a link, without signing in. It waits for moderation;
+    nothing about it reaches the provider."""
+    from tenants.quality.models import Feedback, FeedbackLink
+
+    link = FeedbackLink.objects.filter(token=token or "", active=True).select_related("provider").first()
+    if link is None:
+        raise Conflict("This feedback link is no longer in use. Ask the council for a new one.")
+    errors: dict[str, str] = {}
+    if relation not in Feedback.Relation.values:
+        errors["relation"] = "Say who is giving the feedback."
+    if experience not in ("good", "mixed", "poor"):
+        errors["experience"] = "Say how the support has been: good, mixed or poor."
+    if not (comments or "").strip():
+        errors["comments"] = "Tell us about the support."
+    if errors:
+        raise Invalid(errors)
+    since = timezone.now() - timedelta(days=1)
+    with transaction.atomic():
+        FeedbackLink.objects.select_for_update().filter(pk=link.pk).first()
+        if Feedback.objects.filter(link=link, received_at__gte=since).count() >= FEEDBACK_LIMIT_PER_LINK_PER_DAY:
+            raise Conflict("This link has had a lot of feedback today. Please try again tomorrow, or contact the "
+                           "council.")
+        made = Feedback.objects.create(link=link, provider=link.provider, relation=relation, experience=experience,
+                                       comments=comments.strip()[:5000], contact=(contact or "").strip()[:200])
+        audit_record(actor=None, action="feedback.received", obj=made, context={"link": link.pk})
+    return made
+
+
+def feedback_moderate(*, actor, feedback, accept: bool, summary: str = "", severity: str = "low"):
+    """Accept feedback as intelligence, in a summary that identifies nobody,
+    or set it aside. Either way the words stay here."""
+    from tenants.quality.models import Feedback
+
+    _require_quality(actor)
+    with transaction.atomic():
+        feedback = Feedback.objects.select_for_update().select_related("provider").get(pk=feedback.pk)
+        if feedback.status != Feedback.Status.NEW:
+            raise Conflict("This feedback has already been moderated.")
+        if accept:
+            feedback.intelligence = intelligence_record(
+                actor=actor, provider=feedback.provider, kind=Intelligence.Kind.FEEDBACK,
+                occurred_on=timezone.localdate(feedback.received_at), source="Feedback from people who use the "
+                "service", summary=summary, severity=severity, share=Intelligence.Share.HERE)
+        feedback.status = Feedback.Status.ACCEPTED if accept else Feedback.Status.REJECTED
+        feedback.moderated_by, feedback.moderated_at = actor, timezone.now()
+        feedback.save(update_fields=["status", "moderated_by", "moderated_at", "intelligence"])
+        audit_record(actor=actor, action="feedback.moderated", obj=feedback, after={"status": feedback.status})
+    return feedback

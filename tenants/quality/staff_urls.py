@@ -21,4 +21,8 @@ urlpatterns = [
          name="assessment-new"),
     path("assessments/<int:assessment_id>/", views.AssessmentView.as_view(), name="assessment"),
     path("actions/<int:action_id>/lift/", views.ActionLiftView.as_view(), name="action-lift"),
+    path("providers/<int:provider_id>/feedback-links/new/", views.FeedbackLinkCreateView.as_view(),
+         name="feedback-link-new"),
+    path("feedback/", views.FeedbackListView.as_view(), name="feedback"),
+    path("feedback/<int:feedback_id>/", views.FeedbackModerateView.as_view(), name="feedback-moderate"),
 ]

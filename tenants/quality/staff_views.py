@@ -199,7 +199,7 @@ class ProviderOversightView(QualityPage):
         from shared_catalogue.models import Provider
         from tenants.admissions.models import Admission
         from tenants.quality import risk
-        from tenants.quality.models import Action, Assessment, Intelligence
+        from tenants.quality.models import Action, Assessment, FeedbackLink, Intelligence
 
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
         provider = Provider.objects.filter(pk=provider_id).first()
@@ -210,6 +210,7 @@ class ProviderOversightView(QualityPage):
             "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
             intelligence=list(Intelligence.objects.filter(provider=provider)[:100]) if quality else [],
             shared=list(oversight_shared([provider.pk])[:100]) if quality else [],
+            links=list(FeedbackLink.objects.filter(provider=provider, active=True)) if quality else [],
             assessments=list(Assessment.objects.filter(provider=provider)),
             actions=list(Action.objects.filter(provider=provider).select_related("agreement")))
 
@@ -365,3 +366,62 @@ class ActionLiftView(FormPageMixin, StaffPageMixin, View):
         oversight.action_lift(actor=self.request.user, action=self.action, reason=form.cleaned_data["reason"])
         self.success(f"{self.action.get_kind_display()} lifted.")
         return redirect("quality-staff:provider", provider_id=self.action.provider_id)
+
+
+class FeedbackLinkCreateView(_ProviderFormPage):
+    template_name = "quality/staff/provider_form.html"
+    title = "Make a feedback link"
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import FeedbackLinkForm
+
+        return FeedbackLinkForm(data=data)
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        oversight.feedback_link_create(actor=self.request.user, provider=self.provider,
+                                       label=form.cleaned_data["label"])
+        return self.done("Feedback link made. Give people the address shown under Feedback links.")
+
+
+class FeedbackListView(QualityPage):
+    def get(self, request):
+        from tenants.quality.models import Feedback
+
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+        waiting = list(Feedback.objects.filter(status="new").select_related("provider", "link"))
+        done = list(Feedback.objects.exclude(status="new").select_related("provider")[:50])
+        return self.render("feedback.html", waiting=waiting, done=done)
+
+
+class FeedbackModerateView(FormPageMixin, StaffPageMixin, View):
+    template_name = "quality/staff/moderate.html"
+    title = "Moderate feedback"
+
+    def load(self, feedback_id):
+        from tenants.quality.models import Feedback
+
+        self.feedback = Feedback.objects.select_related("provider", "link").filter(pk=feedback_id).first()
+        if self.feedback is None:
+            raise Http404("No such feedback here.")
+
+    def check(self):
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import ModerateForm
+
+        return ModerateForm(data=data)
+
+    def page_context(self):
+        return {"feedback": self.feedback}
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        accept = form.cleaned_data["decision"] == "accept"
+        oversight.feedback_moderate(actor=self.request.user, feedback=self.feedback, accept=accept,
+                                    summary=form.cleaned_data["summary"], severity=form.cleaned_data["severity"])
+        self.success("Recorded as intelligence." if accept else "Set aside.")
+        return redirect("quality-staff:feedback")

@@ -25,7 +25,17 @@ def endpoints(region):
     assert len(found) >= 8
     assert any(e.is_api for e in found) and any(not e.is_api for e in found)
     assert {e.audience for e in found} >= {Audience.STAFF, Audience.PROVIDER, Audience.MEMBER}
-    return found
+    # pages for anyone (feedback through an authority's link) are tried in their own test below
+    return [e for e in found if e.audience is not Audience.PUBLIC]
+
+
+def test_the_only_public_endpoints_are_feedback_through_a_link_and_a_bad_link_is_a_404(client, region):
+    public = [e for e in support.tenant_endpoints("alpha") if e.audience is Audience.PUBLIC]
+    assert sorted(e.name for e in public) == ["quality-public:feedback", "tenant-api:feedback-public"]
+    for endpoint in public:
+        response = client.get(endpoint.path) if not endpoint.is_api else client.post(
+            endpoint.path, data="{}", content_type="application/json")
+        assert response.status_code == 404, (endpoint.path, response.status_code)
 
 
 def test_every_endpoint_declares_an_audience(endpoints):

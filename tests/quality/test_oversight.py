@@ -280,3 +280,52 @@ def test_a_cqc_rating_of_inadequate_makes_a_provider_red_with_the_location_named
     with schema_context(m.schema):
         found = risk.assess([provider.pk])[provider.pk]
     assert found.colour == "red" and found.reasons == ["Red: CQC rated Riverside House Inadequate on 2 October 2026"]
+
+
+def test_feedback_through_a_link_is_moderated_into_intelligence_and_the_provider_never_sees_it(client, region):
+    from rest_framework.test import APIClient
+
+    from tenants.quality.models import Feedback
+
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    with schema_context(m.schema):
+        link = oversight.feedback_link_create(actor=m.officer, provider=provider, label="Annual reviews")
+    # without signing in, on the page and through the API
+    url = f"/a/alpha/feedback/{link.token}/"
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"relation": "family", "comments": ""})
+    assert refused.status_code == 400 and "Say how the support has been" in refused.content.decode()
+    taken = client.post(url, {"relation": "family", "experience": "poor", "contact": "Sam Reid, 07700 900123",
+                              "comments": "Mum's carers (Mrs Okoro, 4 Mill Lane) often come an hour late."})
+    assert taken.status_code == 200 and "Thank you" in taken.content.decode()
+    api = APIClient()
+    assert api.post(f"/a/alpha/api/v1/feedback/from-link/{link.token}/",
+                    {"relation": "self", "experience": "good", "comments": "Kind staff."},
+                    format="json").status_code == 201
+    assert api.post("/a/alpha/api/v1/feedback/from-link/not-a-link/", {"relation": "self", "experience": "good",
+                    "comments": "x"}, format="json").status_code == 404
+    with schema_context(m.schema):
+        first = Feedback.objects.get(experience="poor")
+        with pytest.raises(Invalid):  # the record's summary may not carry what the words did
+            oversight.feedback_moderate(actor=m.officer, feedback=first, accept=True,
+                                        summary="Carers late at CW1 2AB; the family's number is 07700 900123.")
+        oversight.feedback_moderate(actor=m.officer, feedback=first, accept=True,
+                                    summary="A family reports carers often an hour late.", severity="medium")
+        record = Intelligence.objects.get(provider=provider, kind="feedback")
+        assert record.summary == "A family reports carers often an hour late." and record.share == "here"
+    # the provider reads none of it, anywhere
+    api.force_authenticate(catalogue.admin_of(provider))
+    assert api.get("/a/alpha/api/v1/feedback/").status_code == 403
+    for path in ("/a/alpha/provider/quality/", "/a/alpha/api/v1/provider/actions/"):
+        client.force_login(catalogue.admin_of(provider))
+        page = client.get(path).content.decode()
+        assert "Okoro" not in page and "Sam Reid" not in page and "an hour late" not in page
+    # quality staff moderate through the API too
+    api.force_authenticate(m.officer)
+    listed = api.get("/a/alpha/api/v1/feedback/").json()["results"]
+    second = next(f for f in listed if f["experience"] == "good")
+    done = api.post(f"/a/alpha/api/v1/feedback/{second['id']}/moderate/", {"accept": False}, format="json")
+    assert done.status_code == 200 and done.json()["status"] == "rejected"
+    assert api.post(f"/a/alpha/api/v1/feedback/{second['id']}/moderate/", {"accept": False},
+                    format="json").status_code == 409
