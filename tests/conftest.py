@@ -127,3 +127,11 @@ def committed_db(django_db_setup, django_db_blocker):
     so other processes see it. Use unique names; nothing is rolled back."""
     with django_db_blocker.unblock():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _mail_goes_to_the_outbox(settings):
+    """Every test starts with e-mail going to Django's test outbox, whatever
+    an earlier test left behind."""
+    assert settings.EMAIL_BACKEND == "django.core.mail.backends.locmem.EmailBackend", (
+        f"an earlier test left EMAIL_BACKEND set to {settings.EMAIL_BACKEND}")

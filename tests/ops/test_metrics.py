@@ -108,8 +108,10 @@ def test_beat_heartbeat_age(client):
     assert age is not None and 0 <= age < 30
 
 
-@override_settings(EMAIL_BACKEND="ops.mail.CountingEmailBackend")
 def test_emails_sent_and_failed_are_counted(client, settings):
+    # Only the settings fixture: mixed with override_settings, its undoing
+    # would leave the counting backend in place for every later test.
+    settings.EMAIL_BACKEND = "ops.mail.CountingEmailBackend"
     before = scrape(client)
     settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     send_mail("Hello", "Body", None, ["a@example.org"])
