@@ -164,22 +164,32 @@ def assessment_send_draft(*, actor, assessment: Assessment, domain_ratings: dict
 
 def assessment_respond(*, actor, assessment: Assessment, response: str) -> Assessment:
     """The provider's comments on the draft's factual accuracy."""
-    require(access_here(actor).has_provider_role(assessment.provider_id, "provider_admin"),
-            "Only the provider's admins respond to an assessment.")
+    return _provider_responds(actor, assessment, response, open_status=Assessment.Status.DRAFT_SENT,
+                              refusal="Only the provider's admins respond to an assessment.",
+                              missing="Write your comments on the draft report.",
+                              closed="There is no draft report waiting for your comments.",
+                              action="assessment.provider_responded")
+
+
+def _provider_responds(actor, subject, response: str, *, open_status: str, refusal: str, missing: str,
+                       closed: str, action: str):
+    """A provider's admin answers an assessment or a contract action: the
+    response may not identify a person, and only while it is still open."""
+    require(access_here(actor).has_provider_role(subject.provider_id, "provider_admin"), refusal)
     errors: dict[str, str] = {}
     if not (response or "").strip():
-        errors["response"] = "Write your comments on the draft report."
+        errors["response"] = missing
     _no_identifiers(errors, response=response)
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
-        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-        if assessment.status != Assessment.Status.DRAFT_SENT:
-            raise Conflict("There is no draft report waiting for your comments.")
-        assessment.provider_response, assessment.responded_at = response.strip(), timezone.now()
-        assessment.save(update_fields=["provider_response", "responded_at"])
-        audit_record(actor=actor, action="assessment.provider_responded", obj=assessment)
-    return assessment
+        subject = type(subject).objects.select_for_update().get(pk=subject.pk)
+        if subject.status != open_status:
+            raise Conflict(closed)
+        subject.provider_response, subject.responded_at = response.strip(), timezone.now()
+        subject.save(update_fields=["provider_response", "responded_at"])
+        audit_record(actor=actor, action=action, obj=subject)
+    return subject
 
 
 def assessment_finalise(*, actor, assessment: Assessment, today: date | None = None) -> Assessment:
@@ -240,22 +250,10 @@ def action_take(*, actor, provider, kind: str, grounds: str, agreement=None, sta
 
 
 def action_respond(*, actor, action: Action, response: str) -> Action:
-    require(access_here(actor).has_provider_role(action.provider_id, "provider_admin"),
-            "Only the provider's admins respond to a contract action.")
-    errors: dict[str, str] = {}
-    if not (response or "").strip():
-        errors["response"] = "Write your response."
-    _no_identifiers(errors, response=response)
-    if errors:
-        raise Invalid(errors)
-    with transaction.atomic():
-        action = Action.objects.select_for_update().get(pk=action.pk)
-        if action.status != Action.Status.ACTIVE:
-            raise Conflict("This action has been lifted.")
-        action.provider_response, action.responded_at = response.strip(), timezone.now()
-        action.save(update_fields=["provider_response", "responded_at"])
-        audit_record(actor=actor, action="provider_action.responded", obj=action)
-    return action
+    return _provider_responds(actor, action, response, open_status=Action.Status.ACTIVE,
+                              refusal="Only the provider's admins respond to a contract action.",
+                              missing="Write your response.", closed="This action has been lifted.",
+                              action="provider_action.responded")
 
 
 def action_lift(*, actor, action: Action, reason: str) -> Action:

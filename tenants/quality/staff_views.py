@@ -161,12 +161,6 @@ class ReturnDetailView(QualityPage):
 QUALITY_REFUSED = "Only quality officers and commissioners read and record intelligence, assessments and actions."
 
 
-def oversight_shared(provider_ids):
-    from tenants.quality.oversight import shared_with_here
-
-    return shared_with_here(provider_ids)
-
-
 def _is_quality(access) -> bool:
     from tenants.quality.oversight import QUALITY_ROLES
 
@@ -200,6 +194,7 @@ class ProviderOversightView(QualityPage):
         from tenants.admissions.models import Admission
         from tenants.quality import risk
         from tenants.quality.models import Action, Assessment, FeedbackLink, Intelligence
+        from tenants.quality.oversight import shared_with_here
 
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
         provider = Provider.objects.filter(pk=provider_id).first()
@@ -209,7 +204,7 @@ class ProviderOversightView(QualityPage):
         return self.render(
             "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
             intelligence=list(Intelligence.objects.filter(provider=provider)[:100]) if quality else [],
-            shared=list(oversight_shared([provider.pk])[:100]) if quality else [],
+            shared=list(shared_with_here([provider.pk])[:100]) if quality else [],
             links=list(FeedbackLink.objects.filter(provider=provider, active=True)) if quality else [],
             assessments=list(Assessment.objects.filter(provider=provider)),
             actions=list(Action.objects.filter(provider=provider).select_related("agreement")))
