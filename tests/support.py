@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.db import connection
@@ -281,3 +284,11 @@ def confirm_second_factor(client, user, *, seconds_ago: float = 0) -> None:
                                                   "at": time.time() - seconds_ago}]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
+
+
+def mail_in(folder: Path) -> list[email.message.EmailMessage]:
+    """Every message a worker or server wrote to `folder`, one `.eml` file
+    each (common.mail.EmlFileBackend), parsed: subjects unfolded and decoded,
+    so a test counts messages, never files."""
+    return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+            for f in sorted(Path(folder).glob("*.eml"))]

@@ -18,7 +18,7 @@ def _start_worker(suffix: str, mail_dir: Path, log_path: Path):
     env = support.process_env(
         CELERY_TASK_DEFAULT_QUEUE=f"jointly{suffix}",
         CELERY_QUEUE_SUFFIX=suffix,
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_BACKEND="common.mail.EmlFileBackend",  # one file a message: two workers never share one
         EMAIL_FILE_PATH=mail_dir,
     )
     worker = subprocess.Popen(

@@ -58,11 +58,9 @@ def flush_everywhere() -> None:
     scheduler.apply_entry(scheduler.schedule["outbox.flush@__all_tenants_only__"])
 
 
-def mails(mail_dir, subject: str, reference: str) -> list[str]:
-    """The e-mails whose subject starts so and names the package (a long
-    subject is folded over two lines)."""
-    return [text for f in mail_dir.iterdir()
-            if f"Subject: {subject}" in (text := f.read_text()) and reference in text]
+def mails(mail_dir, subject: str, reference: str) -> list:
+    """The e-mails whose subject starts so and names the package."""
+    return [m for m in support.mail_in(mail_dir) if m["subject"].startswith(subject) and reference in m["subject"]]
 
 
 def closings(package) -> list:
