@@ -508,17 +508,30 @@ def _notify_deadline_moved(package_id: int, reason: str, which: str) -> None:
     outbox_add(deadline_moved_notify_task, package_id, reason, which)
 
 
-def deadline_moved_notify(*, package_id: int, reason: str, which: str = "bid") -> int:
-    """Every invitee's people are told the new deadline (`which`: the bid
-    deadline, or when clarification questions close) and why."""
-    from django.core.mail import send_mail
+def _tell_invitees(package: Package, *, subject: str, body: str) -> int:
+    """One message for each invited provider, to its people: no provider learns
+    from the To line who else was invited (competitors for the package).
+    Returns how many people were written to."""
+    from django.core.mail import EmailMessage, get_connection
 
     from accounts.models import ProviderMembership
 
+    people: dict[int, set[str]] = {}
+    for provider_id, address in ProviderMembership.objects.current().filter(
+            provider_id__in=package.invitations.values("provider_id"), user__is_active=True).values_list(
+            "provider_id", "user__email"):
+        people.setdefault(provider_id, set()).add(address)
+    messages = [EmailMessage(subject=subject, body=body, to=sorted(addresses))
+                for _, addresses in sorted(people.items())]
+    if messages:
+        get_connection().send_messages(messages)
+    return sum(len(message.to) for message in messages)
+
+
+def deadline_moved_notify(*, package_id: int, reason: str, which: str = "bid") -> int:
+    """Every invitee's people are told the new deadline (`which`: the bid
+    deadline, or when clarification questions close) and why."""
     package = Package.objects.get(pk=package_id)
-    recipients = sorted(set(ProviderMembership.objects.current().filter(
-        provider_id__in=package.invitations.values("provider_id"), user__is_active=True)
-        .values_list("user__email", flat=True)))
     if which == "clarification":
         subject = f"Clarification deadline changed: {package.title} ({package.reference})"
         when = timezone.localtime(package.clarification_deadline)
@@ -526,10 +539,7 @@ def deadline_moved_notify(*, package_id: int, reason: str, which: str = "bid") -
     else:
         subject = f"Deadline changed: {package.title} ({package.reference})"
         first = f"Bids now close {timezone.localtime(package.bid_deadline):%-d %B %Y at %H:%M}."
-    if recipients:
-        send_mail(subject=subject, message=f"{first}\nReason: {reason}", from_email=None,
-                  recipient_list=recipients)
-    return len(recipients)
+    return _tell_invitees(package, subject=subject, body=f"{first}\nReason: {reason}")
 
 
 # --- Clarifications -----------------------------------------------------------------
@@ -589,31 +599,22 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str, qu
 def clarification_published_notify(*, clarification_id: int) -> int:
     """E-mail the published question and answer to the people of every
     invited provider (never saying who asked); once per clarification."""
-    from django.core.mail import send_mail
-
-    from accounts.models import ProviderMembership
-
     with transaction.atomic():
         clarification = (Clarification.objects.select_for_update(of=("self",)).select_related("package")
                          .filter(pk=clarification_id, published_at__isnull=False, notified_at__isnull=True).first())
         if clarification is None:
             return 0
         package = clarification.package
-        recipients = sorted(set(ProviderMembership.objects.current().filter(
-            provider_id__in=package.invitations.values("provider_id"), user__is_active=True)
-            .values_list("user__email", flat=True)))
-        if recipients:
-            closes = timezone.localtime(package.bid_deadline)
-            send_mail(subject=f"Question answered: {package.title} ({package.reference})",
-                      message=(f"{authority_current().name} has answered a question about this care package. "
-                               "Every invited provider gets the same answer; nobody is told who asked.\n\n"
-                               f"Question:\n{clarification.question}\n\nAnswer:\n{clarification.answer}\n\n"
-                               f"Bids close {closes:%-d %B %Y at %H:%M}. Sign in to Jointly to read every answer "
-                               "and bid."),
-                      from_email=None, recipient_list=recipients)
+        closes = timezone.localtime(package.bid_deadline)
+        told = _tell_invitees(
+            package, subject=f"Question answered: {package.title} ({package.reference})",
+            body=(f"{authority_current().name} has answered a question about this care package. "
+                  "Every invited provider gets the same answer; nobody is told who asked.\n\n"
+                  f"Question:\n{clarification.question}\n\nAnswer:\n{clarification.answer}\n\n"
+                  f"Bids close {closes:%-d %B %Y at %H:%M}. Sign in to Jointly to read every answer and bid."))
         clarification.notified_at = timezone.now()
         clarification.save(update_fields=["notified_at"])
-    return len(recipients)
+    return told
 
 
 # --- Bids ---------------------------------------------------------------------------

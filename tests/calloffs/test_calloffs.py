@@ -137,7 +137,7 @@ def test_a_bid_one_second_late_is_refused_and_a_retry_is_not_a_second_bid(region
 
 
 def test_only_a_commissioner_moves_a_deadline_with_a_reason(region, mailoutbox, django_capture_on_commit_callbacks):
-    market = stage2.live_market(region.alpha, providers=1)
+    market = stage2.live_market(region.alpha, providers=2)
     package = stage2.package(market)
     new = package.bid_deadline + timedelta(days=2)
     with schema_context("alpha"):
@@ -150,7 +150,10 @@ def test_only_a_commissioner_moves_a_deadline_with_a_reason(region, mailoutbox, 
                                    reason="A clarification changed the hours")
         package.refresh_from_db()
     assert package.bid_deadline == new
-    assert any("Deadline changed" in m.subject and "A clarification changed the hours" in m.body for m in mailoutbox)
+    moved = [m for m in mailoutbox if "Deadline changed" in m.subject]
+    assert all("A clarification changed the hours" in m.body for m in moved)
+    # each invited provider's people get their own message: no competitor is named on the To line
+    assert sorted(m.to for m in moved) == sorted([catalogue.admin_of(p).email] for p in market.providers)
 
 
 def _closed_with_bids(market, prices, budget="450.00"):

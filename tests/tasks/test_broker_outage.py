@@ -158,7 +158,7 @@ def test_an_email_goes_once_when_the_flush_and_the_after_commit_send_race(commit
 
     support.wait_for(sent, timeout=60, what="both messages to be sent")
     time.sleep(5)  # every task still in flight has had its turn
-    assert len(mails(mail_dir, "Deadline changed:", package.reference)) == 1  # one to every invitee's people
+    assert len(mails(mail_dir, "Deadline changed:", package.reference)) == 2  # one to each invitee's people
     assert len(mails(mail_dir, "New opportunity:", package.reference)) == 2
 
 
