@@ -61,7 +61,7 @@ def environment(count: int, scratch: Path) -> dict:
 def fill(count: int) -> None:
     """In a child process (--fill): the database, migrated, holding `count` authorities."""
     _setup.start()
-    from django.db import connection
+    from django.db import DatabaseError, connection
 
     from tenancy.models import Authority
     from tenancy.services import authority_create
@@ -71,8 +71,19 @@ def fill(count: int) -> None:
     for n in range(have + 1, count + 1):
         if n % 10 == 0:
             connection.close()
-        authority_create(actor=None, kind="council", name=f"Migrating Council {n}", slug=f"migrating-{n}",
-                         official_code=f"E0{7000000 + n}")
+        for attempt in range(1, 4):
+            try:
+                authority_create(actor=None, kind="council", name=f"Migrating Council {n}",
+                                 slug=f"migrating-{n}", official_code=f"E0{7000000 + n}")
+                break
+            except DatabaseError as error:
+                # "out of shared memory": the server's lock table (max_locks_per_transaction
+                # x connections) is shared, and a clone takes a lock on every object it makes;
+                # other sessions' big transactions can fill it (docs/operating.md).
+                if "out of shared memory" not in str(error) or attempt == 3:
+                    raise
+                connection.close()
+                time.sleep(10)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"  {count} authorities in jointly_bench_migrate_{count} ({count - have} made in "
