@@ -444,7 +444,7 @@ class NoAwardIn(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, allow_blank=True)
 
 
-class WithdrawIn(serializers.Serializer):
+class PackageWithdrawIn(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Withdrawal.Reason.choices)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
                                  help_text="Needed for `other`. Every invited provider is told it: never identifying.")
@@ -745,23 +745,23 @@ class NoAwardView(CalloffsAPI, APIView):
 
 
 class CancelView(CalloffsAPI, APIView):
-    @extend_schema(request=WithdrawIn, responses=PackageDetailOut,
+    @extend_schema(request=PackageWithdrawIn, responses=PackageDetailOut,
                    summary="Cancel a draft, with the reason (409 once published: withdraw it instead)")
     def post(self, request, package_id):
         package = self.package(package_id)
-        data = WithdrawIn(data=request.data)
+        data = PackageWithdrawIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.package_cancel(actor=request.user, package=package, **data.validated_data)
         return self.detail(package.pk)
 
 
 class WithdrawView(CalloffsAPI, APIView):
-    @extend_schema(request=WithdrawIn, responses=PackageDetailOut,
+    @extend_schema(request=PackageWithdrawIn, responses=PackageDetailOut,
                    summary="Withdraw a published package before award, with the reason; every invitee is told, and "
                            "bids not yet opened never are (409 for a draft, or once awarded or ended)")
     def post(self, request, package_id):
         package = self.package(package_id)
-        data = WithdrawIn(data=request.data)
+        data = PackageWithdrawIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.package_withdraw(actor=request.user, package=package, **data.validated_data)
         return self.detail(package.pk)
