@@ -133,6 +133,58 @@ def test_withdrawn_after_closing_the_opened_bids_stay_readable_and_award_is_refu
             services.award(actor=market.broker, package=package, bid=bid)
 
 
+def test_withdrawn_after_the_deadline_but_before_closing_its_bids_are_never_opened(market):
+    package = stage2.package(market)
+    stage2.submit(market, package, market.providers[0])
+    with schema_context("alpha"):
+        package.refresh_from_db()
+        assert sealing.closing(package, now=package.bid_deadline + timedelta(seconds=5))
+        made = services.package_withdraw(actor=market.broker, package=package, reason="needs_changed",
+                                         now=package.bid_deadline + timedelta(seconds=5))
+        assert made.bids_unopened
+        # the closing task arrives after the withdrawal: nothing to close, nothing opened
+        assert not services.package_close(package_id=package.pk, by="deadline",
+                                          now=package.bid_deadline + timedelta(seconds=10))
+        assert Bid.objects.get(package=package).opened_at is None
+
+
+def test_the_page_cancels_a_draft_after_checking_and_tells_nobody(client, market, mailoutbox,
+                                                                   django_capture_on_commit_callbacks):
+    draft = stage2.package(market, publish=False)
+    client.force_login(market.broker)
+    assert "Cancel the request" in client.get(f"{BASE}/{draft.pk}/").content.decode()
+    check = client.post(f"{BASE}/{draft.pk}/withdraw/", {"reason": "person_declined", "note": ""}).content.decode()
+    assert "Check before you cancel the request" in check and "The bids" not in check
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"{BASE}/{draft.pk}/withdraw/", {"reason": "person_declined", "confirm": "1"})
+    assert done.status_code == 302
+    page = client.get(done.url).content.decode()
+    assert "Cancelled as a draft" in page and "the person declined the support" in page
+    assert f'href="{BASE}/{draft.pk}/republish/"' not in page
+    assert mailoutbox == []
+    # an evaluator may not
+    client.force_login(market.setup.evaluators[0])
+    assert client.get(f"{BASE}/{stage2.package(market, publish=False).pk}/withdraw/").status_code == 403
+
+
+def test_the_migration_links_follow_ons_published_again_before_it(market):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tenants.calloffs.migrations.0006_withdrawal_republish_needs")
+    first = ss.closed_with_bids(market, ["420.00"])
+    with schema_context("alpha"):
+        follow_on = services.no_award(actor=market.broker, package=first, next_step="republish",
+                                      reason="Over budget").follow_on
+        Package.objects.filter(pk=follow_on.pk).update(republished_from=None, original=None)  # as before 0006
+        assert selectors.sourcing_requests_count() == 2
+        migration.link_follow_ons(apps, None)
+        follow_on.refresh_from_db()
+        assert (follow_on.republished_from_id, follow_on.original_id) == (first.pk, first.pk)
+        assert selectors.sourcing_requests_count() == 1
+
+
 def test_an_awarded_or_ended_package_cannot_be_withdrawn(market):
     made = ss.awarded(market)
     with schema_context("alpha"):
