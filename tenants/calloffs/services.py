@@ -390,7 +390,7 @@ def invitations_notify(*, package_id: int) -> int:
     from accounts.roles import ProviderRole
 
     sent = 0
-    package = Package.objects.select_related("lot", "agreement").get(pk=package_id)
+    package = Package.objects.select_related("lot", "agreement", "client_group").get(pk=package_id)
     for invitation in Invitation.objects.filter(package=package, notified_at__isnull=True):
         with transaction.atomic():
             invitation = Invitation.objects.select_for_update(skip_locked=True, of=("self",)).filter(
