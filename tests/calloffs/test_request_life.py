@@ -402,3 +402,11 @@ def test_a_package_made_before_the_need_was_asked_has_nulls(market):
         package.refresh_from_db()
         assert package.client_group is None and package.primary_need is None
         assert Withdrawal.objects.count() == 0
+
+
+def test_the_invitation_e_mail_gives_the_structured_need(market, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        stage2.package(market, client_group=_dementia(), primary_need="dementia")
+    invitations = [m for m in mailoutbox if m.subject.startswith("New opportunity")]
+    assert len(invitations) == 2
+    assert all("For: Dementia\nPrimary need: Dementia\n" in m.body for m in invitations)
