@@ -31,7 +31,9 @@ from accounts.policy import Audience, access_for
 from api.base import TenantAPIMixin
 from api.filters import FilterChoiceField, filters
 from api.renderers import CSVRenderer
+from api.v1.directory import DirectoryCodeOut
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
+from shared_catalogue.models import ClientGroup
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement, Lot
 from tenants.calloffs import policy, sealing, selectors, services
@@ -43,6 +45,7 @@ from tenants.calloffs.models import (
     NoAward,
     Package,
     Person,
+    Withdrawal,
 )
 
 SOURCE_REFUSED = "Only brokers and commissioners create, publish and award packages."
@@ -69,6 +72,13 @@ class PackageOut(serializers.Serializer):
     close_failed_at = serializers.DateTimeField(
         allow_null=True, help_text="Set while closing has failed (it is retried and the operators alerted): the bids "
                                    "stay sealed until it succeeds.")
+    client_group = DirectoryCodeOut(allow_null=True)
+    primary_need = serializers.ChoiceField(choices=Package.PrimaryNeed.choices, allow_null=True)
+    sourcing_request = serializers.IntegerField(
+        source="sourcing_request_id", help_text="The first package of the sourcing request (its own id when it is the "
+                                                "first): a request published again counts once.")
+    republished_from = serializers.IntegerField(source="republished_from_id", allow_null=True,
+                                                help_text="The package this one publishes again.")
     invited = serializers.SerializerMethodField(help_text="Providers invited; null while a draft.")
     bids_received = serializers.SerializerMethodField(
         help_text="Submitted bids; null until bidding has closed (until then even the number stays sealed).")
@@ -125,9 +135,34 @@ class NoAwardOut(serializers.Serializer):
                                          help_text="When published again: the new draft package.")
 
 
+class WithdrawalOut(serializers.Serializer):
+    """Why a request ended without award, as every invitee is told it."""
+
+    reason = serializers.ChoiceField(choices=Withdrawal.Reason.choices)
+    note = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+    bids_unopened = serializers.BooleanField(help_text="Withdrawn before bidding closed: its bids are never opened.")
+
+
+class StaffWithdrawalOut(WithdrawalOut):
+    status_before = serializers.ChoiceField(choices=Package.Status.choices)
+    recorded_by = serializers.CharField(source="recorded_by.email")
+    notified_at = serializers.DateTimeField(allow_null=True, help_text="When the last invitee was e-mailed.")
+
+
+class ChainStepOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Package.Status.choices)
+    lot = LotRefOut()
+    created_at = serializers.DateTimeField()
+
+
 class PackageNeedsOut(serializers.Serializer):
     """What a package asks for, as providers read it: for staff and providers alike."""
 
+    client_group = DirectoryCodeOut(allow_null=True, help_text="Who the support is for (the catalogue's groups).")
+    primary_need = serializers.ChoiceField(choices=Package.PrimaryNeed.choices, allow_null=True)
     outcomes = serializers.CharField()
     support_needed = serializers.CharField()
     hours_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
@@ -155,6 +190,18 @@ class PackageDetailOut(PackageOut, PackageNeedsOut):
     deadline_changes = DeadlineChangeOut(many=True, source="deadline_changes.all")
     award = serializers.SerializerMethodField()
     no_award = serializers.SerializerMethodField()
+    withdrawal = serializers.SerializerMethodField(help_text="When cancelled (a draft) or withdrawn: why.")
+    chain = serializers.SerializerMethodField(help_text="Every package of its sourcing request, first to latest.")
+
+    @extend_schema_field(StaffWithdrawalOut(allow_null=True))
+    def get_withdrawal(self, package) -> dict | None:
+        if package.status not in (Package.Status.WITHDRAWN, Package.Status.CANCELLED):
+            return None
+        return StaffWithdrawalOut(package.withdrawal).data
+
+    @extend_schema_field(ChainStepOut(many=True))
+    def get_chain(self, package) -> list:
+        return ChainStepOut(selectors.package_chain(package), many=True).data
 
     @extend_schema_field(InvitationOut(many=True))
     def get_invitations(self, package) -> list:
@@ -289,6 +336,13 @@ class PackageFieldsIn(serializers.Serializer):
     offset are UK local time."""
 
     title = serializers.CharField(max_length=200)
+    client_group = serializers.SlugRelatedField(
+        slug_field="code", queryset=ClientGroup.objects.all(), required=False, allow_null=True, default=None,
+        help_text="A client group code from the regional catalogue, for example `dementia`.",
+        error_messages={"does_not_exist": "“{value}” is not a client group code of the regional catalogue (such "
+                                          "as `dementia` or `learning-disability`)."})
+    primary_need = serializers.ChoiceField(choices=Package.PrimaryNeed.choices, required=False, allow_null=True,
+                                           default=None)
     outcomes = serializers.CharField(max_length=5000)
     support_needed = serializers.CharField(max_length=5000)
     hours_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0, required=False,
@@ -390,6 +444,17 @@ class NoAwardIn(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, allow_blank=True)
 
 
+class PackageWithdrawIn(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Withdrawal.Reason.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
+                                 help_text="Needed for `other`. Every invited provider is told it: never identifying.")
+
+
+class RepublishIn(serializers.Serializer):
+    lot = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                   help_text="Another lot of the same agreement; the same lot if left out.")
+
+
 class UtilisationQuery(serializers.Serializer):
     start = serializers.DateField(required=False, allow_null=True, default=None)
     end = serializers.DateField(required=False, allow_null=True, default=None)
@@ -418,6 +483,7 @@ class CalloffsAPI(TenantAPIMixin):
 
     def detail(self, package_id, status_code=status.HTTP_200_OK) -> Response:
         package = (selectors.packages_for_staff().filter(pk=package_id)
+                   .select_related("withdrawal__recorded_by")
                    .prefetch_related("people", "deadline_changes__changed_by").first())
         return Response(PackageDetailOut(package).data, status=status_code)
 
@@ -428,6 +494,15 @@ def _people_ids():
 
 class PackageFilters(serializers.Serializer):
     status = FilterChoiceField(Package.Status.choices, help_text="Only packages in this state.")
+    client_group = serializers.CharField(required=False, max_length=60,
+                                         help_text="Only packages for this client group (a catalogue code).")
+    primary_need = FilterChoiceField(Package.PrimaryNeed.choices, help_text="Only packages with this primary need.")
+
+    def validate_client_group(self, value):
+        codes = list(ClientGroup.objects.order_by("code").values_list("code", flat=True))
+        if value not in codes:
+            raise serializers.ValidationError(f"“{value}” is not one of the values offered: {', '.join(codes)}.")
+        return value
 
 
 class PackageListView(CalloffsAPI, GenericAPIView):
@@ -667,6 +742,46 @@ class NoAwardView(CalloffsAPI, APIView):
         data.is_valid(raise_exception=True)
         outcome = services.no_award(actor=request.user, package=package, **data.validated_data)
         return Response(NoAwardOut(outcome).data, status=status.HTTP_201_CREATED)
+
+
+class CancelView(CalloffsAPI, APIView):
+    @extend_schema(request=PackageWithdrawIn, responses=PackageDetailOut,
+                   summary="Cancel a draft, with the reason (409 once published: withdraw it instead)")
+    def post(self, request, package_id):
+        package = self.package(package_id)
+        data = PackageWithdrawIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.package_cancel(actor=request.user, package=package, **data.validated_data)
+        return self.detail(package.pk)
+
+
+class WithdrawView(CalloffsAPI, APIView):
+    @extend_schema(request=PackageWithdrawIn, responses=PackageDetailOut,
+                   summary="Withdraw a published package before award, with the reason; every invitee is told, and "
+                           "bids not yet opened never are (409 for a draft, or once awarded or ended)")
+    def post(self, request, package_id):
+        package = self.package(package_id)
+        data = PackageWithdrawIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.package_withdraw(actor=request.user, package=package, **data.validated_data)
+        return self.detail(package.pk)
+
+
+class RepublishView(CalloffsAPI, APIView):
+    @extend_schema(request=RepublishIn, responses={201: PackageDetailOut},
+                   summary="Publish a withdrawn or not awarded request again: a new draft linked to the first, so "
+                           "the request counts once (409 in any other state, or if already published again)")
+    def post(self, request, package_id):
+        package = self.package(package_id)
+        data = RepublishIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        lot = None
+        if data.validated_data["lot"] is not None:
+            lot = Lot.objects.filter(pk=data.validated_data["lot"]).first()
+            if lot is None:
+                raise serializers.ValidationError({"lot": ["No such lot here."]})
+        follow_on = services.package_republish(actor=request.user, package=package, lot=lot)
+        return self.detail(follow_on.pk, status.HTTP_201_CREATED)
 
 
 def _csv(body: str, filename: str) -> HttpResponse:

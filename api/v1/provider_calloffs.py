@@ -33,7 +33,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience, access_for
 from api.base import TenantAPIMixin
-from api.v1.calloffs import PackageNeedsOut
+from api.v1.calloffs import PackageNeedsOut, WithdrawalOut
 from api.v1.provider_applications import AuthorityRefOut
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from common.errors import Invalid
@@ -129,6 +129,14 @@ class OfferPackageOut(PackageSummaryOut, PackageNeedsOut):
     questions_open = serializers.SerializerMethodField()
     deadline_moves = serializers.SerializerMethodField()
     your_bids = serializers.SerializerMethodField()
+    withdrawal = serializers.SerializerMethodField(help_text="When the authority withdrew it: why, and whether bids "
+                                                             "were left unopened.")
+
+    @extend_schema_field(WithdrawalOut(allow_null=True))
+    def get_withdrawal(self, package) -> dict | None:
+        if package.status != Package.Status.WITHDRAWN:
+            return None
+        return WithdrawalOut(package.withdrawal).data
 
     @extend_schema_field(CriteriaOut)
     def get_criteria(self, package) -> dict:

@@ -311,6 +311,7 @@ def _stage2(authority: Authority, *, report: SeedReport) -> None:
         package = calloffs.package_create(
             actor=broker, agreement=agreement, lot=agreement.lots.get(number="1"), people=[person],
             title="Building-based day opportunities, two days a week",
+            client_group=ClientGroup.objects.get(code="older-people"), primary_need=Package.PrimaryNeed.DEMENTIA,
             outcomes="Meet people outside the family home; keep active; give the family carer two days' break.",
             support_needed="Two days a week at a day service with support for personal care and eating; "
                            "early dementia, so a calm setting and consistent staff help.",

@@ -49,7 +49,20 @@ class Package(models.Model):
         CLOSED = "closed", "Bidding closed"
         AWARDED = "awarded", "Awarded"
         NO_AWARD = "no_award", "Not awarded"
+        WITHDRAWN = "withdrawn", "Withdrawn"
         CANCELLED = "cancelled", "Cancelled"
+
+    class PrimaryNeed(models.TextChoices):
+        """The main need the support is for: what reports count packages by."""
+
+        DEMENTIA = "dementia", "Dementia"
+        LEARNING_DISABILITY = "learning_disability", "Learning disability"
+        AUTISM = "autism", "Autism"
+        PHYSICAL_DISABILITY = "physical_disability", "Physical disability"
+        MENTAL_HEALTH = "mental_health", "Mental health"
+        SENSORY_IMPAIRMENT = "sensory_impairment", "Sensory impairment"
+        OLDER_PEOPLE_FRAILTY = "older_people_frailty", "Older people: frailty"
+        OTHER = "other", "Other"
 
     class StaffGender(models.TextChoices):
         ANY = "any", "No preference"
@@ -69,6 +82,11 @@ class Package(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
 
     title = models.CharField(max_length=200)
+    # The need, structured (not identifying: providers read it). Null on packages made before it was asked.
+    client_group = models.ForeignKey("shared_catalogue.ClientGroup", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", help_text="Who the support is for, in the regional "
+                                                                 "catalogue's client groups.")
+    primary_need = models.CharField(max_length=30, choices=PrimaryNeed.choices, null=True, blank=True)
     outcomes = models.TextField(help_text="The outcomes the support should achieve.")
     support_needed = models.TextField()
     hours_per_week = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
@@ -105,17 +123,35 @@ class Package(models.Model):
     close_failed_at = models.DateTimeField(null=True, blank=True)
     close_failures = models.PositiveIntegerField(default=0)
     close_error = models.CharField(max_length=200, blank=True, help_text="The kind of failure, never bid content.")
+    # One sourcing request may be published more than once (withdrawn or not awarded, then published
+    # again): each republication links to the package before it and to the first, so the request is
+    # counted once (selectors.sourcing_requests_count).
+    republished_from = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="republished_as",
+                                            help_text="The package this one publishes again.")
+    original = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="The first package of the sourcing request; null on the first itself.")
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "bid_deadline"], name="package_open_deadline")]
+        indexes = [models.Index(fields=["status", "bid_deadline"], name="package_open_deadline"),
+                   models.Index(fields=["primary_need"], name="package_primary_need")]
         constraints = [
             models.CheckConstraint(condition=models.Q(bid_deadline__gt=models.F("clarification_deadline")),
                                    name="package_deadlines_in_order"),
+            # a republication names both the package before it and the first; the first names neither
+            models.CheckConstraint(condition=models.Q(republished_from__isnull=True, original__isnull=True)
+                                   | models.Q(republished_from__isnull=False, original__isnull=False),
+                                   name="package_chain_complete"),
         ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    @property
+    def sourcing_request_id(self) -> int:
+        """The first package of its sourcing request (itself, when it is the first)."""
+        return self.original_id or self.pk
 
 
 class IdentityAccess(models.Model):
@@ -318,6 +354,34 @@ class NoAward(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
     follow_on = models.ForeignKey(Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+
+class Withdrawal(models.Model):
+    """Why a sourcing request ended without award: a draft cancelled, or a
+    package withdrawn after publication (before award). A package withdrawn
+    while bidding was open keeps its bids sealed for good: they are never
+    opened, only kept as received."""
+
+    class Reason(models.TextChoices):
+        PERSON_DECLINED = "person_declined", "The person declined the support"
+        DIRECT_PAYMENT = "direct_payment", "The person chose a direct payment"
+        NEEDS_CHANGED = "needs_changed", "The person's needs changed"
+        NO_CAPACITY = "no_capacity", "No capacity in the market"
+        OTHER = "other", "Another reason"
+
+    package = models.OneToOneField(Package, on_delete=models.PROTECT, related_name="withdrawal")
+    status_before = models.CharField(max_length=20, choices=Package.Status.choices)
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    note = models.TextField(blank=True, help_text="Told to every invited provider: never identifying.")
+    bids_unopened = models.BooleanField(default=False, help_text="Withdrawn before bidding closed: its bids "
+                                                                 "stay sealed and are never opened.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the last invitee was e-mailed.")
+    notified_providers = models.JSONField(default=list, blank=True, help_text="Invited providers told so far.")
+
+    def __str__(self) -> str:
+        return f"Withdrawal of {self.package_id}"
 
 
 class BidLetter(models.Model):

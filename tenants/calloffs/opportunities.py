@@ -14,6 +14,7 @@ from tenancy.models import Authority
 from tenancy.selectors import authority_current
 
 STATUS = {"published": "open", "closed": "closed", "awarded": "awarded", "no_award": "not_awarded",
+          "withdrawn": "cancelled",  # providers see a withdrawn package as cancelled
           "cancelled": "cancelled"}
 FIELDS = ["reference", "title", "agreement_title", "lot_number", "lot_title", "locality", "bid_deadline", "status",
           "invited_at", "bid_status", "successful", "answers_published", "updated_at"]

@@ -41,6 +41,8 @@ from audit.services import audit_record
 from tenancy.selectors import authority_current
 
 OPEN_STATUSES = ("closed", "awarded", "no_award")
+WITHDRAWN_UNOPENED = ("This package was withdrawn before bidding closed: its bids are never opened, by anyone. "
+                      "This attempt has been recorded.")
 NOT_YOURS = "You can only read your own organisation's bids; this attempt has been recorded."
 READERS = (AuthorityRole.COMMISSIONER, AuthorityRole.BROKER, AuthorityRole.EVALUATOR)
 SEALED_ACTIVITY = "bid.sealed_activity"
@@ -156,6 +158,13 @@ def sealed_events_open(package) -> list[dict]:
     return [{"event": event.pk, **json.loads(fernet.decrypt(event.context["sealed"].encode()))} for event in events]
 
 
+def bids_open(package) -> bool:
+    """Whether the package's bids have been opened: bidding closed (and
+    afterwards awarded, not awarded, or withdrawn). A package withdrawn before
+    closing never opens its bids."""
+    return package.status in OPEN_STATUSES or (package.status == "withdrawn" and package.closed_at is not None)
+
+
 def closing(package, now=None) -> bool:
     """The deadline has passed but the package has not closed yet: the
     closing task is opening the bids (or, after a failure, will again)."""
@@ -165,6 +174,8 @@ def closing(package, now=None) -> bool:
 def sealed_message(package, now=None) -> str:
     """The refusal before bids open: before the deadline, naming it; after
     it, saying that closing is in progress."""
+    if package.status in ("withdrawn", "cancelled"):
+        return WITHDRAWN_UNOPENED
     deadline = timezone.localtime(package.bid_deadline)
     if closing(package, now):
         if package.close_failed_at:
@@ -174,6 +185,12 @@ def sealed_message(package, now=None) -> str:
                 "will be open to read within a minute or so.")
     return (f"Bids are sealed until the deadline ({deadline:%-d %B %Y %H:%M}); "
             "this attempt has been recorded.")
+
+
+def _sealed_reason(package) -> str:
+    if package.status in ("withdrawn", "cancelled"):
+        return "withdrawn before closing: never opened"
+    return "sealed until the deadline"
 
 
 def _actor(user):
@@ -204,20 +221,20 @@ def read_bid(bid, *, user, channel: str, access=None) -> dict:
 
     access = access or access_compute(user=user, authority=authority_current())
     own = bid.provider_id in access.provider_ids
-    package_open = bid.package.status in OPEN_STATUSES
+    package_open = bids_open(bid.package)
     if own:
         allowed, reason = True, "the bidder's own organisation"
     elif not package_open:
         if closing(bid.package) and access.has_role(*READERS):
             raise PermissionDenied(sealed_message(bid.package))
-        allowed, reason = False, "sealed until the deadline"
+        allowed, reason = False, _sealed_reason(bid.package)
     elif access.has_role(*READERS):
         allowed, reason = True, "bidding has closed"
     else:
         allowed, reason = False, "not a bidder and no role that evaluates bids"
     if not allowed:
         _refused(bid.package, [bid], user=user, channel=channel, reason=reason)
-        if reason == "sealed until the deadline":
+        if not package_open:
             raise PermissionDenied(sealed_message(bid.package))
         raise PermissionDenied("You cannot read this bid; this attempt has been recorded.")
     SealedAccess.objects.create(bid=bid, user=_actor(user), channel=channel, allowed=True, reason=reason)
@@ -232,14 +249,14 @@ def refuse_until_open(package, *, user, channel: str, bid_id=None, access=None) 
     closed it does nothing."""
     from tenants.calloffs.models import Bid
 
-    if package.status in OPEN_STATUSES:
+    if bids_open(package):
         return
     access = access or access_compute(user=user, authority=authority_current())
     if closing(package) and access.has_role(*READERS):
         raise PermissionDenied(sealed_message(package))
     bids = Bid.objects.filter(package=package, status=Bid.Status.SUBMITTED)
     _refused(package, list(bids.filter(pk=bid_id) if bid_id is not None else bids), user=user, channel=channel,
-             reason="sealed until the deadline")
+             reason=_sealed_reason(package))
     raise PermissionDenied(sealed_message(package))
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import ProviderMembership
@@ -30,15 +30,45 @@ def opportunities_for(user, *, open_only: bool = True):
     return rows.filter(status=OpportunityProjection.Status.OPEN) if open_only else rows
 
 
-def packages_for_staff(*, status: str = ""):
+def packages_for_staff(*, status: str = "", client_group: str = "", primary_need: str = ""):
     """Packages with how many providers were invited and, once bidding has
-    closed, how many bids came in (before then even the number stays sealed)."""
-    rows = (Package.objects.select_related("agreement", "lot", "called_off_by")
+    closed, how many bids came in (before then even the number stays sealed);
+    optionally only those in a state, for a client group (its code) or with a
+    primary need. Values nobody offers are refused by the callers' forms."""
+    rows = (Package.objects.select_related("agreement", "lot", "called_off_by", "client_group")
             .annotate(invited=Count("invitations", distinct=True),
                       bids_received=Count("bids", distinct=True,
                                           filter=Q(bids__status=Bid.Status.SUBMITTED, closed_at__isnull=False)))
             .order_by("-created_at"))
-    return rows.filter(status=status) if status in Package.Status.values else rows
+    if status in Package.Status.values:
+        rows = rows.filter(status=status)
+    if client_group:
+        rows = rows.filter(client_group__code=client_group)
+    if primary_need in Package.PrimaryNeed.values:
+        rows = rows.filter(primary_need=primary_need)
+    return rows
+
+
+def sourcing_requests_count(packages=None) -> int:
+    """How many sourcing requests `packages` (all, if None) stand for: a
+    request published again (withdrawn or not awarded first) is one request
+    however many packages it took. Use this wherever sourcing requests are
+    counted, never a count of packages."""
+    packages = Package.objects.all() if packages is None else packages
+    return packages.order_by().aggregate(n=Count(Coalesce("original_id", "id"), distinct=True))["n"]
+
+
+def sourcing_requests():
+    """The first package of each sourcing request: one row per request,
+    dated and placed (lot) where the request was first made."""
+    return Package.objects.filter(original__isnull=True)
+
+
+def package_chain(package: Package) -> list[Package]:
+    """Every package of `package`'s sourcing request, first to latest."""
+    first = package.sourcing_request_id
+    return list(Package.objects.filter(Q(pk=first) | Q(original_id=first)).select_related("lot")
+                .order_by("created_at", "pk"))
 
 
 def package_for_staff(package_id) -> Package | None:
@@ -124,8 +154,9 @@ def deadline_changes(package: Package):
 
 
 def utilisation(*, start: date | None = None, end: date | None = None) -> list[dict]:
-    """Sourcing requests, call-offs published, bids received, awards and
-    placements gone live, by lot and month (the figures a council reports for a year)."""
+    """Sourcing requests (each once, however often it was published),
+    call-offs published, bids received, awards and placements gone live, by
+    lot and month (the figures a council reports for a year)."""
     def monthly(queryset, field):
         if start:
             queryset = queryset.filter(**{f"{field}__date__gte": start})
@@ -137,7 +168,8 @@ def utilisation(*, start: date | None = None, end: date | None = None) -> list[d
     counts: dict[tuple, dict] = defaultdict(lambda: {"requests": 0, "published": 0, "bids": 0, "awards": 0,
                                                      "live": 0})
     sources = {
-        "requests": monthly(Package.objects.annotate(lot_key=F("lot_id")), "created_at"),
+        # a request published again is counted once, in the month and lot it was first made
+        "requests": monthly(sourcing_requests().annotate(lot_key=F("lot_id")), "created_at"),
         "published": monthly(Package.objects.exclude(published_at=None).annotate(lot_key=F("lot_id")),
                              "published_at"),
         # bids are counted once bidding has closed: before then even their number stays with the seal
@@ -199,7 +231,7 @@ def package_for_provider(*, provider_ids, package_id) -> Package | None:
     only others were invited to, a draft and a missing one look the same."""
     invited = Invitation.objects.filter(package=OuterRef("pk"), provider_id__in=provider_ids)
     return (Package.objects.filter(Exists(invited), pk=package_id)
-            .select_related("agreement", "lot", "called_off_by").first())
+            .select_related("agreement", "lot", "called_off_by", "client_group").first())
 
 
 @dataclass(frozen=True)

@@ -44,12 +44,14 @@ from tenants.calloffs.models import (
     Package,
     Person,
     Preference,
+    Withdrawal,
 )
 from tenants.quality.oversight import restrictions
 
 Status = Package.Status
 PACKAGE_FIELDS = (
-    "title", "outcomes", "support_needed", "hours_per_week", "sessions_per_week", "pattern", "start_on",
+    "title", "client_group", "primary_need", "outcomes", "support_needed", "hours_per_week", "sessions_per_week",
+    "pattern", "start_on",
     "duration_weeks", "locality", "postcode_district", "skills", "language", "staff_gender", "transport",
     "other_requirements", "budget_weekly", "weight_quality", "weight_price", "weight_outcomes",
     "weight_social_value", "clarification_deadline", "bid_deadline", "urgent_reason",
@@ -388,7 +390,7 @@ def invitations_notify(*, package_id: int) -> int:
     from accounts.roles import ProviderRole
 
     sent = 0
-    package = Package.objects.select_related("lot", "agreement").get(pk=package_id)
+    package = Package.objects.select_related("lot", "agreement", "client_group").get(pk=package_id)
     for invitation in Invitation.objects.filter(package=package, notified_at__isnull=True):
         with transaction.atomic():
             invitation = Invitation.objects.select_for_update(skip_locked=True, of=("self",)).filter(
@@ -401,7 +403,7 @@ def invitations_notify(*, package_id: int) -> int:
                 .distinct())
             send_mail(subject=f"New opportunity: {package.title} ({package.reference})",
                       message=(f"{authority_current().name} invites you to bid for a care package in "
-                               f"{package.lot}.\n\n{package.title}\nLocality: {package.locality}\n"
+                               f"{package.lot}.\n\n{package.title}\n{_need_line(package)}Locality: {package.locality}\n"
                                f"Bids close {timezone.localtime(package.bid_deadline):%-d %B %Y at %H:%M}.\n\n"
                                "Sign in to Jointly to read it and bid."),
                       from_email=None, recipient_list=recipients)
@@ -409,6 +411,13 @@ def invitations_notify(*, package_id: int) -> int:
             invitation.save(update_fields=["notified_at"])
             sent += 1
     return sent
+
+
+def _need_line(package: Package) -> str:
+    """The structured need, for an invitation (it identifies nobody)."""
+    parts = [f"For: {package.client_group.name}" if package.client_group_id else "",
+             f"Primary need: {package.get_primary_need_display()}" if package.primary_need else ""]
+    return "".join(f"{part}\n" for part in parts if part)
 
 
 RECEIPT_RULE = ("only authorised persons may change the opening date, and nobody may have access to tenders before "
@@ -711,6 +720,8 @@ def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=
         package = _locked(package)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
             raise Conflict("Bidding has closed for this package.")
+        if package.status in (Status.WITHDRAWN, Status.CANCELLED):
+            raise Conflict(WITHDRAWN_MESSAGE)
         bid = Bid.objects.select_for_update(of=("self",)).filter(package=package, provider=provider).first()
         if bid and bid.status == Bid.Status.SUBMITTED:
             raise Conflict("Your bid is submitted: submit a revised bid instead of saving a draft.")
@@ -764,6 +775,8 @@ def _bid_submit(actor, package, provider, clean, key, now) -> BidReceipt:
             if existing:
                 existing.replayed, existing.receipt_key = True, receipt_key
                 return existing
+        if package.status in (Status.WITHDRAWN, Status.CANCELLED):
+            raise Conflict(WITHDRAWN_MESSAGE)
         now = now or timezone.now()
         late = package.status != Status.PUBLISHED or now >= package.bid_deadline
         if not late:
@@ -810,6 +823,8 @@ def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
     _invitation(actor, bid.package, bid.provider)
     with transaction.atomic():
         package = _locked(bid.package)
+        if package.status in (Status.WITHDRAWN, Status.CANCELLED):
+            raise Conflict(WITHDRAWN_MESSAGE)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
             raise Conflict("Bidding has closed: a bid can only be withdrawn before the deadline.")
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
@@ -1124,11 +1139,7 @@ def no_award(*, actor, package: Package, next_step: str, reason: str) -> NoAward
         _require_status(package, Status.CLOSED, doing="closed without award")
         follow_on = None
         if next_step == NoAward.Next.REPUBLISH:
-            fields = {name: getattr(package, name) for name in PACKAGE_FIELDS}
-            follow_on = Package.objects.create(agreement=package.agreement, lot=package.lot,
-                                               called_off_by=package.called_off_by, created_by=actor,
-                                               reference=_reference(package.agreement), **fields)
-            follow_on.people.set(package.people.all())
+            follow_on = _republished(package, actor=actor)
         outcome = NoAward.objects.create(package=package, next_step=next_step, reason=reason.strip(),
                                          recorded_by=actor, follow_on=follow_on)
         package.status = Status.NO_AWARD
@@ -1163,3 +1174,155 @@ def bids_export(*, actor, package: Package) -> str:
                      "Can start"])
     writer.writerows(rows)
     return out.getvalue()
+
+
+# --- Withdrawal, cancellation and publishing again ----------------------------------
+
+WITHDRAWN_MESSAGE = ("This package has been withdrawn by the authority: bids can no longer be submitted, revised "
+                     "or withdrawn, and bids received before it was withdrawn are never opened.")
+
+
+def _withdrawal_reason(reason: str, note: str) -> tuple[str, str]:
+    if reason not in Withdrawal.Reason.values:
+        raise Invalid({"reason": "Choose why: the person declined, chose a direct payment, their needs changed, "
+                                 "no capacity in the market, or another reason."})
+    note = (note or "").strip()
+    if reason == Withdrawal.Reason.OTHER and not note:
+        raise Invalid({"note": "Say what the other reason is."})
+    if len(note) > 2000:
+        raise Invalid({"note": "Keep the note to 2,000 characters."})
+    return reason, note
+
+
+def withdrawal_check(*, actor, package: Package, reason: str, note: str = "") -> bool:
+    """Whether `package` may be withdrawn (or, a draft, cancelled) for this
+    reason, without changing anything: what the check-answers page asks
+    before the broker confirms. Returns whether bids would stay unopened."""
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    _withdrawal_reason(reason, note)
+    if package.status == Status.DRAFT:
+        return False
+    _require_status(package, Status.PUBLISHED, Status.CLOSED,
+                    doing="withdrawn (only a package open for bids, or whose bidding has closed, and not yet "
+                          "awarded, can be)")
+    check_provider_text(package=package, note=note)  # every invitee is told it
+    return package.status == Status.PUBLISHED
+
+
+def package_cancel(*, actor, package: Package, reason: str, note: str = "") -> Withdrawal:
+    """A draft that will not be published, with the reason. Nobody was
+    invited, so nobody is told."""
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    reason, note = _withdrawal_reason(reason, note)
+    with transaction.atomic():
+        package = _locked(package)
+        _require_status(package, Status.DRAFT,
+                        doing="cancelled (only a draft can be; a published package is withdrawn instead)")
+        withdrawal = Withdrawal.objects.create(package=package, status_before=package.status, reason=reason,
+                                               note=note, recorded_by=actor)
+        package.status = Status.CANCELLED
+        package.save(update_fields=["status"])
+        audit_record(actor=actor, action="package.cancelled", obj=package, reason=note,
+                     before={"status": Status.DRAFT}, after={"reason": reason})
+    return withdrawal
+
+
+def package_withdraw(*, actor, package: Package, reason: str, note: str = "", now=None) -> Withdrawal:
+    """Withdraw a published package before award, with the reason; every
+    invitee is told. Withdrawn while bidding is open (the deadline passed or
+    not, as long as it has not closed), its bids are never opened: closing
+    only ever opens a package that is still open for bids, and this one no
+    longer is. Withdrawn after closing, the bids were opened at the deadline
+    and stay readable to evaluators as the record of the competition."""
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    reason, note = _withdrawal_reason(reason, note)
+    now = now or timezone.now()
+    with transaction.atomic():
+        package = _locked(package)  # closing waits for this, then finds nothing open to close
+        if package.status == Status.DRAFT:
+            raise Conflict("The package is a draft: nobody has been invited, so cancel it instead.")
+        unopened = withdrawal_check(actor=actor, package=package, reason=reason, note=note)
+        before = package.status
+        withdrawal = Withdrawal.objects.create(package=package, status_before=before, reason=reason, note=note,
+                                               bids_unopened=unopened, recorded_by=actor, recorded_at=now)
+        package.status = Status.WITHDRAWN
+        package.save(update_fields=["status"])
+        opportunities.write_package(package)
+        # nothing here says whether anyone bid, nor how many: before closing that stays sealed
+        audit_record(actor=actor, action="package.withdrawn", obj=package, reason=note,
+                     before={"status": before}, after={"reason": reason, "bids_unopened": unopened})
+        from tenants.calloffs.tasks import withdrawal_notify_task
+
+        outbox_add(withdrawal_notify_task, withdrawal.pk)
+    return withdrawal
+
+
+def withdrawal_notify(*, withdrawal_id: int) -> int:
+    """E-mail each invited provider's people that the package is withdrawn
+    and why, one message per provider (so no provider learns who else was
+    invited); each provider once, however often it runs. Every invitee is
+    told, not only bidders: before closing, who has bid stays sealed."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    from accounts.models import ProviderMembership
+
+    withdrawal = Withdrawal.objects.select_related("package").get(pk=withdrawal_id)
+    package = withdrawal.package
+    body = render_to_string("calloffs/email/withdrawn.txt", {
+        "package": package, "withdrawal": withdrawal, "authority": authority_current()})
+    sent = 0
+    for provider_id in package.invitations.order_by("provider_id").values_list("provider_id", flat=True):
+        with transaction.atomic():
+            withdrawal = Withdrawal.objects.select_for_update().get(pk=withdrawal_id)
+            told = withdrawal.notified_providers
+            if provider_id in told:
+                continue
+            recipients = sorted(set(ProviderMembership.objects.current().filter(
+                provider_id=provider_id, user__is_active=True).values_list("user__email", flat=True)))
+            if recipients:
+                send_mail(subject=f"Withdrawn: {package.title} ({package.reference})", message=body,
+                          from_email=None, recipient_list=recipients)
+                sent += 1
+            withdrawal.notified_providers = [*told, provider_id]
+            withdrawal.notified_at = timezone.now()
+            withdrawal.save(update_fields=["notified_providers", "notified_at"])
+    return sent
+
+
+def _republished(package: Package, *, actor, lot: Lot | None = None) -> Package:
+    """A new draft for the same people and need, linked to `package` and to
+    the first package of the request (inside the caller's transaction)."""
+    lot = lot or package.lot
+    if lot.agreement_id != package.agreement_id:
+        raise Invalid({"lot": "Choose a lot of the same agreement."})
+    fields = {name: getattr(package, name) for name in PACKAGE_FIELDS}
+    follow_on = Package.objects.create(agreement=package.agreement, lot=lot, called_off_by=package.called_off_by,
+                                       created_by=actor, reference=_reference(package.agreement),
+                                       republished_from=package, original_id=package.sourcing_request_id,
+                                       **fields)
+    follow_on.people.set(package.people.all())
+    audit_record(actor=actor, action="package.created", obj=follow_on,
+                 after={"reference": follow_on.reference, "lot": lot.number, "republishes": package.reference,
+                        "sourcing_request": follow_on.original_id})
+    return follow_on
+
+
+def package_republish(*, actor, package: Package, lot: Lot | None = None) -> Package:
+    """Publish a withdrawn or not-awarded request again: a new draft, copied
+    (the people and the need), on the same lot or another of the agreement,
+    linked to this one and to the first, so the request counts once. Each
+    package is published again at most once: the chain stays one line."""
+    require(policy.can_source(access_here(actor)), "Only brokers and commissioners publish packages again.")
+    with transaction.atomic():
+        package = _locked(package)
+        _require_status(package, Status.WITHDRAWN, Status.NO_AWARD,
+                        doing="published again (only a withdrawn or not awarded package can be)")
+        existing = Package.objects.filter(republished_from=package).first()
+        if existing is not None:
+            raise Conflict(f"{package.reference} has already been published again as {existing.reference}: "
+                           f"carry on with that one.")
+        follow_on = _republished(package, actor=actor, lot=lot)
+        audit_record(actor=actor, action="package.republished", obj=package,
+                     after={"follow_on": follow_on.reference, "lot": follow_on.lot.number})
+    return follow_on

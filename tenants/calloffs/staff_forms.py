@@ -16,7 +16,8 @@ from crispy_forms_gds.layout import Button, Field, Fieldset, Fixed, Layout, Size
 from django import forms
 from django.utils import timezone
 
-from tenants.calloffs.models import NoAward, Package
+from shared_catalogue.models import ClientGroup
+from tenants.calloffs.models import NoAward, Package, Withdrawal
 from web.forms import GovukFormMixin
 
 TIME_FORMATS = ["%H:%M", "%H.%M", "%H:%M:%S"]
@@ -152,6 +153,16 @@ class PackageForm(DeadlinesMixin, ServiceErrorsMixin, GovukFormMixin, forms.Form
                                                      "may call off from it.")
     title = forms.CharField(label="Title", max_length=200, help_text="Providers see this first. Describe the "
                             "support, never the person.", error_messages={"required": "Enter a title"})
+    client_group = forms.ModelChoiceField(label="Client group", queryset=ClientGroup.objects.all(),
+                                          to_field_name="code", required=False, empty_label="Choose a client group",
+                                          help_text="Who the support is for, as the regional catalogue groups "
+                                                    "providers. Providers see it; it does not identify anyone.",
+                                          error_messages={"invalid_choice": "Choose one of the client groups "
+                                                                            "listed"})
+    primary_need = forms.ChoiceField(label="Primary need", required=False,
+                                     choices=[("", "Choose the primary need"), *Package.PrimaryNeed.choices],
+                                     help_text="The main need the support is for: reports count packages by it.",
+                                     error_messages={"invalid_choice": "Choose one of the needs listed"})
     outcomes = forms.CharField(label="Outcomes", widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
                                help_text="What the support should achieve.",
                                error_messages={"required": "Enter the outcomes the support should achieve"})
@@ -224,7 +235,8 @@ class PackageForm(DeadlinesMixin, ServiceErrorsMixin, GovukFormMixin, forms.Form
         first = [name for name in self.PACKAGE_ONLY if name in self.fields]
         self.helper.layout = Layout(
             *[Field.select(n) if n == "lot" else Field.radios(n, legend_size=Size.SMALL) for n in first],
-            Fieldset("title", "outcomes", "support_needed", legend="What is needed", legend_size=Size.MEDIUM),
+            Fieldset("title", Field.select("client_group"), Field.select("primary_need"), "outcomes",
+                     "support_needed", legend="What is needed", legend_size=Size.MEDIUM),
             Fieldset(Field.text("hours_per_week", field_width=Fixed.FIVE),
                      Field.text("sessions_per_week", field_width=Fixed.FIVE), "pattern", "start_on",
                      Field.text("duration_weeks", field_width=Fixed.FIVE), legend="Support",
@@ -264,6 +276,7 @@ class PackageForm(DeadlinesMixin, ServiceErrorsMixin, GovukFormMixin, forms.Form
         for name in ("pattern", "postcode_district", "skills", "language", "transport", "other_requirements",
                      "urgent_reason"):
             fields[name] = fields[name] or ""
+        fields["primary_need"] = fields["primary_need"] or None
         return fields
 
 
@@ -384,6 +397,47 @@ class NoAwardForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
                                   error_messages={"required": "Choose what happens next"})
     reason = forms.CharField(label="Why was nothing awarded?", widget=forms.Textarea(attrs={"rows": 4}),
                              max_length=5000, error_messages={"required": "Say why nothing was awarded"})
+
+
+class WithdrawForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    """Why a sourcing request ends without award: a draft cancelled or a
+    published package withdrawn. Continue shows the answers to check."""
+
+    submit_label = "Continue"
+
+    reason = forms.ChoiceField(label="Why is it ending?", choices=Withdrawal.Reason.choices,
+                               widget=forms.RadioSelect, error_messages={"required": "Choose why it is ending"})
+    note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Needed for another reason. Once published, every invited provider is told "
+                                     "the reason and this note: never write anything that could identify the "
+                                     "person.")
+
+
+class RepublishForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Make the new draft"
+
+    lot = forms.TypedChoiceField(label="Which lot?", coerce=int, widget=forms.RadioSelect,
+                                 help_text="The same lot, or another of the agreement to reach more providers.",
+                                 error_messages={"required": "Choose the lot",
+                                                 "invalid_choice": "Choose one of the lots listed"})
+
+    def __init__(self, *args, lots=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lots = {lot.pk: lot for lot in lots}
+        self.fields["lot"].choices = [(lot.pk, f"Lot {lot.number}: {lot.title}") for lot in lots]
+
+
+class PackageFilterForm(forms.Form):
+    """The staff list's filters, from the query string."""
+
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any"), *Package.Status.choices])
+    client_group = forms.ChoiceField(label="Client group", required=False)
+    primary_need = forms.ChoiceField(label="Primary need", required=False,
+                                     choices=[("", "Any"), *Package.PrimaryNeed.choices])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client_group"].choices = [("", "Any"), *ClientGroup.objects.values_list("code", "name")]
 
 
 class UtilisationFilterForm(forms.Form):

@@ -29,4 +29,6 @@ urlpatterns = [
     path("<int:package_id>/bids/<int:bid_id>/negotiate/", views.BidNegotiateView.as_view(), name="negotiate"),
     path("<int:package_id>/award/", views.AwardView.as_view(), name="award"),
     path("<int:package_id>/no-award/", views.NoAwardView.as_view(), name="no-award"),
+    path("<int:package_id>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
+    path("<int:package_id>/republish/", views.RepublishView.as_view(), name="republish"),
 ]

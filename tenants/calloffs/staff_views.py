@@ -9,6 +9,8 @@ only through calloffs.sealing, which decides and records every attempt."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -31,10 +33,13 @@ from tenants.calloffs.staff_forms import (
     IdentityForm,
     NegotiationForm,
     NoAwardForm,
+    PackageFilterForm,
     PackageForm,
     PersonForm,
     PublishForm,
+    RepublishForm,
     UtilisationFilterForm,
+    WithdrawForm,
 )
 
 SOURCE_REFUSED = "Only brokers and commissioners create, publish and award packages."
@@ -75,10 +80,14 @@ def _with_people(url: str, ids: list[int]) -> str:
 
 class PackageListView(CalloffsPage):
     def get(self, request):
-        status = request.GET.get("status", "")
-        rows = Paginator(selectors.packages_for_staff(status=status), 50).get_page(request.GET.get("page"))
-        return self.render("packages.html", page=rows, status_filter=status, statuses=Package.Status.choices,
-                           open_statuses=sealing.OPEN_STATUSES,
+        form = PackageFilterForm(request.GET)
+        valid = form.is_valid()
+        wanted = {name: value for name, value in form.cleaned_data.items() if value} if valid else {}
+        packages = selectors.packages_for_staff(**wanted)
+        rows = Paginator(packages, 50).get_page(request.GET.get("page"))
+        query = urlencode(wanted)
+        return self.render("packages.html", status=200 if valid else 400, page=rows, filters=form,
+                           filtered=bool(wanted), query=query, requests=selectors.sourcing_requests_count(packages),
                            can_report=policy.can_view_utilisation(self.access))
 
 
@@ -172,7 +181,7 @@ class PackageDetailView(CalloffsPage):
             invitations=selectors.invitations_of(package) if published else None,
             clarifications=selectors.clarifications_for_staff(package) if published else [],
             deadline_changes=selectors.deadline_changes(package),
-            is_open=package.status in sealing.OPEN_STATUSES,
+            is_open=sealing.bids_open(package),
             closing=sealing.closing(package),
             can_see_identity=policy.can_see_identity(self.access),
             can_move_deadline=policy.can_move_deadline(self.access),
@@ -180,6 +189,10 @@ class PackageDetailView(CalloffsPage):
             award=getattr(package, "award", None) if package.status == Package.Status.AWARDED else None,
             no_award=getattr(package, "no_award", None) if package.status == Package.Status.NO_AWARD else None,
             placement=getattr(package, "placement", None) if package.status == Package.Status.AWARDED else None,
+            withdrawal=getattr(package, "withdrawal", None)
+            if package.status in (Package.Status.WITHDRAWN, Package.Status.CANCELLED) else None,
+            chain=selectors.package_chain(package),
+            republished_as=getattr(package, "republished_as", None),
         )
 
 
@@ -564,6 +577,93 @@ class NoAwardView(CalloffsPage):
                 target = outcome.follow_on or package
                 return redirect("calloffs-staff:package", package_id=target.pk)
         return self.render("no_award.html", status=400, package=package, form=form)
+
+
+# --- Withdrawing, cancelling, publishing again ----------------------------------------------
+
+ENDABLE = (Package.Status.DRAFT, Package.Status.PUBLISHED, Package.Status.CLOSED)
+
+
+class WithdrawView(CalloffsPage):
+    """Why the request ends, then the answers to check (what happens to the
+    bids, who is told), then the withdrawal (a draft: its cancellation)."""
+
+    def setup_package(self, package_id):
+        self.require_source()
+        return self.package(package_id)
+
+    def get(self, request, package_id):
+        package = self.setup_package(package_id)
+        if package.status not in ENDABLE:
+            messages.info(request, f"{package.reference} is {package.get_status_display().lower()}: only a draft, "
+                                   "or a package not yet awarded, can be cancelled or withdrawn.")
+            return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, WithdrawForm())
+
+    def post(self, request, package_id):
+        package = self.setup_package(package_id)
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if "confirm" not in request.POST:  # GOV.UK's check answers: nothing changes yet
+                    unopened = services.withdrawal_check(actor=request.user, package=package, **data)
+                    answers = [(name, value) for name, value in request.POST.items()
+                               if name != "csrfmiddlewaretoken"]
+                    return self.render("withdraw_check.html", package=package, data=data, answers=answers,
+                                       reason_label=dict(form.fields["reason"].choices)[data["reason"]],
+                                       unopened=unopened, invited=package.invitations.count())
+                if package.status == Package.Status.DRAFT:
+                    services.package_cancel(actor=request.user, package=package, **data)
+                    done = f"{package.reference} cancelled."
+                else:
+                    withdrawal = services.package_withdraw(actor=request.user, package=package, **data)
+                    done = (f"{package.reference} withdrawn. Every invited provider is being told why"
+                            + (", and that bids are never opened." if withdrawal.bids_unopened else "."))
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, done)
+                return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, form, status=400)
+
+    def _render(self, package, form, status=200):
+        return self.render("withdraw.html", status=status, package=package, form=form)
+
+
+class RepublishView(CalloffsPage):
+    """A withdrawn or not awarded request published again: a new draft for
+    the same people and need, linked to the first."""
+
+    def setup_package(self, package_id):
+        self.require_source()
+        package = self.package(package_id)
+        lots = list(package.agreement.lots.order_by("number"))
+        return package, lots
+
+    def get(self, request, package_id):
+        package, lots = self.setup_package(package_id)
+        if package.status not in (Package.Status.WITHDRAWN, Package.Status.NO_AWARD):
+            return redirect("calloffs-staff:package", package_id=package.pk)
+        return self._render(package, RepublishForm(lots=lots, initial={"lot": package.lot_id}))
+
+    def post(self, request, package_id):
+        package, lots = self.setup_package(package_id)
+        form = RepublishForm(request.POST, lots=lots)
+        if form.is_valid():
+            try:
+                follow_on = services.package_republish(actor=request.user, package=package,
+                                                       lot=form.lots[form.cleaned_data["lot"]])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, f"New draft {follow_on.reference} made from {package.reference}, for the "
+                                          "same people and need. Check it (the dates especially), then publish.")
+                return redirect("calloffs-staff:package", package_id=follow_on.pk)
+        return self._render(package, form, status=400)
+
+    def _render(self, package, form, status=200):
+        return self.render("republish.html", status=status, package=package, form=form)
 
 
 # --- Utilisation ----------------------------------------------------------------------------

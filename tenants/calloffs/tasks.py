@@ -51,3 +51,10 @@ def bid_letter_send_task(letter_id: int, outbox_id: int | None = None) -> bool |
 def clarification_published_notify_task(clarification_id: int, outbox_id: int | None = None) -> int | None:
     # The clarification records when its invitees were told: sent once however often it runs.
     return outbox_run(outbox_id, partial(services.clarification_published_notify, clarification_id=clarification_id))
+
+
+@app.task(name="calloffs.withdrawal_notify", autoretry_for=(OSError,), retry_backoff=True, max_retries=5,
+          soft_time_limit=300, time_limit=330)
+def withdrawal_notify_task(withdrawal_id: int, outbox_id: int | None = None) -> int | None:
+    # The withdrawal records which invitees were told: each is sent once however often it runs.
+    return outbox_run(outbox_id, partial(services.withdrawal_notify, withdrawal_id=withdrawal_id))

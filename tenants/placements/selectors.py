@@ -27,8 +27,8 @@ def placements_for_staff(*, status: str = ""):
 
 
 def placement_for_staff(placement_id) -> Placement | None:
-    return (Placement.objects.select_related("package", "package__lot", "package__agreement", "provider",
-                                             "went_live_confirmed_by", "bid")
+    return (Placement.objects.select_related("package", "package__lot", "package__agreement", "package__client_group",
+                                             "provider", "went_live_confirmed_by", "bid")
             .prefetch_related(_funders(), "variations__made_by", "uplifts__schedule")
             .filter(pk=placement_id).first())
 

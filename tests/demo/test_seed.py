@@ -71,12 +71,20 @@ def test_seed_runs_stage_one_so_the_directory_has_providers(region):
 
 
 def test_seed_publishes_an_anonymised_package_the_admitted_providers_see(region):
+    from django_tenants.utils import schema_context
+
     from shared_catalogue.models import OpportunityProjection
 
     seed_demo()
     open_now = OpportunityProjection.objects.filter(status="open", authority__slug="cheshire-east")
     assert sorted(o.provider.name for o in open_now) == ["Brightday Opportunities", "Meadow Farm"]
     assert "Elsie" not in open_now.first().title
+    with schema_context("cheshire_east"):
+        from tenants.calloffs.models import Package
+
+        package = Package.objects.select_related("client_group").get(reference=open_now.first().reference)
+        # the need is structured, so reports count it by need (dementia) and client group
+        assert (package.client_group.code, package.primary_need) == ("older-people", "dementia")
     seed_demo()
     assert OpportunityProjection.objects.filter(authority__slug="cheshire-east").count() == 2
 
