@@ -495,6 +495,7 @@ class RegionalRiskOut(serializers.Serializer):
 
 class RegionalRiskFilters(serializers.Serializer):
     colour = FilterChoiceField(COLOURS, help_text="Only providers whose worst colour is this.")
+    provider = serializers.IntegerField(required=False, min_value=1, help_text="Only this provider.")
 
 
 class RiskRulesOut(serializers.Serializer):
@@ -708,7 +709,8 @@ class RegionalRiskView(QualityStaffAPI, GenericAPIView):
 
         self.require_quality()
         chosen = filters(RegionalRiskFilters, request)
-        page = self.paginate_queryset(regional.regional_view(colour=chosen.get("colour", "")))
+        page = self.paginate_queryset(regional.regional_view(
+            colour=chosen.get("colour", ""), provider_ids=[chosen["provider"]] if "provider" in chosen else None))
         return self.get_paginated_response(RegionalRiskOut(page, many=True).data)
 
 

@@ -59,11 +59,12 @@ class RegionalRow:
         return max(colours, key=ORDER.__getitem__)
 
 
-def regional_view(*, colour: str = "") -> list[RegionalRow]:
+def regional_view(*, colour: str = "", provider_ids=None) -> list[RegionalRow]:
     """The providers used here that partners in the region use too, each
     with this authority's last recorded colour and every such partner's,
     worst colour first (then the most partners at that colour, then by name).
-    `colour` keeps only the rows whose worst colour it is."""
+    `colour` keeps only the rows whose worst colour it is; `provider_ids`
+    only those providers."""
     from shared_catalogue.models import AdmissionProjection, SharedRisk
     from tenancy.selectors import authority_current
     from tenants.quality.models import RiskStatus
@@ -78,6 +79,8 @@ def regional_view(*, colour: str = "") -> list[RegionalRow]:
                       authority__region_id=here.region_id, authority__is_active=True)
               .exclude(authority=here).filter(Exists(partner_uses))
               .select_related("authority", "provider").order_by("provider_id", "authority__name"))
+    if provider_ids is not None:
+        shared = shared.filter(provider_id__in=list(provider_ids))
     rows: dict[int, RegionalRow] = {}
     for item in shared:
         row = rows.setdefault(item.provider_id, RegionalRow(item.provider, None, []))

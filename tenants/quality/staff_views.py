@@ -223,6 +223,7 @@ class ProviderOversightView(QualityPage):
         from tenants.quality import risk
         from tenants.quality.models import Action, Assessment, FeedbackLink, Intelligence
         from tenants.quality.oversight import shared_with_here
+        from tenants.quality.regional import regional_view
 
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
         provider = Provider.objects.filter(pk=provider_id).first()
@@ -233,6 +234,8 @@ class ProviderOversightView(QualityPage):
             "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
             intelligence=list(Intelligence.objects.filter(provider=provider)[:100]) if quality else [],
             shared=list(shared_with_here([provider.pk])[:100]) if quality else [],
+            partners=[colour for row in (regional_view(provider_ids=[provider.pk]) if quality else [])
+                      for colour in row.partners],
             links=list(FeedbackLink.objects.filter(provider=provider, active=True)) if quality else [],
             assessments=list(Assessment.objects.filter(provider=provider)),
             actions=list(Action.objects.filter(provider=provider).select_related("agreement")))

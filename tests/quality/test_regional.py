@@ -87,6 +87,11 @@ def test_a_partners_colour_reaches_authorities_that_use_the_provider_and_never_i
     body = page.content.decode()
     assert shared_provider.name in body and region.alpha.name in body and "Safeguarding decision" in body
     assert "Reid" not in body and "Rotas" not in body
+    provider_page = client.get(f"/a/beta/staff/quality/providers/{shared_provider.pk}/").content.decode()
+    assert 'data-testid="partner-colours"' in provider_page and region.alpha.name in provider_page
+    assert "Reid" not in provider_page and "Rotas" not in provider_page
+    only = _officer(region.beta).get(f"/a/beta/api/v1/risk/regional/?provider={shared_provider.pk}").json()
+    assert [r["provider"]["id"] for r in only["results"]] == [shared_provider.pk]
 
     # Alpha sees Beta's green in turn; the NHS body, which does not use the provider, sees nothing of it
     mine = _officer(region.alpha).get("/a/alpha/api/v1/risk/regional/?page_size=100").json()["results"]
