@@ -238,7 +238,7 @@ def test_the_dashboard_filters_by_lot_and_service_type_and_refuses_a_filter_nobo
     assert 'data-testid="risk-chart"' in body and "<svg" in body
     assert "1 red, 0 amber, 0 green" in body  # the distribution of what is shown, in words and in its table
     wrong = client.get("/a/alpha/staff/quality/risk/?lot=999999&service_type=bogus").content.decode()
-    assert 'data-testid="unknown-filters"' in wrong and "no such lot, service type here" in wrong
+    assert 'data-testid="unknown-filters"' in wrong and "no such lot or service type here" in wrong
 
 
 def test_the_filtered_dashboard_takes_the_same_queries_for_more_providers(region):
