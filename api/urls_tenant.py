@@ -185,6 +185,7 @@ urlpatterns = [
     path("actions/", quality.ActionListView.as_view(), name="actions"),
     path("actions/<int:action_id>/lift/", quality.ActionLiftView.as_view(), name="action-lift"),
     path("risk/", quality.RiskDashboardView.as_view(), name="risk"),
+    path("risk/regional/", quality.RegionalRiskView.as_view(), name="risk-regional"),
     path("risk/rules/", quality.RiskRulesView.as_view(), name="risk-rules"),
     path("feedback/", quality.FeedbackListView.as_view(), name="feedback"),
     path("feedback/<int:feedback_id>/moderate/", quality.FeedbackModerateView.as_view(), name="feedback-moderate"),

@@ -559,3 +559,37 @@ class SharedIntelligence(models.Model):
             models.UniqueConstraint(fields=["authority", "intelligence_id"], name="one_share_per_intelligence"),
         ]
         indexes = [models.Index(fields=["provider", "occurred_on"], name="shared_intelligence_provider")]
+
+
+class SharedRisk(models.Model):
+    """An authority's early-warning colour for a provider, as the other
+    authorities in the region that use the provider may read it: the colour,
+    the one before, when it last changed, and the kinds of reason only
+    ("Red: Safeguarding decision (substantiated)", "Amber: KPI returns
+    missing"), never the reasons' own words, dates of events, sources or
+    restricted notes. Written by the risk service in the transaction that
+    records the colour (tenants.quality.risk.refresh); rebuilt from the
+    schemas by `manage.py quality_rebuild_shared_risk`."""
+
+    COLOURS = [("red", "Red"), ("amber", "Amber"), ("green", "Green")]
+
+    authority = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="shared_risks")
+    colour = models.CharField(max_length=10, choices=COLOURS)
+    previous = models.CharField(max_length=10, blank=True, help_text="The colour before the last change, if any.")
+    changed_at = models.DateTimeField(help_text="When the colour last changed.")
+    headlines = ArrayField(models.CharField(max_length=120), default=list, blank=True,
+                           help_text="The kinds of reason for the colour, safe to share.")
+    rules_version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["provider", "authority"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "provider"], name="one_shared_risk_per_provider"),
+            models.CheckConstraint(condition=Q(colour__in=("red", "amber", "green")), name="shared_risk_colour"),
+        ]
+        indexes = [models.Index(fields=["provider"], name="shared_risk_provider")]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} is {self.colour} in {self.authority_id}"

@@ -470,9 +470,32 @@ class RiskOut(serializers.Serializer):
 
 
 class RiskFilters(serializers.Serializer):
-    lot = serializers.IntegerField(required=False, min_value=1)
-    service_type = serializers.SlugField(required=False, max_length=60)
+    lot = serializers.IntegerField(required=False, min_value=1, help_text="Only providers admitted to this lot here.")
+    service_type = serializers.SlugField(required=False, max_length=60,
+                                         help_text="Only providers admitted to a lot of this service type (its code).")
     colour = FilterChoiceField(COLOURS)
+
+
+class PartnerColourOut(serializers.Serializer):
+    authority = serializers.CharField(help_text="The authority whose colour this is.")
+    colour = serializers.ChoiceField(choices=COLOURS)
+    previous = serializers.CharField(help_text="The colour before the last change; empty if it never changed.")
+    trend = serializers.CharField()
+    changed_at = serializers.DateTimeField(allow_null=True, help_text="When the colour last changed.")
+    headlines = serializers.ListField(child=serializers.CharField(),
+                                      help_text="The kinds of reason for the colour, never their details.")
+
+
+class RegionalRiskOut(serializers.Serializer):
+    provider = NamedOut()
+    worst = serializers.ChoiceField(choices=COLOURS, help_text="The worst colour here or at any partner.")
+    here = PartnerColourOut(allow_null=True, help_text="This authority's last recorded colour, if any.")
+    partners = PartnerColourOut(many=True, help_text="Each partner in the region that uses the provider too.")
+
+
+class RegionalRiskFilters(serializers.Serializer):
+    colour = FilterChoiceField(COLOURS, help_text="Only providers whose worst colour is this.")
+    provider = serializers.IntegerField(required=False, min_value=1, help_text="Only this provider.")
 
 
 class RiskRulesOut(serializers.Serializer):
@@ -650,10 +673,45 @@ class RiskDashboardView(QualityStaffAPI, GenericAPIView):
     def get(self, request):
         require(policy.can_view_kpis(self.access), READ_REFUSED)
         chosen = filters(RiskFilters, request)
+        _offered(chosen)
         rows = risk.dashboard(lot_id=chosen.get("lot"), service_type=chosen.get("service_type", ""),
                               colour=chosen.get("colour", ""))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(RiskOut(page, many=True).data)
+
+
+def _offered(chosen: dict) -> None:
+    """A lot or service type nobody here offers is a 400 naming what is
+    offered, never an empty list that looks filtered (one query)."""
+    if not ("lot" in chosen or "service_type" in chosen):
+        return
+    lots = list(Lot.objects.select_related("service_type").order_by("pk"))
+    errors = {}
+    if "lot" in chosen and chosen["lot"] not in {lot.pk for lot in lots}:
+        errors["lot"] = [f"There is no lot {chosen['lot']} here. The lots here are: "
+                         f"{', '.join(str(lot.pk) for lot in lots) or 'none yet'}."]
+    codes = [code for code, _ in risk.service_types_of(lots)]
+    if "service_type" in chosen and chosen["service_type"] not in codes:
+        errors["service_type"] = [f"“{chosen['service_type']}” is not the service type of any lot here. The "
+                                  f"service types here are: {', '.join(codes) or 'none yet'}."]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+class RegionalRiskView(QualityStaffAPI, GenericAPIView):
+    serializer_class = RegionalRiskOut
+
+    @extend_schema(parameters=[RegionalRiskFilters], responses=RegionalRiskOut(many=True),
+                   summary="Provider risk across the region: the colours partner authorities give the providers "
+                           "used here that they use too, worst first")
+    def get(self, request):
+        from tenants.quality import regional
+
+        self.require_quality()
+        chosen = filters(RegionalRiskFilters, request)
+        page = self.paginate_queryset(regional.regional_view(
+            colour=chosen.get("colour", ""), provider_ids=[chosen["provider"]] if "provider" in chosen else None))
+        return self.get_paginated_response(RegionalRiskOut(page, many=True).data)
 
 
 class RiskRulesView(QualityStaffAPI, APIView):

@@ -44,3 +44,36 @@ def bar_chart(figures, *, target=None, percentage: bool = True) -> BarChart:
                         label=figure.label, value=figure.value, rag=figure.rag))
     target_y = HEIGHT - int(HEIGHT * min(target, top) / top) if target is not None and top else None
     return BarChart(bars, target_y)
+
+
+@dataclass
+class Share:
+    colour: str
+    label: str
+    count: int
+    percent: int
+    y: int
+    width: int
+
+
+@dataclass
+class DistributionChart:
+    shares: list[Share]
+    total: int
+    width: int = WIDTH
+    height: int = 3 * 36 + 8
+    label_width: int = 64
+
+
+def distribution_chart(counts: dict[str, int]) -> DistributionChart:
+    """One horizontal bar per colour (Red, Amber, Green), as long as its
+    share of the providers, with the number beside it."""
+    total = sum(counts.values())
+    room = WIDTH - 64 - 48  # the colour's name on the left, the number on the right
+    shares = []
+    for index, (colour, label) in enumerate((("red", "Red"), ("amber", "Amber"), ("green", "Green"))):
+        count = counts.get(colour, 0)
+        shares.append(Share(colour=colour, label=label, count=count,
+                            percent=round(100 * count / total) if total else 0, y=8 + index * 36,
+                            width=int(room * count / total) if total else 0))
+    return DistributionChart(shares, total)

@@ -278,12 +278,15 @@ class RiskRules(models.Model):
 
 class RiskStatus(models.Model):
     """Each provider's colour as last worked out, with its reasons; a change
-    is audited and the quality officers told."""
+    is audited and the quality officers told. Mirrored, with the kinds of
+    reason only, to shared_catalogue.SharedRisk for partner authorities."""
 
     provider = models.OneToOneField("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
     colour = models.CharField(max_length=10)
     previous = models.CharField(max_length=10, blank=True)
     reasons = models.JSONField(default=list)
+    headlines = models.JSONField(default=list, blank=True,
+                                 help_text="The kinds of reason, as partner authorities may read them.")
     rules_version = models.PositiveIntegerField(default=0)
     changed_at = models.DateTimeField(default=timezone.now)
 

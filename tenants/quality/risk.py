@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from tenants.quality.models import (
@@ -48,14 +48,24 @@ ORDER = {"red": 3, "amber": 2, "green": 1}
 WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
 
 
+# The kind of reason shared with partner authorities for intelligence this
+# authority keeps to itself: the colour is shared, what lies behind it is not.
+KEPT_HERE = "Intelligence not shared"
+
+
 @dataclass
 class Risk:
     provider_id: int
     colour: str = "green"
     reasons: list[str] = field(default_factory=list)
+    # the kinds of reason, safe to share with partner authorities (no dates, names, sources or notes)
+    headlines: list[str] = field(default_factory=list)
 
-    def raise_to(self, colour: str, reason: str) -> None:
+    def raise_to(self, colour: str, reason: str, headline: str) -> None:
         self.reasons.append(f"{WORDS[colour]}: {reason}")
+        shared = f"{WORDS[colour]}: {headline}"
+        if shared not in self.headlines:
+            self.headlines.append(shared)
         if ORDER[colour] > ORDER[self.colour]:
             self.colour = colour
 
@@ -80,24 +90,29 @@ def assess(provider_ids, *, today: date | None = None, rules: dict | None = None
     kind_words = dict(Intelligence.Kind.choices)
 
     counts = (Intelligence.objects.filter(provider_id__in=ids, occurred_on__gte=since, closed_on__isnull=True)
-              .values("provider_id", "kind", "severity").annotate(n=Count("pk"), last=Max("occurred_on")))
+              .values("provider_id", "kind", "severity")
+              .annotate(n=Count("pk"), shared=Count("pk", filter=Q(share=Intelligence.Share.PARTNERS)),
+                        last=Max("occurred_on"))
+              .order_by("provider_id", "kind", "severity"))
     high = defaultdict(int)
     threshold = SEVERITY_ORDER[rules["amber_severity"]]
     for row in counts:
         risk, kind, n = risks[row["provider_id"]], row["kind"], row["n"]
         label = f"{kind_words.get(kind, kind).lower()}" + (f" ({n})" if n > 1 else "") + \
             f", latest {row['last']:%-d %B %Y}"
+        headline = kind_words.get(kind, kind) if row["shared"] else KEPT_HERE
         if kind in rules["red_kinds"]:
-            risk.raise_to("red", label)
+            risk.raise_to("red", label, headline)
         elif kind in rules["amber_kinds"]:
-            risk.raise_to("amber", label)
+            risk.raise_to("amber", label, headline)
         elif SEVERITY_ORDER[row["severity"]] >= threshold:
-            risk.raise_to("amber", f"{row['severity']} severity: {label}")
+            risk.raise_to("amber", f"{row['severity']} severity: {label}", headline)
         if SEVERITY_ORDER[row["severity"]] >= SEVERITY_ORDER["high"]:
             high[row["provider_id"]] += n
     for pk, n in high.items():
         if n >= rules["red_high_count"]:
-            risks[pk].raise_to("red", f"{n} high or critical records in the last {rules['lookback_days']} days")
+            risks[pk].raise_to("red", f"{n} high or critical records in the last {rules['lookback_days']} days",
+                               "Several high or critical records")
 
     latest = (Assessment.objects.filter(provider_id__in=ids, status=Assessment.Status.FINAL)
               .order_by("provider_id", "-finalised_at").distinct("provider_id")
@@ -106,10 +121,11 @@ def assess(provider_ids, *, today: date | None = None, rules: dict | None = None
     for row in latest:
         words = f"quality assessment rated {ratings.get(row['rating'], row['rating'])} on " \
                 f"{timezone.localdate(row['finalised_at']):%-d %B %Y}"
+        headline = f"{ratings.get(row['rating'], row['rating'])} quality rating"
         if row["rating"] in rules["red_ratings"]:
-            risks[row["provider_id"]].raise_to("red", words)
+            risks[row["provider_id"]].raise_to("red", words, headline)
         elif row["rating"] in rules["amber_ratings"]:
-            risks[row["provider_id"]].raise_to("amber", words)
+            risks[row["provider_id"]].raise_to("amber", words, headline)
 
     missing = (KpiReturn.objects.filter(provider_id__in=ids, status__in=(KpiReturn.Status.DUE,
                                                                          KpiReturn.Status.QUERIED),
@@ -117,9 +133,9 @@ def assess(provider_ids, *, today: date | None = None, rules: dict | None = None
     for row in missing:
         n = row["n"]
         if n >= rules["red_missing_returns"]:
-            risks[row["provider_id"]].raise_to("red", f"{n} performance returns missing")
+            risks[row["provider_id"]].raise_to("red", f"{n} performance returns missing", "KPI returns missing")
         elif n >= rules["amber_missing_returns"]:
-            risks[row["provider_id"]].raise_to("amber", f"{n} performance returns missing")
+            risks[row["provider_id"]].raise_to("amber", f"{n} performance returns missing", "KPI returns missing")
 
     from shared_catalogue.models import CQCLocation
 
@@ -129,16 +145,16 @@ def assess(provider_ids, *, today: date | None = None, rules: dict | None = None
         words = f"CQC rated {location['name'] or location['location_id']} {rating}" + (
             f" on {location['rating_published_on']:%-d %B %Y}" if location["rating_published_on"] else "")
         if rating in rules["red_cqc_ratings"]:
-            risks[location["provider_id"]].raise_to("red", words)
+            risks[location["provider_id"]].raise_to("red", words, f"CQC rated {rating}")
         elif rating in rules["amber_cqc_ratings"]:
-            risks[location["provider_id"]].raise_to("amber", words)
+            risks[location["provider_id"]].raise_to("amber", words, f"CQC rated {rating}")
 
     kinds = dict(Action.Kind.choices)
     for action in (Action.objects.filter(provider_id__in=ids, status=Action.Status.ACTIVE, starts_on__lte=today)
                    .values("provider_id", "kind", "starts_on")):
         colour = "red" if action["kind"] in Action.RESTRICTING or action["kind"] == "special_measures" else "amber"
         risks[action["provider_id"]].raise_to(colour, f"{kinds[action['kind']].lower()} since "
-                                                      f"{action['starts_on']:%-d %B %Y}")
+                                                      f"{action['starts_on']:%-d %B %Y}", kinds[action["kind"]])
     return risks
 
 
@@ -148,6 +164,7 @@ def refresh(*, today: date | None = None) -> list[tuple[int, str, str]]:
     from django.db import transaction
 
     from audit.services import audit_record
+    from tenancy.selectors import authority_current
     from tenants.admissions.models import Admission
 
     version, rules = current_rules()
@@ -155,21 +172,61 @@ def refresh(*, today: date | None = None) -> list[tuple[int, str, str]]:
     risks = assess(ids, today=today, rules=rules)
     known = {s.provider_id: s for s in RiskStatus.objects.filter(provider_id__in=ids)}
     changes = []
+    here = authority_current()
     with transaction.atomic():
         for pk, risk in risks.items():
             status = known.get(pk)
-            if status is not None and status.colour == risk.colour and status.reasons == risk.reasons:
+            if status is not None and status.colour == risk.colour and status.reasons == risk.reasons \
+                    and status.headlines == risk.headlines:
                 continue
             before = status.colour if status else ""
-            RiskStatus.objects.update_or_create(provider_id=pk, defaults={
-                "colour": risk.colour, "previous": before, "reasons": risk.reasons, "rules_version": version,
-                **({"changed_at": timezone.now()} if before != risk.colour else {})})
+            status, _ = RiskStatus.objects.update_or_create(provider_id=pk, defaults={
+                "colour": risk.colour, "reasons": risk.reasons, "headlines": risk.headlines,
+                "rules_version": version,
+                **({"changed_at": timezone.now(), "previous": before} if before != risk.colour else {})})
+            share(status, here)
             if before != risk.colour:
                 audit_record(actor=None, action="provider.risk_changed", obj=("provider", pk),
                              before={"colour": before}, after={"colour": risk.colour, "reasons": risk.reasons},
                              context={"rules_version": version})
                 changes.append((pk, before, risk.colour))
     return changes
+
+
+def share(status: RiskStatus, authority=None) -> None:
+    """Mirror a provider's colour here to the partner authorities (call
+    inside the transaction that recorded it): the colour, the one before,
+    when it changed and the kinds of reason, never the reasons themselves."""
+    from shared_catalogue.models import SharedRisk
+    from tenancy.selectors import authority_current
+
+    SharedRisk.objects.update_or_create(authority=authority or authority_current(), provider_id=status.provider_id,
+                                        defaults=_shared_fields(status))
+
+
+def _shared_fields(status: RiskStatus) -> dict:
+    return {"colour": status.colour, "previous": status.previous, "changed_at": status.changed_at,
+            "headlines": list(status.headlines), "rules_version": status.rules_version,
+            "updated_at": timezone.now()}
+
+
+def rebuild_shared(authority) -> dict:
+    """Make the authority's SharedRisk rows match the colours recorded in
+    its schema exactly (`manage.py quality_rebuild_shared_risk`)."""
+    from django.db import transaction
+    from django_tenants.utils import schema_context
+
+    from shared_catalogue.models import SharedRisk
+
+    with schema_context(authority.schema_name), transaction.atomic():
+        rows = [SharedRisk(authority=authority, provider_id=status.provider_id, **_shared_fields(status))
+                for status in RiskStatus.objects.all()]
+        stale = SharedRisk.objects.filter(authority=authority).exclude(
+            provider_id__in=[row.provider_id for row in rows]).delete()[0]
+        SharedRisk.objects.bulk_create(rows, update_conflicts=True, unique_fields=["authority", "provider"],
+                                       update_fields=["colour", "previous", "changed_at", "headlines",
+                                                      "rules_version", "updated_at"])
+    return {"authority": authority.slug, "statuses": len(rows), "removed": stale}
 
 
 @dataclass
@@ -222,6 +279,11 @@ def dashboard(*, lot_id: int | None = None, service_type: str = "", colour: str 
         rows = [r for r in rows if r.risk.colour == colour]
     rows.sort(key=lambda r: (-ORDER[r.risk.colour], -len(r.risk.reasons), r.provider.name))
     return rows
+
+
+def service_types_of(lots) -> list[tuple[str, str]]:
+    """The service types of some lots, as (code, name), for the filters."""
+    return sorted({(lot.service_type.code, lot.service_type.name) for lot in lots if lot.service_type_id})
 
 
 def rules_change(*, actor, rules: dict, reason: str) -> dict:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("returns/", views.ReturnListView.as_view(), name="returns"),
     path("returns/<int:return_id>/", views.ReturnDetailView.as_view(), name="return"),
     path("risk/", views.RiskDashboardView.as_view(), name="risk"),
+    path("risk/regional/", views.RegionalRiskView.as_view(), name="risk-regional"),
     path("providers/<int:provider_id>/", views.ProviderOversightView.as_view(), name="provider"),
     path("providers/<int:provider_id>/intelligence/new/", views.IntelligenceCreateView.as_view(),
          name="intelligence-new"),

@@ -18,7 +18,7 @@ from accounts.mixins import StaffPageMixin
 from tenants.agreements import selectors as agreement_selectors
 from tenants.agreements.models import Agreement
 from tenants.quality import policy, selectors, services
-from tenants.quality.charts import bar_chart
+from tenants.quality.charts import bar_chart, distribution_chart
 from tenants.quality.forms import KpiForm, QueryForm
 from tenants.quality.models import Kpi, KpiReturn
 from tenants.quality.periods import period_label
@@ -174,18 +174,46 @@ class RiskDashboardView(QualityPage):
 
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
         lots = list(Lot.objects.select_related("agreement", "service_type").order_by("agreement__title", "number"))
+        service_types = risk.service_types_of(lots)
+        # a value that is not offered is named back to the person, never silently dropped
+        unknown = []
         lot_id = request.GET.get("lot", "")
         lot = next((x for x in lots if str(x.pk) == lot_id), None)
-        colour = request.GET.get("colour", "") if request.GET.get("colour") in ("red", "amber", "green") else ""
-        service_types = sorted({(x.service_type.code, x.service_type.name) for x in lots if x.service_type_id})
+        if lot_id and lot is None:
+            unknown.append("lot")
         service = request.GET.get("service_type", "")
-        service = service if service in {code for code, _ in service_types} else ""
-        rows = risk.dashboard(lot_id=lot.pk if lot else None, service_type=service, colour=colour)
+        if service and service not in dict(service_types):
+            unknown.append("service type")
+            service = ""
+        colour = request.GET.get("colour", "")
+        if colour and colour not in risk.ORDER:
+            unknown.append("colour")
+            colour = ""
+        rows = risk.dashboard(lot_id=lot.pk if lot else None, service_type=service)
         counts = {c: sum(r.risk.colour == c for r in rows) for c in ("red", "amber", "green")}
+        if colour:
+            rows = [r for r in rows if r.risk.colour == colour]
         page = Paginator(rows, 100).get_page(request.GET.get("page"))
         return self.render("risk.html", rows=page, page=page, lots=lots, lot_filter=lot_id if lot else "",
                            colour=colour, service_types=service_types, service_filter=service, counts=counts,
-                           is_quality=_is_quality(self.access))
+                           chart=distribution_chart(counts), unknown=unknown, is_quality=_is_quality(self.access),
+                           filtered=bool(lot or service))
+
+
+class RegionalRiskView(QualityPage):
+    """The colours partner authorities in the region give the providers
+    used here that they use too, beside this authority's own."""
+
+    def get(self, request):
+        from tenants.quality import regional, risk
+
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+        colour = request.GET.get("colour", "")
+        unknown = bool(colour) and colour not in risk.ORDER
+        rows = regional.regional_view(colour="" if unknown else colour)
+        page = Paginator(rows, 100).get_page(request.GET.get("page"))
+        return self.render("regional.html", rows=page, page=page, colour="" if unknown else colour,
+                           unknown=unknown, region=self.request.tenant.region)
 
 
 class ProviderOversightView(QualityPage):
@@ -195,6 +223,7 @@ class ProviderOversightView(QualityPage):
         from tenants.quality import risk
         from tenants.quality.models import Action, Assessment, FeedbackLink, Intelligence
         from tenants.quality.oversight import shared_with_here
+        from tenants.quality.regional import regional_view
 
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
         provider = Provider.objects.filter(pk=provider_id).first()
@@ -205,6 +234,8 @@ class ProviderOversightView(QualityPage):
             "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
             intelligence=list(Intelligence.objects.filter(provider=provider)[:100]) if quality else [],
             shared=list(shared_with_here([provider.pk])[:100]) if quality else [],
+            partners=[colour for row in (regional_view(provider_ids=[provider.pk]) if quality else [])
+                      for colour in row.partners],
             links=list(FeedbackLink.objects.filter(provider=provider, active=True)) if quality else [],
             assessments=list(Assessment.objects.filter(provider=provider)),
             actions=list(Action.objects.filter(provider=provider).select_related("agreement")))

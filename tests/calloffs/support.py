@@ -41,13 +41,15 @@ class Market:
         return self.setup.agreement
 
 
-def live_market(authority: Authority, providers: int = 2, *, names=None, **agreement) -> Market:
+def live_market(authority: Authority, providers: int = 2, *, names=None, lot=None, **agreement) -> Market:
     """A live FPS (or another `kind`) on `authority` with providers active on
-    lot 1 (admitted through the real stage-1 flow)."""
+    lot 1 (admitted through the real stage-1 flow); `lot` is lot 1's
+    (number, title, service type code), building-based day opportunities
+    unless given."""
     today = date.today()
     rounds = [] if agreement.get("kind", "fps") != "fps" else [(today, today + timedelta(days=60))]
-    setup = stage1.agreement(authority, rounds=rounds, starts_on=today,
-                             ends_on=today + timedelta(days=1500), lots=stage1.DAY_OPPORTUNITY_LOTS[:1], **agreement)
+    setup = stage1.agreement(authority, rounds=rounds, starts_on=today, ends_on=today + timedelta(days=1500),
+                             lots=[lot or stage1.DAY_OPPORTUNITY_LOTS[0]], **agreement)
     with schema_context(authority.schema_name):
         agreements.agreement_open(actor=setup.commissioner, agreement=setup.agreement)
     market = Market(authority, setup, support.make_staff(authority, AuthorityRole.BROKER, full_name="Priya Broker"))
