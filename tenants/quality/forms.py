@@ -151,7 +151,10 @@ class IntelligenceForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
 class ActionForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     submit_label = "Take the action"
 
-    kind = forms.ChoiceField(label="Action", choices=Action.Kind.choices, widget=forms.RadioSelect)
+    # a placement is terminated from the placement (TerminationForm): that also re-sources it
+    kind = forms.ChoiceField(label="Action", choices=[(value, label) for value, label in Action.Kind.choices
+                                                      if value != Action.Kind.PLACEMENT_TERMINATION],
+                             widget=forms.RadioSelect)
     agreement = forms.TypedChoiceField(label="Agreement", coerce=int, empty_value=None, required=False)
     grounds = forms.CharField(label="Grounds", max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
                               help_text="The provider will read these and may respond. " + NO_NAMES)
