@@ -180,6 +180,8 @@ urlpatterns = [
          name="assessment-finalise"),
     path("actions/", quality.ActionListView.as_view(), name="actions"),
     path("actions/<int:action_id>/lift/", quality.ActionLiftView.as_view(), name="action-lift"),
+    path("placements/<int:placement_id>/terminate/", quality.PlacementTerminateView.as_view(),
+         name="placement-terminate"),
     path("risk/", quality.RiskDashboardView.as_view(), name="risk"),
     path("risk/rules/", quality.RiskRulesView.as_view(), name="risk-rules"),
     path("feedback/", quality.FeedbackListView.as_view(), name="feedback"),

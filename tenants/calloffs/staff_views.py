@@ -180,6 +180,7 @@ class PackageDetailView(CalloffsPage):
             award=getattr(package, "award", None) if package.status == Package.Status.AWARDED else None,
             no_award=getattr(package, "no_award", None) if package.status == Package.Status.NO_AWARD else None,
             placement=getattr(package, "placement", None) if package.status == Package.Status.AWARDED else None,
+            replaces=getattr(package, "replaces", None),
         )
 
 

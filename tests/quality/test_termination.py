@@ -182,3 +182,119 @@ def test_a_placement_not_yet_live_cannot_be_terminated_before_it_starts(region):
         ended = oversight.placement_terminate(actor=m.officer, placement=placement, grounds=GROUNDS,
                                               ends_on=placement.start_on)
         assert Placement.objects.get(pk=ended.placement_id).status == "ended"
+
+
+def _date_parts(name: str, day: date) -> dict:
+    return {f"{name}_0": str(day.day), f"{name}_1": str(day.month), f"{name}_2": str(day.year)}
+
+
+def test_quality_staff_terminate_a_placement_on_its_page_and_every_page_links_the_resourcing(client, region):
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    placement = placed(m)
+    commissioner = m.market.setup.commissioner
+    url = f"/a/alpha/staff/quality/placements/{placement.pk}/terminate/"
+
+    # the provider's monitoring page lists its placements here, each with the way to terminate it
+    client.force_login(m.officer)
+    monitoring = client.get(f"/a/alpha/staff/quality/providers/{provider.pk}/").content.decode()
+    assert 'data-testid="placements"' in monitoring and url in monitoring
+    # commissioners reach it from the placement too; brokers end placements, they do not terminate them
+    client.force_login(commissioner)
+    assert url in client.get(f"/a/alpha/staff/placements/{placement.pk}/").content.decode()
+    client.force_login(m.market.broker)
+    assert url not in client.get(f"/a/alpha/staff/placements/{placement.pk}/").content.decode()
+    assert client.get(url).status_code == 403
+
+    client.force_login(m.officer)
+    page = client.get(url)
+    assert page.status_code == 200 and "re-sourcing" in page.content.decode()
+    ends_on = timezone.localdate() + timedelta(days=7)
+    refused = client.post(url, {"grounds": "Mrs Okoro's visits were missed.", "respond_days": "14",
+                                **_date_parts("ends_on", ends_on)})
+    assert refused.status_code == 400 and "Okoro" in refused.content.decode()
+    refused = client.post(url, {"grounds": GROUNDS, "respond_days": "14"})
+    assert refused.status_code == 400 and "ends_on" in refused.content.decode()
+    done = client.post(url, {"grounds": GROUNDS, "respond_days": "14", **_date_parts("ends_on", ends_on)},
+                       follow=True)
+    assert done.redirect_chain[-1][0] == f"/a/alpha/staff/quality/providers/{provider.pk}/"
+    with schema_context(m.schema):
+        placement = Placement.objects.select_related("replacement", "package").get(pk=placement.pk)
+        draft, original = placement.replacement, placement.package
+    text = done.content.decode()
+    assert f"{draft.reference} re-sources the person" in text and "Termination of a placement" in text
+    assert client.get(url).content.decode().count('data-testid="ended"') == 1  # no second termination
+
+    client.force_login(commissioner)
+    shown = client.get(f"/a/alpha/staff/placements/{placement.pk}/").content.decode()
+    assert 'data-testid="replacement"' in shown and draft.reference in shown
+    shown = client.get(f"/a/alpha/staff/calloffs/{original.pk}/").content.decode()
+    assert 'data-testid="resourced-by"' in shown and f"/a/alpha/staff/calloffs/{draft.pk}/" in shown
+    shown = client.get(f"/a/alpha/staff/calloffs/{draft.pk}/").content.decode()
+    assert 'data-testid="resourcing-of"' in shown and f"/a/alpha/staff/calloffs/{original.pk}/" in shown
+
+    # the provider reads the termination and may respond; nothing about the person
+    client.force_login(catalogue.admin_of(provider))
+    listed = client.get("/a/alpha/provider/quality/").content.decode()
+    assert f"Termination of a placement ({original.reference})" in listed
+    with schema_context(m.schema):
+        action = Action.objects.get(kind="placement_termination")
+    respond = client.get(f"/a/alpha/provider/quality/actions/{action.pk}/").content.decode()
+    assert f"The placement ends on {ends_on:%-d %B %Y}" in respond and GROUNDS in respond
+    for text in (listed, respond):
+        assert "Okoro" not in text and "Margaret" not in text
+
+
+def test_terminating_through_the_api(region):
+    from rest_framework.test import APIClient
+
+    m = monitored(region.alpha, providers=1)
+    placement = placed(m)
+    other = monitored(region.beta, providers=1)
+    elsewhere = placed(other)
+    ends_on = (timezone.localdate() + timedelta(days=14)).isoformat()
+    url = f"/a/alpha/api/v1/placements/{placement.pk}/terminate/"
+    api = APIClient()
+
+    api.force_authenticate(m.market.broker)
+    assert api.post(url, {"grounds": GROUNDS, "ends_on": ends_on}, format="json").status_code == 403
+    api.force_authenticate(m.officer)
+    for body in ({"ends_on": ends_on},  # no grounds
+                 {"grounds": GROUNDS, "ends_on": "2020-01-01"},  # in the past
+                 {"grounds": "Margaret Okoro was left without lunch.", "ends_on": ends_on},
+                 {"grounds": GROUNDS, "ends_on": ends_on, "provider_notified": True}):  # no such field
+        refused = api.post(url, body, format="json")
+        assert refused.status_code == 400, body
+        assert refused["Content-Type"].startswith("application/problem+json")
+    assert "provider_notified" in refused.content.decode()
+    assert api.post("/a/alpha/api/v1/placements/999999/terminate/", {"grounds": GROUNDS, "ends_on": ends_on},
+                    format="json").status_code == 404
+    api.force_authenticate(support.make_staff(region.beta, AuthorityRole.QUALITY_OFFICER))
+    assert api.post(url, {"grounds": GROUNDS, "ends_on": ends_on}, format="json").status_code == 403
+
+    api.force_authenticate(m.officer)
+    made = api.post(url, {"grounds": GROUNDS, "ends_on": ends_on, "respond_days": 21}, format="json")
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["action"]["kind"] == "placement_termination" and body["action"]["placement"] == placement.pk
+    assert body["placement"] == {"id": placement.pk, "status": "ended", "ended_on": ends_on,
+                                 "end_reason": f"Terminated as a contract action: {GROUNDS}"}
+    draft = body["replacement"]
+    assert api.post(url, {"grounds": GROUNDS, "ends_on": ends_on}, format="json").status_code == 409
+    with schema_context(other.schema):  # Beta's placements are untouched, whatever their ids
+        assert Placement.objects.get(pk=elsewhere.pk).status == "live" and not Action.objects.exists()
+
+    # the broker reads the link both ways, and the placement's re-sourcing
+    api.force_authenticate(m.market.broker)
+    shown = api.get(f"/a/alpha/api/v1/calloffs/packages/{draft['id']}/").json()
+    assert shown["status"] == "draft" and shown["resourcing_of"]["placement"] == placement.pk
+    assert shown["resourcing_of"]["package"]["id"] == placement.package_id
+    original = api.get(f"/a/alpha/api/v1/calloffs/packages/{placement.package_id}/").json()
+    assert original["resourced_by"]["id"] == draft["id"]
+    assert api.get(f"/a/alpha/api/v1/placements/{placement.pk}/").json()["replacement"]["id"] == draft["id"]
+    queue_kinds = {t["kind"] for t in api.get("/a/alpha/api/v1/work-queue/").json()["tasks"]}
+    assert "resourcing" in queue_kinds
+    # the provider reads the action (its placement, never the person)
+    api.force_authenticate(catalogue.admin_of(placement.provider))
+    seen = api.get("/a/alpha/api/v1/provider/actions/").json()["results"]
+    assert [(a["kind"], a["placement"]) for a in seen] == [("placement_termination", placement.pk)]
