@@ -141,9 +141,14 @@ def test_lifting_the_termination_lets_the_provider_be_invited_to_the_resourcing_
         draft = Placement.objects.get(pk=placement.pk).replacement
         oversight.action_lift(actor=m.officer, action=action, reason="The grounds were not upheld on review.")
         assert {e.admission.provider_id: e.eligible for e in calloffs.eligibility(draft)}[terminated.pk]
-        # an embargo still keeps it out, as for any call-off
-        oversight.action_take(actor=m.officer, provider=terminated, kind="embargo", grounds="Safeguarding review.")
-        assert "embargo" in {e.admission.provider_id: e.reason for e in calloffs.eligibility(draft)}[terminated.pk]
+        # an embargo still keeps it out, as for any call-off, its reason cut to what the list of providers
+        # not invited holds
+        oversight.action_take(actor=m.officer, provider=terminated, kind="embargo",
+                              grounds="Safeguarding review. " + "Further concerns are being investigated. " * 10)
+        reason = {e.admission.provider_id: e.reason for e in calloffs.eligibility(draft)}[terminated.pk]
+        assert reason.startswith("embargo on new placements since") and len(reason) == 300
+        calloffs.package_publish(actor=m.market.broker, package=draft)
+        assert draft.not_invited.get(provider=terminated).reason == reason
 
 
 def test_who_may_terminate_and_what_is_refused(region):
