@@ -426,7 +426,7 @@ def _tell_authorities(changes: list[tuple[int, int]]) -> int:
     by_provider: dict[int, list[int]] = defaultdict(list)
     for provider_id, rating_id in changes:
         by_provider[provider_id].append(rating_id)
-    told: dict[str, set[int]] = defaultdict(set)
+    told: dict[int, set[int]] = defaultdict(set)
     for authority_id, provider_id in (AdmissionProjection.objects.filter(provider_id__in=list(by_provider))
                                       .exclude(status=AdmissionProjection.Status.REMOVED)
                                       .values_list("authority_id", "provider_id").distinct()):
