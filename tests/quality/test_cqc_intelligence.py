@@ -140,6 +140,10 @@ def test_the_provider_page_and_the_api_show_the_cqc_record_with_its_date_and_sou
     listed = api.get(f"/a/alpha/api/v1/intelligence/?kind=cqc_rating&provider={used.pk}").json()["results"]
     assert [(r["occurred_on"], r["source"], r["severity"]) for r in listed] == [
         ("2026-10-02", "Care Quality Commission", "high")]
+    assert api.get("/a/alpha/api/v1/intelligence/?kind=cqc").status_code == 400  # not a kind
+    # an authority that does not use the provider has no record of it
+    api.force_authenticate(support.make_staff(region.nhs, "quality_officer"))
+    assert api.get(f"/a/nhs-north/api/v1/intelligence/?provider={used.pk}").json()["results"] == []
     # the provider reads none of it
     api.force_authenticate(catalogue.admin_of(used))
     assert api.get("/a/alpha/api/v1/intelligence/").status_code == 403
