@@ -184,6 +184,8 @@ urlpatterns = [
          name="assessment-finalise"),
     path("actions/", quality.ActionListView.as_view(), name="actions"),
     path("actions/<int:action_id>/lift/", quality.ActionLiftView.as_view(), name="action-lift"),
+    path("placements/<int:placement_id>/terminate/", quality.PlacementTerminateView.as_view(),
+         name="placement-terminate"),
     path("risk/", quality.RiskDashboardView.as_view(), name="risk"),
     path("risk/regional/", quality.RegionalRiskView.as_view(), name="risk-regional"),
     path("risk/rules/", quality.RiskRulesView.as_view(), name="risk-rules"),

@@ -35,7 +35,9 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.services import audit_record
 from common.errors import Invalid
-from shared_catalogue.models import CQC_ID, CQCLocation, CQCRating, Provider
+from outbox.services import outbox_add
+from shared_catalogue.models import CQC_ID, AdmissionProjection, CQCLocation, CQCRating, Provider
+from tenancy.models import Authority
 
 PUBLIC = get_public_schema_name()
 
@@ -128,6 +130,8 @@ class CQCImportReport:
     locations_unchanged: int = 0
     ratings_added: int = 0
     providers_updated: int = 0
+    ratings_changed: int = 0
+    authorities_told: int = 0
     unmatched: list[Unmatched] = field(default_factory=list)
 
     @property
@@ -148,6 +152,8 @@ class CQCImportReport:
             "locations_unchanged": self.locations_unchanged,
             "ratings_added": self.ratings_added,
             "providers_updated": self.providers_updated,
+            "ratings_changed": self.ratings_changed,
+            "authorities_told": self.authorities_told,
             "unmatched_locations": len(self.unmatched),
         }
 
@@ -162,6 +168,8 @@ class CQCImportReport:
             ("Locations unchanged", self.locations_unchanged),
             ("Ratings added", self.ratings_added),
             ("Providers updated", self.providers_updated),
+            ("Providers' locations with a new overall rating", self.ratings_changed),
+            ("Authorities told, for their intelligence", self.authorities_told),
             ("Unmatched locations", len(self.unmatched)),
         )]
         if self.dry_run:
@@ -358,7 +366,7 @@ def _write(found: dict[str, _FileLocation], report: CQCImportReport) -> None:
     locations = {loc.location_id: loc for loc in CQCLocation.objects.all()}
     known = _rating_keys([locations[i].pk for i in found if i in locations])
 
-    added, updated, new_ratings, touched = [], [], [], set()
+    added, updated, new_ratings, touched, rerated = [], [], [], set(), []
     for item in found.values():
         provider = by_cqc_id.get(item.provider_id)
         location = locations.get(item.location_id)
@@ -370,8 +378,12 @@ def _write(found: dict[str, _FileLocation], report: CQCImportReport) -> None:
             location = locations[item.location_id] = CQCLocation(location_id=item.location_id)
             added.append(location)
         touched.add(location.provider_id)
+        current = (location.overall_rating, location.rating_published_on)
         changed = _apply(location, item, provider)
         touched.add(location.provider_id)
+        if location.provider_id and location.rating_published_on and \
+                (location.overall_rating, location.rating_published_on) != current:
+            rerated.append(location)
         ratings = [r for key, r in item.ratings.items() if (location.pk, *key) not in known]
         new_ratings.extend((location, r) for r in ratings)
         if location.pk is None:
@@ -384,13 +396,46 @@ def _write(found: dict[str, _FileLocation], report: CQCImportReport) -> None:
 
     CQCLocation.objects.bulk_create(added, batch_size=BATCH)
     CQCLocation.objects.bulk_update(updated, [*LOCATION_FIELDS, "last_imported_at"], batch_size=BATCH)
-    CQCRating.objects.bulk_create([
+    saved = CQCRating.objects.bulk_create([
         CQCRating(location=location, domain=r.domain, rating=r.rating, published_on=r.published_on,
                   report_type=r.report_type, inherited=r.inherited, imported_at=now)
         for location, r in new_ratings
     ], batch_size=BATCH)
     report.locations_added, report.locations_updated, report.ratings_added = len(added), len(updated), len(new_ratings)
     report.providers_updated = _providers_rate(providers, locations.values(), touched - {None})
+    # A location of a catalogue provider whose current overall rating is a new publication: every
+    # authority using the provider records it as intelligence.
+    new_overall = {(row.location_id, row.published_on): row.pk for row in saved if row.domain == OVERALL}
+    changes = [(location.provider_id, new_overall[key]) for location in rerated
+               if (key := (location.pk, location.rating_published_on)) in new_overall]
+    report.ratings_changed = len(changes)
+    report.authorities_told = _tell_authorities(changes)
+
+
+def _tell_authorities(changes: list[tuple[int, int]]) -> int:
+    """Send each authority that uses a provider (an admission here that is
+    not removed, from the admissions projection) its providers' new overall
+    ratings, to record as intelligence (quality.cqc_ratings_record): one
+    outbox message per authority, written into its schema in this import's
+    transaction, so a rolled-back import tells nobody. Two queries, and one
+    insert per authority told."""
+    if not changes:
+        return 0
+    from tenants.quality.tasks import cqc_ratings_record_task
+
+    by_provider: dict[int, list[int]] = defaultdict(list)
+    for provider_id, rating_id in changes:
+        by_provider[provider_id].append(rating_id)
+    told: dict[int, set[int]] = defaultdict(set)
+    for authority_id, provider_id in (AdmissionProjection.objects.filter(provider_id__in=list(by_provider))
+                                      .exclude(status=AdmissionProjection.Status.REMOVED)
+                                      .values_list("authority_id", "provider_id").distinct()):
+        told[authority_id].update(by_provider[provider_id])
+    schemas = dict(Authority.objects.filter(pk__in=list(told)).values_list("pk", "schema_name"))
+    for authority_id, rating_ids in told.items():
+        with schema_context(schemas[authority_id]):
+            outbox_add(cqc_ratings_record_task, sorted(rating_ids))
+    return len(told)
 
 
 def _catalogue_providers() -> dict[int, Provider]:

@@ -178,6 +178,13 @@ class PackageNeedsOut(serializers.Serializer):
     other_requirements = serializers.CharField()
 
 
+class ResourcingOut(serializers.Serializer):
+    placement = serializers.IntegerField(source="pk", help_text="The placement that was terminated.")
+    package = ReferenceOut(help_text="The package that placement came from.")
+    provider = NamedOut(help_text="Not invited to this package while the termination stands.")
+    ended_on = serializers.DateField()
+
+
 class PackageDetailOut(PackageOut, PackageNeedsOut):
     locality = serializers.CharField()
     weight_quality = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -192,6 +199,10 @@ class PackageDetailOut(PackageOut, PackageNeedsOut):
     no_award = serializers.SerializerMethodField()
     withdrawal = serializers.SerializerMethodField(help_text="When cancelled (a draft) or withdrawn: why.")
     chain = serializers.SerializerMethodField(help_text="Every package of its sourcing request, first to latest.")
+    resourcing_of = serializers.SerializerMethodField(
+        help_text="When this package re-sources a placement terminated as a contract action: that placement.")
+    resourced_by = serializers.SerializerMethodField(
+        help_text="When this package's placement was terminated: the package that re-sources it.")
 
     @extend_schema_field(StaffWithdrawalOut(allow_null=True))
     def get_withdrawal(self, package) -> dict | None:
@@ -218,6 +229,17 @@ class PackageDetailOut(PackageOut, PackageNeedsOut):
     @extend_schema_field(NoAwardOut(allow_null=True))
     def get_no_award(self, package) -> dict | None:
         return NoAwardOut(package.no_award).data if package.status == Package.Status.NO_AWARD else None
+
+    @extend_schema_field(ResourcingOut(allow_null=True))
+    def get_resourcing_of(self, package) -> dict | None:
+        ended = getattr(package, "replaces", None)
+        return ResourcingOut(ended).data if ended is not None else None
+
+    @extend_schema_field(ReferenceOut(allow_null=True))
+    def get_resourced_by(self, package) -> dict | None:
+        placement = getattr(package, "placement", None) if package.status == Package.Status.AWARDED else None
+        replacement = placement.replacement if placement is not None else None
+        return ReferenceOut(replacement).data if replacement is not None else None
 
 
 class EligibilityOut(serializers.Serializer):

@@ -48,6 +48,8 @@ class PlacementOut(serializers.Serializer):
     went_live_at = serializers.DateTimeField(allow_null=True)
     ended_on = serializers.DateField(allow_null=True)
     end_reason = serializers.CharField()
+    replacement = ReferenceOut(allow_null=True, help_text="When the placement was terminated: the package that "
+                                                          "re-sources the person's care.")
     funders = FunderOut(many=True, source="funders.all")
     created_at = serializers.DateTimeField()
 

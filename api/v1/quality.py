@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.fields import StrictSerializer
 from api.filters import FilterChoiceField, filters
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from common.errors import require
@@ -432,6 +433,8 @@ class ActionOut(serializers.Serializer):
     provider = NamedOut()
     agreement = ReferenceOut(allow_null=True)
     kind = serializers.ChoiceField(choices=Action.Kind.choices)
+    placement = serializers.IntegerField(source="placement_id", allow_null=True,
+                                         help_text="The placement a termination of a placement ends.")
     grounds = serializers.CharField()
     starts_on = serializers.DateField()
     respond_by = serializers.DateField()
@@ -452,6 +455,31 @@ class ActionIn(serializers.Serializer):
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     respond_days = serializers.IntegerField(min_value=1, max_value=60, default=14)
     review_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class TerminationIn(StrictSerializer):
+    grounds = serializers.CharField(max_length=10000, help_text="The provider reads them: never anything that "
+                                    "identifies a person, the person's own names included.")
+    ends_on = serializers.DateField(help_text="The placement's last day (the end of the notice): today or later.")
+    respond_days = serializers.IntegerField(min_value=1, max_value=60, default=14,
+                                            help_text="Days the provider has to respond.")
+    review_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class PlacementEndedOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    ended_on = serializers.DateField()
+    end_reason = serializers.CharField()
+
+
+class TerminationOut(serializers.Serializer):
+    action = ActionOut()
+    placement = PlacementEndedOut()
+    replacement = ReferenceOut(source="placement.replacement",
+                               help_text="The draft package re-sourcing the person's care, for a broker to review "
+                                         "and publish; the terminated provider is not invited while the "
+                                         "termination stands.")
 
 
 class LiftIn(serializers.Serializer):
@@ -663,6 +691,23 @@ class ActionLiftView(QualityStaffAPI, APIView):
         data.is_valid(raise_exception=True)
         made = oversight.action_lift(actor=request.user, action=action, reason=data.validated_data["reason"])
         return Response(ActionOut(Action.objects.select_related("provider", "agreement").get(pk=made.pk)).data)
+
+
+class PlacementTerminateView(QualityStaffAPI, APIView):
+    @extend_schema(request=TerminationIn, responses={201: TerminationOut},
+                   summary="Terminate one placement as a contract action, which starts re-sourcing the package")
+    def post(self, request, placement_id):
+        from tenants.placements.models import Placement
+
+        self.require_quality()
+        placement = Placement.objects.filter(pk=placement_id).first()
+        if placement is None:
+            raise Http404("No placement with that id here.")
+        data = TerminationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = oversight.placement_terminate(actor=request.user, placement=placement, **data.validated_data)
+        made = Action.objects.select_related("provider", "agreement", "placement__replacement").get(pk=made.pk)
+        return Response(TerminationOut({"action": made, "placement": made.placement}).data, status=201)
 
 
 class RiskDashboardView(QualityStaffAPI, GenericAPIView):

@@ -444,6 +444,7 @@ TASK_QUEUES = {
     "quality.returns_chase": "mail",
     "outbox.flush": "maintenance",
     "quality.returns_open_due": "maintenance",
+    "quality.cqc_ratings_record": "maintenance",
     "quality.risk_refresh": "maintenance",
     "ops.beat_heartbeat": "maintenance",
     "admissions.suspensions_end_due": "maintenance",

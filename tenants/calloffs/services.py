@@ -288,7 +288,9 @@ class Eligibility:
 
 def eligibility(package: Package, today=None) -> list[Eligibility]:
     """Every provider admitted to the lot, and whether it may be invited: no
-    embargo, suspension or termination in force (contract actions), admission
+    embargo, suspension or termination in force (contract actions; for a
+    package that re-sources a terminated placement, not the provider whose
+    placement it was while that termination stands), admission
     active (not pending, suspended or removed), organisation active, and the
     evidence the agreement requires verified and in date."""
     today = today or timezone.localdate()
@@ -298,7 +300,8 @@ def eligibility(package: Package, today=None) -> list[Eligibility]:
     admissions = list(Admission.objects.filter(lot=package.lot).exclude(status=Admission.Status.REMOVED)
                       .select_related("provider").order_by("provider__name"))
     usable = usable_evidence_types([a.provider_id for a in admissions], required, today)
-    restricted = restrictions([a.provider_id for a in admissions], agreement=package.agreement, today=today)
+    restricted = restrictions([a.provider_id for a in admissions], agreement=package.agreement, today=today,
+                              package=package)
     results = []
     for admission in admissions:
         if admission.provider_id in restricted:
@@ -1150,6 +1153,41 @@ def no_award(*, actor, package: Package, next_step: str, reason: str) -> NoAward
     return outcome
 
 
+def _draft_copy(package: Package, *, actor, **changes) -> Package:
+    """A new draft with the package's people and needs, in the same lot."""
+    fields = {name: getattr(package, name) for name in PACKAGE_FIELDS} | {"lot": package.lot} | changes
+    copy = Package.objects.create(agreement=package.agreement, called_off_by=package.called_off_by,
+                                  created_by=actor, reference=_reference(package.agreement), **fields)
+    copy.people.set(package.people.all())
+    return copy
+
+
+RESOURCING_TENDER_DAYS = 10  # a re-sourcing draft's bid deadline, at least, from when it is made
+RESOURCING_CLARIFICATION_DAYS = 3  # and its clarifications close this long before
+
+
+def package_resource(*, actor, package: Package, start_on, reason: str, now=None) -> Package:
+    """A draft that re-sources `package`'s care after its placement was
+    terminated: the same people and needs in the same lot, from `start_on`,
+    with deadlines that give the agreement's tendering period from now. A
+    broker reviews it and publishes it. Called inside the termination's
+    transaction, which decides who may terminate; the provider whose
+    placement ended is left out while the termination stands
+    (quality.oversight.restrictions)."""
+    earliest = timezone.localtime(now or timezone.now()) + timedelta(
+        days=max(package.agreement.regime.min_tender_days or 0, RESOURCING_TENDER_DAYS))
+    bid_deadline = earliest.replace(hour=12, minute=0, second=0, microsecond=0)
+    if bid_deadline < earliest:
+        bid_deadline += timedelta(days=1)  # noon on the first day the tendering period allows
+    draft = _draft_copy(package, actor=actor, start_on=start_on, bid_deadline=bid_deadline,
+                        clarification_deadline=bid_deadline - timedelta(days=RESOURCING_CLARIFICATION_DAYS))
+    audit_record(actor=actor, action="package.created", obj=draft, reason=reason,
+                 after={"reference": draft.reference, "lot": draft.lot.number, "budget_weekly": draft.budget_weekly,
+                        "people": draft.people.count(), "called_off_by": draft.called_off_by.slug,
+                        "resourcing_of": package.reference})
+    return draft
+
+
 def bids_export(*, actor, package: Package) -> str:
     """The package's bids as CSV for evaluation: every row goes through the
     seal, so before the deadline the export is refused (and recorded)."""
@@ -1296,12 +1334,8 @@ def _republished(package: Package, *, actor, lot: Lot | None = None) -> Package:
     lot = lot or package.lot
     if lot.agreement_id != package.agreement_id:
         raise Invalid({"lot": "Choose a lot of the same agreement."})
-    fields = {name: getattr(package, name) for name in PACKAGE_FIELDS}
-    follow_on = Package.objects.create(agreement=package.agreement, lot=lot, called_off_by=package.called_off_by,
-                                       created_by=actor, reference=_reference(package.agreement),
-                                       republished_from=package, original_id=package.sourcing_request_id,
-                                       **fields)
-    follow_on.people.set(package.people.all())
+    follow_on = _draft_copy(package, actor=actor, lot=lot, republished_from=package,
+                            original_id=package.sourcing_request_id)
     audit_record(actor=actor, action="package.created", obj=follow_on,
                  after={"reference": follow_on.reference, "lot": lot.number, "republishes": package.reference,
                         "sourcing_request": follow_on.original_id})

@@ -193,6 +193,7 @@ class PackageDetailView(CalloffsPage):
             if package.status in (Package.Status.WITHDRAWN, Package.Status.CANCELLED) else None,
             chain=selectors.package_chain(package),
             republished_as=getattr(package, "republished_as", None),
+            replaces=getattr(package, "replaces", None),
         )
 
 

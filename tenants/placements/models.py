@@ -33,6 +33,9 @@ class Placement(models.Model):
                                                on_delete=models.PROTECT, related_name="+")
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.TextField(blank=True)
+    replacement = models.OneToOneField(
+        Package, null=True, blank=True, on_delete=models.PROTECT, related_name="replaces",
+        help_text="When the placement was terminated: the draft package that re-sources the person's care.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

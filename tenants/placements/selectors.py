@@ -21,14 +21,15 @@ def _funders():
 
 
 def placements_for_staff(*, status: str = ""):
-    rows = (Placement.objects.select_related("package", "package__lot", "package__agreement", "provider")
+    rows = (Placement.objects.select_related("package", "package__lot", "package__agreement", "provider",
+                                             "replacement")
             .prefetch_related(_funders()).order_by("-created_at"))
     return rows.filter(status=status) if status in Placement.Status.values else rows
 
 
 def placement_for_staff(placement_id) -> Placement | None:
     return (Placement.objects.select_related("package", "package__lot", "package__agreement", "package__client_group",
-                                             "provider", "went_live_confirmed_by", "bid")
+                                             "provider", "went_live_confirmed_by", "bid", "replacement")
             .prefetch_related(_funders(), "variations__made_by", "uplifts__schedule")
             .filter(pk=placement_id).first())
 

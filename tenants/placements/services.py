@@ -151,16 +151,24 @@ def placement_end(*, actor, placement: Placement, ended_on: date, reason: str) -
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the placement ends."})
     with transaction.atomic():
-        placement = _locked(placement)
-        if placement.status == Placement.Status.ENDED:
-            raise Conflict("The placement has already ended.")
-        if ended_on < placement.start_on:
-            raise Invalid({"ended_on": "A placement cannot end before it starts."})
-        before = placement.status
-        placement.status, placement.ended_on, placement.end_reason = Placement.Status.ENDED, ended_on, reason.strip()
-        placement.save()
-        audit_record(actor=actor, action="placement.ended", obj=placement, reason=reason.strip(),
-                     before={"status": before}, after={"status": placement.status, "ended_on": ended_on})
+        return placement_record_end(actor=actor, placement=_locked(placement), ended_on=ended_on,
+                                    reason=reason.strip())
+
+
+def placement_record_end(*, actor, placement: Placement, ended_on: date, reason: str,
+                         context: dict | None = None) -> Placement:
+    """Record the end of a placement locked by the caller, in its
+    transaction: who may end it is the caller's check (brokers ending it,
+    quality staff terminating it as a contract action)."""
+    if placement.status == Placement.Status.ENDED:
+        raise Conflict("The placement has already ended.")
+    if ended_on < placement.start_on:
+        raise Invalid({"ended_on": "A placement cannot end before it starts."})
+    before = placement.status
+    placement.status, placement.ended_on, placement.end_reason = Placement.Status.ENDED, ended_on, reason
+    placement.save(update_fields=["status", "ended_on", "end_reason"])
+    audit_record(actor=actor, action="placement.ended", obj=placement, reason=reason, context=context,
+                 before={"status": before}, after={"status": placement.status, "ended_on": ended_on})
     return placement
 
 

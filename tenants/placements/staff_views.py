@@ -24,6 +24,7 @@ from tenants.placements.staff_forms import (
     RateScheduleForm,
     VaryForm,
 )
+from tenants.quality.oversight import QUALITY_ROLES
 
 READ_REFUSED = "Only brokers, commissioners and finance viewers read placements."
 MANAGE_REFUSED = "Only brokers and commissioners manage placements."
@@ -33,6 +34,7 @@ class PlacementsPage(StaffPageMixin, View):
     def render(self, template: str, status: int = 200, **context):
         context.setdefault("access", self.access)
         context.setdefault("can_manage", policy.can_manage_placements(self.access))
+        context.setdefault("can_terminate", self.access.has_role(*QUALITY_ROLES))
         return render(self.request, f"placements/staff/{template}", context, status=status)
 
     def require_reader(self) -> None:

@@ -151,7 +151,10 @@ class IntelligenceForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
 class ActionForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     submit_label = "Take the action"
 
-    kind = forms.ChoiceField(label="Action", choices=Action.Kind.choices, widget=forms.RadioSelect)
+    # a placement is terminated from the placement (TerminationForm): that also re-sources it
+    kind = forms.ChoiceField(label="Action", choices=[(value, label) for value, label in Action.Kind.choices
+                                                      if value != Action.Kind.PLACEMENT_TERMINATION],
+                             widget=forms.RadioSelect)
     agreement = forms.TypedChoiceField(label="Agreement", coerce=int, empty_value=None, required=False)
     grounds = forms.CharField(label="Grounds", max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
                               help_text="The provider will read these and may respond. " + NO_NAMES)
@@ -162,6 +165,22 @@ class ActionForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agreement"].choices = [("", "Every agreement here")] + [(a.pk, a.title) for a in agreements]
         self.helper.layout = Layout(Field.radios("kind"), "agreement", "grounds", "starts_on", "review_on")
+
+
+class TerminationForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Terminate the placement"
+
+    grounds = forms.CharField(label="Grounds", max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text="The provider will read these and may respond. " + NO_NAMES)
+    ends_on = _date("Last day of the placement", "The end of the notice the contract gives, for example 15 12 2026")
+    respond_days = forms.IntegerField(label="Days the provider has to respond", min_value=1, max_value=60,
+                                      initial=14)
+    review_on = _date("Review (optional)", "For example, 1 3 2027", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout("grounds", "ends_on", Field.text("respond_days", field_width=Fixed.THREE),
+                                    "review_on")
 
 
 class AssessmentForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):

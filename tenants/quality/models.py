@@ -174,10 +174,14 @@ class Intelligence(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Set when import_cqc recorded it: the CQC rating (shared_catalogue.CQCRating, in the
+    # public schema) it tells of. Once per rating here, however often the task runs.
+    from_cqc_rating = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_on", "-pk"]
         indexes = [models.Index(fields=["provider", "occurred_on"])]
+        constraints = [models.UniqueConstraint(fields=["from_cqc_rating"], name="one_record_per_cqc_rating")]
 
 
 RATINGS = [("excellent", "Excellent"), ("good", "Good"), ("requires_improvement", "Requires improvement"),
@@ -229,6 +233,7 @@ class Action(models.Model):
         EMBARGO = "embargo", "Embargo on new placements"
         SUSPENSION = "suspension", "Suspension from the agreement"
         CONTRACT_TERMINATION = "contract_termination", "Termination of the contract"
+        PLACEMENT_TERMINATION = "placement_termination", "Termination of a placement"
 
     RESTRICTING = (Kind.EMBARGO, Kind.SUSPENSION, Kind.CONTRACT_TERMINATION)
 
@@ -239,6 +244,8 @@ class Action(models.Model):
     provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
     agreement = models.ForeignKey(Agreement, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                   help_text="Leave empty for every agreement here.")
+    placement = models.ForeignKey("placements.Placement", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="actions", help_text="The placement a termination of a placement ends.")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     grounds = models.TextField()
     starts_on = models.DateField()
@@ -255,6 +262,12 @@ class Action(models.Model):
     class Meta:
         ordering = ["-starts_on", "-pk"]
         indexes = [models.Index(fields=["provider", "status"])]
+        constraints = [
+            # a termination of a placement names its placement; no other action does
+            models.CheckConstraint(name="placement_only_for_its_termination",
+                                   condition=Q(kind="placement_termination", placement__isnull=False)
+                                   | (~Q(kind="placement_termination") & Q(placement__isnull=True))),
+        ]
 
     @property
     def restricts_placements(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.policy import access_here
@@ -17,6 +18,7 @@ from accounts.roles import AuthorityRole
 from audit.services import audit_record
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_identifiers, find_person_identifiers, person_identifier_message
+from outbox.services import outbox_add
 from shared_catalogue.models import SharedIntelligence
 from tenancy.selectors import authority_current
 from tenants.quality.models import DOMAINS, RATINGS, SEVERITIES, Action, Assessment, Intelligence
@@ -41,7 +43,7 @@ def _no_identifiers(errors: dict, **texts) -> None:
 
 def intelligence_record(*, actor, provider, kind: str, occurred_on: date, source: str, summary: str,
                         severity: str = "medium", service: str = "", restricted_notes: str = "",
-                        share: str = Intelligence.Share.PARTNERS) -> Intelligence:
+                        share: str = Intelligence.Share.PARTNERS, from_cqc_rating: int | None = None) -> Intelligence:
     """Record what is known. The summary, which other authorities using the
     provider may read, must not identify anyone; restricted notes stay here."""
     if actor is not None:
@@ -71,7 +73,7 @@ def intelligence_record(*, actor, provider, kind: str, occurred_on: date, source
         record = Intelligence.objects.create(
             provider=provider, kind=kind, occurred_on=occurred_on, source=source.strip(), severity=severity,
             summary=summary.strip(), service=service.strip(), restricted_notes=(restricted_notes or "").strip(),
-            share=share, recorded_by=actor)
+            share=share, recorded_by=actor, from_cqc_rating=from_cqc_rating)
         if share == Intelligence.Share.PARTNERS:
             _share(record)
         audit_record(actor=actor, action="intelligence.recorded", obj=record,
@@ -224,29 +226,118 @@ def action_take(*, actor, provider, kind: str, grounds: str, agreement=None, sta
     respond. An embargo, suspension or termination stops the provider being
     invited to new call-offs here (or under the one agreement) from its start."""
     _require_quality(actor)
-    errors: dict[str, str] = {}
-    if kind not in Action.Kind.values:
-        errors["kind"] = "Choose the action."
-    if not (grounds or "").strip():
-        errors["grounds"] = "Give the grounds, as the provider will read them."
-    _no_identifiers(errors, grounds=grounds)
     starts_on = starts_on or timezone.localdate()
-    if review_on is not None and review_on < starts_on:
-        errors["review_on"] = "The review cannot be before the action starts."
+    errors = _action_errors(grounds, starts_on, review_on)
+    if kind == Action.Kind.PLACEMENT_TERMINATION:
+        errors["kind"] = ("A placement is terminated from the placement itself, which ends it and starts "
+                          "re-sourcing the person's package.")
+    elif kind not in Action.Kind.values:
+        errors["kind"] = "Choose the action."
     if errors:
         raise Invalid(errors)
     kinds = dict(Action.Kind.choices)
     with transaction.atomic():
-        action = Action.objects.create(provider=provider, agreement=agreement, kind=kind, grounds=grounds.strip(),
-                                       starts_on=starts_on, respond_by=starts_on + timedelta(days=respond_days),
-                                       review_on=review_on, created_by=actor)
-        audit_record(actor=actor, action="provider_action.taken", obj=action, reason=grounds.strip(),
-                     after={"provider": provider.pk, "kind": kind, "starts_on": starts_on.isoformat(),
-                            "agreement": agreement.reference if agreement else None})
-        intelligence_record(actor=None, provider=provider, kind=Intelligence.Kind.ACTION, occurred_on=min(
-            starts_on, timezone.localdate()), source="Contract action", severity="high"
-            if kind in Action.RESTRICTING else "medium", summary=f"{kinds[kind]} from {starts_on:%-d %B %Y}.")
+        action = _action_create(actor=actor, provider=provider, kind=kind, grounds=grounds, agreement=agreement,
+                                starts_on=starts_on, respond_days=respond_days, review_on=review_on,
+                                summary=f"{kinds[kind]} from {starts_on:%-d %B %Y}.")
     return action
+
+
+def _action_errors(grounds: str, starts_on: date, review_on: date | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not (grounds or "").strip():
+        errors["grounds"] = "Give the grounds, as the provider will read them."
+    _no_identifiers(errors, grounds=grounds)
+    if review_on is not None and review_on < starts_on:
+        errors["review_on"] = "The review cannot be before the action starts."
+    return errors
+
+
+def _action_create(*, actor, provider, kind: str, grounds: str, agreement, starts_on: date, respond_days: int,
+                   review_on: date | None, summary: str, placement=None) -> Action:
+    """The action, its audit event and its intelligence record, in the caller's transaction."""
+    action = Action.objects.create(provider=provider, agreement=agreement, placement=placement, kind=kind,
+                                   grounds=grounds.strip(), starts_on=starts_on,
+                                   respond_by=starts_on + timedelta(days=respond_days), review_on=review_on,
+                                   created_by=actor)
+    audit_record(actor=actor, action="provider_action.taken", obj=action, reason=grounds.strip(),
+                 after={"provider": provider.pk, "kind": kind, "starts_on": starts_on.isoformat(),
+                        "agreement": agreement.reference if agreement else None,
+                        "placement": placement.pk if placement else None})
+    serious = kind in Action.RESTRICTING or kind == Action.Kind.PLACEMENT_TERMINATION
+    intelligence_record(actor=None, provider=provider, kind=Intelligence.Kind.ACTION,
+                        occurred_on=min(starts_on, timezone.localdate()), source="Contract action",
+                        severity="high" if serious else "medium", summary=summary)
+    return action
+
+
+def placement_terminate(*, actor, placement, grounds: str, ends_on: date, respond_days: int = 14,
+                        review_on: date | None = None) -> Action:
+    """Terminate one placement as a contract action, with its grounds and the
+    provider's right to respond: the placement ends on `ends_on` (the end of
+    the notice), the termination is recorded as intelligence, the provider
+    is e-mailed, and a new draft package for the same person and needs, in
+    the same lot, waits for a broker to review and publish it. The provider
+    is not invited to that package while the termination stands."""
+    from tenants.calloffs.services import package_resource
+    from tenants.placements.models import Placement
+    from tenants.placements.services import placement_record_end
+    from tenants.quality.tasks import provider_mail_task
+
+    _require_quality(actor)
+    today = timezone.localdate()
+    errors = _action_errors(grounds, today, review_on)
+    if ends_on is None:
+        errors["ends_on"] = "Give the day the placement ends: the last day of the notice."
+    elif ends_on < today:
+        errors["ends_on"] = "A termination ends a placement today or later: give the last day of the notice."
+    if not isinstance(respond_days, int) or not 1 <= respond_days <= 60:
+        errors["respond_days"] = "The provider's window to respond is 1 to 60 days."
+    names = [name for person in placement.package.people.all() for name in person.names]
+    found = find_identifiers(grounds or "", names=names) if "grounds" not in errors else []
+    if found:  # the person's own names too
+        errors["grounds"] = (f"Remove what could identify the person: {'; '.join(str(f) for f in found)}. The "
+                             "provider reads the grounds and they stay on its record: refer to the placement by "
+                             "its reference, never to who it is for.")
+    if errors:
+        raise Invalid(errors)
+    grounds = grounds.strip()
+    with transaction.atomic():
+        placement = (Placement.objects.select_for_update(of=("self",))
+                     .select_related("package__agreement", "package__lot", "provider").get(pk=placement.pk))
+        if placement.status == Placement.Status.ENDED:
+            raise Conflict(f"Placement {placement.pk} has already ended"
+                           + (f" (on {placement.ended_on:%-d %B %Y})." if placement.ended_on else "."))
+        if ends_on < placement.start_on:
+            raise Invalid({"ends_on": f"The placement starts on {placement.start_on:%-d %B %Y}: it cannot end "
+                                      "before then."})
+        package = placement.package
+        action = _action_create(actor=actor, provider=placement.provider, kind=Action.Kind.PLACEMENT_TERMINATION,
+                                grounds=grounds, agreement=package.agreement, starts_on=today,
+                                respond_days=respond_days, review_on=review_on, placement=placement,
+                                summary=f"Termination of a placement ({package.reference}), ending "
+                                        f"{ends_on:%-d %B %Y}.")
+        placement_record_end(actor=actor, placement=placement, ended_on=ends_on,
+                             reason=f"Terminated as a contract action: {grounds}", context={"action": action.pk})
+        draft = package_resource(actor=actor, package=package, start_on=ends_on + timedelta(days=1),
+                                 reason=f"Re-sourcing of {package.reference}: its placement was terminated.")
+        placement.replacement = draft
+        placement.save(update_fields=["replacement"])
+        audit_record(actor=actor, action="placement.terminated", obj=placement, reason=grounds,
+                     after={"action": action.pk, "ended_on": ends_on, "replacement": draft.reference})
+        outbox_add(provider_mail_task, placement.provider_id,
+                   f"Termination of placement {package.reference} by {authority_current().name}",
+                   _termination_letter(action, placement, ends_on))
+    return action
+
+
+def _termination_letter(action: Action, placement, ends_on: date) -> str:
+    package = placement.package
+    return (f"{authority_current().name} is terminating your placement {package.reference} ({package.title}), "
+            f"awarded under {package.agreement.title}.\n\n"
+            f"The placement ends on {ends_on:%-d %B %Y}.\n\nThe grounds:\n{action.grounds}\n\n"
+            f"You may respond by {action.respond_by:%-d %B %Y}: sign in to Jointly and open Performance and "
+            "quality, then the termination under Contract actions.\n")
 
 
 def action_respond(*, actor, action: Action, response: str) -> Action:
@@ -270,17 +361,84 @@ def action_lift(*, actor, action: Action, reason: str) -> Action:
     return action
 
 
-def restrictions(provider_ids, *, agreement, today: date) -> dict[int, str]:
+def restrictions(provider_ids, *, agreement, today: date, package=None) -> dict[int, str]:
     """Why providers may not be invited to a new call-off under `agreement`
-    (an embargo, suspension or termination in force): one query."""
+    (an embargo, suspension or termination in force), or to `package` when
+    it re-sources a placement terminated with them (while that termination
+    stands): one query."""
     kinds = dict(Action.Kind.choices)
+    stands = Q(kind__in=Action.RESTRICTING)
+    if package is not None and package.pk:
+        stands |= Q(kind=Action.Kind.PLACEMENT_TERMINATION, placement__replacement=package)
     found: dict[int, str] = {}
-    for action in Action.objects.filter(provider_id__in=list(provider_ids), status=Action.Status.ACTIVE,
-                                        kind__in=Action.RESTRICTING, starts_on__lte=today).order_by("starts_on"):
-        if action.agreement_id not in (None, agreement.pk):
+    for action in Action.objects.filter(stands, provider_id__in=list(provider_ids), status=Action.Status.ACTIVE,
+                                        starts_on__lte=today).order_by("starts_on"):
+        if action.kind in Action.RESTRICTING and action.agreement_id not in (None, agreement.pk):
             continue
-        found.setdefault(action.provider_id, f"{kinds[action.kind].lower()} since {action.starts_on:%-d %B %Y}: "
-                                             f"{action.grounds}")
+        what = ("termination of its placement that this package re-sources"
+                if action.kind == Action.Kind.PLACEMENT_TERMINATION else kinds[action.kind].lower())
+        reason = f"{what} since {action.starts_on:%-d %B %Y}: {action.grounds}"
+        found.setdefault(action.provider_id, reason if len(reason) <= REASON_LENGTH
+                         else reason[:REASON_LENGTH - 1].rstrip() + "…")
+    return found
+
+
+REASON_LENGTH = 300  # calloffs.NotInvited.reason
+
+
+# --- CQC ratings, from the regional catalogue's import ------------------------------------
+
+CQC_SOURCE = "Care Quality Commission"
+CQC_SEVERITY = {"Inadequate": "high", "Requires improvement": "medium"}
+
+
+def cqc_ratings_record(*, rating_ids) -> int:
+    """Record here, as intelligence, new overall CQC ratings of locations of
+    providers this authority uses (import_cqc sends them, through the
+    outbox): each once, dated as published, with the CQC as its source and
+    the rating it replaced. Every authority using the provider records its
+    own, so it is not shared again; the early warning reads the ratings
+    themselves (risk.assess), not these records."""
+    from shared_catalogue.models import CQCRating
+
+    ratings = list(CQCRating.objects.filter(pk__in=list(rating_ids), domain="Overall",
+                                            location__provider__isnull=False)
+               .select_related("location__provider"))
+    done = set(Intelligence.objects.filter(from_cqc_rating__in=[r.pk for r in ratings])
+               .values_list("from_cqc_rating", flat=True))
+    before = _ratings_before(ratings)
+    made = 0
+    for rating in ratings:
+        if rating.pk in done:
+            continue
+        location = rating.location
+        previous = before.get(rating.pk)
+        service = location.name if location.name and not find_person_identifiers(location.name) else ""
+        intelligence_record(
+            actor=None, provider=location.provider, kind=Intelligence.Kind.CQC_RATING, source=CQC_SOURCE,
+            occurred_on=min(rating.published_on, timezone.localdate()), service=service[:200],
+            severity=CQC_SEVERITY.get(rating.rating, "low"), share=Intelligence.Share.HERE,
+            from_cqc_rating=rating.pk,
+            summary=f"The CQC rated {'this location' if service else 'a location'} {rating.rating} overall"
+                    + (f" (previously {previous})." if previous and previous != rating.rating
+                       else " (rated the same before)." if previous else " (its first published rating)."))
+        made += 1
+    return made
+
+
+def _ratings_before(ratings) -> dict[int, str]:
+    """For each rating, the location's overall rating published before it, if any: one query."""
+    from shared_catalogue.models import CQCRating
+
+    history: dict[int, list] = {}
+    for row in (CQCRating.objects.filter(location_id__in={r.location_id for r in ratings}, domain="Overall")
+                .order_by("location_id", "published_on").values("location_id", "published_on", "rating")):
+        history.setdefault(row["location_id"], []).append(row)
+    found = {}
+    for rating in ratings:
+        earlier = [row for row in history.get(rating.location_id, []) if row["published_on"] < rating.published_on]
+        if earlier:
+            found[rating.pk] = earlier[-1]["rating"]
     return found
 
 

@@ -32,8 +32,8 @@ class ReturnListView(ProviderPageMixin, View):
 
         assessments = (Assessment.objects.filter(provider_id__in=self.access.provider_ids)
                        .exclude(status=Assessment.Status.SCHEDULED).select_related("provider"))
-        actions = Action.objects.filter(provider_id__in=self.access.provider_ids).select_related("provider",
-                                                                                                 "agreement")
+        actions = Action.objects.filter(provider_id__in=self.access.provider_ids).select_related(
+            "provider", "agreement", "placement__package")
         return render(request, "quality/provider/returns.html", {"owed": owed, "done": done, "access": self.access,
                                                                  "assessments": assessments, "actions": actions})
 
@@ -115,7 +115,7 @@ class ActionRespondView(_RespondView):
         from tenants.quality.models import Action
 
         self.subject = (Action.objects.filter(provider_id__in=self.access.provider_ids, pk=action_id)
-                        .select_related("provider", "agreement").first())
+                        .select_related("provider", "agreement", "placement__package").first())
         if self.subject is None:
             raise Http404("Your organisations have no such action here.")
 

@@ -89,7 +89,9 @@ def assess(provider_ids, *, today: date | None = None, rules: dict | None = None
     since = today - timedelta(days=int(rules["lookback_days"]))
     kind_words = dict(Intelligence.Kind.choices)
 
-    counts = (Intelligence.objects.filter(provider_id__in=ids, occurred_on__gte=since, closed_on__isnull=True)
+    # CQC ratings recorded by import_cqc are the timeline's; the ratings themselves count below.
+    counts = (Intelligence.objects.filter(provider_id__in=ids, occurred_on__gte=since, closed_on__isnull=True,
+                                          from_cqc_rating__isnull=True)
               .values("provider_id", "kind", "severity")
               .annotate(n=Count("pk"), shared=Count("pk", filter=Q(share=Intelligence.Share.PARTNERS)),
                         last=Max("occurred_on"))

@@ -22,6 +22,8 @@ urlpatterns = [
          name="assessment-new"),
     path("assessments/<int:assessment_id>/", views.AssessmentView.as_view(), name="assessment"),
     path("actions/<int:action_id>/lift/", views.ActionLiftView.as_view(), name="action-lift"),
+    path("placements/<int:placement_id>/terminate/", views.PlacementTerminateView.as_view(),
+         name="placement-terminate"),
     path("providers/<int:provider_id>/feedback-links/new/", views.FeedbackLinkCreateView.as_view(),
          name="feedback-link-new"),
     path("feedback/", views.FeedbackListView.as_view(), name="feedback"),

@@ -229,16 +229,21 @@ class ProviderOversightView(QualityPage):
         provider = Provider.objects.filter(pk=provider_id).first()
         if provider is None or not Admission.objects.filter(provider=provider).exists():
             raise Http404("That provider has never been admitted here.")
+        from tenants.placements.models import Placement
+
         quality = _is_quality(self.access)
         return self.render(
             "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
+            placements=list(Placement.objects.filter(provider=provider).exclude(status=Placement.Status.ENDED)
+                            .select_related("package").order_by("start_on", "pk")) if quality else [],
             intelligence=list(Intelligence.objects.filter(provider=provider)[:100]) if quality else [],
             shared=list(shared_with_here([provider.pk])[:100]) if quality else [],
             partners=[colour for row in (regional_view(provider_ids=[provider.pk]) if quality else [])
                       for colour in row.partners],
             links=list(FeedbackLink.objects.filter(provider=provider, active=True)) if quality else [],
             assessments=list(Assessment.objects.filter(provider=provider)),
-            actions=list(Action.objects.filter(provider=provider).select_related("agreement")))
+            actions=list(Action.objects.filter(provider=provider).select_related(
+                "agreement", "placement__package", "placement__replacement")))
 
 
 class _ProviderFormPage(FormPageMixin, StaffPageMixin, View):
@@ -294,6 +299,45 @@ class ActionCreateView(_ProviderFormPage):
         agreement = Agreement.objects.filter(pk=agreement_id).first() if agreement_id else None
         oversight.action_take(actor=self.request.user, provider=self.provider, agreement=agreement, **data)
         return self.done("Action taken. The provider can read the grounds and respond.")
+
+
+class PlacementTerminateView(FormPageMixin, StaffPageMixin, View):
+    """Terminate one placement as a contract action: it ends, and a draft
+    package re-sourcing the person's care goes to the brokers."""
+
+    template_name = "quality/staff/terminate.html"
+    title = "Terminate a placement"
+
+    def load(self, placement_id):
+        from tenants.placements.models import Placement
+
+        self.placement = (Placement.objects.select_related("package__agreement", "package__lot", "provider",
+                                                           "replacement")
+                          .filter(pk=placement_id).first())
+        if self.placement is None:
+            raise Http404("No placement with that number here.")
+
+    def check(self):
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import TerminationForm
+
+        return TerminationForm(data=data)
+
+    def page_context(self):
+        return {"placement": self.placement, "provider": self.placement.provider}
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        action = oversight.placement_terminate(actor=self.request.user, placement=self.placement,
+                                               **form.cleaned_data)
+        draft = action.placement.replacement
+        self.success(f"Placement {self.placement.pk} is terminated and ends on "
+                     f"{action.placement.ended_on:%-d %B %Y}. The provider has been told the grounds. "
+                     f"{draft.reference} re-sources the person's care: a broker will review and publish it.")
+        return redirect("quality-staff:provider", provider_id=self.placement.provider_id)
 
 
 class AssessmentCreateView(_ProviderFormPage):

@@ -38,3 +38,13 @@ def risk_refresh_task() -> int:
     if changes:
         risk.changes_mail(changes)
     return len(changes)
+
+
+@app.task(name="quality.cqc_ratings_record", autoretry_for=(OSError,), retry_backoff=True, max_retries=5,
+          soft_time_limit=300, time_limit=330)
+def cqc_ratings_record_task(rating_ids: list[int], outbox_id: int | None = None) -> int | None:
+    """In one authority: record the CQC ratings import_cqc found new, for
+    providers used here, as intelligence (once each: a record per rating)."""
+    from tenants.quality import oversight
+
+    return outbox_run(outbox_id, partial(oversight.cqc_ratings_record, rating_ids=rating_ids), exclusive=True)

@@ -24,6 +24,7 @@ class TaskKind(models.TextChoices):
     AWARD_WAITING = "award_waiting", "Call-offs waiting for an award"
     PLACEMENT_STARTING = "placement_starting", "Placements starting"
     PLACEMENT_ENDING = "placement_ending", "Placements ending"
+    RESOURCING = "resourcing", "Packages to re-source after a termination"
     SUSPENSION_ENDING = "suspension_ending", "Suspensions ending"
 
 

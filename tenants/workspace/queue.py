@@ -48,6 +48,7 @@ WHO: dict[str, Callable[[TenantAccess], bool]] = {
     TaskKind.AWARD_WAITING: calloffs_policy.can_source,
     TaskKind.PLACEMENT_STARTING: calloffs_policy.can_manage_placements,
     TaskKind.PLACEMENT_ENDING: calloffs_policy.can_manage_placements,
+    TaskKind.RESOURCING: calloffs_policy.can_source,
     TaskKind.SUSPENSION_ENDING: admissions_policy.can_lead_evaluation,
 }
 
@@ -281,6 +282,21 @@ def _placements_ending(authority, today, user_id):
                    ends, None)
 
 
+def _resourcing(authority, today, user_id):
+    # A placement terminated as a contract action leaves a draft package for
+    # the same person and needs: due when the placement ends.
+    rows = (Package.objects.filter(status=Package.Status.DRAFT, replaces__isnull=False)
+            .select_related("replaces__package", "replaces__provider"))
+    for p in rows:
+        ended = p.replaces
+        yield Task(TaskKind.RESOURCING, f"resourcing:{p.pk}",
+                   f"Review and publish {p.reference}, re-sourcing {ended.package.reference}",
+                   f"{p.title}; the placement with {ended.provider.name} was terminated and ends on "
+                   f"{ended.ended_on:%-d %B %Y}",
+                   tenant_reverse(authority, "calloffs-staff:package", kwargs={"package_id": p.pk}),
+                   ended.ended_on, p.created_at)
+
+
 def _suspensions_ending(authority, today, user_id):
     rows = (Admission.objects.filter(status=Admission.Status.SUSPENDED, suspended_until__gte=today,
                                      suspended_until__lte=today + timedelta(days=LOOK_AHEAD_DAYS))
@@ -306,6 +322,7 @@ READERS = {
     TaskKind.AWARD_WAITING: _awards_waiting,
     TaskKind.PLACEMENT_STARTING: _placements_starting,
     TaskKind.PLACEMENT_ENDING: _placements_ending,
+    TaskKind.RESOURCING: _resourcing,
     TaskKind.SUSPENSION_ENDING: _suspensions_ending,
 }
 

@@ -5,7 +5,7 @@ services."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django_tenants.utils import schema_context
 
@@ -62,3 +62,27 @@ def submit(m: Monitored, kpi_return: KpiReturn, provider=None, **figures) -> Kpi
     provider = provider or next(p for p in m.market.providers if p.pk == kpi_return.provider_id)
     with schema_context(m.schema):
         return services.return_submit(actor=catalogue.admin_of(provider), kpi_return=kpi_return, **figures)
+
+
+def placed(m: Monitored, provider=None, *, live: bool = True):
+    """A package awarded to `provider` (the first by default) and, if `live`,
+    gone live today: the placement, made through the services."""
+    from tenants.calloffs import services as calloffs
+    from tenants.calloffs.models import Bid
+    from tenants.placements import services as placements
+    from tenants.placements.models import Placement
+
+    market = m.market
+    provider = provider or market.providers[0]
+    package = stage2.package(market)
+    stage2.submit(market, package, provider, price="400.00")
+    with schema_context(m.schema):
+        calloffs.package_close(package_id=package.pk, by="test",
+                               now=package.bid_deadline + timedelta(minutes=1))
+        bid = Bid.objects.get(package=package, provider=provider)
+        calloffs.bid_evaluate(actor=market.broker, bid=bid, compliant=True, quality=70, outcomes=70, social_value=50)
+        calloffs.award(actor=market.broker, package=package, bid=bid)
+        placement = Placement.objects.get(package=package)
+        if live:  # care began today
+            placement = placements.placement_go_live(actor=market.broker, placement=placement, start_on=date.today())
+    return placement

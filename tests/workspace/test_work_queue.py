@@ -300,8 +300,11 @@ def _one_of_each(region):
         admissions.admission_suspend(actor=lead, admission=admission, reason="Review",
                                      until=today + timedelta(days=5))
         ending = _clone(Package.objects.get(pk=awarded.pk), reference=support.unique("END-"))
-        _clone(Placement.objects.get(pk=starting.pk), package=ending, status=Placement.Status.ENDED,
-               ended_on=today + timedelta(days=5))
+        ended = _clone(Placement.objects.get(pk=starting.pk), package=ending, status=Placement.Status.ENDED,
+                       ended_on=today + timedelta(days=5))
+        # a placement terminated as a contract action leaves a draft that re-sources it
+        Placement.objects.filter(pk=ended.pk).update(replacement=_clone(
+            Package.objects.get(pk=awarded.pk), reference=support.unique("RES-"), status=Package.Status.DRAFT))
     return market, person
 
 
@@ -321,6 +324,7 @@ def _ten_of_each(market, person):
         empty = Package.objects.filter(status="closed", agreement=market.agreement, bids__isnull=True).first()
         starting = Placement.objects.get(status=Placement.Status.PENDING, package__agreement=market.agreement)
         ended = Placement.objects.get(status=Placement.Status.ENDED, package__agreement=market.agreement)
+        resourcing = ended.replacement
         suspended = Admission.objects.get(status="suspended", agreement=market.agreement)
         for _ in range(9):
             _clone(Application.objects.get(pk=submitted.pk))
@@ -335,7 +339,9 @@ def _ten_of_each(market, person):
             _clone(Package.objects.get(pk=empty.pk), reference=support.unique("EMPTY-"))
             for placement in (starting, ended):
                 package = _clone(Package.objects.get(pk=placement.package_id), reference=support.unique("PL-"))
-                _clone(Placement.objects.get(pk=placement.pk), package=package)
+                replacement = (_clone(Package.objects.get(pk=resourcing.pk), reference=support.unique("RES-"))
+                               if placement is ended else None)
+                _clone(Placement.objects.get(pk=placement.pk), package=package, replacement=replacement)
             _clone(Admission.objects.get(pk=suspended.pk), reference=support.unique("ADM-"),
                    provider=support.make_provider())
 
