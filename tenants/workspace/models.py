@@ -25,6 +25,7 @@ class TaskKind(models.TextChoices):
     PLACEMENT_STARTING = "placement_starting", "Placements starting"
     PLACEMENT_ENDING = "placement_ending", "Placements ending"
     SUSPENSION_ENDING = "suspension_ending", "Suspensions ending"
+    FOLLOW_UP = "follow_up", "Quality assessment actions overdue or to verify"
 
 
 # Always e-mailed straight away, whatever the person chose: being given an
