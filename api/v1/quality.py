@@ -923,6 +923,11 @@ class SelfAssessmentIn(StrictSerializer):
                              help_text="Some or all standards; each replaces what was saved for it.")
 
 
+class DueIn(StrictSerializer):
+    due_on = serializers.DateField()
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
 class FollowUpOut(serializers.Serializer):
     id = serializers.IntegerField()
     assessment = serializers.IntegerField(source="assessment_id")
@@ -1014,6 +1019,18 @@ class StandardValidateView(AssessmentAPI, APIView):
         return Response(StandardsOut(_standards_out(assessment, officer_view=True)).data)
 
 
+class SelfAssessmentDueView(AssessmentAPI, APIView):
+    @extend_schema(request=DueIn, responses=AssessmentOut,
+                   summary="Give the provider a new date for its self-assessment (until it is submitted)")
+    def post(self, request, assessment_id):
+        assessment = self.assessment(assessment_id)
+        data = DueIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = assessment_services.self_assessment_due_change(actor=request.user, assessment=assessment,
+                                                              **data.validated_data)
+        return Response(AssessmentOut(made).data)
+
+
 class AssessmentFollowUpsView(AssessmentAPI, APIView):
     @extend_schema(responses=FollowUpOut(many=True), summary="The actions from an assessment")
     def get(self, request, assessment_id):
@@ -1047,6 +1064,23 @@ class FollowUpVerifyView(FollowUpAPI, APIView):
     @extend_schema(request=None, responses=FollowUpOut, summary="Verify an action its owner marked done")
     def post(self, request, follow_up_id):
         made = assessment_services.follow_up_verify(actor=request.user, follow_up=self.follow_up(follow_up_id))
+        return Response(FollowUpOut(FollowUp.objects.select_related("provider", "owner").get(pk=made.pk)).data)
+
+
+class FollowUpDoneView(QualityStaffAPI, APIView):
+    @extend_schema(request=FollowUpDoneIn, responses=FollowUpOut,
+                   summary="Mark done an action owned by an officer here (its owner or a quality officer)")
+    def post(self, request, follow_up_id):
+        found = FollowUp.objects.filter(pk=follow_up_id, owner_side=FollowUp.Owner.AUTHORITY).first()
+        if found is None:
+            raise Http404("No such action owned here.")
+        data = FollowUpDoneIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data["evidence"] is not None:
+            raise serializers.ValidationError({"evidence": ["Evidence comes from the provider's locker; describe "
+                                                            "what was done in the note."]})
+        made = assessment_services.follow_up_done(actor=request.user, follow_up=found,
+                                                  note=data.validated_data["note"])
         return Response(FollowUpOut(FollowUp.objects.select_related("provider", "owner").get(pk=made.pk)).data)
 
 

@@ -554,6 +554,13 @@ def _early_warning(officer: User, providers: dict, admins: dict, today: date) ->
         oversight.assessment_respond(actor=admins[domain], assessment=assessment,
                                      response="We accept the findings and have an action plan.")
         oversight.assessment_finalise(actor=officer, assessment=assessment)
+        if provider == peak:
+            from tenants.quality import assessments
+
+            assessments.follow_up_add(actor=officer, assessment=assessment, standard="medicines",
+                                      what="Audit medication records on every rural round weekly and send the "
+                                           "results each month.", owner=admins[domain], owner_side="provider",
+                                      due_on=today + timedelta(days=28))
     oversight.action_take(actor=officer, provider=peak, kind="embargo", starts_on=today - timedelta(days=30),
                           grounds="A substantiated safeguarding concern and a Poor quality rating: no new "
                                   "placements until the improvement plan is met.", review_on=today + timedelta(days=60))

@@ -128,6 +128,26 @@ def self_assessment_submit(*, actor, assessment: Assessment, today: date | None 
     return assessment
 
 
+def self_assessment_due_change(*, actor, assessment: Assessment, due_on: date, reason: str = "") -> Assessment:
+    """The officer gives the provider a new date for its self-assessment
+    (more time, or to reopen one that closed unsubmitted)."""
+    _require_quality(actor)
+    if due_on is None or due_on < timezone.localdate():
+        raise Invalid({"due_on": "The new date cannot be in the past."})
+    with transaction.atomic():
+        assessment = _locked(assessment)
+        if assessment.status != Assessment.Status.SCHEDULED or assessment.self_assessment_submitted_at:
+            raise Conflict("The self-assessment has been submitted (or the draft report sent); its date no longer "
+                           "applies.")
+        before = assessment.self_assessment_due
+        assessment.self_assessment_due = due_on
+        assessment.save(update_fields=["self_assessment_due"])
+        audit_record(actor=actor, action="assessment.self_assessment_due_changed", obj=assessment,
+                     reason=(reason or "").strip(), before={"due": before.isoformat() if before else None},
+                     after={"due": due_on.isoformat()})
+    return assessment
+
+
 # --- The officer's validation ------------------------------------------------------------
 
 def standard_validate(*, actor, assessment: Assessment, standard: str, agree: bool, rating: str = "",
@@ -226,8 +246,9 @@ def follow_up_add(*, actor, assessment: Assessment, what: str, due_on: date | No
             errors["owner"] = "Choose a person at the provider."
     elif owner_side == FollowUp.Owner.AUTHORITY:
         if owner is None or not AuthorityMembership.objects.filter(user=owner, authority=authority_current(),
+                                                                   role__in=QUALITY_ROLES,
                                                                    revoked_at__isnull=True).exists():
-            errors["owner"] = "Choose an officer here."
+            errors["owner"] = "Choose a quality officer or commissioner here."
     else:
         errors["owner_side"] = "Say whether a person at the provider or an officer here owns it."
     if errors:

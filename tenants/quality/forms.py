@@ -377,3 +377,10 @@ class FollowUpReviewForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.layout = Layout(Field.radios("decision", legend_size=Size.SMALL), "reason", "due_on")
+
+
+class DueForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Set the date"
+
+    due_on = _date("New date for the self-assessment", "For example, 15 1 2027")
+    reason = forms.CharField(label="Why (optional)", required=False, max_length=2000)

@@ -223,11 +223,12 @@ def owner_choices(assessment) -> list[tuple[str, str]]:
     """Who may own an action: the provider's people, and this authority's staff."""
     from accounts.models import AuthorityMembership, ProviderMembership
     from tenancy.selectors import authority_current
+    from tenants.quality.oversight import QUALITY_ROLES
 
     people = {m.user_id: m.user for m in ProviderMembership.objects.filter(
         provider_id=assessment.provider_id, revoked_at__isnull=True).select_related("user")}
     staff = {m.user_id: m.user for m in AuthorityMembership.objects.filter(
-        authority=authority_current(), revoked_at__isnull=True).select_related("user")}
+        authority=authority_current(), role__in=QUALITY_ROLES, revoked_at__isnull=True).select_related("user")}
     label = lambda u: f"{u.get_full_name() or u.email} ({u.email})"  # noqa: E731
     return ([(f"provider:{pk}", f"{label(u)}, {assessment.provider.name}") for pk, u in people.items()]
             + [(f"authority:{pk}", f"{label(u)}, officer here") for pk, u in staff.items()])

@@ -546,3 +546,57 @@ class FollowUpReviewView(_AssessmentFormPage):
                                          reason=form.cleaned_data["reason"], due_on=form.cleaned_data["due_on"])
             self.success("Action reopened. Its owner can see what is still to be done.")
         return self.back()
+
+
+class SelfAssessmentDueView(_AssessmentFormPage):
+    title = "Change the self-assessment date"
+
+    def load(self, assessment_id):
+        self.load_assessment(assessment_id)
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import DueForm
+
+        return DueForm(data=data)
+
+    def perform(self, form):
+        from tenants.quality import assessments
+
+        assessments.self_assessment_due_change(actor=self.request.user, assessment=self.assessment,
+                                               **form.cleaned_data)
+        self.success("The provider has a new date for its self-assessment.")
+        return self.back()
+
+
+class FollowUpDoneView(_AssessmentFormPage):
+    """An action owned by an officer here, marked done by them (or another quality officer)."""
+
+    title = "Mark an action done"
+
+    def load(self, follow_up_id):
+        from tenants.quality.models import FollowUp
+
+        self.follow_up = (FollowUp.objects.select_related("assessment__provider", "owner")
+                          .filter(pk=follow_up_id, owner_side=FollowUp.Owner.AUTHORITY).first())
+        if self.follow_up is None:
+            raise Http404("No such action owned here.")
+        self.assessment = self.follow_up.assessment
+
+    def check(self):
+        self.require(_is_quality(self.access) or self.follow_up.owner_id == self.request.user.pk,
+                     "Only the action's owner or a quality officer marks it done.")
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import FollowUpDoneForm
+
+        return FollowUpDoneForm(data=data)
+
+    def page_context(self):
+        return {"assessment": self.assessment, "follow_up": self.follow_up}
+
+    def perform(self, form):
+        from tenants.quality import assessments
+
+        assessments.follow_up_done(actor=self.request.user, follow_up=self.follow_up, note=form.cleaned_data["note"])
+        self.success("Marked done. It waits to be verified.")
+        return self.back()

@@ -127,6 +127,14 @@ def test_the_self_assessment_closes_on_its_date(region):
         with pytest.raises(Conflict, match="was due by"):
             assessments.self_assessment_save(actor=catalogue.admin_of(provider), assessment=assessment, entries={
                 "medicines": {"self_rating": "good", "narrative": "Late."}}, today=due + timedelta(days=1))
+        # the officer gives more time; the provider may then carry on
+        with pytest.raises(PermissionDenied):
+            assessments.self_assessment_due_change(actor=catalogue.admin_of(provider), assessment=assessment,
+                                                   due_on=due + timedelta(days=7))
+        assessments.self_assessment_due_change(actor=m.officer, assessment=assessment,
+                                               due_on=due + timedelta(days=7), reason="Manager on leave.")
+        assessments.self_assessment_save(actor=catalogue.admin_of(provider), assessment=assessment, entries={
+            "medicines": {"self_rating": "good", "narrative": "In time now."}}, today=due + timedelta(days=1))
         with pytest.raises(Invalid) as past:
             oversight.assessment_schedule(actor=m.officer, provider=provider, service="Home care",
                                           visit_on=date.today(), self_assessment_due=date.today() - timedelta(days=1))
@@ -270,3 +278,32 @@ def test_a_service_named_with_an_identifier_is_refused_when_scheduled(region):
         oversight.assessment_schedule(actor=m.officer, provider=m.market.providers[0],
                                       service="Home care for NHS 943 476 5919", visit_on=timezone.localdate())
     assert "service" in refused.value.message_dict
+
+
+def test_an_action_owned_by_an_officer_here_is_marked_done_by_them_not_by_the_provider(region, client):
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    assessment = _scheduled(m, provider)
+    owner = support.make_staff(region.alpha, "commissioner")
+    with schema_context(m.schema):
+        with pytest.raises(Invalid) as refused:  # an owner here follows quality up
+            assessments.follow_up_add(actor=m.officer, assessment=assessment, domain="management", what="Check.",
+                                      owner=m.market.broker, owner_side="authority",
+                                      due_on=date.today() + timedelta(days=10))
+        assert "owner" in refused.value.message_dict
+        action = assessments.follow_up_add(actor=m.officer, assessment=assessment, domain="management",
+                                           what="Check the provider's complaints log at the next visit.",
+                                           owner=owner, owner_side="authority",
+                                           due_on=date.today() + timedelta(days=10))
+        with pytest.raises(PermissionDenied):
+            assessments.follow_up_done(actor=catalogue.admin_of(provider), follow_up=action, note="Done.")
+        with pytest.raises(PermissionDenied):
+            assessments.follow_up_done(actor=m.market.broker, follow_up=action, note="Done.")
+    client.force_login(owner)
+    assert client.post(f"/a/alpha/staff/quality/follow-ups/{action.pk}/done/",
+                       {"note": "Log checked: three complaints, all answered in time."}).status_code == 302
+    client.force_login(catalogue.admin_of(provider))
+    assert client.get(f"/a/alpha/provider/quality/follow-ups/{action.pk}/").status_code == 404
+    with schema_context(m.schema):
+        action.refresh_from_db()
+        assert action.status == "done" and action.done_by == owner

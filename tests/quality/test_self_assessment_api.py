@@ -69,6 +69,9 @@ def test_the_provider_self_assesses_through_the_api_and_cannot_change_it_after(r
     submitted = them.post(f"{url}submit/", format="json")
     assert submitted.status_code == 200 and submitted.json()["self_assessment_submitted_at"]
     assert them.post(url, _every("poor"), format="json").status_code == 409
+    moved = staff.post(f"{API}/assessments/{assessment}/self-assessment-due/",
+                       {"due_on": date.today().isoformat()}, format="json")
+    assert moved.status_code == 409  # submitted: its date no longer applies
     assert them.post(f"{url}submit/", format="json").status_code == 409
 
     # another company: not theirs (404); staff on the provider's side, a provider on the staff side: 403
