@@ -76,16 +76,3 @@ def install() -> None:
             field_class.to_internal_value = _strict(original, types)
     if not getattr(serializers.DateField.to_internal_value, "strict_json", False):
         serializers.DateField.to_internal_value = _strict_date(serializers.DateField.to_internal_value)
-
-
-class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses fields it does not know (a 400 naming
-    each), rather than ignoring them: a misspelt field is the client's bug,
-    and ignoring it would act on what the client did not mean."""
-
-    def to_internal_value(self, data):
-        if hasattr(data, "keys"):
-            unknown = sorted(set(data.keys()) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["There is no such field."] for name in unknown})
-        return super().to_internal_value(data)

@@ -19,13 +19,14 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
-from api.fields import StrictSerializer
 from api.filters import FilterChoiceField, filters
+from api.strict import StrictSerializer
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from common.errors import require
 from shared_catalogue.models import Provider
 from tenants.agreements import selectors as agreement_selectors
 from tenants.agreements.models import Lot
+from tenants.quality import assessments as assessment_services
 from tenants.quality import oversight, policy, risk, selectors, services
 from tenants.quality.models import (
     DOMAINS,
@@ -35,12 +36,14 @@ from tenants.quality.models import (
     Assessment,
     Feedback,
     FeedbackLink,
+    FollowUp,
     Intelligence,
     Kpi,
     KpiReturn,
     RiskRules,
 )
 from tenants.quality.periods import period_label
+from tenants.quality.standards import BY_KEY, STANDARD_CHOICES, STANDARDS
 
 READ_REFUSED = "Only staff read KPIs and returns."
 REVIEW_REFUSED = "Only quality officers and commissioners review returns."
@@ -401,6 +404,9 @@ class AssessmentOut(serializers.Serializer):
     provider_response = serializers.CharField()
     responded_at = serializers.DateTimeField(allow_null=True)
     finalised_at = serializers.DateTimeField(allow_null=True)
+    self_assessment_due = serializers.DateField(allow_null=True,
+                                                help_text="The date by which the provider submits its self-assessment.")
+    self_assessment_submitted_at = serializers.DateTimeField(allow_null=True)
 
 
 class AssessmentIn(serializers.Serializer):
@@ -408,6 +414,8 @@ class AssessmentIn(serializers.Serializer):
     service = serializers.CharField(max_length=200)
     visit_on = serializers.DateField()
     response_days = serializers.IntegerField(min_value=1, max_value=60, default=14)
+    self_assessment_due = serializers.DateField(required=False, allow_null=True, default=None,
+                                                help_text="By default a week before the visit (never before today).")
 
 
 class DomainRatingsIn(serializers.Serializer):
@@ -788,10 +796,10 @@ class ProviderAssessmentListView(ProviderQualityAPI, GenericAPIView):
     serializer_class = AssessmentOut
 
     @extend_schema(responses=AssessmentOut(many=True),
-                   summary="Quality assessments of your organisations here (draft reports once sent)")
+                   summary="Quality assessments of your organisations here: scheduled ones (to self-assess), "
+                           "then the draft report once sent")
     def get(self, request):
-        rows = (Assessment.objects.filter(provider_id__in=self.access.provider_ids)
-                .exclude(status=Assessment.Status.SCHEDULED).select_related("provider"))
+        rows = Assessment.objects.filter(provider_id__in=self.access.provider_ids).select_related("provider")
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(AssessmentOut(page, many=True).data)
 
@@ -935,3 +943,326 @@ class PublicFeedbackView(TenantAPIMixin, APIView):
         oversight.feedback_submit(token=token, **data.validated_data)
         return Response({"received": True, "message": "Thank you. The council will read it; the provider is never "
                                                       "told who you are."}, status=201)
+
+
+# --- An assessment's standards, the provider's self-assessment, follow-up actions ----------
+
+
+class StandardInfoOut(serializers.Serializer):
+    key = serializers.ChoiceField(choices=STANDARD_CHOICES)
+    domain = serializers.ChoiceField(choices=DOMAINS)
+    title = serializers.CharField()
+    expects = serializers.CharField(help_text="What a provider meeting it shows.")
+    source = serializers.CharField(help_text="Where the standard comes from.")
+
+
+class StandardOut(serializers.Serializer):
+    standard = serializers.ChoiceField(choices=STANDARD_CHOICES)
+    title = serializers.SerializerMethodField()
+    domain = serializers.SerializerMethodField()
+    self_rating = serializers.CharField(help_text="The provider's: excellent, good, requires_improvement, poor, "
+                                                  "or empty while not rated.")
+    narrative = serializers.CharField(help_text="How the provider meets it.")
+    evidence = serializers.IntegerField(source="evidence_id", allow_null=True,
+                                        help_text="A document in the provider's locker (shared catalogue).")
+    updated_at = serializers.DateTimeField(allow_null=True)
+    agreed = serializers.BooleanField(allow_null=True, help_text="The officer agreed with the self-rating.")
+    officer_rating = serializers.CharField(help_text="Empty until validated.")
+    officer_note = serializers.CharField()
+    validated_at = serializers.DateTimeField(allow_null=True)
+
+    def get_title(self, row) -> str:
+        return BY_KEY[row.standard].title
+
+    def get_domain(self, row) -> str:
+        return BY_KEY[row.standard].domain
+
+
+class StandardsOut(serializers.Serializer):
+    assessment = serializers.IntegerField()
+    self_assessment_due = serializers.DateField(allow_null=True)
+    self_assessment_submitted_at = serializers.DateTimeField(allow_null=True)
+    outstanding = serializers.IntegerField(help_text="Standards not yet validated by the officer.")
+    suggested_domain_ratings = serializers.DictField(
+        child=serializers.CharField(), help_text="From the validated standards, once all are; the officer decides.")
+    suggested_rating = serializers.CharField()
+    standards = StandardOut(many=True)
+
+
+def _standards_out(assessment, *, officer_view: bool) -> dict:
+    rows = list(assessment.standards.all())
+    order = {s.key: i for i, s in enumerate(STANDARDS)}
+    rows.sort(key=lambda r: order.get(r.standard, 99))
+    outstanding = sum(1 for r in rows if not r.validated_at)
+    domains, overall = assessment_services.suggestions(rows) if officer_view and not outstanding else ({}, "")
+    if not officer_view:  # the provider reads the officer's validation with the draft report
+        for row in rows:
+            row.agreed, row.officer_rating, row.officer_note, row.validated_at = None, "", "", None
+    return {"assessment": assessment.pk, "self_assessment_due": assessment.self_assessment_due,
+            "self_assessment_submitted_at": assessment.self_assessment_submitted_at,
+            "outstanding": outstanding if officer_view else 0, "suggested_domain_ratings": domains,
+            "suggested_rating": overall, "standards": rows}
+
+
+class ValidateIn(StrictSerializer):
+    agree = serializers.BooleanField(help_text="Agree with the provider's self-rating.")
+    rating = serializers.ChoiceField(choices=RATINGS, required=False, allow_blank=True, default="",
+                                     help_text="Your own rating, when you do not agree.")
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="",
+                                 help_text="Why, when you do not agree. The provider reads it with the draft report.")
+
+
+class SelfRatingIn(StrictSerializer):
+    standard = serializers.ChoiceField(choices=STANDARD_CHOICES)
+    self_rating = serializers.ChoiceField(choices=RATINGS, required=False, allow_blank=True, default="")
+    narrative = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    evidence = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                        help_text="A document in your organisation's locker.")
+
+
+class SelfAssessmentIn(StrictSerializer):
+    standards = SelfRatingIn(many=True, min_length=1, max_length=len(STANDARDS),
+                             help_text="Some or all standards; each replaces what was saved for it.")
+
+
+class DueIn(StrictSerializer):
+    due_on = serializers.DateField()
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class FollowUpOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    assessment = serializers.IntegerField(source="assessment_id")
+    provider = NamedOut()
+    what = serializers.CharField()
+    domain = serializers.ChoiceField(choices=DOMAINS)
+    standard = serializers.CharField(help_text="Empty when it comes from a domain as a whole.")
+    owner_side = serializers.ChoiceField(choices=FollowUp.Owner.choices)
+    owner = serializers.SerializerMethodField()
+    due_on = serializers.DateField()
+    status = serializers.ChoiceField(choices=FollowUp.Status.choices)
+    overdue = serializers.SerializerMethodField()
+    done_note = serializers.CharField()
+    done_evidence = serializers.IntegerField(source="done_evidence_id", allow_null=True)
+    done_at = serializers.DateTimeField(allow_null=True)
+    verified_at = serializers.DateTimeField(allow_null=True)
+    reopened_reason = serializers.CharField()
+
+    def get_owner(self, row) -> str:
+        return row.owner.full_name or row.owner.email
+
+    def get_overdue(self, row) -> bool:
+        from django.utils import timezone
+
+        return row.is_overdue(timezone.localdate())
+
+
+class FollowUpIn(StrictSerializer):
+    what = serializers.CharField(max_length=5000)
+    standard = serializers.ChoiceField(choices=STANDARD_CHOICES, required=False, allow_blank=True, default="")
+    domain = serializers.ChoiceField(choices=DOMAINS, required=False, allow_blank=True, default="",
+                                     help_text="When it comes from a domain as a whole rather than one standard.")
+    owner_side = serializers.ChoiceField(choices=FollowUp.Owner.choices)
+    owner = serializers.IntegerField(min_value=1, help_text="A person at the provider, or a member of staff here.")
+    due_on = serializers.DateField()
+
+
+class FollowUpDoneIn(StrictSerializer):
+    note = serializers.CharField(max_length=5000)
+    evidence = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+
+
+class ReopenIn(StrictSerializer):
+    reason = serializers.CharField(max_length=5000)
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+def _user(user_id):
+    from accounts.models import User
+
+    return User.objects.filter(pk=user_id).first()
+
+
+def _document(evidence_id):
+    if evidence_id is None:
+        return None
+    from shared_catalogue.models import Evidence
+
+    found = Evidence.objects.filter(pk=evidence_id).first()
+    if found is None:
+        raise serializers.ValidationError({"evidence": ["No such document."]})
+    return found
+
+
+class StandardListView(TenantAPIMixin, APIView):
+    audience = Audience.MEMBER
+    @extend_schema(responses=StandardInfoOut(many=True), summary="The sixteen standards of a quality assessment")
+    def get(self, request):
+        return Response(StandardInfoOut([s.__dict__ for s in STANDARDS], many=True).data)
+
+
+class AssessmentStandardsView(AssessmentAPI, APIView):
+    @extend_schema(responses=StandardsOut, summary="An assessment's standards: self-assessment and validation")
+    def get(self, request, assessment_id):
+        return Response(StandardsOut(_standards_out(self.assessment(assessment_id), officer_view=True)).data)
+
+
+class StandardValidateView(AssessmentAPI, APIView):
+    @extend_schema(request=ValidateIn, responses=StandardsOut,
+                   summary="Validate one standard: agree with the provider's rating or give your own")
+    def post(self, request, assessment_id, standard):
+        assessment = self.assessment(assessment_id)
+        if standard not in BY_KEY:
+            raise Http404("No such standard.")
+        data = ValidateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        assessment_services.standard_validate(actor=request.user, assessment=assessment, standard=standard,
+                                              **data.validated_data)
+        return Response(StandardsOut(_standards_out(assessment, officer_view=True)).data)
+
+
+class SelfAssessmentDueView(AssessmentAPI, APIView):
+    @extend_schema(request=DueIn, responses=AssessmentOut,
+                   summary="Give the provider a new date for its self-assessment (until it is submitted)")
+    def post(self, request, assessment_id):
+        assessment = self.assessment(assessment_id)
+        data = DueIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = assessment_services.self_assessment_due_change(actor=request.user, assessment=assessment,
+                                                              **data.validated_data)
+        return Response(AssessmentOut(made).data)
+
+
+class AssessmentFollowUpsView(AssessmentAPI, APIView):
+    @extend_schema(responses=FollowUpOut(many=True), summary="The actions from an assessment")
+    def get(self, request, assessment_id):
+        assessment = self.assessment(assessment_id)
+        rows = assessment.follow_ups.select_related("provider", "owner")
+        return Response(FollowUpOut(rows, many=True).data)
+
+    @extend_schema(request=FollowUpIn, responses={201: FollowUpOut},
+                   summary="Add an action: what, from which standard or domain, its owner and due date")
+    def post(self, request, assessment_id):
+        assessment = self.assessment(assessment_id)
+        data = FollowUpIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        made = assessment_services.follow_up_add(actor=request.user, assessment=assessment,
+                                                 owner=_user(fields.pop("owner")), **fields)
+        return Response(FollowUpOut(FollowUp.objects.select_related("provider", "owner").get(pk=made.pk)).data,
+                        status=201)
+
+
+class FollowUpAPI(QualityStaffAPI):
+    def follow_up(self, follow_up_id) -> FollowUp:
+        self.require_quality()
+        found = FollowUp.objects.select_related("provider", "owner").filter(pk=follow_up_id).first()
+        if found is None:
+            raise Http404("No such action here.")
+        return found
+
+
+class FollowUpVerifyView(FollowUpAPI, APIView):
+    @extend_schema(request=None, responses=FollowUpOut, summary="Verify an action its owner marked done")
+    def post(self, request, follow_up_id):
+        made = assessment_services.follow_up_verify(actor=request.user, follow_up=self.follow_up(follow_up_id))
+        return Response(FollowUpOut(FollowUp.objects.select_related("provider", "owner").get(pk=made.pk)).data)
+
+
+class FollowUpDoneView(QualityStaffAPI, APIView):
+    @extend_schema(request=FollowUpDoneIn, responses=FollowUpOut,
+                   summary="Mark done an action owned by an officer here (its owner or a quality officer)")
+    def post(self, request, follow_up_id):
+        found = FollowUp.objects.filter(pk=follow_up_id, owner_side=FollowUp.Owner.AUTHORITY).first()
+        if found is None:
+            raise Http404("No such action owned here.")
+        data = FollowUpDoneIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data["evidence"] is not None:
+            raise serializers.ValidationError({"evidence": ["Evidence comes from the provider's locker; describe "
+                                                            "what was done in the note."]})
+        made = assessment_services.follow_up_done(actor=request.user, follow_up=found,
+                                                  note=data.validated_data["note"])
+        return Response(FollowUpOut(FollowUp.objects.select_related("provider", "owner").get(pk=made.pk)).data)
+
+
+class FollowUpReopenView(FollowUpAPI, APIView):
+    @extend_schema(request=ReopenIn, responses=FollowUpOut,
+                   summary="Reopen an action marked done, saying what is still to do (and a new date)")
+    def post(self, request, follow_up_id):
+        follow_up = self.follow_up(follow_up_id)
+        data = ReopenIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = assessment_services.follow_up_reopen(actor=request.user, follow_up=follow_up, **data.validated_data)
+        return Response(FollowUpOut(FollowUp.objects.select_related("provider", "owner").get(pk=made.pk)).data)
+
+
+class ProviderAssessmentAPI(ProviderQualityAPI):
+    def assessment(self, assessment_id) -> Assessment:
+        found = (Assessment.objects.filter(provider_id__in=self.access.provider_ids, pk=assessment_id)
+                 .select_related("provider").first())
+        if found is None:
+            raise Http404("Your organisations have no such assessment here.")
+        return found
+
+    def standards(self, assessment) -> Response:
+        assessment.refresh_from_db()
+        shown = assessment.status != Assessment.Status.SCHEDULED
+        return Response(StandardsOut(_standards_out(assessment, officer_view=shown)).data)
+
+
+class ProviderSelfAssessmentView(ProviderAssessmentAPI, APIView):
+    @extend_schema(responses=StandardsOut,
+                   summary="Your self-assessment of each standard (and the officer's validation once the draft "
+                           "report is sent)")
+    def get(self, request, assessment_id):
+        return self.standards(self.assessment(assessment_id))
+
+    @extend_schema(request=SelfAssessmentIn, responses=StandardsOut,
+                   summary="Save some or all standards as a draft (until you submit)")
+    def post(self, request, assessment_id):
+        assessment = self.assessment(assessment_id)
+        data = SelfAssessmentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        entries = {}
+        for entry in data.validated_data["standards"]:
+            entry = dict(entry)
+            entry["evidence"] = _document(entry["evidence"])
+            entries[entry.pop("standard")] = entry
+        assessment_services.self_assessment_save(actor=request.user, assessment=assessment, entries=entries)
+        return self.standards(assessment)
+
+
+class ProviderSelfAssessmentSubmitView(ProviderAssessmentAPI, APIView):
+    @extend_schema(request=None, responses=StandardsOut,
+                   summary="Submit the whole self-assessment (every standard rated and explained); final")
+    def post(self, request, assessment_id):
+        assessment = self.assessment(assessment_id)
+        assessment_services.self_assessment_submit(actor=request.user, assessment=assessment)
+        return self.standards(assessment)
+
+
+class ProviderFollowUpListView(ProviderQualityAPI, GenericAPIView):
+    serializer_class = FollowUpOut
+
+    @extend_schema(responses=FollowUpOut(many=True), summary="Actions from quality assessments of your organisations")
+    def get(self, request):
+        rows = (FollowUp.objects.filter(provider_id__in=self.access.provider_ids)
+                .select_related("provider", "owner").order_by("due_on", "pk"))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(FollowUpOut(page, many=True).data)
+
+
+class ProviderFollowUpDoneView(ProviderQualityAPI, APIView):
+    @extend_schema(request=FollowUpDoneIn, responses=FollowUpOut, summary="Mark one of your actions done, with a note")
+    def post(self, request, follow_up_id):
+        found = (FollowUp.objects.filter(provider_id__in=self.access.provider_ids, pk=follow_up_id,
+                                         owner_side=FollowUp.Owner.PROVIDER).first())
+        if found is None:
+            raise Http404("Your organisations have no such action here.")
+        data = FollowUpDoneIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = assessment_services.follow_up_done(actor=request.user, follow_up=found,
+                                                  note=data.validated_data["note"],
+                                                  evidence=_document(data.validated_data["evidence"]))
+        return Response(FollowUpOut(FollowUp.objects.select_related("provider", "owner").get(pk=made.pk)).data)

@@ -407,6 +407,10 @@ SPECTACULAR_SETTINGS = {
         "DeliveryEnum": "tenants.workspace.models.Delivery",
         "ImmediateOnlyEnum": "api.v1.work_queue.IMMEDIATE_ONLY",
         "TaskClockStateEnum": "api.v1.work_queue.CLOCK_STATES",
+        "QualityStandardEnum": "tenants.quality.standards.STANDARD_CHOICES",
+        "QualityDomainEnum": "tenants.quality.models.DOMAINS",
+        "FollowUpStatusEnum": "tenants.quality.models.FollowUp.Status",
+        "FollowUpOwnerEnum": "tenants.quality.models.FollowUp.Owner",
     },
 }
 

@@ -547,17 +547,44 @@ def _early_warning(officer: User, providers: dict, admins: dict, today: date) ->
             (hilltop, "good", "Home care, Macclesfield", "Person-centred care plans; staff know people well.")):
         assessment = oversight.assessment_schedule(actor=officer, provider=provider, service=service,
                                                    visit_on=today - timedelta(days=35))
+        domain = "peakhomecare" if provider == peak else "hilltop"
+        _self_assess(officer, admins[domain], assessment, rating)
         ratings = {key: rating for key, _ in DOMAINS}
         oversight.assessment_send_draft(actor=officer, assessment=assessment, domain_ratings=ratings, rating=rating,
                                         findings=findings)
-        domain = "peakhomecare" if provider == peak else "hilltop"
         oversight.assessment_respond(actor=admins[domain], assessment=assessment,
                                      response="We accept the findings and have an action plan.")
         oversight.assessment_finalise(actor=officer, assessment=assessment)
+        if provider == peak:
+            from tenants.quality import assessments
+
+            assessments.follow_up_add(actor=officer, assessment=assessment, standard="medicines",
+                                      what="Audit medication records on every rural round weekly and send the "
+                                           "results each month.", owner=admins[domain], owner_side="provider",
+                                      due_on=today + timedelta(days=28))
     oversight.action_take(actor=officer, provider=peak, kind="embargo", starts_on=today - timedelta(days=30),
                           grounds="A substantiated safeguarding concern and a Poor quality rating: no new "
                                   "placements until the improvement plan is met.", review_on=today + timedelta(days=60))
     risk.refresh()
+
+
+def _self_assess(officer: User, admin: User, assessment, rating: str) -> None:
+    """The provider rates itself Good against every standard and submits;
+    the officer agrees, or gives the rating they found with a note."""
+    from tenants.quality import assessments
+    from tenants.quality.standards import STANDARDS
+
+    assessments.self_assessment_save(actor=admin, assessment=assessment, entries={
+        s.key: {"self_rating": "good", "narrative": f"Our policy and practice on {s.title.lower()} are reviewed "
+                                                    "each quarter; records from the last review are available."}
+        for s in STANDARDS})
+    assessments.self_assessment_submit(actor=admin, assessment=assessment)
+    for s in STANDARDS:
+        if rating == "good":
+            assessments.standard_validate(actor=officer, assessment=assessment, standard=s.key, agree=True)
+        else:
+            assessments.standard_validate(actor=officer, assessment=assessment, standard=s.key, agree=False,
+                                          rating=rating, note="Records seen on the visit did not bear this out.")
 
 
 def _profile(provider: Provider, profile: dict, *, actor: User, report: SeedReport) -> None:

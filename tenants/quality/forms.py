@@ -188,6 +188,8 @@ class AssessmentForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
 
     service = forms.CharField(label="Service assessed", max_length=200)
     visit_on = _date("Visit", "For example, 14 1 2027")
+    self_assessment_due = _date("Provider's self-assessment due by (optional)",
+                                "A week before the visit if left blank. For example, 7 1 2027", required=False)
 
 
 class DraftForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
@@ -264,3 +266,140 @@ class ModerateForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.layout = Layout(Field.radios("decision", legend_size=Size.SMALL), "summary", "severity")
+
+
+# --- Self-assessment, validation and follow-up actions -----------------------------------
+
+SELF_RATINGS = [("", "Not rated yet")] + RATINGS
+
+
+class SelfAssessmentForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    """Every standard, by domain: a self-rating, how the provider meets it,
+    and a document from its locker. Saved as a draft, or submitted."""
+
+    def __init__(self, *args, rows, documents=(), **kwargs):
+        from crispy_forms_gds.layout import HTML, Submit
+
+        from tenants.quality.standards import BY_KEY
+
+        super().__init__(*args, **kwargs)
+        documents = [("", "No document")] + [(d.pk, d.title or d.get_evidence_type_display()) for d in documents]
+        self.documents = {str(pk): pk for pk, _ in documents if pk}
+        fieldsets: dict[str, list] = {}
+        for row in rows:
+            standard = BY_KEY[row.standard]
+            key = row.standard
+            self.fields[f"{key}-self_rating"] = forms.ChoiceField(
+                label="Your rating", choices=SELF_RATINGS, required=False, initial=row.self_rating,
+                widget=forms.RadioSelect)
+            self.fields[f"{key}-narrative"] = forms.CharField(
+                label="How you meet it", required=False, max_length=10000, initial=row.narrative,
+                widget=forms.Textarea(attrs={"rows": 4}), help_text=NO_NAMES)
+            self.fields[f"{key}-evidence"] = forms.ChoiceField(
+                label="Evidence from your documents (optional)", required=False, choices=documents,
+                initial=row.evidence_id or "")
+            fieldsets.setdefault(standard.domain_label, []).append(Fieldset(
+                HTML(f'<p class="govuk-hint">{_escape(standard.expects)} Source: {_escape(standard.source)}.</p>'),
+                Field.radios(f"{key}-self_rating", inline=True, legend_size=Size.SMALL),
+                f"{key}-narrative", f"{key}-evidence", legend=standard.title, legend_size=Size.MEDIUM))
+        self.helper.layout = Layout(*[item for label, sets in fieldsets.items()
+                                      for item in (HTML(f'<h2 class="govuk-heading-l">{_escape(label)}</h2>'),
+                                                   *sets)])
+        self.helper.inputs = []
+        self.helper.add_input(Submit("save", "Save as a draft"))
+        self.helper.add_input(Submit("submit_all", "Submit the self-assessment"))
+        self.keys = [row.standard for row in rows]
+
+    def entries(self, evidence_by_pk: dict) -> dict:
+        found = {}
+        for key in self.keys:
+            evidence = self.cleaned_data.get(f"{key}-evidence") or ""
+            found[key] = {"self_rating": self.cleaned_data.get(f"{key}-self_rating") or "",
+                          "narrative": self.cleaned_data.get(f"{key}-narrative") or "",
+                          "evidence": evidence_by_pk.get(int(evidence)) if evidence else None}
+        return found
+
+
+def _escape(text: str) -> str:
+    from django.utils.html import escape
+
+    return escape(text)
+
+
+class ValidateForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Save the validation"
+
+    agree = forms.TypedChoiceField(label="Do you agree with the provider's rating?", widget=forms.RadioSelect,
+                                   choices=[("yes", "Yes"), ("no", "No: I give my own rating")],
+                                   coerce=lambda v: v == "yes", error_messages={"required": "Say whether you agree"})
+    rating = forms.ChoiceField(label="Your rating (if you do not agree)", choices=[("", "")] + RATINGS,
+                               required=False)
+    note = forms.CharField(label="Note", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Why your rating differs, or what you saw. The provider reads this with the "
+                                     "draft report. " + NO_NAMES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(Field.radios("agree", legend_size=Size.SMALL), "rating", "note")
+
+
+class FollowUpForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Add the action"
+
+    what = forms.CharField(label="What must be done", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="The provider reads this. " + NO_NAMES)
+    source = forms.ChoiceField(label="Where it comes from")
+    owner = forms.ChoiceField(label="Who owns it")
+    due_on = _date("Due", "For example, 31 3 2027")
+
+    def __init__(self, *args, owners=(), **kwargs):
+        from tenants.quality.standards import STANDARDS
+
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [
+            ("Standards", [(f"standard:{s.key}", f"{s.domain_label}: {s.title}") for s in STANDARDS]),
+            ("A domain as a whole", [(f"domain:{key}", label) for key, label in DOMAINS])]
+        self.fields["owner"].choices = [("", "Choose a person")] + list(owners)
+        self.helper.layout = Layout("what", "source", "owner", "due_on")
+
+    def fields_for_service(self) -> dict:
+        kind, _, key = self.cleaned_data["source"].partition(":")
+        side, _, user_id = self.cleaned_data["owner"].partition(":")
+        return {"standard": key if kind == "standard" else "", "domain": key if kind == "domain" else "",
+                "owner_side": side, "owner_id": int(user_id) if user_id.isdigit() else None,
+                "what": self.cleaned_data["what"], "due_on": self.cleaned_data["due_on"]}
+
+
+class FollowUpDoneForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Mark it done"
+
+    note = forms.CharField(label="What was done", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text=NO_NAMES)
+    evidence = forms.ChoiceField(label="Evidence from your documents (optional)", required=False)
+
+    def __init__(self, *args, documents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].choices = [("", "No document")] + [
+            (d.pk, d.title or d.get_evidence_type_display()) for d in documents]
+
+
+class FollowUpReviewForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Save"
+
+    decision = forms.ChoiceField(label="Is it done?", widget=forms.RadioSelect,
+                                 choices=[("verify", "Yes: verify it"), ("reopen", "No: reopen it")],
+                                 error_messages={"required": "Choose whether to verify or reopen it"})
+    reason = forms.CharField(label="If reopened: what is still to be done", required=False, max_length=5000,
+                             widget=forms.Textarea(attrs={"rows": 3}), help_text="The owner reads this. " + NO_NAMES)
+    due_on = _date("If reopened: a new due date (optional)", "For example, 30 4 2027", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(Field.radios("decision", legend_size=Size.SMALL), "reason", "due_on")
+
+
+class DueForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Set the date"
+
+    due_on = _date("New date for the self-assessment", "For example, 15 1 2027")
+    reason = forms.CharField(label="Why (optional)", required=False, max_length=2000)

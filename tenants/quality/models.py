@@ -217,9 +217,88 @@ class Assessment(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     finalised_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    self_assessment_due = models.DateField(null=True, blank=True,
+                                           help_text="The date by which the provider submits its self-assessment.")
+    self_assessment_submitted_at = models.DateTimeField(null=True, blank=True)
+    self_assessment_submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                                     on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-visit_on", "-pk"]
+
+
+class StandardAssessment(models.Model):
+    """One standard of one assessment (tenants.quality.standards): the
+    provider's self-rating, how it meets the standard and its evidence; then
+    the officer's validation, agreeing or with a rating of their own."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="standards")
+    standard = models.CharField(max_length=40, help_text="A key of tenants.quality.standards.STANDARDS.")
+    self_rating = models.CharField(max_length=30, choices=RATINGS, blank=True)
+    narrative = models.TextField(blank=True, help_text="How the provider meets the standard.")
+    evidence = models.ForeignKey("shared_catalogue.Evidence", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    updated_at = models.DateTimeField(null=True, blank=True)
+    agreed = models.BooleanField(null=True, blank=True, help_text="The officer agreed with the self-rating.")
+    officer_rating = models.CharField(max_length=30, choices=RATINGS, blank=True)
+    officer_note = models.TextField(blank=True)
+    validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["assessment", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "standard"], name="one_row_per_standard"),
+            models.CheckConstraint(name="validated_standard_has_rating",
+                                   condition=Q(validated_at__isnull=True) | ~Q(officer_rating="")),
+        ]
+
+
+class FollowUp(models.Model):
+    """An improvement action from an assessment: what must be done, where
+    it comes from, who owns it (a named person at the provider or an officer
+    here), by when, and how it was followed up."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done, waiting to be verified"
+        VERIFIED = "verified", "Verified"
+
+    class Owner(models.TextChoices):
+        PROVIDER = "provider", "A person at the provider"
+        AUTHORITY = "authority", "An officer here"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="follow_ups")
+    provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    what = models.TextField(help_text="What must be done.")
+    domain = models.CharField(max_length=20, choices=DOMAINS)
+    standard = models.CharField(max_length=40, blank=True)
+    owner_side = models.CharField(max_length=10, choices=Owner.choices)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    done_note = models.TextField(blank=True)
+    done_evidence = models.ForeignKey("shared_catalogue.Evidence", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    reopened_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def is_overdue(self, today) -> bool:
+        return self.status == self.Status.OPEN and self.due_on < today
 
 
 class Action(models.Model):

@@ -120,24 +120,43 @@ def shared_with_here(provider_ids=None):
 
 # --- Quality assessments ---------------------------------------------------------------
 
-def assessment_schedule(*, actor, provider, service: str, visit_on: date, response_days: int = 14) -> Assessment:
+def assessment_schedule(*, actor, provider, service: str, visit_on: date, response_days: int = 14,
+                        self_assessment_due: date | None = None) -> Assessment:
+    """Schedule an assessment: the provider self-assesses each standard by
+    `self_assessment_due` (by default a week before the visit, and never
+    before today), then the officer validates each and visits."""
+    from tenants.quality.assessments import standards_open
+
     _require_quality(actor)
+    errors: dict[str, str] = {}
     if not (service or "").strip():
-        raise Invalid({"service": "Say which service is assessed."})
+        errors["service"] = "Say which service is assessed."
+    _no_identifiers(errors, service=service)  # it is published with the final rating
     if not isinstance(response_days, int) or not 1 <= response_days <= 60:
-        raise Invalid({"response_days": "The provider's window to respond is 1 to 60 days."})
+        errors["response_days"] = "The provider's window to respond is 1 to 60 days."
+    today = timezone.localdate()
+    if self_assessment_due is None:
+        self_assessment_due = max(today, visit_on - timedelta(days=7)) if visit_on else today
+    elif self_assessment_due < today:
+        errors["self_assessment_due"] = "The date for the provider's self-assessment cannot be in the past."
+    if errors:
+        raise Invalid(errors)
     with transaction.atomic():
         assessment = Assessment.objects.create(provider=provider, service=service.strip(), officer=actor,
-                                               visit_on=visit_on, response_days=response_days)
+                                               visit_on=visit_on, response_days=response_days,
+                                               self_assessment_due=self_assessment_due)
+        standards_open(assessment)
         audit_record(actor=actor, action="assessment.scheduled", obj=assessment,
-                     after={"provider": provider.pk, "visit_on": visit_on.isoformat()})
+                     after={"provider": provider.pk, "visit_on": visit_on.isoformat(),
+                            "self_assessment_due": self_assessment_due.isoformat()})
     return assessment
 
 
 def assessment_send_draft(*, actor, assessment: Assessment, domain_ratings: dict, rating: str,
                           findings: str) -> Assessment:
     """Rate each domain and the whole, and send the draft report to the
-    provider, who has its response window to comment on factual accuracy."""
+    provider, who has its response window to comment on factual accuracy.
+    Every standard must have been validated first."""
     _require_quality(actor)
     errors: dict[str, str] = {}
     domains = {key for key, _ in DOMAINS}
@@ -154,6 +173,10 @@ def assessment_send_draft(*, actor, assessment: Assessment, domain_ratings: dict
         assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if assessment.status != Assessment.Status.SCHEDULED:
             raise Conflict("The draft report has already been sent.")
+        outstanding = assessment.standards.filter(validated_at__isnull=True).count()
+        if outstanding:
+            raise Conflict(f"Validate every standard before sending the draft report: {outstanding} of "
+                           f"{assessment.standards.count()} still to validate.")
         now = timezone.now()
         assessment.domain_ratings, assessment.rating, assessment.findings = domain_ratings, rating, findings.strip()
         assessment.status, assessment.draft_sent_at = Assessment.Status.DRAFT_SENT, now
@@ -213,9 +236,18 @@ def assessment_finalise(*, actor, assessment: Assessment, today: date | None = N
                             occurred_on=min(today, timezone.localdate()), source="Quality assessment",
                             service=assessment.service,
                             severity="high" if assessment.rating == "poor" else "low",
-                            summary=f"Quality assessment of {assessment.service} rated "
-                                    f"{RATING_WORDS[assessment.rating]}.")
+                            summary=_rating_summary(assessment))
     return assessment
+
+
+def _rating_summary(assessment: Assessment) -> str:
+    """What partner authorities read of a final rating: the service, the
+    overall and domain ratings. Never the findings, the provider's response
+    or the officer's notes."""
+    domains = "; ".join(f"{label} {RATING_WORDS[assessment.domain_ratings[key]]}" for key, label in DOMAINS
+                        if assessment.domain_ratings.get(key) in RATING_WORDS)
+    return (f"Quality assessment of {assessment.service} rated {RATING_WORDS[assessment.rating]}"
+            + (f" ({domains})." if domains else "."))
 
 
 # --- Actions and due process -----------------------------------------------------------

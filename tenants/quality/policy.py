@@ -26,3 +26,13 @@ def can_submit_return(access: TenantAccess, provider_id: int) -> bool:
 
 def can_read_returns(access: TenantAccess, provider_id: int) -> bool:
     return provider_id in access.provider_ids
+
+
+def can_self_assess(access: TenantAccess, provider_id: int) -> bool:
+    """A provider's admins and bid writers complete its quality self-assessment."""
+    return access.has_provider_role(provider_id, ProviderRole.PROVIDER_ADMIN, ProviderRole.BID_WRITER)
+
+
+def can_follow_up(access: TenantAccess) -> bool:
+    """Quality officers (and commissioners) follow up the actions from an assessment."""
+    return access.has_role(AuthorityRole.QUALITY_OFFICER, AuthorityRole.COMMISSIONER)

@@ -30,12 +30,12 @@ class ReturnListView(ProviderPageMixin, View):
         done = [r for r in rows if r not in owed]
         from tenants.quality.models import Action, Assessment
 
-        assessments = (Assessment.objects.filter(provider_id__in=self.access.provider_ids)
-                       .exclude(status=Assessment.Status.SCHEDULED).select_related("provider"))
+        assessments = Assessment.objects.filter(provider_id__in=self.access.provider_ids).select_related("provider")
         actions = Action.objects.filter(provider_id__in=self.access.provider_ids).select_related(
             "provider", "agreement", "placement__package")
-        return render(request, "quality/provider/returns.html", {"owed": owed, "done": done, "access": self.access,
-                                                                 "assessments": assessments, "actions": actions})
+        return render(request, "quality/provider/returns.html", {
+            "owed": owed, "done": done, "access": self.access, "assessments": assessments, "actions": actions,
+            "follow_ups": selectors.follow_ups_for_provider(self.access.provider_ids, today)})
 
 
 class ReturnSubmitView(FormPageMixin, ProviderPageMixin, View):
@@ -84,19 +84,39 @@ class _RespondView(FormPageMixin, ProviderPageMixin, View):
 
 
 class AssessmentRespondView(_RespondView):
+    """The assessment as the provider sees it: its self-assessment, the
+    draft report to comment on, the officer's validation once the draft is
+    sent, and the actions that follow."""
+
     kind = "assessment"
-    title = "Comment on the draft report"
+    title = "Quality assessment"
+    template_name = "quality/provider/assessment.html"
 
     def load(self, assessment_id):
         from tenants.quality.models import Assessment
 
         self.subject = (Assessment.objects.filter(provider_id__in=self.access.provider_ids, pk=assessment_id)
-                        .exclude(status=Assessment.Status.SCHEDULED).select_related("provider").first())
+                        .select_related("provider").first())
         if self.subject is None:
             raise Http404("Your organisations have no such assessment here.")
 
+    def check(self):
+        if self.request.method == "POST":
+            super().check()
+
     def is_open(self) -> bool:
         return self.subject.status == "draft_sent" and not self.subject.responded_at
+
+    def page_context(self):
+        today = timezone.localdate()
+        subject = self.subject
+        return {**super().page_context(), "assessment": subject,
+                "standards": selectors.assessment_standards(subject),
+                "show_validation": subject.status != "scheduled",
+                "may_self_assess": policy.can_self_assess(self.access, subject.provider_id),
+                "self_assessment_open": subject.status == "scheduled" and not subject.self_assessment_submitted_at
+                and not (subject.self_assessment_due and today > subject.self_assessment_due),
+                "follow_ups": selectors.assessment_follow_ups(subject, today)}
 
     def perform(self, form):
         from tenants.quality import oversight
@@ -104,7 +124,95 @@ class AssessmentRespondView(_RespondView):
         oversight.assessment_respond(actor=self.request.user, assessment=self.subject,
                                      response=form.cleaned_data["response"])
         self.success("Your comments have been sent.")
-        return redirect("provider-quality:returns")
+        return redirect("provider-quality:assessment", assessment_id=self.subject.pk)
+
+
+def _documents(provider_id: int):
+    """The provider's current documents in the shared catalogue, to cite as evidence."""
+    from shared_catalogue.models import Evidence
+
+    return list(Evidence.objects.filter(provider_id=provider_id, replaced_by__isnull=True).order_by("-uploaded_at"))
+
+
+class SelfAssessmentView(FormPageMixin, ProviderPageMixin, View):
+    template_name = "quality/provider/self_assessment.html"
+    title = "Self-assessment"
+
+    def load(self, assessment_id):
+        from tenants.quality.models import Assessment
+
+        self.assessment = (Assessment.objects.filter(provider_id__in=self.access.provider_ids, pk=assessment_id)
+                           .select_related("provider").first())
+        if self.assessment is None:
+            raise Http404("Your organisations have no such assessment here.")
+        self.documents = _documents(self.assessment.provider_id)
+
+    def check(self):
+        self.require(policy.can_self_assess(self.access, self.assessment.provider_id),
+                     "Only the provider's admins and bid writers complete its self-assessment.")
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import SelfAssessmentForm
+
+        return SelfAssessmentForm(data=data, rows=selectors.assessment_standards(self.assessment),
+                                  documents=self.documents)
+
+    def page_context(self):
+        a = self.assessment
+        return {"assessment": a, "closed": a.status != "scheduled" or bool(a.self_assessment_submitted_at)}
+
+    def perform(self, form):
+        from tenants.quality import assessments
+
+        entries = form.entries({d.pk: d for d in self.documents})
+        # The draft is kept even if submitting finds something missing.
+        assessments.self_assessment_save(actor=self.request.user, assessment=self.assessment, entries=entries)
+        if "submit_all" in self.request.POST:
+            assessments.self_assessment_submit(actor=self.request.user, assessment=self.assessment)
+        if "submit_all" in self.request.POST:
+            self.success("Self-assessment submitted. The quality officer will validate each standard.")
+            return redirect("provider-quality:assessment", assessment_id=self.assessment.pk)
+        self.success("Saved as a draft. You can come back to it before you submit.")
+        return redirect("provider-quality:self-assessment", assessment_id=self.assessment.pk)
+
+
+class FollowUpDoneView(FormPageMixin, ProviderPageMixin, View):
+    template_name = "quality/provider/follow_up.html"
+    title = "Mark an action done"
+
+    def load(self, follow_up_id):
+        from tenants.quality.models import FollowUp
+
+        self.follow_up = (FollowUp.objects.filter(provider_id__in=self.access.provider_ids, pk=follow_up_id,
+                                                  owner_side=FollowUp.Owner.PROVIDER)
+                          .select_related("assessment", "provider", "owner").first())
+        if self.follow_up is None:
+            raise Http404("Your organisations have no such action here.")
+
+    def check(self):
+        f = self.follow_up
+        self.require(f.owner_id == self.request.user.pk or self.access.has_provider_role(f.provider_id,
+                                                                                         "provider_admin"),
+                     "Only the action's owner or the provider's admins mark it done.")
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import FollowUpDoneForm
+
+        return FollowUpDoneForm(data=data, documents=_documents(self.follow_up.provider_id))
+
+    def page_context(self):
+        return {"follow_up": self.follow_up, "open": self.follow_up.status == "open"}
+
+    def perform(self, form):
+        from shared_catalogue.models import Evidence
+        from tenants.quality import assessments
+
+        chosen = form.cleaned_data["evidence"]
+        evidence = Evidence.objects.filter(pk=int(chosen)).first() if chosen else None
+        assessments.follow_up_done(actor=self.request.user, follow_up=self.follow_up,
+                                   note=form.cleaned_data["note"], evidence=evidence)
+        self.success("Marked done. The quality officer will verify it.")
+        return redirect("provider-quality:assessment", assessment_id=self.follow_up.assessment_id)
 
 
 class ActionRespondView(_RespondView):

@@ -176,3 +176,72 @@ def returns_for_provider(provider_ids) -> QuerySet[KpiReturn]:
 def return_for_staff(return_id) -> KpiReturn | None:
     return (KpiReturn.objects.select_related("kpi", "kpi__agreement", "provider", "evidence", "submitted_by",
                                              "reviewed_by").filter(pk=return_id).first())
+
+
+# --- An assessment's standards and follow-up actions ----------------------------------------
+
+def assessment_standards(assessment) -> list:
+    """The assessment's standards in the order of STANDARDS, each with its
+    `info` (title, domain, source) and its evidence: one query."""
+    from tenants.quality.standards import BY_KEY, STANDARDS
+
+    order = {s.key: i for i, s in enumerate(STANDARDS)}
+    rows = sorted(assessment.standards.select_related("evidence"), key=lambda r: order.get(r.standard, 99))
+    for row in rows:
+        row.info = BY_KEY[row.standard]
+    return rows
+
+
+def assessment_follow_ups(assessment, today=None) -> list:
+    from django.utils import timezone
+
+    from tenants.quality.standards import BY_KEY
+
+    today = today or timezone.localdate()
+    rows = list(assessment.follow_ups.select_related("owner", "done_evidence"))
+    for row in rows:
+        row.overdue = row.is_overdue(today)
+        row.source_label = BY_KEY[row.standard].title if row.standard in BY_KEY else row.get_domain_display()
+    return rows
+
+
+def follow_ups_for_provider(provider_ids, today=None) -> list:
+    """Open (or reopened) actions of these providers here, soonest due first."""
+    from django.utils import timezone
+
+    from tenants.quality.models import FollowUp
+
+    today = today or timezone.localdate()
+    rows = list(FollowUp.objects.filter(provider_id__in=list(provider_ids), status=FollowUp.Status.OPEN)
+                .select_related("assessment", "provider", "owner").order_by("due_on", "pk"))
+    for row in rows:
+        row.overdue = row.is_overdue(today)
+    return rows
+
+
+def owner_choices(assessment) -> list[tuple[str, str]]:
+    """Who may own an action: the provider's people, and this authority's staff."""
+    from accounts.models import AuthorityMembership, ProviderMembership
+    from tenancy.selectors import authority_current
+    from tenants.quality.oversight import QUALITY_ROLES
+
+    people = {m.user_id: m.user for m in ProviderMembership.objects.filter(
+        provider_id=assessment.provider_id, revoked_at__isnull=True).select_related("user")}
+    staff = {m.user_id: m.user for m in AuthorityMembership.objects.filter(
+        authority=authority_current(), role__in=QUALITY_ROLES, revoked_at__isnull=True).select_related("user")}
+    label = lambda u: f"{u.get_full_name() or u.email} ({u.email})"  # noqa: E731
+    return ([(f"provider:{pk}", f"{label(u)}, {assessment.provider.name}") for pk, u in people.items()]
+            + [(f"authority:{pk}", f"{label(u)}, officer here") for pk, u in staff.items()])
+
+
+def provider_quality_waiting(provider_ids) -> dict:
+    """For a provider's home: self-assessments still to submit, and open actions. Two queries."""
+    from django.utils import timezone
+
+    from tenants.quality.models import Assessment
+
+    today = timezone.localdate()
+    due = list(Assessment.objects.filter(provider_id__in=list(provider_ids), status=Assessment.Status.SCHEDULED,
+                                         self_assessment_submitted_at__isnull=True, self_assessment_due__gte=today)
+               .select_related("provider").order_by("self_assessment_due", "pk"))
+    return {"self_assessments_due": due, "follow_ups": follow_ups_for_provider(provider_ids, today)}

@@ -368,15 +368,29 @@ class AssessmentView(QualityPage):
         return found
 
     def page(self, assessment, form=None, status=200):
+        from tenants.quality.assessments import suggestions
         from tenants.quality.forms import DraftForm
         from tenants.quality.models import DOMAINS, RATINGS
 
         words = dict(RATINGS)
         domains = [(label, words.get(assessment.domain_ratings.get(key), "")) for key, label in DOMAINS]
-        return self.render("assessment.html", status=status, assessment=assessment, form=form or DraftForm(),
+        standards = selectors.assessment_standards(assessment)
+        outstanding = sum(1 for row in standards if not row.validated_at)
+        suggested, overall = suggestions(standards) if standards and not outstanding else ({}, "")
+        if form is None:
+            form = DraftForm(initial={"rating": overall, **{f"domain_{k}": v for k, v in suggested.items() if v}})
+        today = timezone.localdate()
+        return self.render("assessment.html", status=status, assessment=assessment, form=form,
                            domains=domains, rating_words=words.get(assessment.rating, ""),
+                           standards=standards, outstanding=outstanding,
+                           suggested=[(label, words.get(suggested.get(key), "")) for key, label in DOMAINS
+                                      if suggested.get(key)], suggested_overall=words.get(overall, ""),
+                           may_validate=assessment.status == "scheduled" and (
+                               assessment.self_assessment_submitted_at or (
+                                   assessment.self_assessment_due and today > assessment.self_assessment_due)),
+                           follow_ups=selectors.assessment_follow_ups(assessment, today),
                            can_finalise=assessment.status == "draft_sent" and (
-                               assessment.responded_at or timezone.localdate() > assessment.respond_by))
+                               assessment.responded_at or today > assessment.respond_by))
 
     def get(self, request, assessment_id):
         return self.page(self.assessment(assessment_id))
@@ -495,3 +509,169 @@ class FeedbackModerateView(FormPageMixin, StaffPageMixin, View):
                                     summary=form.cleaned_data["summary"], severity=form.cleaned_data["severity"])
         self.success("Recorded as intelligence." if accept else "Set aside.")
         return redirect("quality-staff:feedback")
+
+
+# --- An assessment's standards and follow-up actions --------------------------------------
+
+class _AssessmentFormPage(FormPageMixin, StaffPageMixin, View):
+    template_name = "quality/staff/assessment_form.html"
+
+    def load_assessment(self, assessment_id):
+        from tenants.quality.models import Assessment
+
+        self.assessment = Assessment.objects.select_related("provider").filter(pk=assessment_id).first()
+        if self.assessment is None:
+            raise Http404("No such assessment here.")
+
+    def check(self):
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+
+    def page_context(self):
+        return {"assessment": self.assessment}
+
+    def back(self):
+        return redirect("quality-staff:assessment", assessment_id=self.assessment.pk)
+
+
+class StandardValidateView(_AssessmentFormPage):
+    title = "Validate a standard"
+
+    def load(self, assessment_id, standard):
+        from tenants.quality.standards import BY_KEY
+
+        self.load_assessment(assessment_id)
+        self.row = self.assessment.standards.select_related("evidence").filter(standard=standard).first()
+        if self.row is None or standard not in BY_KEY:
+            raise Http404("No such standard in this assessment.")
+        self.row.info = BY_KEY[standard]
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import ValidateForm
+
+        initial = {}
+        if self.row.validated_at:
+            initial = {"agree": "yes" if self.row.agreed else "no", "rating": "" if self.row.agreed else
+                       self.row.officer_rating, "note": self.row.officer_note}
+        return ValidateForm(data=data, initial=initial)
+
+    def page_context(self):
+        return {"assessment": self.assessment, "row": self.row}
+
+    def perform(self, form):
+        from tenants.quality import assessments
+
+        assessments.standard_validate(actor=self.request.user, assessment=self.assessment,
+                                      standard=self.row.standard, agree=form.cleaned_data["agree"],
+                                      rating=form.cleaned_data["rating"], note=form.cleaned_data["note"])
+        self.success(f"“{self.row.info.title}” validated.")
+        return self.back()
+
+
+class FollowUpCreateView(_AssessmentFormPage):
+    title = "Add an action from this assessment"
+
+    def load(self, assessment_id):
+        self.load_assessment(assessment_id)
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import FollowUpForm
+
+        return FollowUpForm(data=data, owners=selectors.owner_choices(self.assessment))
+
+    def perform(self, form):
+        from accounts.models import User
+        from tenants.quality import assessments
+
+        fields = form.fields_for_service()
+        owner_id = fields.pop("owner_id")
+        owner = User.objects.filter(pk=owner_id).first() if owner_id else None
+        assessments.follow_up_add(actor=self.request.user, assessment=self.assessment, owner=owner, **fields)
+        self.success("Action added. Its owner can see it and mark it done.")
+        return self.back()
+
+
+class FollowUpReviewView(_AssessmentFormPage):
+    title = "Verify or reopen an action"
+
+    def load(self, follow_up_id):
+        from tenants.quality.models import FollowUp
+
+        self.follow_up = (FollowUp.objects.select_related("assessment__provider", "owner", "done_evidence")
+                          .filter(pk=follow_up_id).first())
+        if self.follow_up is None:
+            raise Http404("No such action here.")
+        self.assessment = self.follow_up.assessment
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import FollowUpReviewForm
+
+        return FollowUpReviewForm(data=data)
+
+    def page_context(self):
+        return {"assessment": self.assessment, "follow_up": self.follow_up}
+
+    def perform(self, form):
+        from tenants.quality import assessments
+
+        if form.cleaned_data["decision"] == "verify":
+            assessments.follow_up_verify(actor=self.request.user, follow_up=self.follow_up)
+            self.success("Action verified.")
+        else:
+            assessments.follow_up_reopen(actor=self.request.user, follow_up=self.follow_up,
+                                         reason=form.cleaned_data["reason"], due_on=form.cleaned_data["due_on"])
+            self.success("Action reopened. Its owner can see what is still to be done.")
+        return self.back()
+
+
+class SelfAssessmentDueView(_AssessmentFormPage):
+    title = "Change the self-assessment date"
+
+    def load(self, assessment_id):
+        self.load_assessment(assessment_id)
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import DueForm
+
+        return DueForm(data=data)
+
+    def perform(self, form):
+        from tenants.quality import assessments
+
+        assessments.self_assessment_due_change(actor=self.request.user, assessment=self.assessment,
+                                               **form.cleaned_data)
+        self.success("The provider has a new date for its self-assessment.")
+        return self.back()
+
+
+class FollowUpDoneView(_AssessmentFormPage):
+    """An action owned by an officer here, marked done by them (or another quality officer)."""
+
+    title = "Mark an action done"
+
+    def load(self, follow_up_id):
+        from tenants.quality.models import FollowUp
+
+        self.follow_up = (FollowUp.objects.select_related("assessment__provider", "owner")
+                          .filter(pk=follow_up_id, owner_side=FollowUp.Owner.AUTHORITY).first())
+        if self.follow_up is None:
+            raise Http404("No such action owned here.")
+        self.assessment = self.follow_up.assessment
+
+    def check(self):
+        self.require(_is_quality(self.access) or self.follow_up.owner_id == self.request.user.pk,
+                     "Only the action's owner or a quality officer marks it done.")
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import FollowUpDoneForm
+
+        return FollowUpDoneForm(data=data)
+
+    def page_context(self):
+        return {"assessment": self.assessment, "follow_up": self.follow_up}
+
+    def perform(self, form):
+        from tenants.quality import assessments
+
+        assessments.follow_up_done(actor=self.request.user, follow_up=self.follow_up, note=form.cleaned_data["note"])
+        self.success("Marked done. It waits to be verified.")
+        return self.back()

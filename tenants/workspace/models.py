@@ -26,6 +26,7 @@ class TaskKind(models.TextChoices):
     PLACEMENT_ENDING = "placement_ending", "Placements ending"
     RESOURCING = "resourcing", "Packages to re-source after a termination"
     SUSPENSION_ENDING = "suspension_ending", "Suspensions ending"
+    FOLLOW_UP = "follow_up", "Quality assessment actions overdue or to verify"
 
 
 # Always e-mailed straight away, whatever the person chose: being given an

@@ -27,6 +27,8 @@ from tenants.admissions.models import Admission, Application, Assignment
 from tenants.calloffs import policy as calloffs_policy
 from tenants.calloffs.models import Bid, Clarification, Package
 from tenants.placements.models import Placement
+from tenants.quality import policy as quality_policy
+from tenants.quality.models import FollowUp
 from tenants.workspace.models import TaskKind
 
 # How far ahead placements and suspensions are listed.
@@ -50,6 +52,7 @@ WHO: dict[str, Callable[[TenantAccess], bool]] = {
     TaskKind.PLACEMENT_ENDING: calloffs_policy.can_manage_placements,
     TaskKind.RESOURCING: calloffs_policy.can_source,
     TaskKind.SUSPENSION_ENDING: admissions_policy.can_lead_evaluation,
+    TaskKind.FOLLOW_UP: quality_policy.can_follow_up,
 }
 
 
@@ -310,6 +313,25 @@ def _suspensions_ending(authority, today, user_id):
                    a.suspended_until, None)
 
 
+def _follow_ups(authority, today, user_id):
+    # An assessment's improvement actions: overdue while open, then waiting
+    # for the officer to verify once marked done; gone once verified.
+    rows = (FollowUp.objects.filter(Q(status=FollowUp.Status.DONE)
+                                    | Q(status=FollowUp.Status.OPEN, due_on__lt=today))
+            .select_related("provider", "assessment"))
+    for f in rows:
+        what = f.what if len(f.what) <= 80 else f.what[:79] + "…"
+        if f.status == FollowUp.Status.DONE:
+            title = f"Verify {f.provider.name}'s action is done: {what}"
+            detail = f"{f.assessment.service}; marked done {f.done_at:%-d %B %Y}"
+        else:
+            title = f"{f.provider.name}'s action is overdue: {what}"
+            detail = f"{f.assessment.service}; owned by {f.get_owner_side_display().lower()}"
+        yield Task(TaskKind.FOLLOW_UP, f"follow-up:{f.pk}:{f.status}:{f.due_on:%Y-%m-%d}", title, detail,
+                   tenant_reverse(authority, "quality-staff:assessment", kwargs={"assessment_id": f.assessment_id}),
+                   f.due_on, f.done_at if f.status == FollowUp.Status.DONE else None)
+
+
 READERS = {
     TaskKind.NEEDS_EVALUATORS: _needs_evaluators,
     TaskKind.MY_EVALUATION: _my_evaluations,
@@ -324,6 +346,7 @@ READERS = {
     TaskKind.PLACEMENT_ENDING: _placements_ending,
     TaskKind.RESOURCING: _resourcing,
     TaskKind.SUSPENSION_ENDING: _suspensions_ending,
+    TaskKind.FOLLOW_UP: _follow_ups,
 }
 
 

@@ -8,6 +8,7 @@ from accounts.mixins import MemberPageMixin, ProviderPageMixin, StaffPageMixin
 from accounts.policy import can_manage_team
 from audit.policy import can_read_audit
 from audit.selectors import audit_events_for
+from tenants.quality import selectors as quality_selectors
 from tenants.workspace import forms, queue, selectors, services
 from tenants.workspace.models import ALWAYS_IMMEDIATE, TaskKind
 from web.pages import FormPageMixin
@@ -68,4 +69,5 @@ class ProviderHomeView(ProviderPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(selectors.authority_overview(authority=self.authority))
         context["organisations"] = selectors.providers_named(self.access.provider_roles)
+        context.update(quality_selectors.provider_quality_waiting(self.access.provider_ids))
         return context

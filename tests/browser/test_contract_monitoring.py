@@ -56,3 +56,40 @@ def test_a_return_submitted_by_a_provider_validated_by_staff_shows_on_the_dashbo
     page.goto(f"{server}/a/alpha/staff/quality/risk/")
     risk = page.get_by_test_id("risk").inner_text()
     assert provider.name in risk and "performance returns missing" in risk  # the other returns are still owed
+
+
+def test_a_provider_self_assesses_and_the_officer_validates_a_standard(committed_db, region, server, page):
+    from datetime import date, timedelta
+
+    from tenants.quality import oversight
+    from tenants.quality.standards import STANDARDS
+
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    with schema_context("alpha"):
+        assessment = oversight.assessment_schedule(actor=m.officer, provider=provider, service="Home care, Crewe",
+                                                   visit_on=date.today() + timedelta(days=14))
+
+    # the provider finds it on its home page, fills every standard and submits
+    sign_in(page, server, catalogue.admin_of(provider))
+    page.goto(f"{server}/a/alpha/provider/")
+    page.get_by_test_id("quality-waiting").get_by_role("link", name=re.compile("Self-assessment for Home care")).click()
+    page.get_by_role("link", name="Start your self-assessment").click()
+    for standard in STANDARDS:
+        page.locator(f'input[name="{standard.key}-self_rating"][value="good"]').check()
+        page.locator(f'textarea[name="{standard.key}-narrative"]').fill(f"How we meet {standard.title.lower()}.")
+    page.get_by_role("button", name="Submit the self-assessment").click()
+    page.wait_for_url(re.compile(rf".*/provider/quality/assessments/{assessment.pk}/$"))
+    assert "Self-assessment submitted" in page.locator(".govuk-notification-banner").inner_text()
+    assert "Submitted" in page.get_by_test_id("self-assessment").inner_text()
+
+    # the officer validates a standard of their own view; the draft waits for the rest
+    sign_in(page, server, m.officer)
+    page.goto(f"{server}/a/alpha/staff/quality/assessments/{assessment.pk}/")
+    page.get_by_test_id("standards").get_by_role("link", name="Validate Management of medicines").click()
+    page.get_by_label("No: I give my own rating").check()
+    page.get_by_label("Your rating (if you do not agree)").select_option("requires_improvement")
+    page.get_by_label("Note").fill("Two medicine charts had gaps on the visit.")
+    page.get_by_role("button", name="Save the validation").click()
+    page.wait_for_url(re.compile(rf".*/staff/quality/assessments/{assessment.pk}/$"))
+    assert "15 still to validate" in page.get_by_test_id("outstanding").inner_text()

@@ -86,3 +86,29 @@ def placed(m: Monitored, provider=None, *, live: bool = True):
         if live:  # care began today
             placement = placements.placement_go_live(actor=market.broker, placement=placement, start_on=date.today())
     return placement
+
+
+def self_assess(schema: str, assessment, provider, rating: str = "good", submit: bool = True):
+    """The provider rates itself against every standard (and submits)."""
+    from tenants.quality import assessments
+    from tenants.quality.standards import STANDARDS
+    from tests.shared_catalogue import support as catalogue
+
+    admin = catalogue.admin_of(provider)
+    with schema_context(schema):
+        assessments.self_assessment_save(actor=admin, assessment=assessment, entries={
+            s.key: {"self_rating": rating, "narrative": f"How we meet {s.title.lower()}: audited monthly."}
+            for s in STANDARDS})
+        if submit:
+            assessments.self_assessment_submit(actor=admin, assessment=assessment)
+
+
+def validate_all(schema: str, assessment, officer, rating: str | None = None):
+    """The officer validates every standard: agreeing, or with `rating` of their own."""
+    from tenants.quality import assessments
+    from tenants.quality.standards import STANDARDS
+
+    with schema_context(schema):
+        for s in STANDARDS:
+            assessments.standard_validate(actor=officer, assessment=assessment, standard=s.key, agree=rating is None,
+                                          rating=rating or "", note="Seen on the visit." if rating else "")

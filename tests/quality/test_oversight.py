@@ -17,7 +17,7 @@ from tenants.quality import oversight, risk
 from tenants.quality.models import DOMAINS, Intelligence
 from tests import support
 from tests.calloffs import support as stage2
-from tests.quality.support import monitored
+from tests.quality.support import monitored, self_assess, validate_all
 from tests.shared_catalogue import support as catalogue
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +29,9 @@ def _draft(m, provider, rating="poor", **domains):
     with schema_context(m.schema):
         assessment = oversight.assessment_schedule(actor=m.officer, provider=provider, service="Home care, Crewe",
                                                    visit_on=date.today() - timedelta(days=3))
+    self_assess(m.schema, assessment, provider)
+    validate_all(m.schema, assessment, m.officer)
+    with schema_context(m.schema):
         return oversight.assessment_send_draft(actor=m.officer, assessment=assessment,
                                                domain_ratings=ALL_GOOD | domains, rating=rating,
                                                findings="Medication records were incomplete on two rounds.")

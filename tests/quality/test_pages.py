@@ -133,6 +133,14 @@ def test_an_assessment_on_the_pages_from_schedule_to_draft(client, region):
                        {"service": "Home care, Crewe", "visit_on_0": "10", "visit_on_1": "11", "visit_on_2": "2026"})
     assert made.status_code == 302
     url = made.url
+    from tenants.quality.models import Assessment
+    from tests.quality.support import self_assess, validate_all
+
+    with schema_context(m.schema):
+        assessment = Assessment.objects.get(pk=int(url.rstrip("/").rsplit("/", 1)[1]))
+    assert "16 still to validate" in client.get(url).content.decode()
+    self_assess(m.schema, assessment, provider)
+    validate_all(m.schema, assessment, m.officer)
     ratings = {f"domain_{key}": "good" for key in ("involvement", "personalised", "safeguarding", "staffing",
                                                     "management")}
     assert client.post(url, ratings | {"rating": "good"}).status_code == 400  # no findings

@@ -18,6 +18,8 @@ from tenants.calloffs import services as calloffs
 from tenants.calloffs.models import Bid, Clarification, Package
 from tenants.placements import services as placements
 from tenants.placements.models import Placement
+from tenants.quality import assessments, oversight
+from tenants.quality.models import FollowUp
 from tenants.workspace import queue
 from tenants.workspace.models import TaskKind
 from tests import support
@@ -305,6 +307,12 @@ def _one_of_each(region):
         # a placement terminated as a contract action leaves a draft that re-sources it
         Placement.objects.filter(pk=ended.pk).update(replacement=_clone(
             Package.objects.get(pk=awarded.pk), reference=support.unique("RES-"), status=Package.Status.DRAFT))
+        assessment = oversight.assessment_schedule(actor=person, provider=first, service="Home care",
+                                                   visit_on=today + timedelta(days=10))
+        action = assessments.follow_up_add(actor=person, assessment=assessment, what="Audit medicine records.",
+                                           standard="medicines", owner=catalogue.admin_of(first),
+                                           owner_side="provider", due_on=today + timedelta(days=1))
+        FollowUp.objects.filter(pk=action.pk).update(due_on=today - timedelta(days=2))  # now overdue
     return market, person
 
 
@@ -326,7 +334,9 @@ def _ten_of_each(market, person):
         ended = Placement.objects.get(status=Placement.Status.ENDED, package__agreement=market.agreement)
         resourcing = ended.replacement
         suspended = Admission.objects.get(status="suspended", agreement=market.agreement)
+        follow_up = FollowUp.objects.get(assessment__provider=market.providers[0])
         for _ in range(9):
+            _clone(FollowUp.objects.get(pk=follow_up.pk))
             _clone(Application.objects.get(pk=submitted.pk))
             _clone(Assignment.objects.get(pk=assignment.pk),
                    application=_clone(Application.objects.get(pk=assignment.application_id)))
