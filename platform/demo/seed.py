@@ -285,7 +285,9 @@ def seed_demo() -> SeedReport:
     _stage1(authorities["cheshire-east"], DAY_OPPORTUNITIES, providers, report=report)
     _stage1(partnership, SUPPORTED_LIVING, providers, report=report)
     _stage1(authorities["cheshire-east"], HOME_CARE, providers, report=report)
+    _stage1(authorities["cheshire-west"], HOME_CARE_WEST, providers, report=report)
     _monitoring(authorities["cheshire-east"], report=report)
+    _monitoring_west(authorities["cheshire-west"], report=report)
     _stage2(authorities["cheshire-east"], report=report)
     return report
 
@@ -357,6 +359,16 @@ HOME_CARE = {
     "lots": [("1", "Home care and support", "home-care")],
     "applicants": [("hilltop", ["1"], (4, 4), True), ("castlecare", ["1"], (4, 3), True),
                    ("peakhomecare", ["1"], (3, 4), True)],
+}
+
+# Its neighbour buys home care from two of the same providers, so each
+# council's regional view shows what the other makes of them.
+HOME_CARE_WEST = {
+    "kind": "dps", "reference": "CW-HOMECARE-DPS", "title": "Care at Home Dynamic Purchasing System",
+    "service_area": "Home care for adults", "commissioner": ("cheshire-west", "commissioner"),
+    "evaluators": [("cheshire-west", "evaluator")], "opened_days_ago": 300,
+    "lots": [("1", "Care at home", "home-care")],
+    "applicants": [("hilltop", ["1"], (4, 4), True), ("peakhomecare", ["1"], (3, 3), True)],
 }
 
 
@@ -522,6 +534,28 @@ def _monitoring(authority: Authority, *, report: SeedReport) -> None:
                               comment="From review visits and a telephone survey.")
         _early_warning(officer, {domain: Provider.objects.get(legal_name=legal) for domain, legal in by_domain.items()
                                  if domain in admins}, admins, today)
+        report.count(True)
+
+
+def _monitoring_west(authority: Authority, *, report: SeedReport) -> None:
+    """Cheshire West's quality officer knows of a whistleblowing concern at
+    Peak Homecare (amber there) and nothing against Hilltop (green), shared
+    with partners; once."""
+    from django_tenants.utils import schema_context
+
+    from tenants.quality import oversight, risk
+    from tenants.quality.models import Intelligence, RiskStatus
+
+    with schema_context(authority.schema_name), transaction.atomic():
+        if RiskStatus.objects.exists() or Intelligence.objects.exists():
+            return
+        officer = User.objects.get(email=staff_email("cheshire-west", "quality"))
+        peak = Provider.objects.get(legal_name=next(legal for legal, _, _, d in PROVIDERS if d == "peakhomecare"))
+        oversight.intelligence_record(
+            actor=officer, provider=peak, kind="whistleblowing", occurred_on=timezone.localdate() - timedelta(days=12),
+            source="Whistleblowing line", service="Care at home, Ellesmere Port",
+            summary="A care worker reported rotas with too little travel time between visits.")
+        risk.refresh()
         report.count(True)
 
 

@@ -127,6 +127,18 @@ def test_the_home_care_dps_shows_the_kpi_table_a_council_reports(client, region)
         colours = {row.provider.name: row.risk.colour for row in dashboard()}
     assert (colours["Peak Homecare"], colours["Castle Care at Home"], colours["Hilltop Home Care"]) == (
         "red", "amber", "green")
+    # the regional view: Cheshire West buys home care from two of the same providers
+    with schema_context("cheshire_east"):
+        from tenants.quality.regional import regional_view
+
+        partners = {row.provider.name: [(c.authority, c.colour, c.headlines) for c in row.partners]
+                    for row in regional_view()}
+    assert partners == {
+        "Peak Homecare": [("Cheshire West and Chester Council", "amber", ["Amber: Whistleblowing"])],
+        "Hilltop Home Care": [("Cheshire West and Chester Council", "green", [])]}
+    regional = client.get("/a/cheshire-east/staff/quality/risk/regional/").content.decode()
+    assert "Cheshire West and Chester Council" in regional and "Peak Homecare" in regional
+    assert "rotas with too little travel time" not in regional  # what lies behind a colour stays there
     seed_demo()  # once
     with schema_context("cheshire_east"):
         from tenants.quality.models import Kpi
