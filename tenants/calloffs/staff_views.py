@@ -19,8 +19,10 @@ from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from common.filters import page_filters
 from tenancy.selectors import authority_current
 from tenants.calloffs import policy, sealing, selectors, services
+from tenants.calloffs.filters import PackageFilters
 from tenants.calloffs.models import Package, Person
 from tenants.calloffs.staff_forms import (
     AwardForm,
@@ -75,10 +77,11 @@ def _with_people(url: str, ids: list[int]) -> str:
 
 class PackageListView(CalloffsPage):
     def get(self, request):
-        status = request.GET.get("status", "")
-        rows = Paginator(selectors.packages_for_staff(status=status), 50).get_page(request.GET.get("page"))
-        return self.render("packages.html", page=rows, status_filter=status, statuses=Package.Status.choices,
-                           open_statuses=sealing.OPEN_STATUSES,
+        packages, asked, refused = page_filters(PackageFilters, request, selectors.packages_for_staff())
+        rows = Paginator(packages, 50).get_page(request.GET.get("page"))
+        return self.render("packages.html", status=400 if refused else 200, page=rows,
+                           status_filter=asked.get("status", ""), statuses=Package.Status.choices,
+                           open_statuses=sealing.OPEN_STATUSES, filter_errors=refused,
                            can_report=policy.can_view_utilisation(self.access))
 
 

@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from common.filters import page_filters
 from tenants.agreements import selectors as agreement_selectors
 from tenants.agreements.models import Agreement
 from tenants.quality import policy, selectors, services
 from tenants.quality.charts import bar_chart
+from tenants.quality.filters import ReturnFilters, RiskFilters
 from tenants.quality.forms import KpiForm, QueryForm
 from tenants.quality.models import Kpi, KpiReturn
 from tenants.quality.periods import period_label
@@ -102,18 +104,17 @@ class KpiCreateView(FormPageMixin, StaffPageMixin, View):
 class ReturnListView(QualityPage):
     def get(self, request):
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
-        status = request.GET.get("status", "")
-        if status and status not in KpiReturn.Status.values:
-            status = ""
-        missing = request.GET.get("missing") == "1"
-        rows = selectors.returns_for_staff(status=status, missing=missing)
-        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        _, asked, refused = page_filters(ReturnFilters, request, None)
+        status, missing = asked.get("status", ""), asked.get("missing", False)
+        rows = selectors.returns_for_staff(status=status, missing=missing, kpi_id=asked.get("kpi"),
+                                           provider_id=asked.get("provider"))
+        page = Paginator(rows.none() if refused else rows, 50).get_page(request.GET.get("page"))
         today = timezone.localdate()
         for row in page:
             row.period = period_label(row.kpi.period, row.period_start, row.period_end)
             row.missing = row.is_missing(today)
-        return self.render("returns.html", page=page, status_filter=status, missing=missing,
-                           statuses=KpiReturn.Status.choices)
+        return self.render("returns.html", status=400 if refused else 200, page=page, status_filter=status,
+                           missing=missing, statuses=KpiReturn.Status.choices, filter_errors=refused)
 
 
 class ReturnDetailView(QualityPage):
@@ -174,16 +175,19 @@ class RiskDashboardView(QualityPage):
 
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
         lots = list(Lot.objects.select_related("agreement", "service_type").order_by("agreement__title", "number"))
-        lot_id = request.GET.get("lot", "")
+        _, asked, refused = page_filters(RiskFilters, request, None)
+        lot_id = str(asked.get("lot", ""))
         lot = next((x for x in lots if str(x.pk) == lot_id), None)
-        colour = request.GET.get("colour", "") if request.GET.get("colour") in ("red", "amber", "green") else ""
+        if lot_id and lot is None:
+            refused.append(f"lot: No lot with id {lot_id} here.")
+        colour = asked.get("colour", "")
         service_types = sorted({(x.service_type.code, x.service_type.name) for x in lots if x.service_type_id})
-        service = request.GET.get("service_type", "")
-        service = service if service in {code for code, _ in service_types} else ""
-        rows = risk.dashboard(lot_id=lot.pk if lot else None, service_type=service, colour=colour)
+        service = asked["service_type"].code if asked.get("service_type") else ""
+        rows = [] if refused else risk.dashboard(lot_id=lot.pk if lot else None, service_type=service, colour=colour)
         counts = {c: sum(r.risk.colour == c for r in rows) for c in ("red", "amber", "green")}
         page = Paginator(rows, 100).get_page(request.GET.get("page"))
-        return self.render("risk.html", rows=page, page=page, lots=lots, lot_filter=lot_id if lot else "",
+        return self.render("risk.html", status=400 if refused else 200, filter_errors=refused,
+                           rows=page, page=page, lots=lots, lot_filter=lot_id if lot else "",
                            colour=colour, service_types=service_types, service_filter=service, counts=counts,
                            is_quality=_is_quality(self.access))
 
