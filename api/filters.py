@@ -6,6 +6,9 @@ with none takes no filters): an unknown parameter, a value given twice or
 empty, or one the filter cannot read is a 400 problem naming the parameter
 and why (common.filters). drf-spectacular documents the filters from the
 same FilterSet. A list not built from one queryset mixes in `FilteredList`.
+A list whose own rules check some parameters (the public directory's, shared
+with its page) names them as `query_parameters` (documented by the view), and
+those that may be blank as `blank_parameters`.
 
 Non-list reads that take a query (an identity's purpose, a profile as it
 stood) keep their small serializer and `filters()`.
@@ -61,7 +64,7 @@ class StrictFilterBackend(BaseFilterBackend):
         parameters = []
         for name, filter_ in filterset_class.base_filters.items():
             parameter = {"name": name, "required": False, "in": "query", "schema": _schema(filter_)}
-            text = filter_.extra.get("help_text") or filter_.label
+            text = filter_.extra.get("help_text") or filter_._label
             if text:
                 parameter["description"] = str(text)
             parameters.append(parameter)
