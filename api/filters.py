@@ -55,7 +55,8 @@ class StrictFilterBackend(BaseFilterBackend):
     def filter_queryset(self, request, queryset, view):
         filterset = check(getattr(view, "filterset_class", None), request.query_params, queryset,
                           allowed=getattr(view, "query_parameters", ()),
-                          blank=getattr(view, "blank_parameters", ()), request=request)
+                          blank=getattr(view, "blank_parameters", ()),
+                          paged=getattr(view, "paginator", None) is not None, request=request)
         request.list_filters = filterset
         return filterset.qs if queryset is not None else queryset
 

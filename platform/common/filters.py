@@ -3,8 +3,8 @@
 A list's filters are a `StrictFilterSet`. `check()` reads a query string
 against one and refuses (Invalid, naming each parameter and why):
 
-- a parameter the list does not offer (other than `page`, `page_size`,
-  `format` and those the caller allows);
+- a parameter the list does not offer (other than `format`, `page` and
+  `page_size` if the list comes in pages, and those the caller allows);
 - a value given twice, or given empty (`?status=`);
 - a value the filter cannot read: a state nobody offers, a date that is not
   one, an id that is not a whole number or names nothing here.
@@ -16,6 +16,8 @@ The API's lists use it through api.filters.StrictFilterBackend; pages through
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,13 +25,19 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from common.errors import Invalid
 
 # No list orders on request yet, so `ordering` is a parameter a list must offer to take.
-ALWAYS_ALLOWED = ("page", "page_size", "format")
+ALWAYS_ALLOWED = ("format",)
+PAGING = ("page", "page_size")
 EMPTY = "Give a value, or leave the parameter out."
 TWICE = "Give this parameter once."
 BAD_DATE = "Give a date as YYYY-MM-DD, for example 2026-04-01."
 
 
 # --- Fields and filters that name what they refuse ----------------------------------------------
+
+def _whole_number(text: str) -> bool:
+    """1 or more, in digits (a bigint's range): what the document calls an id."""
+    return text.isascii() and text.isdigit() and len(text) <= 18 and int(text) >= 1
+
 
 class IdField(forms.ModelChoiceField):
     """An id: a whole number that names a row the list may filter by."""
@@ -42,8 +50,8 @@ class IdField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(value)
-        if not text.isascii() or not text.isdigit() or len(text) > 18:
-            raise DjangoValidationError(f"“{value}” is not an id: give a whole number.", code="invalid")
+        if not _whole_number(text):
+            raise DjangoValidationError(f"“{value}” is not an id: give a whole number from 1.", code="invalid")
         found = self.queryset.filter(pk=int(text)).first()
         if found is None:
             raise DjangoValidationError(f"No {self.noun} with id {text} here.", code="invalid_choice")
@@ -86,8 +94,8 @@ class NumberIdField(forms.Field):
         if value in self.empty_values:
             return None
         text = str(value)
-        if not text.isascii() or not text.isdigit() or len(text) > 18:
-            raise DjangoValidationError(f"“{value}” is not an id: give a whole number.", code="invalid")
+        if not _whole_number(text):
+            raise DjangoValidationError(f"“{value}” is not an id: give a whole number from 1.", code="invalid")
         return int(text)
 
 
@@ -107,18 +115,14 @@ class ChoiceFilter(django_filters.ChoiceFilter):
 
 
 class StrictBooleanField(forms.Field):
-    """true or false (1 or 0), and nothing else: a NullBooleanField reads “maybe” as no filter."""
-
-    TRUE, FALSE = ("true", "1"), ("false", "0")
+    """true or false, as the OpenAPI document writes them, and nothing else: a
+    NullBooleanField reads “maybe” as no filter."""
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        text = str(value).strip().lower()
-        if text in self.TRUE:
-            return True
-        if text in self.FALSE:
-            return False
+        if value in ("true", "false"):
+            return value == "true"
         raise DjangoValidationError(f"“{value}” is not true or false.", code="invalid")
 
 
@@ -126,8 +130,21 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class IsoDateField(forms.DateField):
+    """A date written YYYY-MM-DD exactly, as the OpenAPI document says (strptime alone takes 2026-4-1)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+            raise DjangoValidationError(BAD_DATE, code="invalid")
+        return super().to_python(value)
+
+
 class DateFilter(django_filters.DateFilter):
     """A date (YYYY-MM-DD); on a date-time field, compared with its date in London."""
+
+    field_class = IsoDateField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
@@ -184,14 +201,15 @@ def blank_allowed(filter_) -> bool:
     return isinstance(filter_, django_filters.CharFilter)
 
 
-def check(filterset_class, query, queryset=None, *, allowed=(), blank=(), request=None):
+def check(filterset_class, query, queryset=None, *, allowed=(), blank=(), paged=True, request=None):
     """A bound, valid FilterSet for `query`; Invalid naming each bad parameter.
 
     `allowed` are parameters the caller checks itself (a list's own documented
-    ones); of those, only the `blank` ones may be given empty."""
+    ones); of those, only the `blank` ones may be given empty. A list in one
+    piece (not `paged`) takes no `page` either."""
     filterset_class = filterset_class or NoFilters
     known = set(filterset_class.base_filters)
-    offered = known | set(ALWAYS_ALLOWED) | set(allowed)
+    offered = known | set(ALWAYS_ALLOWED) | set(PAGING if paged else ()) | set(allowed)
     errors: dict[str, list[str]] = {}
     for name in query:
         if name not in offered:
@@ -230,7 +248,7 @@ def page_filters(filterset_class, request, queryset, *, allowed=()):
         if all(value == "" for value in query.getlist(name)):
             del query[name]
     try:
-        filterset = check(filterset_class, query, queryset, allowed=("page", *allowed), request=request)
+        filterset = check(filterset_class, query, queryset, allowed=allowed, request=request)
     except Invalid as refused:
         messages = [f"{name}: {message}" for name, problems in refused.message_dict.items() for message in problems]
         return (queryset.none() if queryset is not None else None), {}, messages

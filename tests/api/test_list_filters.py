@@ -98,6 +98,8 @@ def test_every_list_refuses_unknown_filters_and_values_it_cannot_read(client, cl
         found = problem(api.get(url, {"colour_of_sky": "blue"}), "colour_of_sky")
         assert "no filter" in found["detail"], found
         problem(api.get(f"{url}?colour_of_sky="), "colour_of_sky")
+        if "page" not in {parameter["name"] for parameter in parameters}:
+            problem(api.get(url, {"page": "2"}), "page")  # a list in one piece has no pages to ask for
         for parameter in parameters:
             name = parameter["name"]
             if name in UNIVERSAL:
