@@ -10,20 +10,23 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from common.filters import page_filters
 from shared_catalogue import forms, policy, selectors, services
+from shared_catalogue.filters import CatalogueFilters
 from shared_catalogue.models import ServiceType
 
 
 class CatalogueListView(StaffPageMixin, View):
     def get(self, request):
-        words = request.GET.get("q", "").strip()[:200]
-        service = request.GET.get("service", "")
-        providers = list(selectors.catalogue_providers(words=words, service=service)[:200])
+        _, asked, refused = page_filters(CatalogueFilters, request, None)
+        words = asked.get("q", "").strip()
+        service = asked["service"].code if asked.get("service") else ""
+        providers = [] if refused else list(selectors.catalogue_providers(words=words, service=service)[:200])
         rows = [(p, selectors.evidence_summary(p.current_evidence)) for p in providers]
         return render(request, "shared_catalogue/staff/list.html", {
             "rows": rows, "words": words, "service": service, "services": ServiceType.objects.all(),
-            "access": self.access,
-        })
+            "access": self.access, "filter_errors": refused,
+        }, status=400 if refused else 200)
 
 
 class CatalogueProviderView(StaffPageMixin, View):

@@ -14,6 +14,7 @@ from accounts.models import AuthorityMembership
 from accounts.policy import Audience, can_manage_team, mfa_enabled, needs_mfa, token_management_refusal
 from accounts.roles import AuthorityRole
 from api.base import TenantAPIMixin
+from common.filters import ChoiceFilter, StrictFilterSet
 
 # --- /api/v1/me/ ---------------------------------------------------------------
 
@@ -90,7 +91,7 @@ class TokenListView(GenericAPIView):
 
     @extend_schema(responses=TokenOut(many=True), summary="Your API tokens")
     def get(self, request):
-        return Response(TokenOut(selectors.api_tokens_for(request.user), many=True).data)
+        return Response(TokenOut(self.filter_queryset(selectors.api_tokens_for(request.user)), many=True).data)
 
     @extend_schema(request=TokenIn, responses={201: TokenCreatedOut}, summary="Create an API token")
     def post(self, request):
@@ -134,9 +135,14 @@ class RevokeIn(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class TeamFilters(StrictFilterSet):
+    role = ChoiceFilter(choices=AuthorityRole.choices, help_text="Only people holding this role.")
+
+
 class TeamView(TenantAPIMixin, GenericAPIView):
     audience = Audience.STAFF
     serializer_class = MembershipOut
+    filterset_class = TeamFilters
 
     @extend_schema(responses=MembershipOut(many=True), summary="Current roles in this authority")
     def get(self, request):
@@ -146,7 +152,7 @@ class TeamView(TenantAPIMixin, GenericAPIView):
             .select_related("user")
             .order_by("user__email", "role")
         )
-        page = self.paginate_queryset(memberships)
+        page = self.paginate_queryset(self.filter_queryset(memberships))
         return self.get_paginated_response(MembershipOut(page, many=True).data)
 
     @extend_schema(request=MembershipIn, responses={201: MembershipOut}, summary="Give someone a role")

@@ -18,11 +18,12 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
-from api.filters import FilterChoiceField, filters
-from api.v1.agreements import ReasonIn
+from api.filters import FilteredList
+from api.v1.agreements import ReasonIn, RoundOut
 from api.v1.refs import ClockOut, NamedOut, ReferenceOut
 from common.errors import Conflict
 from tenants.admissions import policy, selectors, services
+from tenants.admissions.filters import AdmissionFilters, ApplicationFilters
 from tenants.admissions.models import Admission, Application, ApplicationLot, DecisionLetter
 
 # --- Output -------------------------------------------------------------------------
@@ -40,6 +41,7 @@ class ApplicationOut(serializers.Serializer):
     id = serializers.IntegerField()
     agreement = ReferenceOut()
     provider = NamedOut()
+    round = RoundOut(allow_null=True, help_text="The application round it was made in (an FPS's); none for a DPS.")
     lots = ApplicationLotOut(many=True, source="lots.all")
     status = serializers.ChoiceField(choices=Application.Status.choices)
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -183,8 +185,12 @@ class AdmissionOut(serializers.Serializer):
     lot_title = serializers.CharField(source="lot.title")
     provider = NamedOut()
     application = serializers.IntegerField(source="application_id")
+    round = RoundOut(source="application.round", allow_null=True,
+                     help_text="The application round the provider was admitted from (an FPS's); none for a DPS.")
     status = serializers.ChoiceField(choices=Admission.Status.choices)
     admitted_at = serializers.DateTimeField()
+    new_to_authority = serializers.BooleanField(
+        help_text="The provider had no earlier admission or placement with this authority when admitted.")
     activated_at = serializers.DateTimeField(allow_null=True)
     suspended_reason = serializers.CharField()
     suspended_until = serializers.DateField(allow_null=True)
@@ -304,34 +310,28 @@ class ApplicationAPIView(TenantAPIMixin, APIView):
         return ApplicationDetailOut(application, context=context).data
 
 
-class ApplicationFilters(serializers.Serializer):
-    status = FilterChoiceField(Application.Status.choices, help_text="Only applications in this state.")
-
-
-class AdmissionFilters(serializers.Serializer):
-    status = FilterChoiceField(Admission.Status.choices, help_text="Only admissions in this state.")
-
-
 class ApplicationListView(ApplicationAPIView, GenericAPIView):
     serializer_class = ApplicationOut
+    filterset_class = ApplicationFilters
 
-    @extend_schema(parameters=[ApplicationFilters], responses=ApplicationOut(many=True),
+    @extend_schema(responses=ApplicationOut(many=True),
                    summary="Submitted applications you may see, soonest decision first, with their clocks")
     def get(self, request):
         self.require(policy.can_view_applications(self.access),
                      "Only commissioners, quality officers and evaluators see applications.")
-        applications = selectors.applications_for_staff(self.access).filter(**filters(ApplicationFilters, request))
+        applications = self.filter_queryset(selectors.applications_for_staff(self.access))
         page = self.paginate_queryset(applications)
         return self.get_paginated_response(ApplicationOut(page, many=True).data)
 
 
 class AssignedListView(ApplicationAPIView, GenericAPIView):
     serializer_class = ApplicationOut
+    filterset_class = ApplicationFilters
 
     @extend_schema(responses=ApplicationOut(many=True), summary="Applications given to you to evaluate")
     def get(self, request):
         self.require(policy.can_be_evaluator(self.access), "Only evaluators are given applications.")
-        page = self.paginate_queryset(selectors.applications_assigned_to(request.user))
+        page = self.paginate_queryset(self.filter_queryset(selectors.applications_assigned_to(request.user)))
         return self.get_paginated_response(ApplicationOut(page, many=True).data)
 
 
@@ -374,10 +374,11 @@ class DeclarationView(ApplicationAPIView):
         return Response(AssignmentOut(assignment).data)
 
 
-class ScoresView(ApplicationAPIView):
+class ScoresView(FilteredList, ApplicationAPIView):
     @extend_schema(responses=ScoreOut(many=True),
                    summary="The scores you may see: your own until moderation, then everyone's")
     def get(self, request, application_id):
+        self.list_filters()
         application = self.application(application_id)
         return Response(ScoreOut(selectors.scores_visible_to(request.user, self.access, application), many=True).data)
 
@@ -410,9 +411,10 @@ class ModerationOpenView(ApplicationAPIView):
         return self.detail(application)
 
 
-class ModerationView(ApplicationAPIView):
+class ModerationView(FilteredList, ApplicationAPIView):
     @extend_schema(responses=ModeratedOut(many=True), summary="The moderated results so far")
     def get(self, request, application_id):
+        self.list_filters()
         application = self.lead_application(application_id)
         return Response(ModeratedOut(application.moderated.select_related("moderated_by"), many=True).data)
 
@@ -482,13 +484,14 @@ class AdmissionAPIView(TenantAPIMixin, APIView):
 
 class AdmissionListView(AdmissionAPIView, GenericAPIView):
     serializer_class = AdmissionOut
+    filterset_class = AdmissionFilters
 
-    @extend_schema(parameters=[AdmissionFilters], responses=AdmissionOut(many=True),
+    @extend_schema(responses=AdmissionOut(many=True),
                    summary="Admissions to this authority's lots, with outstanding onboarding")
     def get(self, request):
         if not policy.can_view_admissions(self.access):
             self.permission_denied(request, "Only staff see admissions.")
-        admissions = selectors.admissions_for_staff().filter(**filters(AdmissionFilters, request))
+        admissions = self.filter_queryset(selectors.admissions_for_staff())
         page = self.paginate_queryset(admissions)
         return self.get_paginated_response(AdmissionOut(page, many=True).data)
 

@@ -15,9 +15,11 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.filters import FilteredList
 from api.v1.refs import RuleOut
 from shared_catalogue.models import EvidenceType, ServiceType
 from tenants.agreements import policy, selectors, services
+from tenants.agreements.filters import AgreementFilters
 from tenants.agreements.models import Agreement, Question, QuestionnaireVersion
 
 # --- Output -------------------------------------------------------------------------
@@ -264,11 +266,12 @@ class StaffAPIView(TenantAPIMixin, APIView):
 
 class AgreementListView(StaffAPIView, GenericAPIView):
     serializer_class = AgreementOut
+    filterset_class = AgreementFilters
 
     @extend_schema(responses=AgreementOut(many=True), summary="This authority's agreements")
     def get(self, request):
         self.require_reader()
-        page = self.paginate_queryset(selectors.agreements_for_staff())
+        page = self.paginate_queryset(self.filter_queryset(selectors.agreements_for_staff()))
         return self.get_paginated_response(AgreementOut(page, many=True).data)
 
     @extend_schema(request=AgreementIn, responses={201: AgreementDetailOut}, summary="Set up an agreement (draft)")
@@ -410,10 +413,11 @@ class QuestionnaireView(StaffAPIView):
         return Response(VersionOut(current).data)
 
 
-class VersionListView(StaffAPIView):
+class VersionListView(FilteredList, StaffAPIView):
     @extend_schema(responses=VersionOut(many=True), summary="Every version of the questionnaire, newest first")
     def get(self, request, agreement_id):
         self.require_reader()
+        self.list_filters()
         versions = selectors.questionnaire_versions(self.agreement(agreement_id)).prefetch_related("questions__lot")
         return Response(VersionOut(versions, many=True).data)
 

@@ -1,5 +1,6 @@
 from dataclasses import asdict
 
+import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -10,6 +11,7 @@ from api.base import TenantAPIMixin
 from audit.models import ChainCheck
 from audit.policy import can_read_audit
 from audit.selectors import audit_chain_verify, audit_events_for
+from common.filters import StrictFilterSet, after, before
 
 
 class AuditEventOut(serializers.Serializer):
@@ -28,15 +30,23 @@ class AuditEventOut(serializers.Serializer):
     key_id = serializers.CharField(help_text="Which chain key sealed the event.")
 
 
+class AuditEventFilters(StrictFilterSet):
+    action = django_filters.CharFilter(lookup_expr="startswith",
+                                       help_text="Only events whose action starts so (for example admission.).")
+    occurred_after = after("occurred_at", "that happened")
+    occurred_before = before("occurred_at", "that happened")
+
+
 class AuditEventListView(TenantAPIMixin, GenericAPIView):
     audience = Audience.STAFF
     serializer_class = AuditEventOut
+    filterset_class = AuditEventFilters
 
     @extend_schema(responses=AuditEventOut(many=True), summary="This authority's audit trail, newest first")
     def get(self, request):
         if not can_read_audit(self.access):
             self.permission_denied(request, "Only authority admins can read the audit trail.")
-        page = self.paginate_queryset(audit_events_for())
+        page = self.paginate_queryset(self.filter_queryset(audit_events_for()))
         return self.get_paginated_response(AuditEventOut(page, many=True).data)
 
 

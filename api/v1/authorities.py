@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.filters import FilteredList
 from tenancy.models import Authority
 from tenancy.selectors import authorities_for_directory
 from tenants.workspace.selectors import providers_named, role_labels
@@ -25,12 +26,13 @@ class AuthorityOut(serializers.Serializer):
         return [m.slug for m in authority.members.all()] if authority.is_partnership else []
 
 
-class AuthorityListView(APIView):
+class AuthorityListView(FilteredList, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
     @extend_schema(responses=AuthorityOut(many=True), summary="Authorities in the region")
     def get(self, request):
+        self.list_filters()
         return Response(AuthorityOut(authorities_for_directory(), many=True).data)
 
 

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience, access_for
 from api.base import TenantAPIMixin
-from api.filters import FilterChoiceField, filters
+from api.filters import FilteredList, filters
 from api.renderers import CSVRenderer
 from api.v1.directory import DirectoryCodeOut
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
@@ -37,6 +37,7 @@ from shared_catalogue.models import ClientGroup
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement, Lot
 from tenants.calloffs import policy, sealing, selectors, services
+from tenants.calloffs.filters import PackageFilters, UtilisationFilters
 from tenants.calloffs.models import (
     Award,
     Bid,
@@ -477,16 +478,6 @@ class RepublishIn(serializers.Serializer):
                                    help_text="Another lot of the same agreement; the same lot if left out.")
 
 
-class UtilisationQuery(serializers.Serializer):
-    start = serializers.DateField(required=False, allow_null=True, default=None)
-    end = serializers.DateField(required=False, allow_null=True, default=None)
-
-    def validate(self, data):
-        if data["start"] and data["end"] and data["start"] > data["end"]:
-            raise serializers.ValidationError({"end": "The end of the range must be on or after its start."})
-        return data
-
-
 # --- Views --------------------------------------------------------------------------
 
 
@@ -514,25 +505,13 @@ def _people_ids():
     return Prefetch("people", queryset=Person.objects.only("pk"))
 
 
-class PackageFilters(serializers.Serializer):
-    status = FilterChoiceField(Package.Status.choices, help_text="Only packages in this state.")
-    client_group = serializers.CharField(required=False, max_length=60,
-                                         help_text="Only packages for this client group (a catalogue code).")
-    primary_need = FilterChoiceField(Package.PrimaryNeed.choices, help_text="Only packages with this primary need.")
-
-    def validate_client_group(self, value):
-        codes = list(ClientGroup.objects.order_by("code").values_list("code", flat=True))
-        if value not in codes:
-            raise serializers.ValidationError(f"“{value}” is not one of the values offered: {', '.join(codes)}.")
-        return value
-
-
 class PackageListView(CalloffsAPI, GenericAPIView):
     serializer_class = PackageOut
+    filterset_class = PackageFilters
 
-    @extend_schema(parameters=[PackageFilters], responses=PackageOut(many=True), summary="Packages, newest first")
+    @extend_schema(responses=PackageOut(many=True), summary="Packages, newest first")
     def get(self, request):
-        rows = selectors.packages_for_staff(**filters(PackageFilters, request)).prefetch_related(_people_ids())
+        rows = self.filter_queryset(selectors.packages_for_staff()).prefetch_related(_people_ids())
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(PackageOut(page, many=True).data)
 
@@ -583,10 +562,11 @@ class PackageDetailView(CalloffsAPI, APIView):
         return self.detail(package.pk)
 
 
-class EligibilityView(CalloffsAPI, APIView):
+class EligibilityView(FilteredList, CalloffsAPI, APIView):
     @extend_schema(responses=EligibilityOut(many=True),
                    summary="Who would be invited if it were published now, and who not and why")
     def get(self, request, package_id):
+        self.list_filters()
         return Response(EligibilityOut(services.eligibility(self.package(package_id)), many=True).data)
 
 
@@ -632,10 +612,11 @@ class PersonIdentityView(CalloffsAPI, APIView):
         return response
 
 
-class ClarificationListView(CalloffsAPI, APIView):
+class ClarificationListView(FilteredList, CalloffsAPI, APIView):
     @extend_schema(responses=ClarificationOut(many=True),
                    summary="Questions from invitees, with who asked (staff only)")
     def get(self, request, package_id):
+        self.list_filters()
         package = self.package(package_id)
         return Response(ClarificationOut(selectors.clarifications_for_staff(package), many=True).data)
 
@@ -688,10 +669,11 @@ class BidsAPI(CalloffsAPI):
         return {bid.pk: sealing.read_bid(bid, user=self.request.user, channel="api", access=access) for bid in bids}
 
 
-class BidListView(BidsAPI, APIView):
+class BidListView(FilteredList, BidsAPI, APIView):
     @extend_schema(responses=BidOut(many=True),
                    summary="Bids, once bidding has closed (before then: 403, and the attempt is recorded)")
     def get(self, request, package_id):
+        self.list_filters()
         bids = list(selectors.bids_submitted(self.opened(package_id)))
         return Response(BidOut(bids, many=True, context={"contents": self.read(bids)}).data)
 
@@ -732,10 +714,11 @@ class NegotiationView(BidsAPI, APIView):
         return Response(NegotiationOut(negotiation).data, status=status.HTTP_201_CREATED)
 
 
-class CandidatesView(BidsAPI, APIView):
+class CandidatesView(FilteredList, BidsAPI, APIView):
     @extend_schema(responses=CandidateOut(many=True),
                    summary="Compliant, evaluated bids within the budget, best total first")
     def get(self, request, package_id):
+        self.list_filters()
         return Response(CandidateOut(services.candidates(self.opened(package_id)), many=True).data)
 
 
@@ -823,18 +806,18 @@ class BidsExportView(CalloffsAPI, APIView):
         return _csv(services.bids_export(actor=request.user, package=package), f"{package.reference}-bids.csv")
 
 
-class UtilisationView(CalloffsAPI, APIView):
+class UtilisationView(FilteredList, CalloffsAPI, APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
+    filterset_class = UtilisationFilters
 
-    @extend_schema(parameters=[OpenApiParameter("start", OpenApiTypes.DATE), OpenApiParameter("end", OpenApiTypes.DATE),
-                               OpenApiParameter("format", str, enum=["json", "csv"])],
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
                    responses={(200, "application/json"): UtilisationRowOut(many=True),
                               (200, "text/csv"): CSV_RESPONSE},
                    summary="Utilisation by lot and month: requests, published, bids, awards, gone live")
     def get(self, request):
         self.require(policy.can_view_utilisation(self.access),
                      "Only brokers, commissioners and finance viewers read the utilisation report.")
-        rows = selectors.utilisation(**filters(UtilisationQuery, request))
+        rows = selectors.utilisation(**self.list_filters())
         if request.accepted_renderer.format == "csv":
             return _csv(selectors.utilisation_csv(rows), "utilisation.csv")
         return Response(UtilisationRowOut(rows, many=True).data)

@@ -16,9 +16,10 @@ from rest_framework.views import APIView
 from accounts.policy import Audience
 from accounts.roles import ProviderRole
 from api.base import TenantAPIMixin
-from api.filters import filters
+from api.filters import FilteredList, filters
 from api.parsers import StrictJSONParser
 from shared_catalogue import policy, selectors, services
+from shared_catalogue.filters import CatalogueFilters
 from shared_catalogue.models import PROFILE_RELATIONS, ClientGroup, EvidenceType, Provider, ServiceType
 from shared_catalogue.uploads import ALLOWED
 from shared_catalogue.views import evidence_file_response
@@ -198,7 +199,8 @@ class ProviderListView(OwnProviderMixin, GenericAPIView):
 
     @extend_schema(responses=ProviderOut(many=True), summary="Your organisations")
     def get(self, request):
-        providers = selectors.providers_for_member(request.user).prefetch_related("services", "client_groups", "areas")
+        providers = self.filter_queryset(selectors.providers_for_member(request.user)
+                                         .prefetch_related("services", "client_groups", "areas"))
         return Response(ProviderOut(providers, many=True).data)
 
     @extend_schema(request=ProviderIn, responses={201: ProviderOut}, summary="Register an organisation")
@@ -226,9 +228,10 @@ class ProviderDetailView(OwnProviderMixin, APIView):
         return Response(ProviderOut(provider).data)
 
 
-class PeopleView(OwnProviderMixin, APIView):
+class PeopleView(FilteredList, OwnProviderMixin, APIView):
     @extend_schema(responses=PersonOut(many=True), summary="People in the organisation")
     def get(self, request, provider_id):
+        self.list_filters()
         provider = self.own_provider(provider_id)
         memberships = [m for row in selectors.provider_people(provider=provider) for m in row["memberships"]]
         return Response(PersonOut(memberships, many=True).data)
@@ -253,11 +256,12 @@ class PersonView(OwnProviderMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EvidenceListView(OwnProviderMixin, APIView):
+class EvidenceListView(FilteredList, OwnProviderMixin, APIView):
     parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @extend_schema(responses=EvidenceOut(many=True), summary="The evidence locker")
     def get(self, request, provider_id):
+        self.list_filters()
         provider = self.own_provider(provider_id)
         return Response(EvidenceOut(selectors.provider_evidence(provider=provider), many=True).data)
 
@@ -311,28 +315,16 @@ class CatalogueEntryOut(serializers.Serializer):
         return selectors.evidence_summary(getattr(provider, "current_evidence", provider.evidence.all()))
 
 
-class CatalogueFilters(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200,
-                              help_text="Words from the name, the description or the services.")
-    service = serializers.CharField(required=False, allow_blank=True, max_length=100,
-                                    help_text="A service type code, for example `home-care`.")
-
-    def validate_service(self, value):
-        codes = list(ServiceType.objects.order_by("code").values_list("code", flat=True))
-        if value and value not in codes:
-            raise serializers.ValidationError(f"“{value}” is not one of the values offered: {', '.join(codes)}.")
-        return value
-
-
-class CatalogueListView(TenantAPIMixin, GenericAPIView):
+class CatalogueListView(FilteredList, TenantAPIMixin, GenericAPIView):
     audience = Audience.STAFF
     serializer_class = CatalogueEntryOut
+    filterset_class = CatalogueFilters
 
-    @extend_schema(parameters=[CatalogueFilters], responses=CatalogueEntryOut(many=True),
-                   summary="Registered providers, with their evidence counts")
+    @extend_schema(responses=CatalogueEntryOut(many=True), summary="Registered providers, with their evidence counts")
     def get(self, request):
-        asked = filters(CatalogueFilters, request)
-        providers = selectors.catalogue_providers(words=asked.get("q", ""), service=asked.get("service", ""))
+        asked = self.list_filters()
+        service = asked.get("service")
+        providers = selectors.catalogue_providers(words=asked.get("q", ""), service=service.code if service else "")
         page = self.paginate_queryset(providers)
         return self.get_paginated_response(CatalogueEntryOut(page, many=True).data)
 

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.filters import FilteredList
 from api.pagination import DirectoryPagination
 from api.v1.refs import AreaOut
 from shared_catalogue import selectors
@@ -82,8 +83,11 @@ FILTER_PARAMETERS = [
 ]
 
 
-class DirectoryListView(GenericAPIView):
+class DirectoryListView(FilteredList, GenericAPIView):
     permission_classes = [AllowAny]
+    # checked by the directory's own rules, shared with /directory/ (selectors.directory_filters)
+    query_parameters = FILTERS
+    blank_parameters = FILTERS  # as the page's form sends them: no filter
     authentication_classes = []
     throttle_scope = "directory"  # api.throttling: per client address
     pagination_class = DirectoryPagination
@@ -94,6 +98,7 @@ class DirectoryListView(GenericAPIView):
                    description="Providers admitted to at least one lot of a live agreement, by name. "
                                "A bad filter value is a 400 naming the field; a page beyond the last is a 404.")
     def get(self, request):
+        self.list_filters()  # nothing but these parameters
         filters = selectors.directory_filters(**{name: request.query_params.get(name, "") for name in FILTERS})
         page = self.paginate_queryset(selectors.directory(filters=filters))
         return self.get_paginated_response(DirectoryEntryOut(page, many=True).data)

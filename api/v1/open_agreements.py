@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 
+from api.filters import FilteredList
 from api.pagination import PageNumberPagination
 from api.v1.refs import AreaOut
 from shared_catalogue import open_agreements
@@ -67,8 +68,11 @@ FILTER_PARAMETERS = [
 ]
 
 
-class OpenAgreementListView(GenericAPIView):
+class OpenAgreementListView(FilteredList, GenericAPIView):
     permission_classes = [AllowAny]
+    # checked by the rules shared with /open-agreements/ (open_agreements.filters_from)
+    query_parameters = FILTERS
+    blank_parameters = ("q", "authority", "service")  # as the page's form sends them: no filter
     authentication_classes = []
     throttle_scope = "directory"  # the public read scope (api.throttling): per client address
     pagination_class = OpenAgreementsPagination
@@ -80,6 +84,7 @@ class OpenAgreementListView(GenericAPIView):
                                "closing first. A bad filter value is a 400 naming the field; a page beyond the last "
                                "is a 404.")
     def get(self, request):
+        self.list_filters()  # nothing but these parameters
         filters = open_agreements.filters_from(**{name: request.query_params.get(name, "") for name in FILTERS})
         page = self.paginate_queryset(open_agreements.windows(filters=filters))
         return self.get_paginated_response(OpenAgreementOut(page, many=True).data)

@@ -19,12 +19,12 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
-from api.filters import FilterChoiceField, filters
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement
 from tenants.calloffs import policy
 from tenants.placements import selectors, services
+from tenants.placements.filters import PlacementFilters, RateScheduleFilters
 from tenants.placements.models import Placement
 
 READ_REFUSED = "Only brokers, commissioners and finance viewers read placements."
@@ -154,18 +154,15 @@ class PlacementsAPI(TenantAPIMixin):
         return Response(PlacementDetailOut(selectors.placement_for_staff(placement.pk)).data)
 
 
-class PlacementFilters(serializers.Serializer):
-    status = FilterChoiceField(Placement.Status.choices, help_text="Only placements in this state.")
-
-
 class PlacementListView(PlacementsAPI, GenericAPIView):
     serializer_class = PlacementOut
+    filterset_class = PlacementFilters
 
-    @extend_schema(parameters=[PlacementFilters], responses=PlacementOut(many=True),
+    @extend_schema(responses=PlacementOut(many=True),
                    summary="Placements, newest first, with their funders")
     def get(self, request):
         self.require(policy.can_view_placements(self.access), READ_REFUSED)
-        page = self.paginate_queryset(selectors.placements_for_staff(**filters(PlacementFilters, request)))
+        page = self.paginate_queryset(self.filter_queryset(selectors.placements_for_staff()))
         return self.get_paginated_response(PlacementOut(page, many=True).data)
 
 
@@ -228,11 +225,12 @@ class EndView(PlacementsAPI, APIView):
 
 class RateScheduleListView(PlacementsAPI, GenericAPIView):
     serializer_class = RateScheduleOut
+    filterset_class = RateScheduleFilters
 
     @extend_schema(responses=RateScheduleOut(many=True), summary="Rate schedules (annual uplifts)")
     def get(self, request):
         self.require(policy.can_view_placements(self.access), READ_REFUSED)
-        page = self.paginate_queryset(selectors.rate_schedules())
+        page = self.paginate_queryset(self.filter_queryset(selectors.rate_schedules()))
         return self.get_paginated_response(RateScheduleOut(page, many=True).data)
 
     @extend_schema(request=RateScheduleIn, responses={201: RateScheduleOut},

@@ -27,9 +27,12 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.filters import FilteredList
 from api.v1.refs import ClockOut, NamedOut, ReferenceOut, RuleOut
+from shared_catalogue.filters import AdmissionEverywhereFilters
 from shared_catalogue.models import AdmissionProjection, EvidenceType, Provider
 from tenants.admissions import policy, selectors, services
+from tenants.admissions.filters import ProviderApplicationFilters
 from tenants.admissions.models import Application, ApplicationLot, DecisionLetter
 from tenants.agreements.models import Agreement, Question
 from tenants.agreements.selectors import agreements_open_to_providers, application_window, published_questionnaire
@@ -257,12 +260,13 @@ class ProviderAPI(TenantAPIMixin):
         return Response(ProviderApplicationDetailOut(application).data, status=status_code)
 
 
-class AgreementListView(ProviderAPI, GenericAPIView):
+class AgreementListView(FilteredList, ProviderAPI, GenericAPIView):
     serializer_class = ProviderAgreementOut
 
     @extend_schema(responses=ProviderAgreementOut(many=True),
                    summary="Agreements open to applications, with their window")
     def get(self, request):
+        self.list_filters()
         page = self.paginate_queryset(agreements_open_to_providers())
         context = {"today": timezone.localdate()}
         return self.get_paginated_response(ProviderAgreementOut(page, many=True, context=context).data)
@@ -279,11 +283,12 @@ class AgreementDetailView(ProviderAPI, APIView):
 
 class ApplicationListView(ProviderAPI, GenericAPIView):
     serializer_class = ProviderApplicationOut
+    filterset_class = ProviderApplicationFilters
 
     @extend_schema(responses=ProviderApplicationOut(many=True), summary="Your organisations' applications here")
     def get(self, request):
-        page = self.paginate_queryset(selectors.applications_for_provider(self.access.provider_ids)
-                                      .select_related("round"))
+        page = self.paginate_queryset(self.filter_queryset(
+            selectors.applications_for_provider(self.access.provider_ids).select_related("round")))
         return self.get_paginated_response(ProviderApplicationOut(page, many=True).data)
 
     @extend_schema(request=ApplicationIn, responses={201: ProviderApplicationDetailOut},
@@ -437,9 +442,10 @@ class AdmissionEverywhereOut(serializers.Serializer):
 class AdmissionsEverywhereView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = AdmissionEverywhereOut
+    filterset_class = AdmissionEverywhereFilters
 
     @extend_schema(responses=AdmissionEverywhereOut(many=True),
                    summary="Where your organisations are admitted, in every authority")
     def get(self, request):
-        page = self.paginate_queryset(selectors.admitted_everywhere(request.user))
+        page = self.paginate_queryset(self.filter_queryset(selectors.admitted_everywhere(request.user)))
         return self.get_paginated_response(AdmissionEverywhereOut(page, many=True).data)

@@ -37,9 +37,11 @@ from api.v1.calloffs import PackageNeedsOut, WithdrawalOut
 from api.v1.provider_applications import AuthorityRefOut
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from common.errors import Invalid
+from shared_catalogue.filters import OpportunityFilters
 from shared_catalogue.models import OpportunityProjection
 from tenancy.routing import tenant_reverse
 from tenants.calloffs import provider_access, sealing, selectors, services
+from tenants.calloffs.filters import InvitationFilters
 from tenants.calloffs.models import Bid, Package
 
 TEXT_LIMIT = 20_000
@@ -285,11 +287,13 @@ class ProviderCalloffAPI(TenantAPIMixin):
 
 class PackageListView(ProviderCalloffAPI, GenericAPIView):
     serializer_class = OfferInvitationOut
+    filterset_class = InvitationFilters
 
     @extend_schema(responses=OfferInvitationOut(many=True),
                    summary="Packages here your organisations are invited to bid for, soonest deadline first")
     def get(self, request):
-        page = self.paginate_queryset(selectors.invitations_for_provider(self.access.provider_ids))
+        rows = self.filter_queryset(selectors.invitations_for_provider(self.access.provider_ids))
+        page = self.paginate_queryset(rows)
         context = {"now": timezone.now(),
                    "bids": selectors.own_bids(self.access.provider_ids, {i.package_id for i in page})}
         return self.get_paginated_response(OfferInvitationOut(page, many=True, context=context).data)
@@ -413,11 +417,12 @@ class OpportunityOut(serializers.Serializer):
 class OpportunitiesView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OpportunityOut
+    filterset_class = OpportunityFilters
 
     @extend_schema(responses=OpportunityOut(many=True),
                    summary="Open opportunities for your organisations in every authority, soonest deadline first")
     def get(self, request):
-        page = self.paginate_queryset(selectors.opportunities_for(request.user))
+        page = self.paginate_queryset(self.filter_queryset(selectors.opportunities_for(request.user)))
         return self.get_paginated_response(OpportunityOut(page, many=True).data)
 
 

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
-from api.filters import FilterChoiceField, filters
+from api.filters import FilteredList
 from api.strict import StrictSerializer
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from common.errors import require
@@ -28,6 +28,20 @@ from tenants.agreements import selectors as agreement_selectors
 from tenants.agreements.models import Lot
 from tenants.quality import assessments as assessment_services
 from tenants.quality import oversight, policy, risk, selectors, services
+from tenants.quality.filters import (
+    ActionFilters,
+    AssessmentFilters,
+    FeedbackFilters,
+    IntelligenceFilters,
+    KpiTableFilters,
+    ProviderActionFilters,
+    ProviderAssessmentFilters,
+    ProviderReturnFilters,
+    RegionalRiskFilters,
+    ReturnFilters,
+    RiskFilters,
+    SharedIntelligenceFilters,
+)
 from tenants.quality.models import (
     DOMAINS,
     RATINGS,
@@ -192,15 +206,6 @@ class QueryIn(serializers.Serializer):
     query = serializers.CharField(max_length=5000)
 
 
-class TableFilters(serializers.Serializer):
-    lot = serializers.IntegerField(required=False, min_value=1, help_text="One lot (with agreement-wide KPIs).")
-
-
-class ReturnFilters(serializers.Serializer):
-    status = FilterChoiceField(KpiReturn.Status.choices, help_text="Only returns in this state.")
-    kpi = serializers.IntegerField(required=False, min_value=1)
-    provider = serializers.IntegerField(required=False, min_value=1)
-    missing = serializers.BooleanField(required=False, help_text="Only returns past their due date and not in.")
 
 
 # --- Staff --------------------------------------------------------------------------
@@ -227,10 +232,11 @@ class QualityAPI(TenantAPIMixin):
         return found
 
 
-class KpiListView(QualityAPI, APIView):
+class KpiListView(FilteredList, QualityAPI, APIView):
     @extend_schema(responses=KpiOut(many=True), summary="An agreement's KPIs")
     def get(self, request, agreement_id):
         agreement = self.agreement(agreement_id)
+        self.list_filters()
         kpis = Kpi.objects.filter(agreement=agreement).select_related("agreement", "lot")
         return Response(KpiOut(kpis, many=True).data)
 
@@ -250,12 +256,14 @@ class KpiListView(QualityAPI, APIView):
         return Response(KpiOut(kpi).data, status=201)
 
 
-class KpiTableView(QualityAPI, APIView):
-    @extend_schema(parameters=[TableFilters], responses=KpiRowOut(many=True),
+class KpiTableView(FilteredList, QualityAPI, APIView):
+    filterset_class = KpiTableFilters
+
+    @extend_schema(responses=KpiRowOut(many=True),
                    summary="The KPI table: each KPI's latest figure, RAG, trend and each provider's figure")
     def get(self, request, agreement_id):
         agreement = self.agreement(agreement_id)
-        lot_id = filters(TableFilters, request).get("lot")
+        lot_id = self.list_filters().get("lot")
         lot = None
         if lot_id:
             lot = Lot.objects.filter(pk=lot_id, agreement=agreement).first()
@@ -264,14 +272,15 @@ class KpiTableView(QualityAPI, APIView):
         return Response(KpiRowOut(selectors.kpi_table(agreement, lot=lot), many=True).data)
 
 
-class ReturnListView(QualityAPI, GenericAPIView):
+class ReturnListView(FilteredList, QualityAPI, GenericAPIView):
     serializer_class = ReturnOut
+    filterset_class = ReturnFilters
 
-    @extend_schema(parameters=[ReturnFilters], responses=ReturnOut(many=True),
+    @extend_schema(responses=ReturnOut(many=True),
                    summary="Performance returns, soonest due first")
     def get(self, request):
         self.require_reader()
-        chosen = filters(ReturnFilters, request)
+        chosen = self.list_filters()
         rows = selectors.returns_for_staff(status=chosen.get("status", ""), kpi_id=chosen.get("kpi"),
                                            provider_id=chosen.get("provider"), missing=chosen.get("missing", False))
         page = self.paginate_queryset(rows)
@@ -320,10 +329,11 @@ class ProviderReturnsAPI(TenantAPIMixin):
 
 class ProviderReturnListView(ProviderReturnsAPI, GenericAPIView):
     serializer_class = ReturnOut
+    filterset_class = ProviderReturnFilters
 
     @extend_schema(responses=ReturnOut(many=True), summary="Your organisations' performance returns here")
     def get(self, request):
-        page = self.paginate_queryset(selectors.returns_for_provider(self.access.provider_ids))
+        page = self.paginate_queryset(self.filter_queryset(selectors.returns_for_provider(self.access.provider_ids)))
         return self.get_paginated_response(ReturnOut(page, many=True).data)
 
 
@@ -385,9 +395,6 @@ class IntelligenceIn(serializers.Serializer):
     share = serializers.ChoiceField(choices=Intelligence.Share.choices, default=Intelligence.Share.PARTNERS)
 
 
-class IntelligenceFilters(serializers.Serializer):
-    provider = serializers.IntegerField(required=False, min_value=1)
-    kind = FilterChoiceField(Intelligence.Kind.choices)
 
 
 class AssessmentOut(serializers.Serializer):
@@ -505,11 +512,6 @@ class RiskOut(serializers.Serializer):
     rating = serializers.CharField(help_text="The latest final quality rating here.")
 
 
-class RiskFilters(serializers.Serializer):
-    lot = serializers.IntegerField(required=False, min_value=1, help_text="Only providers admitted to this lot here.")
-    service_type = serializers.SlugField(required=False, max_length=60,
-                                         help_text="Only providers admitted to a lot of this service type (its code).")
-    colour = FilterChoiceField(COLOURS)
 
 
 class PartnerColourOut(serializers.Serializer):
@@ -527,11 +529,6 @@ class RegionalRiskOut(serializers.Serializer):
     worst = serializers.ChoiceField(choices=COLOURS, help_text="The worst colour here or at any partner.")
     here = PartnerColourOut(allow_null=True, help_text="This authority's last recorded colour, if any.")
     partners = PartnerColourOut(many=True, help_text="Each partner in the region that uses the provider too.")
-
-
-class RegionalRiskFilters(serializers.Serializer):
-    colour = FilterChoiceField(COLOURS, help_text="Only providers whose worst colour is this.")
-    provider = serializers.IntegerField(required=False, min_value=1, help_text="Only this provider.")
 
 
 class RiskRulesOut(serializers.Serializer):
@@ -554,17 +551,13 @@ class QualityStaffAPI(TenantAPIMixin):
 
 class IntelligenceListView(QualityStaffAPI, GenericAPIView):
     serializer_class = IntelligenceOut
+    filterset_class = IntelligenceFilters
 
-    @extend_schema(parameters=[IntelligenceFilters], responses=IntelligenceOut(many=True),
+    @extend_schema(responses=IntelligenceOut(many=True),
                    summary="Intelligence recorded here, newest first")
     def get(self, request):
         self.require_quality()
-        chosen = filters(IntelligenceFilters, request)
-        rows = Intelligence.objects.select_related("provider")
-        if chosen.get("provider"):
-            rows = rows.filter(provider_id=chosen["provider"])
-        if chosen.get("kind"):
-            rows = rows.filter(kind=chosen["kind"])
+        rows = self.filter_queryset(Intelligence.objects.select_related("provider"))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(IntelligenceOut(page, many=True).data)
 
@@ -591,18 +584,17 @@ class SharedIntelligenceOut(serializers.Serializer):
     closed_on = serializers.DateField(allow_null=True)
 
 
-class SharedIntelligenceFilters(serializers.Serializer):
-    provider = serializers.IntegerField(required=False, min_value=1)
 
 
-class SharedIntelligenceListView(QualityStaffAPI, GenericAPIView):
+class SharedIntelligenceListView(FilteredList, QualityStaffAPI, GenericAPIView):
     serializer_class = SharedIntelligenceOut
+    filterset_class = SharedIntelligenceFilters
 
-    @extend_schema(parameters=[SharedIntelligenceFilters], responses=SharedIntelligenceOut(many=True),
+    @extend_schema(responses=SharedIntelligenceOut(many=True),
                    summary="Intelligence other authorities shared about providers admitted here")
     def get(self, request):
         self.require_quality()
-        chosen = filters(SharedIntelligenceFilters, request)
+        chosen = self.list_filters()
         rows = oversight.shared_with_here([chosen["provider"]] if chosen.get("provider") else None)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SharedIntelligenceOut(page, many=True).data)
@@ -610,11 +602,12 @@ class SharedIntelligenceListView(QualityStaffAPI, GenericAPIView):
 
 class AssessmentListView(QualityStaffAPI, GenericAPIView):
     serializer_class = AssessmentOut
+    filterset_class = AssessmentFilters
 
     @extend_schema(responses=AssessmentOut(many=True), summary="Quality assessments here")
     def get(self, request):
         self.require_quality()
-        page = self.paginate_queryset(Assessment.objects.select_related("provider"))
+        page = self.paginate_queryset(self.filter_queryset(Assessment.objects.select_related("provider")))
         return self.get_paginated_response(AssessmentOut(page, many=True).data)
 
     @extend_schema(request=AssessmentIn, responses={201: AssessmentOut}, summary="Schedule a quality assessment")
@@ -663,11 +656,12 @@ class AssessmentFinaliseView(AssessmentAPI, APIView):
 
 class ActionListView(QualityStaffAPI, GenericAPIView):
     serializer_class = ActionOut
+    filterset_class = ActionFilters
 
     @extend_schema(responses=ActionOut(many=True), summary="Contract actions here, newest first")
     def get(self, request):
         self.require_quality()
-        page = self.paginate_queryset(Action.objects.select_related("provider", "agreement"))
+        page = self.paginate_queryset(self.filter_queryset(Action.objects.select_related("provider", "agreement")))
         return self.get_paginated_response(ActionOut(page, many=True).data)
 
     @extend_schema(request=ActionIn, responses={201: ActionOut},
@@ -718,16 +712,19 @@ class PlacementTerminateView(QualityStaffAPI, APIView):
         return Response(TerminationOut({"action": made, "placement": made.placement}).data, status=201)
 
 
-class RiskDashboardView(QualityStaffAPI, GenericAPIView):
+class RiskDashboardView(FilteredList, QualityStaffAPI, GenericAPIView):
     serializer_class = RiskOut
+    filterset_class = RiskFilters
 
-    @extend_schema(parameters=[RiskFilters], responses=RiskOut(many=True),
+    @extend_schema(responses=RiskOut(many=True),
                    summary="The early warning: every provider here, riskiest first, with its reasons")
     def get(self, request):
         require(policy.can_view_kpis(self.access), READ_REFUSED)
-        chosen = filters(RiskFilters, request)
-        _offered(chosen)
-        rows = risk.dashboard(lot_id=chosen.get("lot"), service_type=chosen.get("service_type", ""),
+        chosen = self.list_filters()
+        service_type = chosen.get("service_type")
+        code = service_type.code if service_type else ""
+        _offered({name: value for name, value in (("lot", chosen.get("lot")), ("service_type", code)) if value})
+        rows = risk.dashboard(lot_id=chosen.get("lot"), service_type=code,
                               colour=chosen.get("colour", ""))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(RiskOut(page, many=True).data)
@@ -751,19 +748,20 @@ def _offered(chosen: dict) -> None:
         raise serializers.ValidationError(errors)
 
 
-class RegionalRiskView(QualityStaffAPI, GenericAPIView):
+class RegionalRiskView(FilteredList, QualityStaffAPI, GenericAPIView):
     serializer_class = RegionalRiskOut
+    filterset_class = RegionalRiskFilters
 
-    @extend_schema(parameters=[RegionalRiskFilters], responses=RegionalRiskOut(many=True),
+    @extend_schema(responses=RegionalRiskOut(many=True),
                    summary="Provider risk across the region: the colours partner authorities give the providers "
                            "used here that they use too, worst first")
     def get(self, request):
         from tenants.quality import regional
 
         self.require_quality()
-        chosen = filters(RegionalRiskFilters, request)
+        chosen = self.list_filters()
         page = self.paginate_queryset(regional.regional_view(
-            colour=chosen.get("colour", ""), provider_ids=[chosen["provider"]] if "provider" in chosen else None))
+            colour=chosen.get("colour", ""), provider_ids=[chosen["provider"]] if chosen.get("provider") else None))
         return self.get_paginated_response(RegionalRiskOut(page, many=True).data)
 
 
@@ -794,13 +792,14 @@ class ProviderQualityAPI(TenantAPIMixin):
 
 class ProviderAssessmentListView(ProviderQualityAPI, GenericAPIView):
     serializer_class = AssessmentOut
+    filterset_class = ProviderAssessmentFilters
 
     @extend_schema(responses=AssessmentOut(many=True),
                    summary="Quality assessments of your organisations here: scheduled ones (to self-assess), "
                            "then the draft report once sent")
     def get(self, request):
         rows = Assessment.objects.filter(provider_id__in=self.access.provider_ids).select_related("provider")
-        page = self.paginate_queryset(rows)
+        page = self.paginate_queryset(self.filter_queryset(rows))
         return self.get_paginated_response(AssessmentOut(page, many=True).data)
 
 
@@ -821,12 +820,13 @@ class ProviderAssessmentRespondView(ProviderQualityAPI, APIView):
 
 class ProviderActionListView(ProviderQualityAPI, GenericAPIView):
     serializer_class = ActionOut
+    filterset_class = ProviderActionFilters
 
     @extend_schema(responses=ActionOut(many=True), summary="Contract actions about your organisations here")
     def get(self, request):
         rows = Action.objects.filter(provider_id__in=self.access.provider_ids).select_related("provider",
                                                                                               "agreement")
-        page = self.paginate_queryset(rows)
+        page = self.paginate_queryset(self.filter_queryset(rows))
         return self.get_paginated_response(ActionOut(page, many=True).data)
 
 
@@ -892,11 +892,12 @@ class FeedbackLinkOut(serializers.Serializer):
 
 class FeedbackListView(QualityStaffAPI, GenericAPIView):
     serializer_class = FeedbackOut
+    filterset_class = FeedbackFilters
 
     @extend_schema(responses=FeedbackOut(many=True), summary="Feedback received here, newest first")
     def get(self, request):
         self.require_quality()
-        page = self.paginate_queryset(Feedback.objects.select_related("provider"))
+        page = self.paginate_queryset(self.filter_queryset(Feedback.objects.select_related("provider")))
         return self.get_paginated_response(FeedbackOut(page, many=True).data)
 
 

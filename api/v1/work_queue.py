@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.filters import FilteredList
 from tenants.workspace import queue, services
 from tenants.workspace.models import ALWAYS_IMMEDIATE, Delivery, TaskKind
 
@@ -72,11 +73,12 @@ def _preferences_out(choices: dict[str, str]) -> list:
                            "always_immediate": k in ALWAYS_IMMEDIATE} for k, d in choices.items()], many=True).data
 
 
-class NotificationPreferencesView(TenantAPIMixin, APIView):
+class NotificationPreferencesView(FilteredList, TenantAPIMixin, APIView):
     audience = Audience.STAFF
 
     @extend_schema(responses=PreferenceOut(many=True), summary="How you hear about each kind of task here")
     def get(self, request):
+        self.list_filters()
         return Response(_preferences_out(services.preferences_for(request.user)))
 
     @extend_schema(request=PreferencesIn, responses=PreferenceOut(many=True),

@@ -323,6 +323,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.StrictContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    # api.filters: every list filters through its FilterSet; an unknown or bad filter is a 400.
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.StrictFilterBackend"],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",

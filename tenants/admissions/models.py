@@ -180,6 +180,8 @@ class Admission(models.Model):
     reference = models.CharField(max_length=80, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_ONBOARDING)
     admitted_at = models.DateTimeField(default=timezone.now)
+    new_to_authority = models.BooleanField(
+        default=False, help_text="Set when admitted: the provider had no earlier admission or placement here.")
     activated_at = models.DateTimeField(null=True, blank=True)
     suspended_reason = models.TextField(blank=True)
     suspended_until = models.DateField(null=True, blank=True)

@@ -39,7 +39,7 @@ def applications_for_staff(access: TenantAccess):
     officers; for an evaluator, only those given to them. Drafts stay the
     provider's own."""
     applications = (Application.objects.exclude(status=Application.Status.DRAFT)
-                    .select_related("agreement", "provider", "lead")
+                    .select_related("agreement", "provider", "lead", "round")
                     .prefetch_related(Prefetch("lots", queryset=ApplicationLot.objects.select_related("lot")))
                     .order_by("decision_due_on", "pk"))
     if policy.can_read_all_applications(access):
@@ -155,7 +155,7 @@ def applications_for_provider(provider_ids):
 
 
 def admissions_for_staff():
-    return (Admission.objects.select_related("agreement", "lot", "provider")
+    return (Admission.objects.select_related("agreement", "lot", "provider", "application__round")
             .annotate(outstanding=Count("onboarding", filter=Q(onboarding__done_at__isnull=True)))
             .order_by("agreement__reference", "lot__number", "provider__name"))
 
@@ -248,7 +248,7 @@ def application_for_staff(access: TenantAccess, application_id) -> Application |
 def applications_assigned_to(user):
     """Applications given to this person to evaluate, with their own assignment as `.mine`."""
     return (Application.objects.filter(assignments__evaluator=user).exclude(status=Application.Status.DRAFT)
-            .select_related("agreement", "provider")
+            .select_related("agreement", "provider", "round")
             .prefetch_related(Prefetch("lots", queryset=ApplicationLot.objects.select_related("lot")),
                               Prefetch("assignments", queryset=Assignment.objects.filter(evaluator=user),
                                        to_attr="mine"))

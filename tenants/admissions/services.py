@@ -576,11 +576,21 @@ def application_decide(*, actor, application: Application) -> Application:
     return application
 
 
+def provider_is_new_here(*, provider_id: int, application: Application) -> bool:
+    """No admission (to any agreement) or placement with this authority before
+    this application: what councils report as "new to the area"."""
+    from tenants.placements.models import Placement
+
+    earlier = Admission.objects.filter(provider_id=provider_id).exclude(application=application)
+    return not earlier.exists() and not Placement.objects.filter(provider_id=provider_id).exists()
+
+
 def _admit(actor, application: Application, lot: Lot) -> Admission:
     agreement = application.agreement
     checklist = list(agreement.onboarding_checklist)
     admission = Admission.objects.create(
         agreement=agreement, lot=lot, provider_id=application.provider_id, application=application,
+        new_to_authority=provider_is_new_here(provider_id=application.provider_id, application=application),
         reference=_reference(agreement, lot),
         status=Admission.Status.PENDING_ONBOARDING if checklist else Admission.Status.ACTIVE,
         activated_at=None if checklist else timezone.now())
@@ -588,7 +598,8 @@ def _admit(actor, application: Application, lot: Lot) -> Admission:
                                         for n, name in enumerate(checklist, start=1)])
     projection.write(admission)
     audit_record(actor=actor, action="admission.admitted", obj=admission,
-                 after={"status": admission.status, "lot": lot.number, "provider": application.provider_id})
+                 after={"status": admission.status, "lot": lot.number, "provider": application.provider_id,
+                        "new_to_authority": admission.new_to_authority})
     return admission
 
 

@@ -20,7 +20,9 @@ from django.urls import reverse
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from common.filters import page_filters
 from tenants.admissions import forms, policy, selectors, services
+from tenants.admissions.filters import AdmissionFilters, ApplicationFilters
 from tenants.admissions.models import Admission, Application
 from tenants.agreements.models import Question
 
@@ -37,17 +39,16 @@ class ApplicationListView(StaffPageMixin, View):
     def get(self, request):
         self.require(policy.can_view_applications(self.access),
                      "Only commissioners, quality officers and evaluators see applications.")
-        status = request.GET.get("status", "")
-        applications = selectors.applications_for_staff(self.access)
-        if status in Status.values:
-            applications = applications.filter(status=status)
+        applications, asked, refused = page_filters(ApplicationFilters, request,
+                                                    selectors.applications_for_staff(self.access))
         rows = [(a, selectors.decision_clock(a)) for a in applications[:500]]
         return render(request, "admissions/staff/application_list.html", {
-            "rows": rows, "status": status, "statuses": [s for s in Status.choices if s[0] != Status.DRAFT],
+            "rows": rows, "status": asked.get("status", ""),
+            "statuses": [s for s in Status.choices if s[0] != Status.DRAFT],
             "reads_all": policy.can_read_all_applications(self.access),
             "is_evaluator": policy.can_be_evaluator(self.access),
-            "access": self.access,
-        })
+            "access": self.access, "filter_errors": refused,
+        }, status=400 if refused else 200)
 
 
 class AssignedListView(StaffPageMixin, View):
@@ -421,14 +422,11 @@ class _Rollback(Exception):
 class AdmissionListView(StaffPageMixin, View):
     def get(self, request):
         self.require(policy.can_view_admissions(self.access), "Only staff see admissions.")
-        status = request.GET.get("status", "")
-        admissions = selectors.admissions_for_staff()
-        if status in Admission.Status.values:
-            admissions = admissions.filter(status=status)
+        admissions, asked, refused = page_filters(AdmissionFilters, request, selectors.admissions_for_staff())
         return render(request, "admissions/staff/admission_list.html", {
-            "admissions": admissions, "status": status, "statuses": Admission.Status.choices,
-            "access": self.access,
-        })
+            "admissions": admissions, "status": asked.get("status", ""), "statuses": Admission.Status.choices,
+            "new_to_authority": asked.get("new_to_authority"), "access": self.access, "filter_errors": refused,
+        }, status=400 if refused else 200)
 
 
 class AdmissionDetailView(StaffPageMixin, View):

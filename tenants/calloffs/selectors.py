@@ -30,23 +30,15 @@ def opportunities_for(user, *, open_only: bool = True):
     return rows.filter(status=OpportunityProjection.Status.OPEN) if open_only else rows
 
 
-def packages_for_staff(*, status: str = "", client_group: str = "", primary_need: str = ""):
+def packages_for_staff():
     """Packages with how many providers were invited and, once bidding has
-    closed, how many bids came in (before then even the number stays sealed);
-    optionally only those in a state, for a client group (its code) or with a
-    primary need. Values nobody offers are refused by the callers' forms."""
-    rows = (Package.objects.select_related("agreement", "lot", "called_off_by", "client_group")
+    closed, how many bids came in (before then even the number stays sealed).
+    Lists filter them with calloffs.filters.PackageFilters."""
+    return (Package.objects.select_related("agreement", "lot", "called_off_by", "client_group")
             .annotate(invited=Count("invitations", distinct=True),
                       bids_received=Count("bids", distinct=True,
                                           filter=Q(bids__status=Bid.Status.SUBMITTED, closed_at__isnull=False)))
             .order_by("-created_at"))
-    if status in Package.Status.values:
-        rows = rows.filter(status=status)
-    if client_group:
-        rows = rows.filter(client_group__code=client_group)
-    if primary_need in Package.PrimaryNeed.values:
-        rows = rows.filter(primary_need=primary_need)
-    return rows
 
 
 def sourcing_requests_count(packages=None) -> int:

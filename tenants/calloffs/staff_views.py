@@ -21,8 +21,10 @@ from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from common.filters import page_filters
 from tenancy.selectors import authority_current
 from tenants.calloffs import policy, sealing, selectors, services
+from tenants.calloffs.filters import PackageFilters
 from tenants.calloffs.models import Package, Person
 from tenants.calloffs.staff_forms import (
     AwardForm,
@@ -80,14 +82,12 @@ def _with_people(url: str, ids: list[int]) -> str:
 
 class PackageListView(CalloffsPage):
     def get(self, request):
-        form = PackageFilterForm(request.GET)
-        valid = form.is_valid()
-        wanted = {name: value for name, value in form.cleaned_data.items() if value} if valid else {}
-        packages = selectors.packages_for_staff(**wanted)
+        packages, asked, refused = page_filters(PackageFilters, request, selectors.packages_for_staff())
         rows = Paginator(packages, 50).get_page(request.GET.get("page"))
-        query = urlencode(wanted)
-        return self.render("packages.html", status=200 if valid else 400, page=rows, filters=form,
-                           filtered=bool(wanted), query=query, requests=selectors.sourcing_requests_count(packages),
+        query = "" if refused else urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
+        return self.render("packages.html", status=400 if refused else 200, page=rows,
+                           filters=PackageFilterForm(request.GET), filter_errors=refused, filtered=bool(asked),
+                           query=query, requests=selectors.sourcing_requests_count(packages),
                            can_report=policy.can_view_utilisation(self.access))
 
 

@@ -13,9 +13,11 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from common.filters import page_filters
 from tenants.agreements.models import Agreement
 from tenants.calloffs import policy
 from tenants.placements import selectors, services
+from tenants.placements.filters import PlacementFilters
 from tenants.placements.models import Placement
 from tenants.placements.staff_forms import (
     EndForm,
@@ -53,10 +55,11 @@ class PlacementsPage(StaffPageMixin, View):
 class PlacementListView(PlacementsPage):
     def get(self, request):
         self.require_reader()
-        status = request.GET.get("status", "")
-        page = Paginator(selectors.placements_for_staff(status=status), 50).get_page(request.GET.get("page"))
-        return self.render("placements.html", page=page, status_filter=status, statuses=Placement.Status.choices,
-                           can_report=policy.can_view_utilisation(self.access))
+        placements, asked, refused = page_filters(PlacementFilters, request, selectors.placements_for_staff())
+        page = Paginator(placements, 50).get_page(request.GET.get("page"))
+        return self.render("placements.html", status=400 if refused else 200, page=page,
+                           status_filter=asked.get("status", ""), statuses=Placement.Status.choices,
+                           filter_errors=refused, can_report=policy.can_view_utilisation(self.access))
 
 
 class PlacementDetailView(PlacementsPage):

@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from common.filters import page_filters
 from tenants.agreements import selectors as agreement_selectors
 from tenants.agreements.models import Agreement
 from tenants.quality import policy, selectors, services
 from tenants.quality.charts import bar_chart, distribution_chart
+from tenants.quality.filters import RegionalRiskFilters, ReturnFilters, RiskFilters
 from tenants.quality.forms import KpiForm, QueryForm
 from tenants.quality.models import Kpi, KpiReturn
 from tenants.quality.periods import period_label
@@ -102,18 +104,17 @@ class KpiCreateView(FormPageMixin, StaffPageMixin, View):
 class ReturnListView(QualityPage):
     def get(self, request):
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
-        status = request.GET.get("status", "")
-        if status and status not in KpiReturn.Status.values:
-            status = ""
-        missing = request.GET.get("missing") == "1"
-        rows = selectors.returns_for_staff(status=status, missing=missing)
-        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        _, asked, refused = page_filters(ReturnFilters, request, None)
+        status, missing = asked.get("status", ""), asked.get("missing", False)
+        rows = selectors.returns_for_staff(status=status, missing=missing, kpi_id=asked.get("kpi"),
+                                           provider_id=asked.get("provider"))
+        page = Paginator(rows.none() if refused else rows, 50).get_page(request.GET.get("page"))
         today = timezone.localdate()
         for row in page:
             row.period = period_label(row.kpi.period, row.period_start, row.period_end)
             row.missing = row.is_missing(today)
-        return self.render("returns.html", page=page, status_filter=status, missing=missing,
-                           statuses=KpiReturn.Status.choices)
+        return self.render("returns.html", status=400 if refused else 200, page=page, status_filter=status,
+                           missing=missing, statuses=KpiReturn.Status.choices, filter_errors=refused)
 
 
 class ReturnDetailView(QualityPage):
@@ -174,29 +175,26 @@ class RiskDashboardView(QualityPage):
 
         self.require(policy.can_view_kpis(self.access), READ_REFUSED)
         lots = list(Lot.objects.select_related("agreement", "service_type").order_by("agreement__title", "number"))
-        service_types = risk.service_types_of(lots)
-        # a value that is not offered is named back to the person, never silently dropped
-        unknown = []
-        lot_id = request.GET.get("lot", "")
+        _, asked, refused = page_filters(RiskFilters, request, None)
+        lot_id = str(asked.get("lot", ""))
         lot = next((x for x in lots if str(x.pk) == lot_id), None)
         if lot_id and lot is None:
-            unknown.append("lot")
-        service = request.GET.get("service_type", "")
+            refused.append(f"lot: No lot with id {lot_id} here.")
+        colour = asked.get("colour", "")
+        service_types = risk.service_types_of(lots)
+        service = asked["service_type"].code if asked.get("service_type") else ""
         if service and service not in dict(service_types):
-            unknown.append("service type")
-            service = ""
-        colour = request.GET.get("colour", "")
-        if colour and colour not in risk.ORDER:
-            unknown.append("colour")
-            colour = ""
-        rows = risk.dashboard(lot_id=lot.pk if lot else None, service_type=service)
+            refused.append(f"service_type: No lot here is for “{service}”.")
+        # counted before the colour filter, so the chart shows every colour
+        rows = [] if refused else risk.dashboard(lot_id=lot.pk if lot else None, service_type=service)
         counts = {c: sum(r.risk.colour == c for r in rows) for c in ("red", "amber", "green")}
         if colour:
             rows = [r for r in rows if r.risk.colour == colour]
         page = Paginator(rows, 100).get_page(request.GET.get("page"))
-        return self.render("risk.html", rows=page, page=page, lots=lots, lot_filter=lot_id if lot else "",
+        return self.render("risk.html", status=400 if refused else 200, filter_errors=refused,
+                           rows=page, page=page, lots=lots, lot_filter=lot_id if lot else "",
                            colour=colour, service_types=service_types, service_filter=service, counts=counts,
-                           chart=distribution_chart(counts), unknown=unknown, is_quality=_is_quality(self.access),
+                           chart=distribution_chart(counts), is_quality=_is_quality(self.access),
                            filtered=bool(lot or service))
 
 
@@ -205,15 +203,16 @@ class RegionalRiskView(QualityPage):
     used here that they use too, beside this authority's own."""
 
     def get(self, request):
-        from tenants.quality import regional, risk
+        from tenants.quality import regional
 
         self.require(_is_quality(self.access), QUALITY_REFUSED)
-        colour = request.GET.get("colour", "")
-        unknown = bool(colour) and colour not in risk.ORDER
-        rows = regional.regional_view(colour="" if unknown else colour)
+        _, asked, refused = page_filters(RegionalRiskFilters, request, None)
+        colour = asked.get("colour", "")
+        rows = [] if refused else regional.regional_view(
+            colour=colour, provider_ids=[asked["provider"]] if asked.get("provider") else None)
         page = Paginator(rows, 100).get_page(request.GET.get("page"))
-        return self.render("regional.html", rows=page, page=page, colour="" if unknown else colour,
-                           unknown=unknown, region=self.request.tenant.region)
+        return self.render("regional.html", status=400 if refused else 200, filter_errors=refused, rows=page,
+                           page=page, colour=colour, region=self.request.tenant.region)
 
 
 class ProviderOversightView(QualityPage):

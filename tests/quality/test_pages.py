@@ -96,7 +96,9 @@ def test_the_risk_page_shows_every_colour_with_its_reasons_and_quality_staff_act
     client.force_login(m.officer)
     page = client.get("/a/alpha/staff/quality/risk/?colour=red").content.decode()
     assert flagged.name in page and "Red: safeguarding decision (substantiated)" in page and fine.name not in page
-    assert client.get("/a/alpha/staff/quality/risk/?colour=purple").status_code == 200  # unknown colour: no filter
+    unknown = client.get("/a/alpha/staff/quality/risk/?colour=purple")  # said, never quietly ignored
+    assert unknown.status_code == 400 and "“purple” is not one of the values offered: red, amber, green" in (
+        unknown.content.decode())
 
     # an embargo taken on the page, answered by the provider on theirs, lifted on the page
     refused = client.post(f"/a/alpha/staff/quality/providers/{flagged.pk}/actions/new/", {"kind": "embargo"})
