@@ -32,6 +32,7 @@ from tenants.quality.filters import (
     ActionFilters,
     AssessmentFilters,
     FeedbackFilters,
+    FollowUpFilters,
     IntelligenceFilters,
     KpiTableFilters,
     ProviderActionFilters,
@@ -1095,10 +1096,12 @@ def _document(evidence_id):
     return found
 
 
-class StandardListView(TenantAPIMixin, APIView):
+class StandardListView(FilteredList, TenantAPIMixin, APIView):
     audience = Audience.MEMBER
+
     @extend_schema(responses=StandardInfoOut(many=True), summary="The sixteen standards of a quality assessment")
     def get(self, request):
+        self.list_filters()  # none offered: an unknown one is a 400
         return Response(StandardInfoOut([s.__dict__ for s in STANDARDS], many=True).data)
 
 
@@ -1134,11 +1137,15 @@ class SelfAssessmentDueView(AssessmentAPI, APIView):
         return Response(AssessmentOut(made).data)
 
 
-class AssessmentFollowUpsView(AssessmentAPI, APIView):
+class AssessmentFollowUpsView(AssessmentAPI, GenericAPIView):
+    serializer_class = FollowUpOut
+    filterset_class = FollowUpFilters
+    pagination_class = None  # an assessment's actions are few: all of them at once
+
     @extend_schema(responses=FollowUpOut(many=True), summary="The actions from an assessment")
     def get(self, request, assessment_id):
         assessment = self.assessment(assessment_id)
-        rows = assessment.follow_ups.select_related("provider", "owner")
+        rows = self.filter_queryset(assessment.follow_ups.select_related("provider", "owner"))
         return Response(FollowUpOut(rows, many=True).data)
 
     @extend_schema(request=FollowUpIn, responses={201: FollowUpOut},
@@ -1245,12 +1252,13 @@ class ProviderSelfAssessmentSubmitView(ProviderAssessmentAPI, APIView):
 
 class ProviderFollowUpListView(ProviderQualityAPI, GenericAPIView):
     serializer_class = FollowUpOut
+    filterset_class = FollowUpFilters
 
     @extend_schema(responses=FollowUpOut(many=True), summary="Actions from quality assessments of your organisations")
     def get(self, request):
         rows = (FollowUp.objects.filter(provider_id__in=self.access.provider_ids)
                 .select_related("provider", "owner").order_by("due_on", "pk"))
-        page = self.paginate_queryset(rows)
+        page = self.paginate_queryset(self.filter_queryset(rows))
         return self.get_paginated_response(FollowUpOut(page, many=True).data)
 
 

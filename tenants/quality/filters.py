@@ -14,7 +14,7 @@ from common.filters import (
 )
 from shared_catalogue.models import ServiceType
 from tenants.agreements.models import Agreement
-from tenants.quality.models import Action, Assessment, Feedback, Intelligence, KpiReturn
+from tenants.quality.models import Action, Assessment, Feedback, FollowUp, Intelligence, KpiReturn
 
 COLOURS = [("red", "Red"), ("amber", "Amber"), ("green", "Green")]
 
@@ -103,3 +103,11 @@ class RegionalRiskFilters(StrictFilterSet):
 class ProviderAssessmentFilters(StrictFilterSet):
     provider = _provider("assessments")
     status = ChoiceFilter(choices=Assessment.Status.choices, help_text="Only assessments in this state.")
+
+
+class FollowUpFilters(StrictFilterSet):
+    """Actions from quality assessments."""
+
+    status = ChoiceFilter(choices=FollowUp.Status.choices, help_text="Only actions in this state.")
+    due_after = after("due_on", "due")
+    due_before = before("due_on", "due")

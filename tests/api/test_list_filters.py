@@ -69,11 +69,21 @@ def clients(region):
     provider_api.force_authenticate(catalogue.admin_of(provider))
     session = APIClient(raise_request_exception=False)  # API tokens are managed from a signed-in session
     support.confirm_second_factor(session, catalogue.add_person(provider, ProviderRole.PROVIDER_ADMIN))
+    with schema_context("alpha"):  # a list under an assessment needs one to be under
+        from datetime import date, timedelta
+
+        from tenants.quality import oversight
+
+        assessment = oversight.assessment_schedule(
+            actor=support.make_staff(region.alpha, AuthorityRole.QUALITY_OFFICER), provider=provider,
+            service="Day centre", visit_on=date.today() + timedelta(days=14))
+    market.assessment = assessment
     return {"market": market, "provider": provider, "apis": [staff, provider_api, session]}
 
 
 def concrete(path: str, market, provider) -> str:
-    values = {"authority": "alpha", "agreement_id": market.agreement.pk, "provider_id": provider.pk}
+    values = {"authority": "alpha", "agreement_id": market.agreement.pk, "provider_id": provider.pk,
+              "assessment_id": getattr(market, "assessment", None) and market.assessment.pk}
     return re.sub(r"\{(\w+)\}", lambda found: str(values.get(found.group(1), 999999)), path)
 
 

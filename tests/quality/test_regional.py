@@ -224,7 +224,8 @@ def test_the_dashboard_filters_by_lot_and_service_type_and_refuses_a_filter_nobo
 
     for query, field, words in (("lot=999999", "lot", "There is no lot 999999 here"),
                                 ("lot=abc", "lot", ""), ("lot=", "lot", ""),
-                                ("service_type=nursing-homes", "service_type", "is not the service type of any lot"),
+                                ("service_type=nursing-homes", "service_type", "is not one of the values offered"),
+                                ("service_type=home-care", "service_type", "is not the service type of any lot"),
                                 ("service_type=", "service_type", ""), ("colour=purple", "colour", "")):
         refused = api.get(f"/a/alpha/api/v1/risk/?{query}")
         assert refused.status_code == 400, query
@@ -237,8 +238,10 @@ def test_the_dashboard_filters_by_lot_and_service_type_and_refuses_a_filter_nobo
     assert community_provider.name in body and day_provider.name not in body
     assert 'data-testid="risk-chart"' in body and "<svg" in body
     assert "1 red, 0 amber, 0 green" in body  # the distribution of what is shown, in words and in its table
-    wrong = client.get("/a/alpha/staff/quality/risk/?lot=999999&service_type=bogus").content.decode()
-    assert 'data-testid="unknown-filters"' in wrong and "no such lot or service type here" in wrong
+    wrong = client.get("/a/alpha/staff/quality/risk/?lot=999999&service_type=bogus")
+    assert wrong.status_code == 400  # named back to the person, never silently dropped
+    assert 'data-testid="filter-errors"' in wrong.content.decode() and "service_type" in wrong.content.decode()
+    assert community_provider.name not in wrong.content.decode()  # nothing that looks filtered but is not
 
 
 def test_the_filtered_dashboard_takes_the_same_queries_for_more_providers(region):
