@@ -237,3 +237,6 @@ def test_on_an_agreement_priced_by_schedule_the_preferred_provider_is_awarded_at
         assert event.after["basis"] == "schedule_rate" and event.after["weekly_price"] == "420.00"
         assert sorted(m.subject.split(":")[0] for m in mailoutbox if "Fees" not in m.subject) == [
             "Awarded", "Not successful", "Not successful"]
+        awarded = next(m for m in mailoutbox if m.subject.startswith("Awarded"))
+        assert "at £420.00 a week: this agreement pays its published fees" in awarded.body
+        assert all("scored None" not in m.body for m in mailoutbox)
