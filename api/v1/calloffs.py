@@ -124,7 +124,8 @@ class AwardOut(serializers.Serializer):
     placement = serializers.IntegerField(source="package.placement.pk")
 
     def get_preference_expressed_by(self, award) -> str | None:
-        preference = getattr(award.package, "preference", None) if award.basis == Award.Basis.PREFERENCE else None
+        preference = (getattr(award.package, "preference", None)
+                      if award.basis in (Award.Basis.PREFERENCE, Award.Basis.SCHEDULE_RATE) else None)
         return preference.expressed_by if preference else None
 
 

@@ -124,6 +124,7 @@ TENANT_APPS = [
     "tenants.calloffs",
     "tenants.placements",
     "tenants.quality",
+    "tenants.pricing",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -389,6 +390,10 @@ SPECTACULAR_SETTINGS = {
         "PrimaryNeedEnum": "tenants.calloffs.models.Package.PrimaryNeed",
         "WithdrawalReasonEnum": "tenants.calloffs.models.Withdrawal.Reason",
         "PlacementStatusEnum": "tenants.placements.models.Placement.Status",
+        "PricingScheduleStatusEnum": "tenants.pricing.models.PricingSchedule.Status",
+        "RateUnitEnum": "tenants.pricing.models.Rate.Unit",
+        "PriceFlagEnum": "tenants.pricing.models.BidPriceCheck.Flag",
+        "PriceExplanationStatusEnum": "tenants.pricing.models.BidPriceCheck.Explanation",
         "BidStatusEnum": "tenants.calloffs.models.Bid.Status",
         "BidStateEnum": "api.v1.provider_calloffs.BID_STATES",
         "OpportunityStatusEnum": "shared_catalogue.models.OpportunityProjection.Status",
@@ -443,6 +448,8 @@ TASK_QUEUES = {
     "calloffs.bid_letter_send": "mail",
     "calloffs.clarification_published_notify": "mail",
     "calloffs.withdrawal_notify": "mail",
+    "pricing.schedule_published_notify": "mail",
+    "pricing.explanation_requested_notify": "mail",
     "admissions.decision_letter_send": "mail",
     "quality.provider_mail": "mail",
     "workspace.tasks_notify": "mail",

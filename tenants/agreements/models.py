@@ -58,6 +58,9 @@ class Agreement(models.Model):
     call_off_authorities = models.ManyToManyField(
         "tenancy.Authority", blank=True, related_name="+",
         help_text="Who may call off. Fixed when the agreement goes live; a later change is a recorded modification.")
+    priced_by_schedule = models.BooleanField(
+        default=False, help_text="Call-offs may be made at the published pricing schedule's rate by the person's "
+                                 "preference alone, without price competition (tenants.pricing).")
     opened_at = models.DateTimeField(null=True, blank=True)
     went_live_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -333,6 +333,7 @@ class Award(models.Model):
         ONLY_COMPLIANT = "only_compliant", "The only compliant bid within budget"
         PREFERENCE = "preference", "The person's preference among compliant bids within budget"
         EXCEPTION = "exception", "An exception, with reason"
+        SCHEDULE_RATE = "schedule_rate", "The person's preference, at the pricing schedule's rate"
 
     package = models.OneToOneField(Package, on_delete=models.PROTECT, related_name="award")
     bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="+")

@@ -133,7 +133,8 @@ def bids_submitted(package: Package):
     """Submitted bids with their evaluations (read their content through
     calloffs.sealing only)."""
     return (package.bids.filter(status=Bid.Status.SUBMITTED).select_related("provider", "evaluation",
-                                                                            "evaluation__evaluated_by")
+                                                                            "evaluation__evaluated_by",
+                                                                            "price_check")
             .order_by("provider__name"))
 
 

@@ -46,6 +46,7 @@ from tenants.calloffs.models import (
     Preference,
     Withdrawal,
 )
+from tenants.pricing.checks import price_check_allows_award, price_checks_make
 from tenants.quality.oversight import restrictions
 
 Status = Package.Status
@@ -873,6 +874,7 @@ def _package_close(package_id: int, by: str, now) -> bool:
                 bid.opened_at = now
                 bid.save(update_fields=["content", "weekly_price", "opened_at"])
                 opened += 1
+        price_checks_make(package=package)
         opportunities.write_package(package)
         audit_record(actor=None, action=sealing.OPENED, obj=package,
                      after={"events": sealing.sealed_events_open(package)})
@@ -992,6 +994,7 @@ def negotiation_record(*, actor, bid: Bid, note: str, price_after) -> Negotiatio
         bid.weekly_price = after
         bid.save(update_fields=["weekly_price"])
         _rescore(package)
+        price_checks_make(package=package, bids=[bid])
         audit_record(actor=actor, action="bid.negotiated", obj=bid, reason=note.strip(),
                      before={"weekly_price": negotiation.price_before}, after={"weekly_price": after})
     return negotiation
@@ -1016,6 +1019,7 @@ def award_basis(*, actor, package: Package, bid: Bid, expressed_by: str = "",
     fits = candidates(package)
     if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
         raise Invalid({"bid": "Choose a submitted bid for this package."})
+    price_check_allows_award(bid=bid)
     if bid in fits and len(fits) == 1:
         return Award.Basis.ONLY_COMPLIANT, "", fits
     if bid in fits:
@@ -1035,26 +1039,34 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
     than one fits, the person's or family's preference decides and is recorded
     with who expressed it (user involvement, PCR 2015 regulation 76(8)); anything else is an exception
     with a reason."""
-    from tenants.placements.services import placement_from_award
-
     with transaction.atomic():
         package = _locked(package)
         basis, reason, fits = award_basis(actor=actor, package=package, bid=bid, expressed_by=expressed_by,
                                           exception_reason=exception_reason)
-        if basis == Award.Basis.PREFERENCE:
-            Preference.objects.create(package=package, bid=bid, expressed_by=expressed_by.strip(),
-                                      notes=(preference_notes or "").strip(), recorded_by=actor)
-        made = Award.objects.create(package=package, bid=bid, basis=basis, reason=reason, awarded_by=actor)
-        package.status = Status.AWARDED
-        package.save(update_fields=["status"])
-        placement = placement_from_award(made)
-        opportunities.write_package(package)
-        audit_record(actor=actor, action="package.awarded", obj=package, reason=reason,
-                     after={"bid": bid.pk, "provider": bid.provider_id, "basis": basis,
-                            "weekly_price": bid.weekly_price, "placement": placement.pk,
-                            "preference_of": (expressed_by or "").strip() or None,
-                            "candidates": [b.pk for b in fits]})
-        _send_bid_letters(_bid_letters(made))
+        return award_record(actor=actor, package=package, bid=bid, basis=basis, reason=reason, fits=fits,
+                            expressed_by=expressed_by, preference_notes=preference_notes)
+
+
+def award_record(*, actor, package: Package, bid: Bid, basis: str, reason: str, fits: list[Bid],
+                 expressed_by: str = "", preference_notes: str = "") -> Award:
+    """Record an award already decided (inside the caller's transaction, the
+    package locked): the preference, the award, the placement, the letters."""
+    from tenants.placements.services import placement_from_award
+
+    if basis in (Award.Basis.PREFERENCE, Award.Basis.SCHEDULE_RATE):
+        Preference.objects.create(package=package, bid=bid, expressed_by=expressed_by.strip(),
+                                  notes=(preference_notes or "").strip(), recorded_by=actor)
+    made = Award.objects.create(package=package, bid=bid, basis=basis, reason=reason, awarded_by=actor)
+    package.status = Status.AWARDED
+    package.save(update_fields=["status"])
+    placement = placement_from_award(made)
+    opportunities.write_package(package)
+    audit_record(actor=actor, action="package.awarded", obj=package, reason=reason,
+                 after={"bid": bid.pk, "provider": bid.provider_id, "basis": basis,
+                        "weekly_price": bid.weekly_price, "placement": placement.pk,
+                        "preference_of": (expressed_by or "").strip() or None,
+                        "candidates": [b.pk for b in fits]})
+    _send_bid_letters(_bid_letters(made))
     return made
 
 
