@@ -23,7 +23,6 @@ from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
-from api.filters import FilterChoiceField, filters
 from api.strict import StrictSerializer
 from api.v1.calloffs import AwardOut
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
@@ -32,6 +31,7 @@ from tenants.agreements.models import Agreement
 from tenants.calloffs import selectors as calloff_selectors
 from tenants.calloffs.models import Award, Bid
 from tenants.pricing import policy, selectors, services
+from tenants.pricing.filters import ScheduleFilters
 from tenants.pricing.models import BidPriceCheck, PricingSchedule, Rate
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
@@ -160,11 +160,6 @@ class AwardAtRateIn(StrictSerializer):
     reason = serializers.CharField(max_length=5000, help_text="Why this provider; quoted in the bidders' letters.")
 
 
-class ScheduleFilters(serializers.Serializer):
-    agreement = serializers.IntegerField(required=False, min_value=1, help_text="Only this agreement's schedules.")
-    status = FilterChoiceField(PricingSchedule.Status.choices, help_text="Only schedules in this state.")
-
-
 # --- Staff --------------------------------------------------------------------------
 
 
@@ -201,14 +196,13 @@ class PricingAPI(TenantAPIMixin):
 
 class ScheduleListView(PricingAPI, GenericAPIView):
     serializer_class = ScheduleOut
+    filterset_class = ScheduleFilters
 
-    @extend_schema(parameters=[ScheduleFilters], responses=ScheduleOut(many=True),
+    @extend_schema(responses=ScheduleOut(many=True),
                    summary="Pricing schedules, by agreement and year")
     def get(self, request):
         self.require(policy.can_view_prices(self.access), "Only authority staff read pricing schedules.")
-        chosen = filters(ScheduleFilters, request)
-        page = self.paginate_queryset(selectors.schedules_for_staff(agreement_id=chosen.get("agreement"),
-                                                                    status=chosen.get("status", "")))
+        page = self.paginate_queryset(self.filter_queryset(selectors.schedules_for_staff()))
         return self.get_paginated_response(ScheduleOut(page, many=True).data)
 
     @extend_schema(request=ScheduleIn, responses={201: ScheduleDetailOut},
@@ -312,6 +306,7 @@ class PackagePriceChecksView(PricingAPI, GenericAPIView):
                    summary="Each opened bid's price against the schedule's rate, flagged low or high "
                            "(empty while bids are sealed)")
     def get(self, request, package_id):
+        self.filter_queryset(None)  # none offered: an unknown one is a 400, before anything is looked up
         page = self.paginate_queryset(selectors.checks_for_package(self.package(package_id)))
         return self.get_paginated_response(PriceCheckOut(page, many=True).data)
 
@@ -384,6 +379,7 @@ class ProviderScheduleListView(ProviderPricingAPI, GenericAPIView):
     @extend_schema(responses=ScheduleDetailOut(many=True),
                    summary="Published fees of the agreements your organisations are admitted to")
     def get(self, request):
+        self.filter_queryset(None)  # none offered: an unknown one is a 400
         page = self.paginate_queryset(selectors.schedules_for_provider(self.access.provider_ids))
         return self.get_paginated_response(ScheduleDetailOut(page, many=True).data)
 
@@ -418,6 +414,7 @@ class ProviderPriceCheckListView(ProviderPricingAPI, GenericAPIView):
     @extend_schema(responses=ProviderPriceCheckOut(many=True),
                    summary="Explanations of your bids' prices asked of your organisations")
     def get(self, request):
+        self.filter_queryset(None)  # none offered: an unknown one is a 400
         page = self.paginate_queryset(selectors.checks_for_provider(self.access.provider_ids))
         return self.get_paginated_response(ProviderPriceCheckOut(page, many=True).data)
 

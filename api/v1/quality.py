@@ -1144,9 +1144,8 @@ class AssessmentFollowUpsView(AssessmentAPI, GenericAPIView):
 
     @extend_schema(responses=FollowUpOut(many=True), summary="The actions from an assessment")
     def get(self, request, assessment_id):
-        assessment = self.assessment(assessment_id)
-        rows = self.filter_queryset(assessment.follow_ups.select_related("provider", "owner"))
-        return Response(FollowUpOut(rows, many=True).data)
+        rows = self.filter_queryset(FollowUp.objects.select_related("provider", "owner"))  # filters first
+        return Response(FollowUpOut(rows.filter(assessment=self.assessment(assessment_id)), many=True).data)
 
     @extend_schema(request=FollowUpIn, responses={201: FollowUpOut},
                    summary="Add an action: what, from which standard or domain, its owner and due date")

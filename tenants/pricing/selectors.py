@@ -11,13 +11,10 @@ from tenants.pricing.models import BidPriceCheck, PricingSchedule, Rate
 _RATES = Prefetch("rates", queryset=Rate.objects.select_related("lot", "service_type"))
 
 
-def schedules_for_staff(*, agreement_id: int | None = None, status: str = ""):
-    found = PricingSchedule.objects.select_related("agreement").annotate(rate_count=Count("rates"))
-    if agreement_id:
-        found = found.filter(agreement_id=agreement_id)
-    if status:
-        found = found.filter(status=status)
-    return found.order_by("agreement__reference", "-year")
+def schedules_for_staff():
+    """Every schedule here with its number of rates (lists filter them with pricing.filters)."""
+    return (PricingSchedule.objects.select_related("agreement").annotate(rate_count=Count("rates"))
+            .order_by("agreement__reference", "-year"))
 
 
 def schedule_for_staff(schedule_id) -> PricingSchedule | None:
