@@ -219,3 +219,36 @@ def test_the_api_reports_commitment_previews_uplifts_and_refuses_bad_input(marke
     applied = broker.post(f"{base}/rate-schedules/{made.json()['id']}/apply/")
     assert applied.json()["placements"] == [placement.pk]
     assert finance.get(f"{base}/rate-schedules/{made.json()['id']}/preview/").status_code == 403
+
+
+def test_the_pages_show_cost_lines_check_an_uplift_before_applying_it_and_report_commitment(client, market):
+    placement = live_placement(market, started=days_ago(28))
+    with schema_context("alpha"):
+        placements.placement_vary(actor=market.broker, placement=placement, effective_on=days_ago(14),
+                                  weekly_cost="490", reason="Backdated: more support at lunchtime")
+        schedule = placements.rate_schedule_add(actor=market.setup.commissioner, agreement=market.agreement,
+                                                effective_from=days_ago(7), uplift_percent="10")
+    base = "/a/alpha/staff/placements"
+    client.force_login(market.broker)
+    detail = client.get(f"{base}/{placement.pk}/").content.decode()
+    assert "Cost over time" in detail and "Backdated: more support at lunchtime" in detail and "£490.00" in detail
+    check = client.get(f"{base}/rates/{schedule.pk}/apply/")
+    page = check.content.decode()
+    assert check.status_code == 200 and "£490.00" in page and "£539.00" in page
+    assert "Apply the uplift to 1 placement" in page
+    with schema_context("alpha"):
+        assert not CostLine.objects.filter(placement=placement, source="uplift").exists()  # nothing until applied
+    assert client.post(f"{base}/rates/{schedule.pk}/apply/").status_code == 302
+    with schema_context("alpha"):
+        assert Placement.objects.get(pk=placement.pk).weekly_cost == Decimal("539.00")
+    finance = support.make_staff(market.authority, AuthorityRole.FINANCE_VIEWER)
+    client.force_login(finance)
+    assert client.get(f"{base}/rates/{schedule.pk}/apply/").status_code == 403
+    report = client.get(f"{base}/commitment/")
+    assert report.status_code == 200 and "Brightday" in report.content.decode()
+    assert 'data-testid="by-funder"' in report.content.decode()
+    assert client.get(f"{base}/commitment/?year=soon").status_code == 400
+    csv = client.get(f"{base}/commitment.csv")
+    assert csv.status_code == 200 and ",Provider,Brightday," in csv.content.decode()
+    client.force_login(support.make_staff(market.authority, AuthorityRole.QUALITY_OFFICER))
+    assert client.get(f"{base}/commitment/").status_code == 403
