@@ -65,8 +65,9 @@ def _fill(n: int, placements: int, cofunder=None):
     authority = authority_create(actor=None, kind=Authority.Kind.COUNCIL, name=f"Bench council {n}", slug=slug,
                                  official_code=f"E06009{n:03d}", region=region)
     officer = User.objects.create_user(email=f"officer@{slug}.bench", password=None, full_name="Bench Officer")
-    for role in (AuthorityRole.COMMISSIONER, AuthorityRole.FINANCE_VIEWER):
-        membership_grant(actor=None, authority=authority, user=officer, role=role)
+    membership_grant(actor=None, authority=authority, user=officer, role=AuthorityRole.COMMISSIONER)
+    finance = User.objects.create_user(email=f"finance@{slug}.bench", password=None, full_name="Bench Finance")
+    membership_grant(actor=None, authority=authority, user=finance, role=AuthorityRole.FINANCE_VIEWER)
     providers = Provider.objects.bulk_create([Provider(legal_name=f"Bench {slug} {i} Ltd", name=f"Care {slug} {i}")
                                               for i in range(20)])
     rng = random.Random(n)
@@ -179,7 +180,7 @@ def main() -> None:
         rows.append((authority.name, counts, *_time(lambda a=authority: report(a), args.runs)))
     across = _time(lambda: [report(a) for a in made], max(3, args.runs // 3))
     client = Client(HTTP_HOST="testserver")
-    client.force_login(User.objects.get(email=f"officer@{made[0].slug}.bench"))
+    client.force_login(User.objects.get(email=f"finance@{made[0].slug}.bench"))
 
     def page():
         response = client.get(f"/a/{made[0].slug}/staff/placements/commitment/")
