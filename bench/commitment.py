@@ -35,6 +35,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 import _setup  # noqa: E402
 
 PREFIX = "bench-commit"
+TOTP_SECRET = "JOINTLYBENCHSECRETJOINTLYBENCH23"
 
 
 def _slug(n: int) -> str:
@@ -42,6 +43,7 @@ def _slug(n: int) -> str:
 
 
 def _fill(n: int, placements: int, cofunder=None):
+    from allauth.mfa.totp.internal.auth import TOTP
     from django.db import transaction
     from django.utils import timezone
     from django_tenants.utils import schema_context
@@ -65,8 +67,10 @@ def _fill(n: int, placements: int, cofunder=None):
     authority = authority_create(actor=None, kind=Authority.Kind.COUNCIL, name=f"Bench council {n}", slug=slug,
                                  official_code=f"E06009{n:03d}", region=region)
     officer = User.objects.create_user(email=f"officer@{slug}.bench", password=None, full_name="Bench Officer")
+    TOTP.activate(officer, TOTP_SECRET)  # staff roles count only with a second factor
     membership_grant(actor=None, authority=authority, user=officer, role=AuthorityRole.COMMISSIONER)
     finance = User.objects.create_user(email=f"finance@{slug}.bench", password=None, full_name="Bench Finance")
+    TOTP.activate(finance, TOTP_SECRET)
     membership_grant(actor=None, authority=authority, user=finance, role=AuthorityRole.FINANCE_VIEWER)
     providers = Provider.objects.bulk_create([Provider(legal_name=f"Bench {slug} {i} Ltd", name=f"Care {slug} {i}")
                                               for i in range(20)])
