@@ -61,12 +61,26 @@ class GoLiveForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
 
 
 class VaryForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    """A new weekly cost, or a unit rate and units a week; the service
+    refuses both or neither."""
+
     submit_label = "Record the variation"
 
-    effective_on = _date("Effective from")
-    weekly_cost = _money("New weekly cost, in pounds")
+    effective_on = _date("Effective from", "A past date is allowed: the cost changes from that day, and the "
+                                           "earlier cost stays on record. For example, 4 5 2026")
+    weekly_cost = _money("New weekly cost, in pounds", required=False)
+    unit = forms.ChoiceField(label="Or a rate per", required=False, choices=[("", "Not a unit rate"),
+                                                                             *Unit.choices[1:]])
+    rate = _money("Rate, in pounds", required=False)
+    quantity = forms.DecimalField(label="Units a week", required=False, max_digits=7, decimal_places=2,
+                                  min_value=Decimal("0.01"), widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                                  error_messages={"invalid": "Enter how many units a week, like 20 or 7.5",
+                                                  "min_value": "Enter how many units a week, like 20 or 7.5"})
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
                              error_messages={"required": "Say why the placement changes"})
+
+    def changes(self) -> dict:
+        return {**self.cleaned_data, "unit": self.cleaned_data["unit"] or None}
 
 
 class EndForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):

@@ -153,7 +153,7 @@ class VaryView(PlacementFormPage):
     done = "Variation recorded; the weekly cost has changed."
 
     def call(self, placement, form):
-        services.placement_vary(actor=self.request.user, placement=placement, **form.cleaned_data)
+        services.placement_vary(actor=self.request.user, placement=placement, **form.changes())
 
 
 class EndView(PlacementFormPage):

@@ -252,3 +252,22 @@ def test_the_pages_show_cost_lines_check_an_uplift_before_applying_it_and_report
     assert csv.status_code == 200 and ",Provider,Brightday," in csv.content.decode()
     client.force_login(support.make_staff(market.authority, AuthorityRole.QUALITY_OFFICER))
     assert client.get(f"{base}/commitment/").status_code == 403
+
+
+def test_the_vary_page_takes_a_backdated_unit_rate_or_a_weekly_cost_but_not_both(client, market):
+    from tests.calloffs import staff_support as ss
+
+    placement = live_placement(market, started=days_ago(28))
+    url = f"/a/alpha/staff/placements/{placement.pk}/vary/"
+    client.force_login(market.broker)
+    day = ss.date_parts("effective_on", days_ago(10))
+    both = client.post(url, {**day, "weekly_cost": "500", "unit": "hour", "rate": "20", "quantity": "25",
+                             "reason": "More hours"})
+    assert both.status_code == 400 and "not both" in both.content.decode()
+    neither = client.post(url, {**day, "reason": "More hours"})
+    assert neither.status_code == 400 and "Enter the new weekly cost" in neither.content.decode()
+    done = client.post(url, {**day, "unit": "hour", "rate": "20", "quantity": "25", "reason": "More hours"})
+    assert done.status_code == 302
+    with schema_context("alpha"):
+        line = CostLine.objects.get(placement=placement, source="variation")
+        assert (line.effective_from, line.unit, line.weekly_amount) == (days_ago(10), "hour", Decimal("500.00"))
