@@ -1,31 +1,44 @@
 """Placements for an authority's staff through the API:
 /a/<slug>/api/v1/placements/...
 
-Placements (list, detail with funders, variations and uplifts), funders
-(PUT the whole set; shares total 100%; in a partnership any member may
-fund), go-live, variations, ending; rate schedules (commissioners add them)
-and applying an uplift. Brokers and commissioners manage; finance viewers
-read. The services decide; refusals are problem details (400, 403, 409)."""
+Placements (list, detail with funders, cost lines, variations and
+uplifts), funders (PUT the whole set; shares total 100%; in a partnership
+any member may fund), go-live, variations (a weekly cost, or a unit rate and
+units a week, from a date, backdated allowed, optionally with the line's own
+funder shares), ending; rate schedules (commissioners add them: a
+percentage or a new rate), an uplift's preview and applying it; the
+commitment report (JSON or CSV). Brokers and commissioners manage; finance
+viewers read. The services decide; refusals are problem details (400, 403,
+409)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
+from api.filters import FilterChoiceField, filters
+from api.renderers import CSVRenderer
+from api.strict import StrictSerializer
+from api.v1.calloffs import _csv
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement
 from tenants.calloffs import policy
+from tenants.placements import commitment as reports
 from tenants.placements import selectors, services
 from tenants.placements.filters import PlacementFilters, RateScheduleFilters
-from tenants.placements.models import Placement
+from tenants.placements.models import CostLine, Placement, Unit
+from tenants.placements.uplifts import uplift_preview
 
 READ_REFUSED = "Only brokers, commissioners and finance viewers read placements."
 MANAGE_REFUSED = "Only brokers and commissioners manage placements."
@@ -64,13 +77,37 @@ class VariationOut(serializers.Serializer):
 
 class UpliftOut(serializers.Serializer):
     schedule = serializers.IntegerField(source="schedule_id")
-    uplift_percent = serializers.DecimalField(source="schedule.uplift_percent", max_digits=5, decimal_places=2)
+    uplift_percent = serializers.DecimalField(source="schedule.uplift_percent", max_digits=5, decimal_places=2,
+                                              allow_null=True)
+    new_rate = serializers.DecimalField(source="schedule.new_rate", max_digits=10, decimal_places=2,
+                                        allow_null=True)
     weekly_cost_before = serializers.DecimalField(max_digits=10, decimal_places=2)
     weekly_cost_after = serializers.DecimalField(max_digits=10, decimal_places=2)
     applied_at = serializers.DateTimeField()
 
 
+class LineShareOut(serializers.Serializer):
+    authority = serializers.SlugField(source="authority.slug")
+    share = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+class CostLineOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    effective_from = serializers.DateField(help_text="In force from this day until the next line's date or the end.")
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    rate = serializers.DecimalField(max_digits=10, decimal_places=2)
+    quantity = serializers.DecimalField(max_digits=7, decimal_places=2, help_text="Units a week.")
+    weekly_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    source = serializers.ChoiceField(choices=CostLine.Source.choices)
+    reason = serializers.CharField()
+    made_by = serializers.EmailField(source="made_by.email", allow_null=True, default=None)
+    made_at = serializers.DateTimeField()
+    shares = LineShareOut(many=True, source="shares.all",
+                          help_text="The line's own funder shares; empty: the placement's funders.")
+
+
 class PlacementDetailOut(PlacementOut):
+    cost_lines = CostLineOut(many=True, source="cost_lines.all")
     variations = VariationOut(many=True, source="variations.all")
     uplifts = UpliftOut(many=True, source="uplifts.all")
 
@@ -81,7 +118,9 @@ class RateScheduleOut(serializers.Serializer):
     agreement_reference = serializers.CharField(source="agreement.reference")
     lot = LotRefOut(allow_null=True)
     effective_from = serializers.DateField()
-    uplift_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    uplift_percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    new_rate = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    new_rate_unit = serializers.ChoiceField(choices=Unit.choices)
     note = serializers.CharField()
     applied = serializers.IntegerField(help_text="Placements it has been applied to.")
 
@@ -89,6 +128,53 @@ class RateScheduleOut(serializers.Serializer):
 class UpliftAppliedOut(serializers.Serializer):
     applied = serializers.IntegerField(help_text="Placements uplifted by this call (each is uplifted once).")
     placements = serializers.ListField(child=serializers.IntegerField())
+
+
+class UpliftRowOut(serializers.Serializer):
+    placement = serializers.IntegerField(source="placement.pk")
+    package = serializers.CharField(source="placement.package.reference")
+    provider = serializers.CharField(source="placement.provider.name")
+    unit = serializers.ChoiceField(source="line.unit", choices=Unit.choices)
+    quantity = serializers.DecimalField(source="line.quantity", max_digits=7, decimal_places=2)
+    rate_before = serializers.DecimalField(max_digits=10, decimal_places=2)
+    rate_after = serializers.DecimalField(max_digits=10, decimal_places=2)
+    weekly_before = serializers.DecimalField(max_digits=10, decimal_places=2)
+    weekly_after = serializers.DecimalField(max_digits=10, decimal_places=2)
+    skipped = serializers.CharField(help_text="Why the placement keeps its rate; empty when it changes.")
+
+
+class UpliftPreviewOut(serializers.Serializer):
+    schedule = RateScheduleOut()
+    placements = UpliftRowOut(many=True, source="rows")
+    changing = serializers.IntegerField(source="placements", help_text="Placements whose rate changes.")
+    weekly_before = serializers.DecimalField(max_digits=12, decimal_places=2)
+    weekly_after = serializers.DecimalField(max_digits=12, decimal_places=2)
+    weekly_difference = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class CommitmentRowOut(serializers.Serializer):
+    name = serializers.CharField(source="label")
+    to_date = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="From 1 April to today.")
+    forecast = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                        help_text="After today to 31 March, live placements continuing.")
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class CommitmentWeekOut(CommitmentRowOut):
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class CommitmentOut(serializers.Serializer):
+    year = serializers.IntegerField(help_text="The financial year, named by the year its April falls in.")
+    start = serializers.DateField()
+    end = serializers.DateField()
+    today = serializers.DateField()
+    total = CommitmentRowOut()
+    funders = CommitmentRowOut(many=True)
+    lots = CommitmentRowOut(many=True)
+    providers = CommitmentRowOut(many=True)
+    weeks = CommitmentWeekOut(many=True)
 
 
 # --- Input --------------------------------------------------------------------------
@@ -109,9 +195,17 @@ class GoLiveIn(serializers.Serializer):
                                      help_text="Leave it out to keep the planned start date.")
 
 
-class VariationIn(serializers.Serializer):
-    effective_on = serializers.DateField()
-    weekly_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+class VariationIn(StrictSerializer):
+    effective_on = serializers.DateField(help_text="From this day; a past date (backdated) is allowed.")
+    weekly_cost = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, default=None,
+                                           help_text="The new weekly cost; or give unit, rate and quantity.")
+    unit = serializers.ChoiceField(choices=Unit.choices, required=False, default=None)
+    rate = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, default=None,
+                                    help_text="Pounds per unit.")
+    quantity = serializers.DecimalField(max_digits=7, decimal_places=2, required=False, default=None,
+                                        help_text="Units a week.")
+    shares = ShareIn(many=True, required=False, max_length=20,
+                     help_text="This line's own funder shares (total 100); leave out to use the placement's.")
     reason = serializers.CharField(max_length=5000, allow_blank=True)
 
 
@@ -120,12 +214,16 @@ class EndIn(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, allow_blank=True)
 
 
-class RateScheduleIn(serializers.Serializer):
+class RateScheduleIn(StrictSerializer):
     agreement = serializers.IntegerField()
     lot = serializers.IntegerField(required=False, allow_null=True, default=None,
                                    help_text="One lot of the agreement; leave it out for every lot.")
     effective_from = serializers.DateField()
-    uplift_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    uplift_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
+                                              default=None, help_text="A percentage; or give new_rate.")
+    new_rate = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True,
+                                        default=None, help_text="Placements paid less per unit rise to it.")
+    new_rate_unit = serializers.ChoiceField(choices=Unit.choices, required=False, default=Unit.WEEK)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -154,6 +252,14 @@ class PlacementsAPI(TenantAPIMixin):
         return Response(PlacementDetailOut(selectors.placement_for_staff(placement.pk)).data)
 
 
+def _shares(rows) -> list[tuple]:
+    found = Authority.objects.in_bulk([row["authority"] for row in rows], field_name="slug")
+    unknown = sorted({row["authority"] for row in rows} - set(found))
+    if unknown:
+        raise serializers.ValidationError({"shares": [f"No such authority: {', '.join(unknown)}."]})
+    return [(found[row["authority"]], row["share"]) for row in rows]
+
+
 class PlacementListView(PlacementsAPI, GenericAPIView):
     serializer_class = PlacementOut
     filterset_class = PlacementFilters
@@ -179,13 +285,8 @@ class FundersView(PlacementsAPI, APIView):
         placement = self.managed(placement_id)
         data = FundersIn(data=request.data)
         data.is_valid(raise_exception=True)
-        rows = data.validated_data["shares"]
-        found = Authority.objects.in_bulk([row["authority"] for row in rows], field_name="slug")
-        unknown = sorted({row["authority"] for row in rows} - set(found))
-        if unknown:
-            raise serializers.ValidationError({"shares": [f"No such authority: {', '.join(unknown)}."]})
         services.placement_set_funders(actor=request.user, placement=placement,
-                                       shares=[(found[row["authority"]], row["share"]) for row in rows],
+                                       shares=_shares(data.validated_data["shares"]),
                                        reason=data.validated_data["reason"])
         return self.detail(placement)
 
@@ -202,12 +303,14 @@ class GoLiveView(PlacementsAPI, APIView):
 
 class VariationView(PlacementsAPI, APIView):
     @extend_schema(request=VariationIn, responses={201: PlacementDetailOut},
-                   summary="Vary a live placement's weekly cost, with a reason")
+                   summary="Vary a live placement's cost from a date (a new cost line), with a reason")
     def post(self, request, placement_id):
         placement = self.managed(placement_id)
         data = VariationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.placement_vary(actor=request.user, placement=placement, **data.validated_data)
+        fields = dict(data.validated_data)
+        fields["shares"] = _shares(fields["shares"]) if fields.get("shares") else None
+        services.placement_vary(actor=request.user, placement=placement, **fields)
         response = self.detail(placement)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -261,3 +364,40 @@ class UpliftApplyView(PlacementsAPI, APIView):
             raise Http404("No such rate schedule.")
         made = services.uplift_apply(actor=request.user, schedule=schedule)
         return Response(UpliftAppliedOut({"applied": len(made), "placements": [u.placement_id for u in made]}).data)
+
+
+class UpliftPreviewView(PlacementsAPI, APIView):
+    @extend_schema(responses=UpliftPreviewOut,
+                   summary="What applying an uplift would do: each placement before and after, and the totals")
+    def get(self, request, schedule_id):
+        self.require(policy.can_manage_placements(self.access), MANAGE_REFUSED)
+        schedule = selectors.rate_schedule(schedule_id)
+        if schedule is None:
+            raise Http404("No such rate schedule.")
+        preview = uplift_preview(schedule)
+        return Response(UpliftPreviewOut(preview).data)
+
+
+class CommitmentQuery(StrictSerializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False, default=None,
+                                    help_text="The financial year by the year its April falls in (2026: April "
+                                              "2026 to March 2027); leave out for this year.")
+    format = FilterChoiceField([("json", "JSON"), ("csv", "CSV")], help_text="csv for the CSV export.")
+
+
+class CommitmentView(PlacementsAPI, APIView):
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(parameters=[CommitmentQuery],
+                   responses={(200, "application/json"): CommitmentOut,
+                              (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV (text/csv)")},
+                   summary="Commitment for a financial year: per week, funder, lot and provider, to date and "
+                           "forecast")
+    def get(self, request):
+        self.require(policy.can_view_placements(self.access), READ_REFUSED)
+        today = timezone.localdate()
+        year = filters(CommitmentQuery, request).get("year") or reports.financial_year_of(today)
+        report = reports.commitment(year=year, today=today)
+        if request.accepted_renderer.format == "csv":
+            return _csv(reports.commitment_csv(report), f"commitment-{year}.csv")
+        return Response(CommitmentOut(report).data)

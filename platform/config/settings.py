@@ -371,6 +371,7 @@ SPECTACULAR_SETTINGS = {
     # Every error status an operation can answer, as a problem document (api.schema).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.problem_responses"],
     "ENUM_NAME_OVERRIDES": {
+        "CostUnitEnum": "tenants.placements.models.Unit",
         "AuthorityKindEnum": "tenancy.models.Authority.Kind",
         "ProviderKindEnum": "shared_catalogue.models.Provider.Kind",
         "AuthorityRoleEnum": "accounts.roles.AuthorityRole",

@@ -71,19 +71,35 @@ class Variation(models.Model):
         ordering = ["placement", "effective_on"]
 
 
+class Unit(models.TextChoices):
+    WEEK = "week", "a week"
+    HOUR = "hour", "an hour"
+    SESSION = "session", "a session"
+    DAY = "day", "a day"
+
+
 class RateSchedule(models.Model):
-    """An annual uplift for an agreement (or one of its lots), from a date."""
+    """An annual uplift for an agreement (or one of its lots), from a date:
+    either a percentage on each placement's rate, or to a new rate (per
+    `new_rate_unit`) for placements paid less than it. The rate itself is
+    typed by the commissioner here; a later step links it to the agreement's
+    pricing schedule."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="rate_schedules")
     lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     effective_from = models.DateField()
-    uplift_percent = models.DecimalField(max_digits=5, decimal_places=2,
+    uplift_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True,
                                          validators=[MinValueValidator(Decimal("-50")), MaxValueValidator(50)])
+    new_rate = models.DecimalField(**MONEY, null=True, blank=True)
+    new_rate_unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.WEEK)
     note = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["agreement", "effective_from"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(uplift_percent__isnull=False, new_rate__isnull=True)
+            | models.Q(uplift_percent__isnull=True, new_rate__gt=0), name="rate_schedule_percent_or_rate")]
 
 
 class Uplift(models.Model):
@@ -95,3 +111,60 @@ class Uplift(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["placement", "schedule"], name="one_uplift_per_schedule")]
+
+
+class CostLine(models.Model):
+    """One effective-dated line of a placement's cost: a rate per unit times
+    the units a week, from a date. Lines are append-only (never updated or
+    deleted): a variation or an uplift adds a line from its effective date,
+    backdated or not. On any day the line in force is the one with the
+    latest `effective_from` on or before that day (ties: the latest made),
+    until the next line's date or the placement's end; the award's line runs
+    from the placement's start, which going live may move. The placement's
+    `weekly_cost` is a cached copy of the latest line's weekly amount."""
+
+    class Source(models.TextChoices):
+        AWARD = "award", "Award"
+        VARIATION = "variation", "Variation"
+        UPLIFT = "uplift", "Uplift"
+        RECORDED = "recorded", "Recorded from the placement as it stood"
+
+    placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="cost_lines")
+    effective_from = models.DateField()
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.WEEK)
+    rate = models.DecimalField(**MONEY)
+    quantity = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"),
+                                   help_text="Units a week (1 for a weekly rate).")
+    weekly_amount = models.DecimalField(**MONEY, help_text="rate × quantity, in pounds and pence.")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    reason = models.TextField(blank=True)
+    variation = models.OneToOneField(Variation, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="cost_line")
+    uplift = models.OneToOneField(Uplift, null=True, blank=True, on_delete=models.PROTECT, related_name="cost_line")
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["placement", "effective_from", "made_at", "pk"]
+        indexes = [models.Index(fields=["placement", "effective_from", "made_at"], name="cost_line_in_force")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate__gte=0, quantity__gt=0, weekly_amount__gte=0),
+                                   name="cost_line_amounts"),
+        ]
+
+
+class CostLineShare(models.Model):
+    """A line's own funder shares; a line without any takes the placement's."""
+
+    line = models.ForeignKey(CostLine, on_delete=models.PROTECT, related_name="shares")
+    authority = models.ForeignKey("tenancy.Authority", on_delete=models.PROTECT, related_name="+")
+    share = models.DecimalField(max_digits=5, decimal_places=2,
+                                validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)])
+
+    class Meta:
+        ordering = ["line", "-share"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "authority"], name="one_share_per_line_funder"),
+            models.CheckConstraint(condition=models.Q(share__gt=0, share__lte=100), name="line_share_in_range"),
+        ]

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch
 
 from tenancy.models import Authority
 from tenancy.selectors import authority_current
-from tenants.placements.models import Funder, Placement, RateSchedule
+from tenants.placements.models import CostLine, Funder, Placement, RateSchedule
 
 HUNDRED = Decimal("100")
 PENCE = Decimal("0.01")
@@ -30,7 +30,10 @@ def placements_for_staff(*, status: str = ""):
 def placement_for_staff(placement_id) -> Placement | None:
     return (Placement.objects.select_related("package", "package__lot", "package__agreement", "package__client_group",
                                              "provider", "went_live_confirmed_by", "bid", "replacement")
-            .prefetch_related(_funders(), "variations__made_by", "uplifts__schedule")
+            .prefetch_related(_funders(), "variations__made_by", "uplifts__schedule",
+                              Prefetch("cost_lines", queryset=CostLine.objects.select_related("made_by")
+                                       .prefetch_related("shares__authority")
+                                       .order_by("made_at", "pk")))
             .filter(pk=placement_id).first())
 
 

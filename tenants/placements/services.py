@@ -16,7 +16,17 @@ from common.errors import Conflict, Invalid
 from tenancy.models import Authority
 from tenancy.selectors import authority_current
 from tenants.calloffs import policy
-from tenants.placements.models import Funder, Placement, RateSchedule, Uplift, Variation
+from tenants.placements.models import (
+    CostLine,
+    CostLineShare,
+    Funder,
+    Placement,
+    RateSchedule,
+    Unit,
+    Uplift,
+    Variation,
+)
+from tenants.placements.uplifts import line_in_force, uplift_rows
 
 HUNDRED = Decimal("100")
 PENCE = Decimal("0.01")
@@ -40,7 +50,33 @@ def placement_from_award(award) -> Placement:
     placement = Placement.objects.create(package=package, bid=bid, provider_id=bid.provider_id, start_on=start_on,
                                          weekly_cost=bid.weekly_price)
     Funder.objects.create(placement=placement, authority=package.called_off_by, share=HUNDRED)
+    CostLine.objects.create(placement=placement, effective_from=start_on, unit=Unit.WEEK, rate=bid.weekly_price,
+                            quantity=Decimal("1"), weekly_amount=bid.weekly_price, source=CostLine.Source.AWARD,
+                            reason="The awarded bid's weekly price.", made_by=award.awarded_by)
     return placement
+
+
+def _latest_line(placement: Placement) -> CostLine | None:
+    """The line in force from the latest date: the cost going forward."""
+    return line_in_force(CostLine.objects.filter(placement=placement), date.max, placement.start_on)
+
+
+def _line_add(*, placement: Placement, effective_from: date, unit: str, rate: Decimal, quantity: Decimal,
+              source: str, reason: str, actor, shares=(), **links) -> CostLine:
+    """Append a cost line (never change one) and keep the placement's cached
+    weekly cost in step with the latest line. Inside the caller's
+    transaction, with the placement locked."""
+    weekly = (rate * quantity).quantize(PENCE, ROUND_HALF_UP)
+    line = CostLine.objects.create(placement=placement, effective_from=effective_from, unit=unit, rate=rate,
+                                   quantity=quantity, weekly_amount=weekly, source=source, reason=reason,
+                                   made_by=actor, **links)
+    if shares:
+        CostLineShare.objects.bulk_create([CostLineShare(line=line, authority=a, share=v) for a, v in shares])
+    latest = _latest_line(placement)
+    if placement.weekly_cost != latest.weekly_amount:
+        placement.weekly_cost = latest.weekly_amount
+        placement.save(update_fields=["weekly_cost"])
+    return line
 
 
 def _allowed_funders() -> set[int]:
@@ -53,6 +89,22 @@ def placement_set_funders(*, actor, placement: Placement, shares: list[tuple[Aut
     """Who pays what share. The shares total exactly 100%; in a partnership
     any member may fund (a council and an ICB, say); elsewhere only the authority."""
     _require_manager(actor)
+    clean = _clean_shares(shares)
+    with transaction.atomic():
+        placement = _locked(placement)
+        if placement.status == Placement.Status.ENDED:
+            raise Conflict("The placement has ended.")
+        before = {f.authority.slug: f.share for f in placement.funders.select_related("authority")}
+        placement.funders.all().delete()
+        funders = Funder.objects.bulk_create([Funder(placement=placement, authority=a, share=v) for a, v in clean])
+        audit_record(actor=actor, action="placement.funders_set", obj=placement, reason=(reason or "").strip(),
+                     before=before, after={a.slug: v for a, v in clean})
+    return funders
+
+
+def _clean_shares(shares) -> list[tuple[Authority, Decimal]]:
+    """Shares checked: each above zero, each funder once and allowed to fund
+    here, totalling exactly 100%."""
     errors, clean = {}, []
     for authority, share in shares:
         try:
@@ -75,16 +127,7 @@ def placement_set_funders(*, actor, placement: Placement, shares: list[tuple[Aut
         errors["shares"] = f"The shares must total 100%; they total {total}%."
     if errors:
         raise Invalid(errors)
-    with transaction.atomic():
-        placement = _locked(placement)
-        if placement.status == Placement.Status.ENDED:
-            raise Conflict("The placement has ended.")
-        before = {f.authority.slug: f.share for f in placement.funders.select_related("authority")}
-        placement.funders.all().delete()
-        funders = Funder.objects.bulk_create([Funder(placement=placement, authority=a, share=v) for a, v in clean])
-        audit_record(actor=actor, action="placement.funders_set", obj=placement, reason=(reason or "").strip(),
-                     before=before, after={a.slug: v for a, v in clean})
-    return funders
+    return clean
 
 
 def go_live_refusal(placement: Placement, start_on: date | None = None, today: date | None = None) -> str | None:
@@ -121,28 +164,59 @@ def placement_go_live(*, actor, placement: Placement, start_on: date | None = No
     return placement
 
 
-def placement_vary(*, actor, placement: Placement, effective_on: date, weekly_cost, reason: str) -> Variation:
+def _amount(value, field: str, message: str, *, allow_zero: bool = False) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(PENCE, ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        raise Invalid({field: message}) from None
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero) or amount >= Decimal("1e8"):
+        raise Invalid({field: message})
+    return amount
+
+
+def placement_vary(*, actor, placement: Placement, effective_on: date, reason: str, weekly_cost=None,
+                   unit: str | None = None, rate=None, quantity=None, shares=None) -> Variation:
+    """A change to a live placement's cost from a date (backdated allowed),
+    with who and why: a new cost line is added, the earlier ones stay. Give
+    either a weekly cost, or a unit rate and the units a week; `shares`
+    (optional) are this line's own funder shares."""
     _require_manager(actor)
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the placement changes."})
-    try:
-        cost = Decimal(str(weekly_cost)).quantize(PENCE, ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        raise Invalid({"weekly_cost": "Enter the new weekly cost in pounds and pence."}) from None
-    if not cost.is_finite() or cost <= 0 or cost >= Decimal("1e8"):
-        raise Invalid({"weekly_cost": "Enter the new weekly cost in pounds and pence."})
+    if rate is not None or unit is not None or quantity is not None:
+        if weekly_cost is not None:
+            raise Invalid({"weekly_cost": "Give a weekly cost, or a rate and quantity, not both."})
+        if unit not in Unit.values:
+            raise Invalid({"unit": "Choose the unit: a week, an hour, a session or a day."})
+        rate = _amount(rate, "rate", "Enter the rate in pounds and pence.")
+        quantity = _amount(quantity if quantity is not None else 1, "quantity",
+                           "Enter how many units a week, like 20 or 7.5.")
+        if unit == Unit.WEEK and quantity != 1:
+            raise Invalid({"quantity": "A weekly rate is for one week: leave the quantity at 1."})
+    else:
+        rate = _amount(weekly_cost, "weekly_cost", "Enter the new weekly cost in pounds and pence.")
+        unit, quantity = Unit.WEEK, Decimal("1")
+    clean_shares = _clean_shares(shares) if shares else []
     with transaction.atomic():
         placement = _locked(placement)
         if placement.status != Placement.Status.LIVE:
             raise Conflict("Only a live placement can be varied.")
+        if effective_on < placement.start_on:
+            raise Invalid({"effective_on": f"The placement started on {placement.start_on:%-d %B %Y}: a variation "
+                                           "cannot take effect before that."})
+        before = placement.weekly_cost
         variation = Variation.objects.create(placement=placement, effective_on=effective_on,
-                                             weekly_cost_before=placement.weekly_cost, weekly_cost_after=cost,
+                                             weekly_cost_before=before,
+                                             weekly_cost_after=(rate * quantity).quantize(PENCE, ROUND_HALF_UP),
                                              reason=reason.strip(), made_by=actor)
-        placement.weekly_cost = cost
-        placement.save(update_fields=["weekly_cost"])
+        line = _line_add(placement=placement, effective_from=effective_on, unit=unit, rate=rate, quantity=quantity,
+                         source=CostLine.Source.VARIATION, reason=reason.strip(), actor=actor, shares=clean_shares,
+                         variation=variation)
         audit_record(actor=actor, action="placement.varied", obj=placement, reason=reason.strip(),
-                     before={"weekly_cost": variation.weekly_cost_before},
-                     after={"weekly_cost": cost, "effective_on": effective_on})
+                     before={"weekly_cost": before},
+                     after={"weekly_cost": line.weekly_amount, "effective_on": effective_on, "unit": unit,
+                            "rate": rate, "quantity": quantity, "line": line.pk,
+                            "shares": {a.slug: v for a, v in clean_shares} or None})
     return variation
 
 
@@ -172,49 +246,66 @@ def placement_record_end(*, actor, placement: Placement, ended_on: date, reason:
     return placement
 
 
-def rate_schedule_add(*, actor, agreement, effective_from: date, uplift_percent, lot=None,
-                      note: str = "") -> RateSchedule:
+def rate_schedule_add(*, actor, agreement, effective_from: date, uplift_percent=None, new_rate=None,
+                      new_rate_unit: str = Unit.WEEK, lot=None, note: str = "") -> RateSchedule:
+    """An uplift from a date: a percentage, or to a new rate (typed here; a
+    later step takes it from the agreement's pricing schedule)."""
     if not policy.can_set_rates(access_here(actor)):
         raise PermissionDenied("Only commissioners set rate schedules.")
     if lot is not None and lot.agreement_id != agreement.pk:
         raise Invalid({"lot": "That lot belongs to another agreement."})
-    try:
-        percent = Decimal(str(uplift_percent))
-    except (InvalidOperation, ValueError):
-        raise Invalid({"uplift_percent": "Enter the uplift as a percentage, like 4.5."}) from None
-    if not percent.is_finite() or not Decimal("-50") <= percent <= Decimal("50"):
-        raise Invalid({"uplift_percent": "Enter an uplift between -50% and 50%."})
+    percent = rate = None
+    if (uplift_percent is None) == (new_rate is None):
+        raise Invalid({"uplift_percent": "Give either an uplift percentage or a new rate."})
+    if uplift_percent is not None:
+        try:
+            percent = Decimal(str(uplift_percent))
+        except (InvalidOperation, ValueError):
+            raise Invalid({"uplift_percent": "Enter the uplift as a percentage, like 4.5."}) from None
+        if not percent.is_finite() or not Decimal("-50") <= percent <= Decimal("50"):
+            raise Invalid({"uplift_percent": "Enter an uplift between -50% and 50%."})
+    else:
+        rate = _amount(new_rate, "new_rate", "Enter the new rate in pounds and pence.")
+        if new_rate_unit not in Unit.values:
+            raise Invalid({"new_rate_unit": "Choose the unit: a week, an hour, a session or a day."})
     with transaction.atomic():
         schedule = RateSchedule.objects.create(agreement=agreement, lot=lot, effective_from=effective_from,
-                                               uplift_percent=percent, note=(note or "").strip(), created_by=actor)
+                                               uplift_percent=percent, new_rate=rate, new_rate_unit=new_rate_unit,
+                                               note=(note or "").strip(), created_by=actor)
         audit_record(actor=actor, action="rates.schedule_added", obj=schedule,
-                     after={"effective_from": effective_from, "uplift_percent": percent,
+                     after={"effective_from": effective_from, "uplift_percent": percent, "new_rate": rate,
+                            "new_rate_unit": new_rate_unit if rate is not None else None,
                             "lot": getattr(lot, "number", None)})
     return schedule
 
 
 def uplift_apply(*, actor, schedule: RateSchedule, today: date | None = None) -> list[Uplift]:
-    """Apply an uplift to every placement live on its date under the
-    agreement (or lot); once per placement, however often it is run."""
+    """Apply an uplift to every placement it covers (live, under the
+    agreement or lot, started by its date): a cost line from the schedule's
+    date for each, computed exactly as the preview shows it; once per
+    placement, however often it is run."""
     _require_manager(actor)
     today = today or timezone.localdate()
     if schedule.effective_from > today:
         raise Conflict(f"This uplift applies from {schedule.effective_from:%-d %B %Y}.")
     made = []
     with transaction.atomic():
-        placements = Placement.objects.select_for_update().filter(
-            status=Placement.Status.LIVE, package__agreement=schedule.agreement,
-            start_on__lte=schedule.effective_from).exclude(uplifts__schedule=schedule)
-        if schedule.lot_id:
-            placements = placements.filter(package__lot=schedule.lot_id)
-        for placement in placements:
-            after = (placement.weekly_cost * (HUNDRED + schedule.uplift_percent) / HUNDRED).quantize(
-                PENCE, ROUND_HALF_UP)
-            made.append(Uplift(placement=placement, schedule=schedule, weekly_cost_before=placement.weekly_cost,
-                               weekly_cost_after=after))
-            placement.weekly_cost = after
-            placement.save(update_fields=["weekly_cost"])
-        Uplift.objects.bulk_create(made)
+        schedule = RateSchedule.objects.select_for_update().get(pk=schedule.pk)
+        rows = uplift_rows(schedule, lock=True)
+        for row in rows:
+            if not row.changes:
+                continue
+            placement = row.placement
+            uplift = Uplift.objects.create(placement=placement, schedule=schedule, weekly_cost_before=row.weekly_before,
+                                           weekly_cost_after=row.weekly_after)
+            _line_add(placement=placement, effective_from=schedule.effective_from, unit=row.line.unit,
+                      rate=row.rate_after, quantity=row.line.quantity, source=CostLine.Source.UPLIFT,
+                      reason=row.describe, actor=actor, shares=[(s.authority, s.share) for s in row.line.shares.all()],
+                      uplift=uplift)
+            made.append(uplift)
         audit_record(actor=actor, action="rates.uplift_applied", obj=schedule,
-                     after={"placements": len(made), "uplift_percent": schedule.uplift_percent})
+                     after={"placements": len(made), "uplift_percent": schedule.uplift_percent,
+                            "new_rate": schedule.new_rate,
+                            "weekly_before": sum((r.weekly_before for r in rows if r.changes), Decimal(0)),
+                            "weekly_after": sum((r.weekly_after for r in rows if r.changes), Decimal(0))})
     return made

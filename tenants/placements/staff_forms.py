@@ -9,6 +9,7 @@ from django import forms
 from django.utils.html import format_html
 
 from tenants.calloffs.staff_forms import ServiceErrorsMixin, _date, _money
+from tenants.placements.models import Unit
 from web.forms import GovukFormMixin
 
 
@@ -60,12 +61,26 @@ class GoLiveForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
 
 
 class VaryForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    """A new weekly cost, or a unit rate and units a week; the service
+    refuses both or neither."""
+
     submit_label = "Record the variation"
 
-    effective_on = _date("Effective from")
-    weekly_cost = _money("New weekly cost, in pounds")
+    effective_on = _date("Effective from", "A past date is allowed: the cost changes from that day, and the "
+                                           "earlier cost stays on record. For example, 4 5 2026")
+    weekly_cost = _money("New weekly cost, in pounds", required=False)
+    unit = forms.ChoiceField(label="Or a rate per", required=False, choices=[("", "Not a unit rate"),
+                                                                             *Unit.choices[1:]])
+    rate = _money("Rate, in pounds", required=False)
+    quantity = forms.DecimalField(label="Units a week", required=False, max_digits=7, decimal_places=2,
+                                  min_value=Decimal("0.01"), widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                                  error_messages={"invalid": "Enter how many units a week, like 20 or 7.5",
+                                                  "min_value": "Enter how many units a week, like 20 or 7.5"})
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
                              error_messages={"required": "Say why the placement changes"})
+
+    def changes(self) -> dict:
+        return {**self.cleaned_data, "unit": self.cleaned_data["unit"] or None}
 
 
 class EndForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
@@ -86,15 +101,23 @@ class RateScheduleForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
                               error_messages={"required": "Choose the agreement or lot",
                                               "invalid_choice": "Choose one of the agreements or lots listed"})
     effective_from = _date("Effective from")
-    uplift_percent = forms.DecimalField(label="Uplift, per cent", max_digits=5, decimal_places=2,
+    uplift_percent = forms.DecimalField(label="Uplift, per cent", max_digits=5, decimal_places=2, required=False,
                                         min_value=Decimal("-50"), max_value=Decimal("50"),
-                                        help_text="For example 4.5; a negative number lowers rates",
+                                        help_text="For example 4.5; a negative number lowers rates. Or give a "
+                                                  "new rate below instead",
                                         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
                                         error_messages={"invalid": "Enter the uplift as a percentage, like 4.5",
                                                         "required": "Enter the uplift as a percentage, like 4.5",
                                                         # validator messages are %-formatted
                                                         "min_value": "Enter an uplift between -50%% and 50%%",
                                                         "max_value": "Enter an uplift between -50%% and 50%%"})
+    new_rate = forms.DecimalField(label="Or a new rate, in pounds", required=False, max_digits=10,
+                                  decimal_places=2, min_value=Decimal("0.01"),
+                                  help_text="Placements paid less than this per unit rise to it",
+                                  widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                                  error_messages={"invalid": "Enter the new rate in pounds and pence",
+                                                  "min_value": "Enter the new rate in pounds and pence"})
+    new_rate_unit = forms.ChoiceField(label="The new rate is", required=False, choices=Unit.choices)
     note = forms.CharField(label="Note (optional)", required=False, max_length=200)
 
     def __init__(self, *args, agreements=(), **kwargs):
@@ -110,7 +133,21 @@ class RateScheduleForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
                                               f"{lot.title}"))
         self.fields["scope"].choices = choices
         self.helper.layout = Layout(Field.select("scope"), "effective_from",
-                                    Field.text("uplift_percent", field_width=Fixed.FIVE), "note")
+                                    Field.text("uplift_percent", field_width=Fixed.FIVE),
+                                    Field.text("new_rate", field_width=Fixed.FIVE), Field.select("new_rate_unit"),
+                                    "note")
 
     def target(self) -> tuple:
         return self.targets[self.cleaned_data["scope"]]
+
+
+class CommitmentForm(forms.Form):
+    year = forms.IntegerField(label="Financial year", min_value=2000, max_value=2100, required=False,
+                              help_text="By the year its April falls in: 2026 is April 2026 to March 2027",
+                              error_messages={"invalid": "Enter a year, like 2026",
+                                              "min_value": "Enter a year, like 2026",
+                                              "max_value": "Enter a year, like 2026"})
+
+    def __init__(self, *args, this_year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = this_year

@@ -8,24 +8,29 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
 from common.filters import page_filters
 from tenants.agreements.models import Agreement
 from tenants.calloffs import policy
+from tenants.placements import commitment as reports
 from tenants.placements import selectors, services
 from tenants.placements.filters import PlacementFilters
 from tenants.placements.models import Placement
 from tenants.placements.staff_forms import (
+    CommitmentForm,
     EndForm,
     FundersForm,
     GoLiveForm,
     RateScheduleForm,
     VaryForm,
 )
+from tenants.placements.uplifts import uplift_preview
 from tenants.quality.oversight import QUALITY_ROLES
 
 READ_REFUSED = "Only brokers, commissioners and finance viewers read placements."
@@ -151,7 +156,7 @@ class VaryView(PlacementFormPage):
     done = "Variation recorded; the weekly cost has changed."
 
     def call(self, placement, form):
-        services.placement_vary(actor=self.request.user, placement=placement, **form.cleaned_data)
+        services.placement_vary(actor=self.request.user, placement=placement, **form.changes())
 
 
 class EndView(PlacementFormPage):
@@ -184,6 +189,8 @@ class RateScheduleListView(PlacementsPage):
                 services.rate_schedule_add(actor=request.user, agreement=agreement, lot=lot,
                                            effective_from=form.cleaned_data["effective_from"],
                                            uplift_percent=form.cleaned_data["uplift_percent"],
+                                           new_rate=form.cleaned_data["new_rate"],
+                                           new_rate_unit=form.cleaned_data["new_rate_unit"] or "week",
                                            note=form.cleaned_data["note"])
             except ValidationError as error:
                 form.add_service_errors(error)
@@ -197,11 +204,23 @@ class RateScheduleListView(PlacementsPage):
 
 
 class UpliftApplyView(PlacementsPage):
-    def post(self, request, schedule_id):
+    """The preview first (each placement before and after, and the totals),
+    then the button that applies exactly that."""
+
+    def schedule(self, schedule_id):
         self.require_manager()
         schedule = selectors.rate_schedule(schedule_id)
         if schedule is None:
             raise Http404("No such rate schedule.")
+        return schedule
+
+    def get(self, request, schedule_id):
+        preview = uplift_preview(self.schedule(schedule_id))
+        return self.render("uplift_preview.html", preview=preview, schedule=preview["schedule"],
+                           due=preview["schedule"].effective_from <= timezone.localdate())
+
+    def post(self, request, schedule_id):
+        schedule = self.schedule(schedule_id)
         try:
             made = services.uplift_apply(actor=request.user, schedule=schedule)
         except ValidationError as error:
@@ -211,3 +230,34 @@ class UpliftApplyView(PlacementsPage):
             messages.success(request, f"Uplift applied to {len(made)} placement{'' if len(made) == 1 else 's'} "
                                       "(each placement once, however often it is applied).")
         return redirect("placements-staff:rates")
+
+
+class CommitmentView(PlacementsPage):
+    """What the authority has committed in a financial year, from the cost
+    lines: to date and forecast, by funder, lot, provider and week."""
+
+    def report(self, request):
+        self.require_reader()
+        today = timezone.localdate()
+        form = CommitmentForm(request.GET or None, this_year=reports.financial_year_of(today))
+        if form.is_bound and not form.is_valid():
+            return form, None
+        year = (form.cleaned_data.get("year") if form.is_bound else None) or reports.financial_year_of(today)
+        return form, reports.commitment(year=year, today=today)
+
+    def get(self, request):
+        form, report = self.report(request)
+        query = request.GET.urlencode()
+        return self.render("commitment.html", status=200 if report else 400, form=form, report=report,
+                           csv_url=f"{reverse('placements-staff:commitment-csv')}{'?' + query if query else ''}")
+
+
+class CommitmentCSVView(CommitmentView):
+    def get(self, request):
+        form, report = self.report(request)
+        if report is None:
+            return HttpResponse("Choose a financial year, like 2026.\n", status=400,
+                                content_type="text/plain; charset=utf-8")
+        response = HttpResponse(reports.commitment_csv(report), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="commitment-{report["year"]}.csv"'
+        return response
