@@ -56,3 +56,17 @@ def rate_schedules():
 
 def rate_schedule(schedule_id) -> RateSchedule | None:
     return rate_schedules().filter(pk=schedule_id).first()
+
+
+def placements_under_grants(authority_ids):
+    """Placements the granted authorities called off or co-fund, for their staff here."""
+    from django.db.models import Q
+
+    ids = list(authority_ids)
+    return (placements_for_staff().filter(Q(package__called_off_by__in=ids) | Q(funders__authority__in=ids))
+            .distinct())
+
+
+def placements_joint():
+    """For the owner's staff: placements called off or co-funded under a grant."""
+    return placements_for_staff().filter(funders__grant__isnull=False).distinct()
