@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from accounts.policy import Audience
 from api.base import TenantAPIMixin
 from api.filters import FilterChoiceField, filters
+from api.strict import StrictSerializer
 from api.v1.refs import AreaOut, LotRefOut, NamedOut, ReferenceOut
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement
@@ -36,6 +37,10 @@ MANAGE_REFUSED = "Only brokers and commissioners manage placements."
 class FunderOut(serializers.Serializer):
     authority = AreaOut()
     share = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Per cent.")
+    purchasing_agreement = serializers.CharField(help_text="The funder's own individual purchasing agreement "
+                                                           "reference.")
+    grant = serializers.IntegerField(source="grant_id", allow_null=True,
+                                     help_text="The co-funding grant a funder from another authority holds.")
 
 
 class PlacementOut(serializers.Serializer):
@@ -94,12 +99,16 @@ class UpliftAppliedOut(serializers.Serializer):
 # --- Input --------------------------------------------------------------------------
 
 
-class ShareIn(serializers.Serializer):
+class ShareIn(StrictSerializer):
     authority = serializers.SlugField(help_text="The funding authority's slug.")
     share = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Per cent; all shares total 100.")
+    purchasing_agreement = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default="",
+        help_text="The funder's own purchasing agreement reference; for a funder under a co-funding grant, the "
+                  "grant's unless given.")
 
 
-class FundersIn(serializers.Serializer):
+class FundersIn(StrictSerializer):
     shares = ShareIn(many=True, allow_empty=True, max_length=20)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -188,7 +197,8 @@ class FundersView(PlacementsAPI, APIView):
         if unknown:
             raise serializers.ValidationError({"shares": [f"No such authority: {', '.join(unknown)}."]})
         services.placement_set_funders(actor=request.user, placement=placement,
-                                       shares=[(found[row["authority"]], row["share"]) for row in rows],
+                                       shares=[(found[row["authority"]], row["share"], row["purchasing_agreement"])
+                                               for row in rows],
                                        reason=data.validated_data["reason"])
         return self.detail(placement)
 

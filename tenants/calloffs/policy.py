@@ -81,7 +81,9 @@ def can_manage_placement(access: TenantAccess, placement) -> bool:
     return can_manage_placements(access) or can_source_package(access, placement.package)
 
 
+RECHARGE_ROLES = (AuthorityRole.FINANCE_VIEWER, AuthorityRole.COMMISSIONER)
+
+
 def can_view_recharges(access: TenantAccess) -> bool:
     """Recharges between funders: finance officers and commissioners, here or of a granted body."""
-    roles = (AuthorityRole.FINANCE_VIEWER, AuthorityRole.COMMISSIONER)
-    return access.has_role(*roles) or bool(access.granted_authority_ids(*roles))
+    return access.has_role(*RECHARGE_ROLES) or bool(access.granted_authority_ids(*RECHARGE_ROLES))

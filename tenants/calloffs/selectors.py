@@ -290,5 +290,4 @@ def bid_receipts(bid: Bid):
 
 def packages_under_grants(authority_ids):
     """The call-offs the granted authorities made here, for their own staff (never another's)."""
-    return (Package.objects.filter(called_off_by__in=list(authority_ids))
-            .select_related("agreement", "lot", "called_off_by").order_by("-created_at"))
+    return packages_for_staff().filter(called_off_by__in=list(authority_ids))
