@@ -216,6 +216,8 @@ def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person
             raise PermissionDenied(f"You do not work for {called_off_by.name}, so you cannot call off for it.")
     called_off_by = called_off_by or _default_caller(actor, agreement)
     _check_caller(agreement, called_off_by)
+    if not granted and not agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
+        raise PermissionDenied(f"Only {called_off_by.name}'s own staff call off in its name under its grant.")
     if not granted:
         _check_acts_for(actor, agreement, called_off_by)
     _check_text(fields, people)

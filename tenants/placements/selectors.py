@@ -40,13 +40,25 @@ def funder_shares(placement: Placement) -> list[tuple[Funder, Decimal]]:
             for f in placement.funders.all()]
 
 
-def funders_possible() -> list[Authority]:
-    """Who may fund a placement here: this authority, and in a partnership
-    each member (a council and an ICB, say)."""
+def funders_possible(placement: Placement | None = None) -> list[Authority]:
+    """Who may fund a placement here: this authority, in a partnership each
+    member (a council and an ICB, say), and any authority holding a
+    co-funding grant in force on the placement's agreement, or funding it already."""
+    from django.utils import timezone
+
+    from tenants.agreements.models import CallOffGrant
+
     here = authority_current()
-    if here.is_partnership:
-        return [here, *here.members.order_by("name")]
-    return [here]
+    found = [here, *here.members.order_by("name")] if here.is_partnership else [here]
+    if placement is not None:
+        today = timezone.localdate()
+        granted = [g.grantee for g in CallOffGrant.objects.filter(
+            agreement_id=placement.package.agreement_id, may_co_fund=True, revoked_at__isnull=True)
+            .select_related("grantee").order_by("grantee__name") if g.in_force_on(today)]
+        for authority in [*granted, *(f.authority for f in placement.funders.all())]:
+            if all(authority.pk != known.pk for known in found):
+                found.append(authority)
+    return found
 
 
 def rate_schedules():

@@ -45,7 +45,7 @@ def placement_from_award(award) -> Placement:
     from tenants.agreements.models import CallOffGrant
 
     grant = (CallOffGrant.objects.filter(agreement_id=package.agreement_id, grantee_id=package.called_off_by_id)
-             .order_by("revoked_at", "-granted_at").first())
+             .order_by("-granted_at").first())
     Funder.objects.create(placement=placement, authority=package.called_off_by, share=HUNDRED, grant=grant,
                           purchasing_agreement=grant.purchasing_agreement if grant else "")
     joint.sync(placement)

@@ -29,6 +29,10 @@ def test_an_icb_granted_call_off_calls_off_under_the_council_fps_and_co_funds_40
     assert GrantProjection.objects.get(owner=region.alpha, grantee=region.nhs).may_call_off
     package = gs.icb_calls_off(g)
     assert package.called_off_by == region.nhs and package.status == "published"
+    # the council's own broker cannot call off in the ICB's name
+    with schema_context(region.alpha.schema_name), pytest.raises(PermissionDenied, match="own staff call off"):
+        services.package_create(actor=g.market.broker, agreement=g.market.agreement, lot=g.market.lot,
+                                people=list(package.people.all()), called_off_by=region.nhs, title="x")
     placement = gs.icb_awards(g, package)
     council_broker = g.market.broker
     with schema_context(region.alpha.schema_name):
@@ -155,3 +159,15 @@ def test_recharges_per_period_with_a_mid_period_start(region):
         assert recharges.recharges(period=april, authority_ids=frozenset({region.beta.pk})) == []
         with pytest.raises(ValidationError, match="first day of a month"):
             recharges.period_for(kind="monthly", starts_on=date(2026, 3, 2))
+
+
+def test_the_projections_are_rebuilt_from_the_schemas(region):
+    from django.core.management import call_command
+
+    g = gs.granted(region)
+    placement = gs.icb_awards(g, gs.icb_calls_off(g))
+    GrantProjection.objects.all().delete()
+    JointPlacementProjection.objects.all().delete()
+    call_command("grants_rebuild_projections", "alpha")
+    assert GrantProjection.objects.get(owner=region.alpha).grantee == region.nhs
+    assert JointPlacementProjection.objects.get(viewer=region.nhs).placement_id == placement.pk
