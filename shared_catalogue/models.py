@@ -593,3 +593,57 @@ class SharedRisk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id} is {self.colour} in {self.authority_id}"
+
+
+class GrantProjection(models.Model):
+    """A grant on one authority's agreement to another authority (call off,
+    co-fund), mirrored from the owner's schema in the same transaction: read
+    when the granted body's staff reach the owner's authority, and by the
+    granted body to list what it holds. Never the source of truth."""
+
+    owner = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    grantee = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    grant_id = models.BigIntegerField(help_text="The grant's id in the owner's schema.")
+    agreement_id = models.BigIntegerField()
+    agreement_reference = models.CharField(max_length=60)
+    agreement_title = models.CharField(max_length=200)
+    may_call_off = models.BooleanField(default=False)
+    may_co_fund = models.BooleanField(default=False)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    purchasing_agreement = models.CharField(max_length=120)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["owner", "agreement_reference"]
+        constraints = [models.UniqueConstraint(fields=["owner", "grant_id"], name="one_projection_per_grant")]
+        indexes = [models.Index(fields=["grantee", "owner"], name="grant_grantee_owner")]
+
+
+class JointPlacementProjection(models.Model):
+    """A placement under a grant, mirrored to each other authority involved
+    (the one that called off, each co-funder), so it sees the placement in its
+    own authority without reading the owner's schema. No person's identity:
+    the package reference, the provider and the money."""
+
+    owner = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    viewer = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    placement_id = models.BigIntegerField(help_text="The placement's id in the owner's schema.")
+    package_reference = models.CharField(max_length=40)
+    agreement_reference = models.CharField(max_length=60)
+    lot_title = models.CharField(max_length=200)
+    provider_name = models.CharField(max_length=200)
+    called_off_by = models.ForeignKey("tenancy.Authority", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20)
+    start_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    weekly_cost = models.DecimalField(max_digits=10, decimal_places=2)
+    funders = models.JSONField(default=list, help_text="[{authority, name, share, purchasing_agreement}]")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start_on", "package_reference"]
+        constraints = [models.UniqueConstraint(fields=["owner", "placement_id", "viewer"],
+                                               name="one_joint_placement_per_viewer")]
+        indexes = [models.Index(fields=["viewer", "owner"], name="joint_placement_viewer")]

@@ -49,6 +49,10 @@ MANAGE_REFUSED = "Only brokers and commissioners manage placements."
 class FunderOut(serializers.Serializer):
     authority = AreaOut()
     share = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Per cent.")
+    purchasing_agreement = serializers.CharField(help_text="The funder's own individual purchasing agreement "
+                                                           "reference.")
+    grant = serializers.IntegerField(source="grant_id", allow_null=True,
+                                     help_text="The co-funding grant a funder from another authority holds.")
 
 
 class PlacementOut(serializers.Serializer):
@@ -180,12 +184,16 @@ class CommitmentOut(serializers.Serializer):
 # --- Input --------------------------------------------------------------------------
 
 
-class ShareIn(serializers.Serializer):
+class ShareIn(StrictSerializer):
     authority = serializers.SlugField(help_text="The funding authority's slug.")
     share = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Per cent; all shares total 100.")
+    purchasing_agreement = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default="",
+        help_text="The funder's own purchasing agreement reference; for a funder under a co-funding grant, the "
+                  "grant's unless given.")
 
 
-class FundersIn(serializers.Serializer):
+class FundersIn(StrictSerializer):
     shares = ShareIn(many=True, allow_empty=True, max_length=20)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -257,7 +265,7 @@ def _shares(rows) -> list[tuple]:
     unknown = sorted({row["authority"] for row in rows} - set(found))
     if unknown:
         raise serializers.ValidationError({"shares": [f"No such authority: {', '.join(unknown)}."]})
-    return [(found[row["authority"]], row["share"]) for row in rows]
+    return [(found[row["authority"]], row["share"], row.get("purchasing_agreement", "")) for row in rows]
 
 
 class PlacementListView(PlacementsAPI, GenericAPIView):

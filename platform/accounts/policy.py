@@ -22,6 +22,7 @@ class Audience(enum.Enum):
     PROVIDER = "provider"    # people of an active provider organisation
     MEMBER = "member"        # either of the above (landing pages)
     PUBLIC = "public"        # anyone, signed in or not
+    GRANTED = "granted"      # staff here, or staff of an authority granted rights on one of its agreements
 
 
 class Outcome(enum.Enum):
@@ -41,6 +42,23 @@ class Decision:
         return self.outcome is Outcome.ALLOW
 
 
+GRANTEE_ROLES = (AuthorityRole.COMMISSIONER, AuthorityRole.BROKER, AuthorityRole.FINANCE_VIEWER)
+
+
+@dataclass(frozen=True)
+class GrantedRole:
+    """The rights a person has in this authority because their own authority
+    holds a grant on one of its agreements (tenants/agreements CallOffGrant),
+    with the roles they hold at home."""
+
+    grantee_id: int
+    agreement_id: int
+    roles: frozenset[str]
+    may_call_off: bool
+    may_co_fund: bool
+    current: bool
+
+
 @dataclass(frozen=True)
 class TenantAccess:
     """What one person may do in one authority, worked out once per request."""
@@ -52,6 +70,7 @@ class TenantAccess:
     provider_roles: dict[int, frozenset[str]] = field(default_factory=dict)
     is_operator: bool = False
     mfa_enabled: bool = False
+    grants: tuple[GrantedRole, ...] = ()
 
     @property
     def is_authenticated(self) -> bool:
@@ -79,6 +98,37 @@ class TenantAccess:
 
     def has_provider_role(self, provider_id: int, *roles: str) -> bool:
         return bool(self.provider_roles.get(provider_id, frozenset()).intersection(roles))
+
+    @property
+    def is_grantee(self) -> bool:
+        """Works here only through a grant (no role of its own here), with MFA."""
+        return bool(self.grants) and self.mfa_enabled and not self.has_staff_role
+
+    def grant_for(self, agreement_id, *, right: str = "", roles=(), current: bool = True,
+                  grantee_id=None) -> GrantedRole | None:
+        """The grant giving this person `right` ("call_off", "co_fund" or any)
+        on the agreement, with one of `roles` at home; only one in force
+        unless `current` is False (what was called off under a revoked grant
+        stays readable)."""
+        if not self.mfa_enabled:
+            return None
+        for grant in self.grants:
+            if grant.agreement_id != agreement_id or (current and not grant.current):
+                continue
+            if grantee_id is not None and grant.grantee_id != grantee_id:
+                continue
+            if right == "call_off" and not grant.may_call_off or right == "co_fund" and not grant.may_co_fund:
+                continue
+            if roles and not grant.roles.intersection(roles):
+                continue
+            return grant
+        return None
+
+    def granted_authority_ids(self, *roles: str) -> frozenset[int]:
+        """The authorities this person works for through a grant here (with one of `roles`, if given)."""
+        if not self.mfa_enabled:
+            return frozenset()
+        return frozenset(g.grantee_id for g in self.grants if not roles or g.roles.intersection(roles))
 
 
 ANONYMOUS = TenantAccess(user_id=None, authority_id=None, authority_name="")
@@ -114,7 +164,10 @@ def access_compute(*, user, authority) -> TenantAccess:
         .values_list("provider_id", "role")
     ):
         provider_roles.setdefault(provider_id, set()).add(role)
-    needs_mfa = bool(roles) or user.is_platform_operator
+    grants = ()
+    if not roles and not provider_roles and authority is not None and not authority.is_platform:
+        grants = _grants_held(user, authority)
+    needs_mfa = bool(roles) or user.is_platform_operator or bool(grants)
     return TenantAccess(
         user_id=user.pk,
         authority_id=getattr(authority, "pk", None),
@@ -123,7 +176,35 @@ def access_compute(*, user, authority) -> TenantAccess:
         provider_roles={pid: frozenset(r) for pid, r in provider_roles.items()},
         is_operator=user.is_platform_operator,
         mfa_enabled=mfa_enabled(user) if needs_mfa else False,
+        grants=grants,
     )
+
+
+def _grants_held(user, authority) -> tuple[GrantedRole, ...]:
+    """The grants on `authority`'s agreements held by authorities this person
+    works for (one query on the public projection; a second only if any).
+    Asked only of people with no role here and no provider organisation, so
+    the requests of everyone else cost nothing more."""
+    from django.utils import timezone
+
+    from accounts.models import AuthorityMembership
+    from shared_catalogue.models import GrantProjection
+
+    homes = (AuthorityMembership.objects.current()
+             .filter(user=user, authority__is_active=True, role__in=GRANTEE_ROLES))
+    rows = list(GrantProjection.objects.filter(owner=authority, grantee__is_active=True,
+                                               grantee__in=homes.values("authority")))
+    if not rows:
+        return ()
+    held: dict[int, set[str]] = {}
+    for authority_id, role in homes.values_list("authority_id", "role"):
+        held.setdefault(authority_id, set()).add(role)
+    today = timezone.localdate()
+    return tuple(GrantedRole(
+        grantee_id=row.grantee_id, agreement_id=row.agreement_id, roles=frozenset(held.get(row.grantee_id, ())),
+        may_call_off=row.may_call_off, may_co_fund=row.may_co_fund,
+        current=(row.revoked_at is None and row.starts_on <= today
+                 and (row.ends_on is None or today <= row.ends_on))) for row in rows)
 
 
 def access_here(user) -> TenantAccess:
@@ -161,6 +242,14 @@ def decide(access: TenantAccess, audience: Audience) -> Decision:
         if access.is_staff:
             return Decision(Outcome.ALLOW)
         return Decision(Outcome.DENY, f"This part of {name} is for its staff only.")
+    if audience is Audience.GRANTED:
+        if access.is_staff or access.is_grantee:
+            return Decision(Outcome.ALLOW)
+        if access.has_staff_role or access.grants:
+            return Decision(Outcome.SET_UP_MFA,
+                            "Set up an authenticator app before you use a staff role.")
+        return Decision(Outcome.DENY, f"This part of {name} is for its staff, and for authorities it has "
+                                      "granted call-off or co-funding rights.")
     if audience is Audience.PROVIDER:
         if access.is_provider_person:
             return Decision(Outcome.ALLOW)

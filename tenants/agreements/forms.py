@@ -185,3 +185,32 @@ class CallOffForm(GovukFormMixin, forms.Form):
             self.fields["reason"] = reason_field(
                 "Why is this changing?", "The agreement is live: the change is kept as a modification.")
             relayout(self)
+
+
+class GrantForm(GovukFormMixin, forms.Form):
+    """A grant on this agreement to another authority; the service decides."""
+
+    submit_label = "Grant"
+
+    grantee = forms.ModelChoiceField(label="Which authority?", queryset=None, empty_label="Choose an authority",
+                                     help_text="An NHS body (an ICB, say) or another council.")
+    may_call_off = forms.BooleanField(label="May call off under this agreement, in its own name", required=False)
+    may_co_fund = forms.BooleanField(label="May co-fund placements under this agreement", required=False)
+    starts_on = date_field("From", required=True)
+    ends_on = date_field("Until (optional)", "Leave it blank for the agreement's life. For example, 31 3 2027")
+    purchasing_agreement = forms.CharField(label="Its own purchasing agreement reference", max_length=120,
+                                           help_text="Each funder stays accountable for its own individual "
+                                                     "purchasing agreement.")
+    reason = forms.CharField(label="Why, and on whose decision?", max_length=5000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grantee"].queryset = candidates
+
+
+class RevokeGrantForm(GovukFormMixin, forms.Form):
+    submit_label = "Revoke the grant"
+
+    reason = forms.CharField(label="Why is the grant revoked?", max_length=5000,
+                             widget=forms.Textarea(attrs={"rows": 3}))

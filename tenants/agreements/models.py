@@ -214,3 +214,51 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"Q{self.position} {self.text[:60]}"
+
+
+class CallOffGrant(models.Model):
+    """A right given by this authority, which owns the agreement, to another
+    authority (an ICB, say) to call off under it and/or to co-fund its
+    placements, without a partnership (seed 003 §2.7). The granted body's
+    staff call off in its own name; each funder keeps its own individual
+    purchasing agreement (NHS Act 2006 s 75 without a pooled budget). Revoked,
+    never deleted: what was called off under it stays visible."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="grants")
+    grantee = models.ForeignKey("tenancy.Authority", on_delete=models.PROTECT, related_name="+")
+    may_call_off = models.BooleanField(default=False)
+    may_co_fund = models.BooleanField(default=False)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    purchasing_agreement = models.CharField(
+        max_length=120, help_text="The granted body's own purchasing agreement reference.")
+    reason = models.TextField()
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["agreement", "grantee", "-granted_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(may_call_off=True) | models.Q(may_co_fund=True),
+                                   name="grant_gives_a_right"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="grant_dates"),
+            models.UniqueConstraint(fields=["agreement", "grantee"], condition=models.Q(revoked_at__isnull=True),
+                                    name="one_current_grant_per_grantee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement.reference}: grant to {self.grantee}"
+
+    @property
+    def rights_label(self) -> str:
+        return " and ".join(r for r, on in (("call off", self.may_call_off), ("co-fund", self.may_co_fund)) if on)
+
+    def in_force_on(self, day: date) -> bool:
+        return (self.revoked_at is None and self.starts_on <= day
+                and (self.ends_on is None or day <= self.ends_on))

@@ -14,3 +14,12 @@ def can_view_agreements(access: TenantAccess) -> bool:
 def can_manage_agreements(access: TenantAccess) -> bool:
     """Commissioners set up agreements, lots, rounds and questionnaires."""
     return access.has_role(AuthorityRole.COMMISSIONER)
+
+
+def can_grant(access: TenantAccess) -> bool:
+    """Only the owning authority's commissioners grant (and revoke) call-off and co-funding rights."""
+    return access.has_role(AuthorityRole.COMMISSIONER)
+
+
+def can_view_grants(access: TenantAccess) -> bool:
+    return access.is_staff

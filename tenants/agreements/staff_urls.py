@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from tenants.agreements import grant_views
 from tenants.agreements import staff_views as views
 
 app_name = "agreements-staff"
@@ -13,6 +14,9 @@ urlpatterns = [
     path("<int:agreement_id>/lots/new/", views.LotAddView.as_view(), name="lot-add"),
     path("<int:agreement_id>/rounds/new/", views.RoundAddView.as_view(), name="round-add"),
     path("<int:agreement_id>/call-off/", views.CallOffView.as_view(), name="call-off"),
+    path("<int:agreement_id>/grants/new/", grant_views.GrantCreateView.as_view(), name="grant-create"),
+    path("<int:agreement_id>/grants/<int:grant_id>/revoke/", grant_views.GrantRevokeView.as_view(),
+         name="grant-revoke"),
     path("<int:agreement_id>/open/", views.TransitionView.as_view(move="open"), name="open"),
     path("<int:agreement_id>/go-live/", views.TransitionView.as_view(move="go_live"), name="go-live"),
     path("<int:agreement_id>/suspend/", views.TransitionView.as_view(move="suspend"), name="suspend"),

@@ -279,3 +279,8 @@ def bid_receipts(bid: Bid):
     """Every submission of a bid as received, latest first."""
     return BidReceipt.objects.filter(bid=bid).order_by("-version")
 
+
+
+def packages_under_grants(authority_ids):
+    """The call-offs the granted authorities made here, for their own staff (never another's)."""
+    return packages_for_staff().filter(called_off_by__in=list(authority_ids))

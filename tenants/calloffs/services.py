@@ -79,7 +79,10 @@ def _require_status(package: Package, *statuses, doing: str) -> None:
 # --- The person, held apart ---------------------------------------------------------
 
 def person_create(*, actor, **fields) -> Person:
-    require(policy.can_see_identity(access_here(actor)), "Only brokers and commissioners record who a package is for.")
+    access = access_here(actor)
+    require(policy.can_see_identity(access) or any(policy.can_call_off_under_grant(access, g.agreement_id)
+                                                   for g in access.grants),
+            "Only brokers and commissioners record who a package is for.")
     unavailable = selectors.calloff_unavailable()
     if unavailable:
         raise Conflict(unavailable)  # nobody's details are taken for a package that cannot be made
@@ -121,6 +124,9 @@ def person_identity(*, actor, person: Person, purpose: str, package: Package | N
     access = access_here(actor)
     allowed = policy.can_see_identity(access)
     package = Package.objects.get(pk=package.pk) if package is not None else None  # as it stands now
+    if not allowed and package is not None and policy.can_source_package(access, package) \
+            and person.packages.filter(pk=package.pk).exists():
+        allowed = True  # the granted body's staff, for the people of their own call-off
     if not allowed and package is not None and package.status == Status.AWARDED:
         awarded = package.award.bid.provider_id
         allowed = awarded in access.provider_ids and person.packages.filter(pk=package.pk).exists()
@@ -195,17 +201,26 @@ def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person
                    reference: str | None = None, **fields) -> Package:
     """A draft package for one or more people. Everything providers will read
     is checked for identifiers, including the people's own names."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners create packages.")
+    access = access_here(actor)
+    granted = not policy.can_source(access)
+    require(not granted or access.grant_for(agreement.pk, right="call_off", roles=policy.SOURCING, current=False),
+            "Only brokers and commissioners create packages.")
     unknown = set(fields) - set(PACKAGE_FIELDS)
     if unknown:
         raise Invalid(f"Unknown package fields: {', '.join(sorted(unknown))}.")
     if not people:
         raise Invalid({"people": "Say who the package is for (held apart, never shown to providers)."})
+    if granted:  # the granted body's staff call off in its own name, never another's
+        homes = access.granted_authority_ids(*policy.SOURCING)
+        called_off_by = called_off_by or _granted_caller(agreement, homes)
+        if called_off_by.pk not in homes:
+            raise PermissionDenied(f"You do not work for {called_off_by.name}, so you cannot call off for it.")
     called_off_by = called_off_by or _default_caller(actor, agreement)
-    if not agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
-        raise Conflict({"called_off_by": f"{called_off_by.name} is not one of the authorities that may call off "
-                                         f"from {agreement.title}."})
-    _check_acts_for(actor, agreement, called_off_by)
+    _check_caller(agreement, called_off_by)
+    if not granted and not agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
+        raise PermissionDenied(f"Only {called_off_by.name}'s own staff call off in its name under its grant.")
+    if not granted:
+        _check_acts_for(actor, agreement, called_off_by)
     _check_text(fields, people)
     package = Package(agreement=agreement, lot=lot, called_off_by=called_off_by, created_by=actor,
                       reference=reference or _reference(agreement), **fields)
@@ -220,6 +235,32 @@ def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person
                      after={"reference": package.reference, "lot": lot.number, "budget_weekly": package.budget_weekly,
                             "people": len(people), "called_off_by": called_off_by.slug})
     return package
+
+
+def _granted_caller(agreement: Agreement, homes):
+    from tenancy.models import Authority
+
+    found = list(Authority.objects.filter(pk__in=homes).order_by("name"))
+    if len(found) == 1:
+        return found[0]
+    raise Invalid({"called_off_by": "Say which authority is calling off: one of "
+                                    f"{', '.join(a.name for a in found)}."})
+
+
+def _check_caller(agreement: Agreement, called_off_by) -> None:
+    """The authorities named on the agreement call off from it; any other
+    needs a call-off grant in force from the owner (seed 003 §2.7)."""
+    from tenants.agreements import grants
+
+    if agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
+        return
+    if grants.grant_in_force(agreement_id=agreement.pk, grantee_id=called_off_by.pk, right="call_off"):
+        return
+    if agreement.grants.filter(grantee=called_off_by).exists():
+        raise Conflict({"called_off_by": grants.grant_refusal(agreement=agreement, grantee=called_off_by,
+                                                              right="call_off")})
+    raise Conflict({"called_off_by": f"{called_off_by.name} is not one of the authorities that may call off "
+                                     f"from {agreement.title}, and holds no call-off grant on it."})
 
 
 def _default_caller(actor, agreement: Agreement):
@@ -338,10 +379,13 @@ def package_publish(*, actor, package: Package, now=None) -> Package:
     """Invite every eligible provider admitted to the lot. The list is frozen,
     with the reasons others were not invited; invitees are e-mailed, and the
     package closes itself at the deadline."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners publish packages.")
+    access = access_here(actor)
+    require(policy.can_source_package(access, package), "Only brokers and commissioners publish packages.")
     now = now or timezone.now()
     with transaction.atomic():
         package = _locked(package)
+        if package.called_off_by_id != authority_current().pk:
+            _check_caller(package.agreement, package.called_off_by)  # a revoked grant stops new call-offs
         _require_status(package, Status.DRAFT, doing="published")
         if package.agreement.status != Agreement.Status.LIVE:
             raise Conflict(f"{package.agreement.title} is not live: call-offs can only be made from a live "
@@ -930,7 +974,8 @@ def bid_evaluate(*, actor, bid: Bid, compliant: bool, quality, outcomes, social_
                  compliance_notes: str = "") -> BidEvaluation:
     """Scores against the published criteria. Price scores by the lowest
     compliant price; totals are recomputed for every bid of the package."""
-    require(policy.can_evaluate_bids(access_here(actor)), "Only brokers, commissioners and evaluators score bids.")
+    require(policy.can_evaluate_package(access_here(actor), bid.package),
+            "Only brokers, commissioners and evaluators score bids.")
     with transaction.atomic():
         package = _locked(bid.package)
         _require_status(package, Status.CLOSED, doing="evaluated")
@@ -1012,7 +1057,7 @@ def award_basis(*, actor, package: Package, bid: Bid, expressed_by: str = "",
     """On what basis `bid` may be awarded (and the reason, and the
     candidates), or the refusal, without changing anything: what the award's
     check-answers page asks before the broker confirms."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners award packages.")
+    require(policy.can_source_package(access_here(actor), package), "Only brokers and commissioners award packages.")
     check_provider_text(package=package, exception_reason=exception_reason)  # quoted in every bidder's letter
     _require_status(package, Status.CLOSED, doing="awarded")
     _check_letter_notes(package)

@@ -52,6 +52,10 @@ class Funder(models.Model):
     authority = models.ForeignKey("tenancy.Authority", on_delete=models.PROTECT, related_name="+")
     share = models.DecimalField(max_digits=5, decimal_places=2,
                                 validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)])
+    purchasing_agreement = models.CharField(
+        max_length=120, blank=True, help_text="The funder's own individual purchasing agreement reference.")
+    grant = models.ForeignKey("agreements.CallOffGrant", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", help_text="The co-funding grant a funder from outside holds.")
 
     class Meta:
         ordering = ["placement", "-share"]

@@ -43,13 +43,25 @@ def funder_shares(placement: Placement) -> list[tuple[Funder, Decimal]]:
             for f in placement.funders.all()]
 
 
-def funders_possible() -> list[Authority]:
-    """Who may fund a placement here: this authority, and in a partnership
-    each member (a council and an ICB, say)."""
+def funders_possible(placement: Placement | None = None) -> list[Authority]:
+    """Who may fund a placement here: this authority, in a partnership each
+    member (a council and an ICB, say), and any authority holding a
+    co-funding grant in force on the placement's agreement, or funding it already."""
+    from django.utils import timezone
+
+    from tenants.agreements.models import CallOffGrant
+
     here = authority_current()
-    if here.is_partnership:
-        return [here, *here.members.order_by("name")]
-    return [here]
+    found = [here, *here.members.order_by("name")] if here.is_partnership else [here]
+    if placement is not None:
+        today = timezone.localdate()
+        granted = [g.grantee for g in CallOffGrant.objects.filter(
+            agreement_id=placement.package.agreement_id, may_co_fund=True, revoked_at__isnull=True)
+            .select_related("grantee").order_by("grantee__name") if g.in_force_on(today)]
+        for authority in [*granted, *(f.authority for f in placement.funders.all())]:
+            if all(authority.pk != known.pk for known in found):
+                found.append(authority)
+    return found
 
 
 def rate_schedules():
@@ -59,3 +71,17 @@ def rate_schedules():
 
 def rate_schedule(schedule_id) -> RateSchedule | None:
     return rate_schedules().filter(pk=schedule_id).first()
+
+
+def placements_under_grants(authority_ids):
+    """Placements the granted authorities called off or co-fund, for their staff here."""
+    from django.db.models import Q
+
+    ids = list(authority_ids)
+    return (placements_for_staff().filter(Q(package__called_off_by__in=ids) | Q(funders__authority__in=ids))
+            .distinct())
+
+
+def placements_joint():
+    """For the owner's staff: placements called off or co-funded under a grant."""
+    return placements_for_staff().filter(funders__grant__isnull=False).distinct()

@@ -16,6 +16,7 @@ from common.errors import Conflict, Invalid
 from tenancy.models import Authority
 from tenancy.selectors import authority_current
 from tenants.calloffs import policy
+from tenants.placements import joint
 from tenants.placements.models import (
     CostLine,
     CostLineShare,
@@ -32,8 +33,11 @@ HUNDRED = Decimal("100")
 PENCE = Decimal("0.01")
 
 
-def _require_manager(actor) -> None:
-    if not policy.can_manage_placements(access_here(actor)):
+def _require_manager(actor, placement: Placement | None = None) -> None:
+    access = access_here(actor)
+    allowed = policy.can_manage_placements(access) or (
+        placement is not None and policy.can_manage_placement(access, placement))
+    if not allowed:
         raise PermissionDenied("Only brokers and commissioners manage placements.")
 
 
@@ -49,10 +53,16 @@ def placement_from_award(award) -> Placement:
     start_on = max(package.start_on, date.fromisoformat(available)) if available else package.start_on
     placement = Placement.objects.create(package=package, bid=bid, provider_id=bid.provider_id, start_on=start_on,
                                          weekly_cost=bid.weekly_price)
-    Funder.objects.create(placement=placement, authority=package.called_off_by, share=HUNDRED)
+    from tenants.agreements.models import CallOffGrant
+
+    grant = (CallOffGrant.objects.filter(agreement_id=package.agreement_id, grantee_id=package.called_off_by_id)
+             .order_by("-granted_at").first())
+    Funder.objects.create(placement=placement, authority=package.called_off_by, share=HUNDRED, grant=grant,
+                          purchasing_agreement=grant.purchasing_agreement if grant else "")
     CostLine.objects.create(placement=placement, effective_from=start_on, unit=Unit.WEEK, rate=bid.weekly_price,
                             quantity=Decimal("1"), weekly_amount=bid.weekly_price, source=CostLine.Source.AWARD,
                             reason="The awarded bid's weekly price.", made_by=award.awarded_by)
+    joint.sync(placement)
     return placement
 
 
@@ -84,29 +94,44 @@ def _allowed_funders() -> set[int]:
     return {here.pk} | (set(here.members.values_list("pk", flat=True)) if here.is_partnership else set())
 
 
-def placement_set_funders(*, actor, placement: Placement, shares: list[tuple[Authority, object]],
-                          reason: str = "") -> list[Funder]:
-    """Who pays what share. The shares total exactly 100%; in a partnership
-    any member may fund (a council and an ICB, say); elsewhere only the authority."""
-    _require_manager(actor)
-    clean = _clean_shares(shares)
+def placement_set_funders(*, actor, placement: Placement, shares: list[tuple], reason: str = "") -> list[Funder]:
+    """Who pays what share: (authority, share) or (authority, share, its own
+    purchasing agreement reference). The shares total exactly 100%; in a
+    partnership any member may fund (a council and an ICB, say); elsewhere the
+    authority, and any authority holding a co-funding grant in force on the
+    placement's agreement (tenants/agreements/grants.py)."""
+    _require_manager(actor, placement)
+    clean, held, references = _clean_shares(placement, shares)
     with transaction.atomic():
         placement = _locked(placement)
         if placement.status == Placement.Status.ENDED:
             raise Conflict("The placement has ended.")
         before = {f.authority.slug: f.share for f in placement.funders.select_related("authority")}
         placement.funders.all().delete()
-        funders = Funder.objects.bulk_create([Funder(placement=placement, authority=a, share=v) for a, v in clean])
+        funders = Funder.objects.bulk_create([Funder(
+            placement=placement, authority=a, share=v, grant=held.get(a.pk),
+            purchasing_agreement=(references[a.pk].strip()
+                                  or (held[a.pk].purchasing_agreement if held.get(a.pk) else "")))
+            for a, v in clean])
+        joint.sync(placement)
         audit_record(actor=actor, action="placement.funders_set", obj=placement, reason=(reason or "").strip(),
-                     before=before, after={a.slug: v for a, v in clean})
+                     before=before, after={a.slug: v for a, v in clean},
+                     context={"purchasing_agreements": {f.authority.slug: f.purchasing_agreement for f in funders
+                                                        if f.purchasing_agreement}} or None)
     return funders
 
 
-def _clean_shares(shares) -> list[tuple[Authority, Decimal]]:
+def _clean_shares(placement: Placement, shares) -> tuple[list[tuple[Authority, Decimal]], dict, dict]:
     """Shares checked: each above zero, each funder once and allowed to fund
-    here, totalling exactly 100%."""
-    errors, clean = {}, []
-    for authority, share in shares:
+    here (the authority, a partnership's members, or an authority holding a
+    co-funding grant in force on the placement's agreement), totalling
+    exactly 100%. Returns the shares, the grants held and each funder's own
+    purchasing agreement reference, by authority id."""
+    from tenants.agreements import grants
+
+    errors, clean, references = {}, [], {}
+    for authority, share, *rest in shares:
+        references[authority.pk] = (rest[0] if rest else "") or ""
         try:
             value = Decimal(str(share)).quantize(PENCE, ROUND_HALF_UP)
         except (InvalidOperation, ValueError):
@@ -119,15 +144,21 @@ def _clean_shares(shares) -> list[tuple[Authority, Decimal]]:
         errors["shares"] = "Name at least one funder."
     if len({a.pk for a, _ in clean}) != len(clean):
         errors["shares"] = "Each funder appears once."
-    outside = [a.name for a, _ in clean if a.pk not in _allowed_funders()]
-    if outside:
-        errors["shares"] = f"{', '.join(outside)} cannot fund packages here."
+    agreement = placement.package.agreement
+    held = {}
+    for authority, _ in clean:
+        if authority.pk in _allowed_funders():
+            continue
+        grant = grants.grant_in_force(agreement_id=agreement.pk, grantee_id=authority.pk, right="co_fund")
+        if grant is None:
+            errors["shares"] = grants.grant_refusal(agreement=agreement, grantee=authority, right="co_fund")
+        held[authority.pk] = grant
     total = sum((v for _, v in clean), Decimal(0))
     if not errors and total != HUNDRED:
         errors["shares"] = f"The shares must total 100%; they total {total}%."
     if errors:
         raise Invalid(errors)
-    return clean
+    return clean, held, references
 
 
 def go_live_refusal(placement: Placement, start_on: date | None = None, today: date | None = None) -> str | None:
@@ -147,7 +178,7 @@ def go_live_refusal(placement: Placement, start_on: date | None = None, today: d
 
 
 def placement_go_live(*, actor, placement: Placement, start_on: date | None = None) -> Placement:
-    _require_manager(actor)
+    _require_manager(actor, placement)
     with transaction.atomic():
         placement = _locked(placement)
         refusal = go_live_refusal(placement, start_on)
@@ -158,6 +189,7 @@ def placement_go_live(*, actor, placement: Placement, start_on: date | None = No
         placement.status = Placement.Status.LIVE
         placement.went_live_at, placement.went_live_confirmed_by = timezone.now(), actor
         placement.save()
+        joint.sync(placement)
         audit_record(actor=actor, action="placement.went_live", obj=placement,
                      before={"start_on": before}, after={"start_on": placement.start_on,
                                                          "weekly_cost": placement.weekly_cost})
@@ -180,7 +212,7 @@ def placement_vary(*, actor, placement: Placement, effective_on: date, reason: s
     with who and why: a new cost line is added, the earlier ones stay. Give
     either a weekly cost, or a unit rate and the units a week; `shares`
     (optional) are this line's own funder shares."""
-    _require_manager(actor)
+    _require_manager(actor, placement)
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the placement changes."})
     if rate is not None or unit is not None or quantity is not None:
@@ -196,7 +228,7 @@ def placement_vary(*, actor, placement: Placement, effective_on: date, reason: s
     else:
         rate = _amount(weekly_cost, "weekly_cost", "Enter the new weekly cost in pounds and pence.")
         unit, quantity = Unit.WEEK, Decimal("1")
-    clean_shares = _clean_shares(shares) if shares else []
+    clean_shares = _clean_shares(placement, shares)[0] if shares else []
     with transaction.atomic():
         placement = _locked(placement)
         if placement.status != Placement.Status.LIVE:
@@ -212,6 +244,7 @@ def placement_vary(*, actor, placement: Placement, effective_on: date, reason: s
         line = _line_add(placement=placement, effective_from=effective_on, unit=unit, rate=rate, quantity=quantity,
                          source=CostLine.Source.VARIATION, reason=reason.strip(), actor=actor, shares=clean_shares,
                          variation=variation)
+        joint.sync(placement)
         audit_record(actor=actor, action="placement.varied", obj=placement, reason=reason.strip(),
                      before={"weekly_cost": before},
                      after={"weekly_cost": line.weekly_amount, "effective_on": effective_on, "unit": unit,
@@ -221,7 +254,7 @@ def placement_vary(*, actor, placement: Placement, effective_on: date, reason: s
 
 
 def placement_end(*, actor, placement: Placement, ended_on: date, reason: str) -> Placement:
-    _require_manager(actor)
+    _require_manager(actor, placement)
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why the placement ends."})
     with transaction.atomic():
@@ -241,6 +274,7 @@ def placement_record_end(*, actor, placement: Placement, ended_on: date, reason:
     before = placement.status
     placement.status, placement.ended_on, placement.end_reason = Placement.Status.ENDED, ended_on, reason
     placement.save(update_fields=["status", "ended_on", "end_reason"])
+    joint.sync(placement)
     audit_record(actor=actor, action="placement.ended", obj=placement, reason=reason, context=context,
                  before={"status": before}, after={"status": placement.status, "ended_on": ended_on})
     return placement
@@ -302,6 +336,7 @@ def uplift_apply(*, actor, schedule: RateSchedule, today: date | None = None) ->
                       rate=row.rate_after, quantity=row.line.quantity, source=CostLine.Source.UPLIFT,
                       reason=row.describe, actor=actor, shares=[(s.authority, s.share) for s in row.line.shares.all()],
                       uplift=uplift)
+            joint.sync(placement)
             made.append(uplift)
         audit_record(actor=actor, action="rates.uplift_applied", obj=schedule,
                      after={"placements": len(made), "uplift_percent": schedule.uplift_percent,

@@ -116,7 +116,7 @@ class FundersView(PlacementFormPage):
 
     def form(self, placement, data=None):
         current = {f.authority_id: f.share for f in placement.funders.all()}
-        return FundersForm(data, authorities=selectors.funders_possible(), current=current)
+        return FundersForm(data, authorities=selectors.funders_possible(placement), current=current)
 
     def call(self, placement, form):
         services.placement_set_funders(actor=self.request.user, placement=placement, shares=form.shares(),

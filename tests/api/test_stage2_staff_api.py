@@ -226,7 +226,7 @@ def test_joint_funding_go_live_variation_end_and_uplifts_through_the_api(region)
     assert body["errors"]["shares"] == ["The shares must total 100%; they total 90.00%."]
     body = problem(api.put(f"{base}/{placement_id}/funders/", {"shares": [
         {"authority": "alpha", "share": "50"}, {"authority": "beta", "share": "50"}]}, format="json"), 400)
-    assert "Beta Council cannot fund" in body["errors"]["shares"][0]
+    assert "Beta Council cannot co-fund placements" in body["errors"]["shares"][0]
     set_ = api.put(f"{base}/{placement_id}/funders/", {"shares": [
         {"authority": "alpha", "share": "62.5"}, {"authority": "nhs-north", "share": "37.5"}]}, format="json")
     assert set_.status_code == 200

@@ -1,0 +1,365 @@
+"""Grants on an authority's agreement, and working under one
+(/a/<slug>/api/v1/grants/...), documented in docs/grants.md.
+
+In the owning authority: its staff list grants; its commissioners grant an
+NHS body (or another authority) the right to call off under an agreement
+and/or to co-fund its placements, and revoke it. The granted body's staff,
+with the roles they hold at home, reach the owner's `grants/call-offs/`
+endpoints: record the person (held apart, as for any call-off), create and
+publish packages in their own name, and read their own call-offs and the
+placements they called off or fund; recharges per period are read by finance
+officers and commissioners of either. In the granted body's own authority,
+`grants/held/` and `grants/joint-placements/` read the public projections.
+The services decide; refusals are problem details (400, 403, 404, 409)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import AuthorityMembership
+from accounts.policy import Audience
+from api.base import TenantAPIMixin
+from api.filters import FilterChoiceField, filters
+from api.strict import StrictSerializer
+from api.v1.calloffs import CalloffPersonIn, PackageFieldsIn, PackageOut
+from api.v1.placements import PlacementOut
+from api.v1.refs import AreaOut, NamedOut
+from tenancy.models import Authority
+from tenants.agreements import grants
+from tenants.agreements import policy as agreement_policy
+from tenants.agreements.models import Agreement, CallOffGrant, Lot
+from tenants.calloffs import policy, services
+from tenants.calloffs import selectors as calloff_selectors
+from tenants.calloffs.models import Person
+from tenants.placements import joint, recharges
+from tenants.placements import selectors as placement_selectors
+
+GRANT_REFUSED = "Only the agreement's commissioners grant call-off and co-funding rights."
+GRANTED_REFUSED = "Only brokers and commissioners call off under a grant."
+RECHARGES_REFUSED = "Only finance officers and commissioners read recharges."
+
+# --- Output -------------------------------------------------------------------------
+
+
+class GrantOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    agreement = serializers.IntegerField(source="agreement_id")
+    agreement_reference = serializers.CharField(source="agreement.reference")
+    grantee = AreaOut()
+    may_call_off = serializers.BooleanField()
+    may_co_fund = serializers.BooleanField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(allow_null=True)
+    purchasing_agreement = serializers.CharField(help_text="The granted body's own purchasing agreement reference.")
+    reason = serializers.CharField()
+    granted_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoke_reason = serializers.CharField()
+
+
+class HeldGrantOut(serializers.Serializer):
+    owner = AreaOut()
+    agreement = serializers.IntegerField(source="agreement_id", help_text="The agreement's id in the owner's "
+                                                                          "authority.")
+    agreement_reference = serializers.CharField()
+    agreement_title = serializers.CharField()
+    may_call_off = serializers.BooleanField()
+    may_co_fund = serializers.BooleanField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(allow_null=True)
+    purchasing_agreement = serializers.CharField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class JointFunderOut(serializers.Serializer):
+    authority = serializers.CharField(help_text="The funder's slug.")
+    name = serializers.CharField()
+    share = serializers.DecimalField(max_digits=5, decimal_places=2)
+    purchasing_agreement = serializers.CharField()
+
+
+class JointPlacementOut(serializers.Serializer):
+    owner = AreaOut(help_text="The authority whose agreement it is under (and where it is managed).")
+    placement = serializers.IntegerField(source="placement_id", help_text="Its id in the owner's authority.")
+    package_reference = serializers.CharField()
+    agreement_reference = serializers.CharField()
+    lot_title = serializers.CharField()
+    provider_name = serializers.CharField()
+    called_off_by = AreaOut()
+    status = serializers.CharField()
+    start_on = serializers.DateField()
+    ended_on = serializers.DateField(allow_null=True)
+    weekly_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+    funders = JointFunderOut(many=True)
+
+
+class GrantedPersonOut(serializers.Serializer):
+    id = serializers.IntegerField()
+
+
+class RechargeLineOut(serializers.Serializer):
+    placement = serializers.IntegerField(source="placement.pk")
+    package_reference = serializers.CharField(source="placement.package.reference")
+    agreement_reference = serializers.CharField(source="placement.package.agreement.reference")
+    provider = NamedOut(source="placement.provider")
+    payer = AreaOut(help_text="The authority that called off and pays the provider.")
+    funder = AreaOut(help_text="The funder that owes the payer its share.")
+    share = serializers.DecimalField(max_digits=5, decimal_places=2)
+    purchasing_agreement = serializers.CharField(help_text="The funder's own purchasing agreement reference.")
+    days = serializers.IntegerField(help_text="Days of care in the period.")
+    cost = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="The placement's cost in the period.")
+    owed = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class RechargeTotalOut(serializers.Serializer):
+    funder = AreaOut()
+    payer = AreaOut()
+    owed = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class RechargesOut(serializers.Serializer):
+    period = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    lines = RechargeLineOut(many=True)
+    totals = RechargeTotalOut(many=True)
+
+
+# --- Input --------------------------------------------------------------------------
+
+
+class GrantIn(StrictSerializer):
+    agreement = serializers.IntegerField()
+    grantee = serializers.SlugField(help_text="The granted authority's slug (an NHS body, say).")
+    may_call_off = serializers.BooleanField(default=False)
+    may_co_fund = serializers.BooleanField(default=False)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(required=False, allow_null=True, default=None)
+    purchasing_agreement = serializers.CharField(max_length=120, allow_blank=True)
+    reason = serializers.CharField(max_length=5000, allow_blank=True)
+
+
+class RevokeIn(StrictSerializer):
+    reason = serializers.CharField(max_length=5000, allow_blank=True)
+
+
+class GrantedPersonIn(StrictSerializer, CalloffPersonIn):
+    pass
+
+
+class GrantedPackageIn(StrictSerializer, PackageFieldsIn):
+    agreement = serializers.IntegerField()
+    lot = serializers.IntegerField()
+    called_off_by = serializers.SlugField(required=False, allow_blank=True, default="",
+                                          help_text="Your authority's slug; needed only if you work for more than "
+                                                    "one granted authority.")
+    people = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=20,
+                                   help_text="Ids from POST grants/call-offs/people/.")
+
+
+class RechargeQuery(serializers.Serializer):
+    period = FilterChoiceField(list(recharges.KINDS.items()), required=True,
+                               help_text="monthly (a calendar month) or four_weekly (28 days).")
+    starts_on = serializers.DateField(help_text="The period's first day (the 1st, for a month).")
+
+
+# --- Views in the owning authority ---------------------------------------------------
+
+
+class GrantsAPI(TenantAPIMixin):
+    audience = Audience.STAFF
+
+    def require(self, allowed: bool, message: str) -> None:
+        if not allowed:
+            raise PermissionDenied(message)
+
+
+class GrantListView(GrantsAPI, GenericAPIView):
+    serializer_class = GrantOut
+
+    @extend_schema(responses=GrantOut(many=True), summary="Grants on this authority's agreements")
+    def get(self, request):
+        self.require(agreement_policy.can_view_grants(self.access), "Only staff read grants.")
+        page = self.paginate_queryset(grants.grants_for_owner())
+        return self.get_paginated_response(GrantOut(page, many=True).data)
+
+    @extend_schema(request=GrantIn, responses={201: GrantOut},
+                   summary="Grant an authority the right to call off and/or co-fund (commissioners)")
+    def post(self, request):
+        self.require(agreement_policy.can_grant(self.access), GRANT_REFUSED)
+        data = GrantIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        agreement = Agreement.objects.filter(pk=fields.pop("agreement")).first()
+        grantee = Authority.objects.filter(slug=fields.pop("grantee")).first()
+        errors = {}
+        if agreement is None:
+            errors["agreement"] = ["No such agreement here."]
+        if grantee is None:
+            errors["grantee"] = ["No such authority."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        grant = grants.grant_create(actor=request.user, agreement=agreement, grantee=grantee, **fields)
+        return Response(GrantOut(grants.grants_for_owner().get(pk=grant.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class GrantRevokeView(GrantsAPI, APIView):
+    @extend_schema(request=RevokeIn, responses=GrantOut,
+                   summary="Revoke a grant: no new call-offs or co-funding; what was made stays visible")
+    def post(self, request, grant_id):
+        self.require(agreement_policy.can_grant(self.access), GRANT_REFUSED)
+        grant = CallOffGrant.objects.filter(pk=grant_id).first()
+        if grant is None:
+            raise Http404("No grant with that id here.")
+        data = RevokeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        grants.grant_revoke(actor=request.user, grant=grant, reason=data.validated_data["reason"])
+        return Response(GrantOut(grants.grants_for_owner().get(pk=grant.pk)).data)
+
+
+class GrantedAPI(TenantAPIMixin):
+    """Staff here, and staff of a granted authority (scoped to its own call-offs)."""
+
+    audience = Audience.GRANTED
+
+    def require(self, allowed: bool, message: str) -> None:
+        if not allowed:
+            raise PermissionDenied(message)
+
+    def homes(self) -> frozenset[int]:
+        return self.access.granted_authority_ids(*policy.SOURCING)
+
+    def packages(self):
+        if self.access.is_staff:
+            return calloff_selectors.packages_under_grants(
+                CallOffGrant.objects.values_list("grantee_id", flat=True))
+        return calloff_selectors.packages_under_grants(self.access.granted_authority_ids())
+
+
+class GrantedPersonView(GrantedAPI, APIView):
+    @extend_schema(request=GrantedPersonIn, responses={201: GrantedPersonOut},
+                   summary="Record who a call-off under a grant is for (held apart, never shown to providers)")
+    def post(self, request):
+        data = GrantedPersonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.person_create(actor=request.user, **data.validated_data)
+        return Response({"id": person.pk}, status=status.HTTP_201_CREATED)
+
+
+class GrantedPackageListView(GrantedAPI, GenericAPIView):
+    serializer_class = PackageOut
+
+    @extend_schema(responses=PackageOut(many=True),
+                   summary="Call-offs made under grants (a granted body's staff: its own only)")
+    def get(self, request):
+        page = self.paginate_queryset(self.packages().prefetch_related("people"))
+        return self.get_paginated_response(PackageOut(page, many=True).data)
+
+    @extend_schema(request=GrantedPackageIn, responses={201: PackageOut},
+                   summary="Create a draft package under a grant, in your own authority's name")
+    def post(self, request):
+        data = GrantedPackageIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        agreement = Agreement.objects.filter(pk=fields.pop("agreement")).first()
+        lot = Lot.objects.filter(pk=fields.pop("lot")).first()
+        wanted = fields.pop("people")
+        people = Person.objects.filter(pk__in=wanted)
+        if not self.access.is_staff:  # people recorded by the granted body's own staff only
+            staff = AuthorityMembership.objects.current().filter(authority__in=self.homes()).values("user")
+            people = people.filter(created_by__in=staff)
+        people = list(people)
+        slug = fields.pop("called_off_by")
+        caller = Authority.objects.filter(slug=slug).first() if slug else None
+        errors = {}
+        if agreement is None:
+            errors["agreement"] = ["No such agreement here."]
+        if lot is None:
+            errors["lot"] = ["No such lot here."]
+        missing = sorted(set(wanted) - {p.pk for p in people})
+        if missing:
+            errors["people"] = [f"No such person here: {', '.join(map(str, missing))}."]
+        if slug and caller is None:
+            errors["called_off_by"] = ["No such authority."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        package = services.package_create(actor=request.user, agreement=agreement, lot=lot, people=people,
+                                          called_off_by=caller, **fields)
+        return Response(PackageOut(self.packages().prefetch_related("people").get(pk=package.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class GrantedPackagePublishView(GrantedAPI, APIView):
+    @extend_schema(request=None, responses=PackageOut,
+                   summary="Publish a package made under a grant (needs the grant in force)")
+    def post(self, request, package_id):
+        package = self.packages().filter(pk=package_id).first()
+        if package is None:
+            raise Http404("No package with that id here.")
+        services.package_publish(actor=request.user, package=package)
+        return Response(PackageOut(self.packages().prefetch_related("people").get(pk=package.pk)).data)
+
+
+class GrantedPlacementListView(GrantedAPI, GenericAPIView):
+    serializer_class = PlacementOut
+
+    @extend_schema(responses=PlacementOut(many=True),
+                   summary="Placements called off or co-funded under grants (a granted body's: its own only)")
+    def get(self, request):
+        if self.access.is_staff:
+            self.require(policy.can_view_placements(self.access),
+                         "Only brokers, commissioners and finance viewers read placements.")
+            rows = placement_selectors.placements_joint()
+        else:
+            rows = placement_selectors.placements_under_grants(self.access.granted_authority_ids())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(PlacementOut(page, many=True).data)
+
+
+class RechargesView(GrantedAPI, APIView):
+    @extend_schema(parameters=[RechargeQuery], responses=RechargesOut,
+                   summary="What each funder owes for placements another authority paid, for one period")
+    def get(self, request):
+        self.require(policy.can_view_recharges(self.access), RECHARGES_REFUSED)
+        query = filters(RechargeQuery, request)
+        period = recharges.period_for(kind=query["period"], starts_on=query["starts_on"])
+        scope = None if self.access.has_role(*policy.RECHARGE_ROLES) else self.access.granted_authority_ids(
+            *policy.RECHARGE_ROLES)
+        lines = recharges.recharges(period=period, authority_ids=scope)
+        totals = [{"funder": f, "payer": p, "owed": owed} for f, p, owed in recharges.recharge_totals(lines)]
+        return Response(RechargesOut({"period": period.kind, "starts_on": period.starts_on,
+                                      "ends_on": period.ends_on, "lines": lines, "totals": totals}).data)
+
+
+# --- Views in the granted body's own authority ---------------------------------------
+
+
+class HeldGrantListView(GrantsAPI, GenericAPIView):
+    serializer_class = HeldGrantOut
+
+    @extend_schema(responses=HeldGrantOut(many=True),
+                   summary="Grants this authority holds on other authorities' agreements")
+    def get(self, request):
+        page = self.paginate_queryset(grants.grants_held(self.authority))
+        return self.get_paginated_response(HeldGrantOut(page, many=True).data)
+
+
+class JointPlacementListView(GrantsAPI, GenericAPIView):
+    serializer_class = JointPlacementOut
+
+    @extend_schema(responses=JointPlacementOut(many=True),
+                   summary="Placements in other authorities this authority called off or co-funds")
+    def get(self, request):
+        self.require(policy.can_view_placements(self.access),
+                     "Only brokers, commissioners and finance viewers read placements.")
+        page = self.paginate_queryset(joint.joint_placements_seen_by(self.authority))
+        return self.get_paginated_response(JointPlacementOut(page, many=True).data)
+
+
+

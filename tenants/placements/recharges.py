@@ -1,0 +1,114 @@
+"""Recharges between funders, per period. The authority that called off
+holds the call-off contract and pays the provider in full; each other funder
+owes it its share of what the placement cost in the period: the weekly cost,
+pro rata for the days of care in the period (a start or an end part-way
+through counts only its days), times the funder's share. Without a pooled
+budget each funder stays accountable for its own individual purchasing
+agreement (NHS Act 2006 s 75; seed 002), cited on every line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from common.errors import Invalid
+from tenants.placements.models import Placement
+
+HUNDRED = Decimal("100")
+SEVEN = Decimal("7")
+PENCE = Decimal("0.01")
+KINDS = {"monthly": "Monthly", "four_weekly": "Four-weekly"}
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    starts_on: date
+    ends_on: date
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+    @property
+    def label(self) -> str:
+        return f"{self.starts_on:%-d %B %Y} to {self.ends_on:%-d %B %Y}"
+
+
+def period_for(*, kind: str, starts_on: date) -> Period:
+    """A calendar month (starting on its first day) or four weeks from any day."""
+    if kind not in KINDS:
+        raise Invalid({"period": "Choose monthly or four_weekly."})
+    if kind == "four_weekly":
+        return Period(kind, starts_on, starts_on + timedelta(days=27))
+    if starts_on.day != 1:
+        raise Invalid({"starts_on": "A monthly period starts on the first day of a month."})
+    following = date(starts_on.year + starts_on.month // 12, starts_on.month % 12 + 1, 1)
+    return Period(kind, starts_on, following - timedelta(days=1))
+
+
+def care_days(placement: Placement, period: Period) -> int:
+    """Days of care in the period: from the later of the start and the period's
+    first day to the earlier of the end (inclusive) and the period's last."""
+    first = max(placement.start_on, period.starts_on)
+    last = min(placement.ended_on or period.ends_on, period.ends_on)
+    return max((last - first).days + 1, 0)
+
+
+def placement_cost_in_period(placement: Placement, period: Period) -> Decimal:
+    """What the placement cost in the period, unrounded: weekly cost × days / 7.
+
+    The one place the cost of a period is worked out: when placements carry
+    effective-dated cost lines, this sums them over the days each covers."""
+    return placement.weekly_cost * care_days(placement, period) / SEVEN
+
+
+@dataclass(frozen=True)
+class RechargeLine:
+    placement: Placement
+    payer: object          # the authority that called off and pays the provider
+    funder: object         # the funder that owes it
+    share: Decimal
+    purchasing_agreement: str
+    days: int
+    cost: Decimal          # the placement's whole cost in the period
+    owed: Decimal
+
+
+def recharges(*, period: Period, authority_ids: frozenset[int] | None = None) -> list[RechargeLine]:
+    """Every funder's share, for the period, of placements another authority
+    paid; only lines where `authority_ids` pays or owes, when given (the
+    granted body sees its own). Placements pending go-live are not counted."""
+    rows = (Placement.objects.exclude(status=Placement.Status.PENDING)
+            .filter(start_on__lte=period.ends_on)
+            .exclude(ended_on__lt=period.starts_on)
+            .select_related("package__called_off_by", "package__agreement", "provider")
+            .prefetch_related("funders__authority").order_by("package__reference"))
+    lines = []
+    for placement in rows:
+        payer = placement.package.called_off_by
+        days = care_days(placement, period)
+        if not days:
+            continue
+        cost = placement_cost_in_period(placement, period)
+        for funder in placement.funders.all():
+            if funder.authority_id == payer.pk:
+                continue
+            if authority_ids is not None and not {payer.pk, funder.authority_id} & authority_ids:
+                continue
+            lines.append(RechargeLine(
+                placement=placement, payer=payer, funder=funder.authority, share=funder.share,
+                purchasing_agreement=funder.purchasing_agreement, days=days,
+                cost=cost.quantize(PENCE, ROUND_HALF_UP),
+                owed=(cost * funder.share / HUNDRED).quantize(PENCE, ROUND_HALF_UP)))
+    return lines
+
+
+def recharge_totals(lines: list[RechargeLine]) -> list[tuple[object, object, Decimal]]:
+    """(funder, payer, total owed) for each pair, largest first."""
+    totals: dict[tuple[int, int], list] = {}
+    for line in lines:
+        entry = totals.setdefault((line.funder.pk, line.payer.pk), [line.funder, line.payer, Decimal(0)])
+        entry[2] += line.owed
+    return sorted((tuple(t) for t in totals.values()), key=lambda t: (-t[2], t[0].name))
