@@ -506,6 +506,33 @@ def _people_ids():
     return Prefetch("people", queryset=Person.objects.only("pk"))
 
 
+def package_create_from(actor, validated: dict, people) -> Package:
+    """A draft package from a create request's validated fields: the agreement,
+    lot, people (from `people`, the records this caller may use) and calling
+    authority looked up, each that names nothing here a 400 naming it."""
+    fields = dict(validated)
+    agreement = Agreement.objects.filter(pk=fields.pop("agreement")).first()
+    lot = Lot.objects.filter(pk=fields.pop("lot")).first()
+    wanted = fields.pop("people")
+    found = list(people.filter(pk__in=wanted))
+    slug = fields.pop("called_off_by")
+    caller = Authority.objects.filter(slug=slug).first() if slug else None
+    errors = {}
+    if agreement is None:
+        errors["agreement"] = ["No such agreement here."]
+    if lot is None:
+        errors["lot"] = ["No such lot here."]
+    missing = sorted(set(wanted) - {p.pk for p in found})
+    if missing:
+        errors["people"] = [f"No such person here: {', '.join(map(str, missing))}."]
+    if slug and caller is None:
+        errors["called_off_by"] = ["No such authority."]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return services.package_create(actor=actor, agreement=agreement, lot=lot, people=found, called_off_by=caller,
+                                   **fields)
+
+
 class PackageListView(CalloffsAPI, GenericAPIView):
     serializer_class = PackageOut
     filterset_class = PackageFilters
@@ -522,27 +549,7 @@ class PackageListView(CalloffsAPI, GenericAPIView):
         self.require(policy.can_source(self.access), SOURCE_REFUSED)
         data = PackageIn(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        agreement = Agreement.objects.filter(pk=fields.pop("agreement")).first()
-        lot = Lot.objects.filter(pk=fields.pop("lot")).first()
-        wanted = fields.pop("people")
-        people = list(Person.objects.filter(pk__in=wanted))
-        slug = fields.pop("called_off_by")
-        caller = Authority.objects.filter(slug=slug).first() if slug else None
-        errors = {}
-        if agreement is None:
-            errors["agreement"] = ["No such agreement here."]
-        if lot is None:
-            errors["lot"] = ["No such lot here."]
-        missing = sorted(set(wanted) - {p.pk for p in people})
-        if missing:
-            errors["people"] = [f"No such person here: {', '.join(map(str, missing))}."]
-        if slug and caller is None:
-            errors["called_off_by"] = ["No such authority."]
-        if errors:
-            raise serializers.ValidationError(errors)
-        package = services.package_create(actor=request.user, agreement=agreement, lot=lot, people=people,
-                                          called_off_by=caller, **fields)
+        package = package_create_from(request.user, data.validated_data, Person.objects.all())
         return self.detail(package.pk, status.HTTP_201_CREATED)
 
 

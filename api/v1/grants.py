@@ -27,13 +27,13 @@ from accounts.policy import Audience
 from api.base import TenantAPIMixin
 from api.filters import FilterChoiceField, filters
 from api.strict import StrictSerializer
-from api.v1.calloffs import CalloffPersonIn, PackageFieldsIn, PackageOut
+from api.v1.calloffs import CalloffPersonIn, PackageFieldsIn, PackageOut, package_create_from
 from api.v1.placements import PlacementOut
 from api.v1.refs import AreaOut, NamedOut
 from tenancy.models import Authority
 from tenants.agreements import grants
 from tenants.agreements import policy as agreement_policy
-from tenants.agreements.models import Agreement, CallOffGrant, Lot
+from tenants.agreements.models import Agreement, CallOffGrant
 from tenants.calloffs import policy, services
 from tenants.calloffs import selectors as calloff_selectors
 from tenants.calloffs.models import Person
@@ -185,6 +185,7 @@ class GrantListView(GrantsAPI, GenericAPIView):
 
     @extend_schema(responses=GrantOut(many=True), summary="Grants on this authority's agreements")
     def get(self, request):
+        self.filter_queryset(None)  # no filters offered: an unknown one is a 400
         self.require(agreement_policy.can_view_grants(self.access), "Only staff read grants.")
         page = self.paginate_queryset(grants.grants_for_owner())
         return self.get_paginated_response(GrantOut(page, many=True).data)
@@ -258,6 +259,7 @@ class GrantedPackageListView(GrantedAPI, GenericAPIView):
     @extend_schema(responses=PackageOut(many=True),
                    summary="Call-offs made under grants (a granted body's staff: its own only)")
     def get(self, request):
+        self.filter_queryset(None)  # no filters offered: an unknown one is a 400
         page = self.paginate_queryset(self.packages().prefetch_related("people"))
         return self.get_paginated_response(PackageOut(page, many=True).data)
 
@@ -266,31 +268,11 @@ class GrantedPackageListView(GrantedAPI, GenericAPIView):
     def post(self, request):
         data = GrantedPackageIn(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        agreement = Agreement.objects.filter(pk=fields.pop("agreement")).first()
-        lot = Lot.objects.filter(pk=fields.pop("lot")).first()
-        wanted = fields.pop("people")
-        people = Person.objects.filter(pk__in=wanted)
+        people = Person.objects.all()
         if not self.access.is_staff:  # people recorded by the granted body's own staff only
             staff = AuthorityMembership.objects.current().filter(authority__in=self.homes()).values("user")
             people = people.filter(created_by__in=staff)
-        people = list(people)
-        slug = fields.pop("called_off_by")
-        caller = Authority.objects.filter(slug=slug).first() if slug else None
-        errors = {}
-        if agreement is None:
-            errors["agreement"] = ["No such agreement here."]
-        if lot is None:
-            errors["lot"] = ["No such lot here."]
-        missing = sorted(set(wanted) - {p.pk for p in people})
-        if missing:
-            errors["people"] = [f"No such person here: {', '.join(map(str, missing))}."]
-        if slug and caller is None:
-            errors["called_off_by"] = ["No such authority."]
-        if errors:
-            raise serializers.ValidationError(errors)
-        package = services.package_create(actor=request.user, agreement=agreement, lot=lot, people=people,
-                                          called_off_by=caller, **fields)
+        package = package_create_from(request.user, data.validated_data, people)
         return Response(PackageOut(self.packages().prefetch_related("people").get(pk=package.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -312,6 +294,7 @@ class GrantedPlacementListView(GrantedAPI, GenericAPIView):
     @extend_schema(responses=PlacementOut(many=True),
                    summary="Placements called off or co-funded under grants (a granted body's: its own only)")
     def get(self, request):
+        self.filter_queryset(None)  # no filters offered: an unknown one is a 400
         if self.access.is_staff:
             self.require(policy.can_view_placements(self.access),
                          "Only brokers, commissioners and finance viewers read placements.")
@@ -346,6 +329,7 @@ class HeldGrantListView(GrantsAPI, GenericAPIView):
     @extend_schema(responses=HeldGrantOut(many=True),
                    summary="Grants this authority holds on other authorities' agreements")
     def get(self, request):
+        self.filter_queryset(None)  # no filters offered: an unknown one is a 400
         page = self.paginate_queryset(grants.grants_held(self.authority))
         return self.get_paginated_response(HeldGrantOut(page, many=True).data)
 
@@ -356,6 +340,7 @@ class JointPlacementListView(GrantsAPI, GenericAPIView):
     @extend_schema(responses=JointPlacementOut(many=True),
                    summary="Placements in other authorities this authority called off or co-funds")
     def get(self, request):
+        self.filter_queryset(None)  # no filters offered: an unknown one is a 400
         self.require(policy.can_view_placements(self.access),
                      "Only brokers, commissioners and finance viewers read placements.")
         page = self.paginate_queryset(joint.joint_placements_seen_by(self.authority))
