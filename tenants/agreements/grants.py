@@ -1,6 +1,6 @@
 """Grants on this authority's agreements: the right of another authority (an
 ICB, say) to call off under an agreement and/or to co-fund its placements,
-without a partnership (seed 003 §2.7). The grant lives here, with the owner,
+without a partnership. The grant lives here, with the owner,
 and is mirrored to shared_catalogue.GrantProjection in the same transaction:
 that is what lets the granted body's staff reach the owner's authority with
 the roles they hold at home, scoped to what they call off and fund

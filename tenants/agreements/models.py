@@ -219,7 +219,7 @@ class Question(models.Model):
 class CallOffGrant(models.Model):
     """A right given by this authority, which owns the agreement, to another
     authority (an ICB, say) to call off under it and/or to co-fund its
-    placements, without a partnership (seed 003 §2.7). The granted body's
+    placements, without a partnership. The granted body's
     staff call off in its own name; each funder keeps its own individual
     purchasing agreement (NHS Act 2006 s 75 without a pooled budget). Revoked,
     never deleted: what was called off under it stays visible."""

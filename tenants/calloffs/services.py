@@ -249,7 +249,7 @@ def _granted_caller(agreement: Agreement, homes):
 
 def _check_caller(agreement: Agreement, called_off_by) -> None:
     """The authorities named on the agreement call off from it; any other
-    needs a call-off grant in force from the owner (seed 003 §2.7)."""
+    needs a call-off grant in force from the owner."""
     from tenants.agreements import grants
 
     if agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():

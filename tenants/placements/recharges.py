@@ -4,7 +4,7 @@ owes it its share of what the placement cost in the period: the weekly cost,
 pro rata for the days of care in the period (a start or an end part-way
 through counts only its days), times the funder's share. Without a pooled
 budget each funder stays accountable for its own individual purchasing
-agreement (NHS Act 2006 s 75; seed 002), cited on every line."""
+agreement (NHS Act 2006 s 75), cited on every line."""
 
 from __future__ import annotations
 
