@@ -34,6 +34,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.services import audit_record
+from common import csvsafe
 from common.errors import Invalid
 from outbox.services import outbox_add
 from shared_catalogue.models import CQC_ID, AdmissionProjection, CQCLocation, CQCRating, Provider
@@ -208,7 +209,7 @@ def cqc_ratings_import(*, path: Path | str, dry_run: bool = False,
 def cqc_unmatched_report_write(*, report: CQCImportReport, out: TextIO) -> int:
     """Write the unmatched locations as CSV to a text stream (opened with
     newline=""); returns how many."""
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(UNMATCHED_COLUMNS)
     for item in report.unmatched:
         writer.writerow([item.location_id, item.location_name, item.provider_id, item.provider_name, item.reason])

@@ -3,7 +3,6 @@ staff, and the utilisation report."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import ProviderMembership
+from common import csvsafe
 from shared_catalogue.models import OpportunityProjection, Provider
 from tenancy.models import Authority
 from tenants.agreements.models import Agreement, Lot
@@ -189,7 +189,7 @@ UTILISATION_HEADER = ["Month", "Agreement", "Lot", "Lot title", "Sourcing reques
 def utilisation_csv(rows: list[dict]) -> str:
     """The utilisation report as CSV, one row per lot and month."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(UTILISATION_HEADER)
     for row in rows:
         writer.writerow([f"{row['month']:%Y-%m}", row["lot"].agreement.reference, row["lot"].number,

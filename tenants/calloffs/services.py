@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.policy import access_here
 from audit.services import audit_record
+from common import csvsafe
 from common.dates import date_of_birth_problem
 from common.errors import Conflict, Invalid, require
 from common.identifiers import find_identifiers, identifier_message, nhs_number_valid
@@ -1248,7 +1249,6 @@ def package_resource(*, actor, package: Package, start_on, reason: str, now=None
 def bids_export(*, actor, package: Package) -> str:
     """The package's bids as CSV for evaluation: every row goes through the
     seal, so before the deadline the export is refused (and recorded)."""
-    import csv
     import io
 
     access = access_here(actor)
@@ -1264,7 +1264,7 @@ def bids_export(*, actor, package: Package) -> str:
                      content.get("hourly_rate") or "", content.get("hours_per_week") or "",
                      content.get("start_available_on") or ""])
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(["Provider", "Received", "Receipt digest", "Weekly price", "Hourly rate", "Hours a week",
                      "Can start"])
     writer.writerows(rows)

@@ -22,7 +22,6 @@ however many placements there are.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -30,6 +29,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from common import csvsafe
 from shared_catalogue.models import Provider
 from tenancy.models import Authority
 from tenants.agreements.models import Lot
@@ -160,7 +160,7 @@ CSV_HEADER = ["Financial year", "Breakdown", "Item", "Week from", "Week to", "To
 def commitment_csv(report: dict) -> str:
     """The report as CSV: one row per week, funder, lot and provider, and the total."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(CSV_HEADER)
     year = f"{report['year']}-{str(report['year'] + 1)[-2:]}"
     for row in report["weeks"]:
