@@ -53,6 +53,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# --- Pango, which WeasyPrint needs to draw the committee pack's PDF ----------------
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+  apt_install libpango-1.0-0 libpangoft2-1.0-0
+fi
+
 # --- Front-end assets ----------------------------------------------------------
 if ! command -v npm >/dev/null; then
   apt_install nodejs npm
