@@ -125,6 +125,7 @@ TENANT_APPS = [
     "tenants.placements",
     "tenants.quality",
     "tenants.pricing",
+    "tenants.history",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -372,6 +373,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.problem_responses"],
     "ENUM_NAME_OVERRIDES": {
         "CostUnitEnum": "tenants.placements.models.Unit",
+        "HistoryImportKindEnum": "tenants.history.models.Kind",
         "AuthorityKindEnum": "tenancy.models.Authority.Kind",
         "ProviderKindEnum": "shared_catalogue.models.Provider.Kind",
         "AuthorityRoleEnum": "accounts.roles.AuthorityRole",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("staff/calloffs/", include("tenants.calloffs.staff_urls")),
     path("staff/placements/", include("tenants.placements.staff_urls")),
     path("staff/pricing/", include("tenants.pricing.staff_urls")),
+    path("staff/history/", include("tenants.history.staff_urls")),
     path("staff/grants/", include("tenants.agreements.grant_urls")),
     path("staff/quality/", include("tenants.quality.staff_urls")),
     path("feedback/", include("tenants.quality.public_urls")),

@@ -576,13 +576,19 @@ def application_decide(*, actor, application: Application) -> Application:
     return application
 
 
-def provider_is_new_here(*, provider_id: int, application: Application) -> bool:
+def provider_is_new_here(*, provider_id: int, application: Application, as_of=None) -> bool:
     """No admission (to any agreement) or placement with this authority before
-    this application: what councils report as "new to the area"."""
+    this application: what councils report as "new to the area". Judged by
+    the dates when `as_of` (the admission's time) is given, as imported
+    history is (tenants.history): only what came before it counts."""
     from tenants.placements.models import Placement
 
     earlier = Admission.objects.filter(provider_id=provider_id).exclude(application=application)
-    return not earlier.exists() and not Placement.objects.filter(provider_id=provider_id).exists()
+    placements = Placement.objects.filter(provider_id=provider_id)
+    if as_of is not None:
+        earlier = earlier.filter(admitted_at__lt=as_of)
+        placements = placements.filter(start_on__lt=timezone.localdate(as_of))
+    return not earlier.exists() and not placements.exists()
 
 
 def _admit(actor, application: Application, lot: Lot) -> Admission:
