@@ -1,9 +1,10 @@
 """Importing an authority's history through the API: /a/<slug>/api/v1/history-imports/
 
 POST a CSV file (multipart: `kind`, `file`, `dry_run`, true unless said
-otherwise). A dry run answers 200 with the report: every problem (row,
-column, message) and what would be made. Applying answers 201 with what was
-made, or 400 with every problem and nothing written. GET lists the imports
+otherwise). A dry run of a good file answers 200 with the report (what
+would be made, and rows imported before); applying it answers 201 with what
+was made. A file with problems is a 400 either way, listing every problem
+(row, column, message) with the report, and nothing is written. GET lists the imports
 applied (who, when, the file's digest, what they made). Commissioners and
 authority admins only (tenants/history/policy.py); the layouts are in
 docs/history-import.md."""
@@ -49,6 +50,16 @@ class ReportOut(serializers.Serializer):
     import_id = serializers.IntegerField(allow_null=True)
 
 
+class ProblemWithReportOut(serializers.Serializer):
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text="Every problem, by “row N, column”.")
+    report = ReportOut()
+
+
 class ImportOut(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Kind.choices)
@@ -86,7 +97,8 @@ class HistoryImportListView(HistoryAPI, GenericAPIView):
         page = self.paginate_queryset(self.filter_queryset(selectors.imports_for_staff()))
         return self.get_paginated_response(ImportOut(page, many=True).data)
 
-    @extend_schema(request={"multipart/form-data": ImportIn}, responses={200: ReportOut, 201: ReportOut},
+    @extend_schema(request={"multipart/form-data": ImportIn},
+                   responses={200: ReportOut, 201: ReportOut, 400: ProblemWithReportOut},
                    summary="Check a history file (dry run, the default) or import it")
     def post(self, request):
         self.allowed()
@@ -101,18 +113,22 @@ class HistoryImportListView(HistoryAPI, GenericAPIView):
             report = services.history_import(actor=request.user, kind=data.validated_data["kind"],
                                               file_name=upload.name, data=upload.read(), dry_run=dry_run)
         except services.FileRefused as refused:
-            body = problem_body(status=400, detail=_summary(refused.report), instance=request.path,
-                                code="validation-error", errors=refused.message_dict)
-            body["report"] = ReportOut(refused.report.as_dict()).data
-            return Response(body, status=status.HTTP_400_BAD_REQUEST, content_type=CONTENT_TYPE)
+            return _refused(request, refused)
+        if not report.ok:  # a dry run that found problems: the same answer as applying it would give
+            return _refused(request, services.FileRefused(report))
         return Response(ReportOut(report.as_dict()).data,
                         status=status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED)
 
 
-def _summary(report) -> str:
-    count = len(report.problems)
-    return (f"The file has {count} problem{'s' if count != 1 else ''}: nothing was imported. Each is listed with "
-            "its row and column.")
+def _refused(request, refused: services.FileRefused) -> Response:
+    """400, with every problem under `errors` ("row 3, start_date": [...]) and the whole report."""
+    count = len(refused.report.problems)
+    detail = (f"The file has {count} problem{'s' if count != 1 else ''}: nothing was imported. Each is listed with "
+              "its row and column.")
+    body = problem_body(status=400, detail=detail, instance=request.path, code="validation-error",
+                        errors=refused.message_dict)
+    body["report"] = ReportOut(refused.report.as_dict()).data
+    return Response(body, status=status.HTTP_400_BAD_REQUEST, content_type=CONTENT_TYPE)
 
 
 class HistoryImportDetailView(HistoryAPI, APIView):

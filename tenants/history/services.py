@@ -543,10 +543,10 @@ def _application_plan(cells: Cells, look: Lookups, standing: set[tuple[int, int]
         for lot in passed:
             if (provider.pk, lot.pk) in standing:
                 cells.problem("lots", f"{provider.name} is already admitted to lot {lot.number} of "
-                                      f"{lot.agreement.reference}.")
-            standing.add((provider.pk, lot.pk))
+                                      f"{agreement.reference} (here, or in an earlier row).")
     if len(cells.problems) > before:
         return None
+    standing.update((provider.pk, lot.pk) for lot in passed)
     return ApplicationPlan(cells.row, cells.row.cells["import_reference"], _digest_row(cells.row), provider, agreement,
                            version, round_, lots, submitted, decided, status, activated)
 
