@@ -1,0 +1,126 @@
+"""History imports through the API and the staff page: a dry run answers
+200 with the report, applying 201, a bad file 400 with every problem and
+nothing written; providers and another authority's staff are refused (403);
+the list of imports filters strictly; the page checks, then imports."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
+
+from accounts.roles import AuthorityRole
+from tenants.history.models import HistoryImport
+from tenants.placements.models import Placement
+from tests import support
+from tests.history.support import example, world
+
+pytestmark = pytest.mark.django_db
+API = "/a/alpha/api/v1/history-imports/"
+PAGE = "/a/alpha/staff/history/"
+
+
+@pytest.fixture
+def w(region):
+    return world(region.alpha)
+
+
+def client_for(user) -> APIClient:
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(user)
+    return api
+
+
+def upload(name: str, data: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data if data is not None else example(name), content_type="text/csv")
+
+
+def test_dry_run_then_apply_then_list_through_the_api(w):
+    api = client_for(w.commissioner)
+    checked = api.post(API, {"kind": "spot_placements", "file": upload("spot_placements.csv")}, format="multipart")
+    assert checked.status_code == 200, checked.content
+    body = checked.json()
+    assert (body["dry_run"], body["ok"], body["would_create"]["placements"], body["import_id"]) == (True, True, 3, None)
+    with schema_context("alpha"):
+        assert not Placement.objects.exists()
+    applied = api.post(API, {"kind": "spot_placements", "file": upload("spot_placements.csv"), "dry_run": "false"},
+                       format="multipart")
+    assert applied.status_code == 201, applied.content
+    assert applied.json()["created"]["placements"] == 3
+    listed = api.get(API, {"kind": "spot_placements"})
+    assert listed.status_code == 200
+    [one] = listed.json()["results"]
+    assert (one["file_name"], one["rows"], one["applied_by"]) == ("spot_placements.csv", 3, "Dana Commissioner")
+    assert api.get(f"{API}{one['id']}/").json()["file_sha256"] == body["file_sha256"]
+    assert api.get(API, {"kind": "applications"}).json()["results"] == []
+    refused = api.get(API, {"colour": "blue"})
+    assert refused.status_code == 400 and "colour" in refused.json()["errors"]
+    assert api.get(API, {"applied_after": "yesterday"}).status_code == 400
+
+
+def test_a_bad_file_is_a_400_with_every_problem_and_nothing_written(w):
+    api = client_for(w.commissioner)
+    bad = (example("spot_placements.csv").replace(b"01/06/2021", b"2099-01-01")
+           .replace(b"Nantwich", b"CW5 5AB").replace(b"09000002,CEC", b"00000000,CEC"))
+    for dry_run in ("true", "false"):
+        answer = api.post(API, {"kind": "spot_placements", "file": upload("bad.csv", bad), "dry_run": dry_run},
+                          format="multipart")
+        assert answer.status_code == 400, answer.content
+        assert answer["Content-Type"] == "application/problem+json"
+        body = answer.json()
+        assert set(body["errors"]) == {"row 2, start_date", "row 3, locality", "row 4, provider"}
+        assert len(body["report"]["problems"]) == 3 and "3 problems" in body["detail"]
+    with schema_context("alpha"):
+        assert not Placement.objects.exists() and not HistoryImport.objects.exists()
+    strict = api.post(API, {"kind": "spot_placements", "file": upload("spot_placements.csv"), "colour": "x"},
+                      format="multipart")
+    assert strict.status_code == 400 and "colour" in strict.json()["errors"]
+    assert api.post(API, {"kind": "letters", "file": upload("spot_placements.csv")},
+                    format="multipart").status_code == 400
+
+
+def test_providers_brokers_and_another_authoritys_staff_are_refused(w, region):
+    provider_person = support.make_provider_person(w.providers["oak"])
+    broker = support.make_staff(region.alpha, AuthorityRole.BROKER)
+    elsewhere = support.make_staff(region.beta, AuthorityRole.COMMISSIONER)
+    for user in (provider_person, broker, elsewhere):
+        api = client_for(user)
+        posted = api.post(API, {"kind": "spot_placements", "file": upload("spot_placements.csv"),
+                                "dry_run": "false"}, format="multipart")
+        assert posted.status_code == 403, (user, posted.content)
+        assert api.get(API).status_code == 403
+    with schema_context("alpha"):
+        assert not Placement.objects.exists()
+
+
+def test_the_page_checks_a_file_then_imports_it(client, w):
+    client.force_login(w.commissioner)
+    home = client.get(PAGE)
+    assert home.status_code == 200 and "Import your history" in home.content.decode()
+    bad = client.post(PAGE, {"kind": "applications", "file": upload(
+        "bad.csv", example("applications.csv").replace(b"2022-09-20", b"2099-09-20"))})
+    assert bad.status_code == 400
+    assert "is in the future" in bad.content.decode() and "Import it" not in bad.content.decode()
+    checked = client.post(PAGE, {"kind": "applications", "file": upload("applications.csv")})
+    page = checked.content.decode()
+    assert checked.status_code == 200 and "Ready to import" in page and "Import it" in page
+    with schema_context("alpha"):
+        assert not HistoryImport.objects.exists()
+    sha = checked.context["report"].file_sha256
+    assert client.post(f"{PAGE}apply/", {"sha256": "0" * 64}).status_code == 302  # not the file checked
+    with schema_context("alpha"):
+        assert not HistoryImport.objects.exists()
+    applied = client.post(f"{PAGE}apply/", {"sha256": sha}, follow=True)
+    assert applied.status_code == 200 and "Imported" in applied.content.decode()
+    assert "APP-2022-001" in applied.content.decode()
+    with schema_context("alpha"):
+        assert HistoryImport.objects.get().created["admissions"] == 4
+    # the file is gone from the session once imported
+    assert client.post(f"{PAGE}apply/", {"sha256": sha}).status_code == 302
+    with schema_context("alpha"):
+        assert HistoryImport.objects.count() == 1
+    assert client.get(PAGE, {"colour": "x"}).status_code == 200  # an unknown filter is told, not applied
+    broker = support.make_staff(w.authority, AuthorityRole.BROKER)
+    client.force_login(broker)
+    assert client.get(PAGE).status_code == 403
