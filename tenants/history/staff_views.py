@@ -66,8 +66,8 @@ class HistoryHomeView(HistoryPage):
 
     def _render(self, form, status=200):
         imports, asked, refused = page_filters(HistoryImportFilters, self.request, selectors.imports_for_staff())
-        return self.render("home.html", status=status, form=form, imports=imports, asked=asked,
-                           filter_errors=refused)
+        return self.render("home.html", status=status if not refused else 400, form=form, imports=imports,
+                           asked=asked, filter_errors=refused)
 
 
 class HistoryApplyView(HistoryPage):

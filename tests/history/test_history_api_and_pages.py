@@ -120,7 +120,8 @@ def test_the_page_checks_a_file_then_imports_it(client, w):
     assert client.post(f"{PAGE}apply/", {"sha256": sha}).status_code == 302
     with schema_context("alpha"):
         assert HistoryImport.objects.count() == 1
-    assert client.get(PAGE, {"colour": "x"}).status_code == 200  # an unknown filter is told, not applied
+    unknown = client.get(PAGE, {"colour": "x"})  # an unknown filter is told, never ignored
+    assert unknown.status_code == 400 and 'data-testid="filter-errors"' in unknown.content.decode()
     broker = support.make_staff(w.authority, AuthorityRole.BROKER)
     client.force_login(broker)
     assert client.get(PAGE).status_code == 403

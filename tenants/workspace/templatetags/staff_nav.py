@@ -3,6 +3,7 @@
 from django import template
 
 from tenants.admissions import policy as admissions_policy
+from tenants.history import policy as history_policy
 
 register = template.Library()
 
@@ -10,6 +11,11 @@ register = template.Library()
 @register.filter
 def sees_applications(access) -> bool:
     return bool(access) and admissions_policy.can_view_applications(access)
+
+
+@register.filter
+def imports_history(access) -> bool:
+    return bool(access) and history_policy.can_import_history(access)
 
 
 @register.simple_tag(takes_context=True)
