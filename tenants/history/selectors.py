@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tenants.history.models import HistoryImport
+from tenants.calloffs.models import Package
+from tenants.history.models import HistoryImport, Kind
 
 
 def imports_for_staff():
@@ -11,3 +12,10 @@ def imports_for_staff():
 
 def import_for_staff(import_id) -> HistoryImport | None:
     return imports_for_staff().filter(pk=import_id).first()
+
+
+def imported_spot_packages():
+    """The packages that stand for imported spot placements: awarded, never
+    published or competed. A count of sourcing requests made through an
+    agreement leaves them out."""
+    return Package.objects.filter(placement__imported_row__kind=Kind.SPOT_PLACEMENTS)

@@ -682,12 +682,13 @@ def _check(report: Report, data: bytes) -> list:
     for row in rows:
         cells = Cells(row, report.problems)
         reference = cells.text("import_reference", required=True, max_length=80)
-        if reference and reference in seen:
+        if not reference:
+            continue
+        if reference in seen:
             cells.problem("import_reference", f"“{reference}” is also the reference of row {seen[reference]}: each "
                                               "row needs its own.")
             continue
-        if reference:
-            seen[reference] = row.number
+        seen[reference] = row.number
         if reference in before:
             earlier = before[reference]
             if earlier.row_sha256 == _digest_row(row):

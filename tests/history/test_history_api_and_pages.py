@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
 from accounts.roles import AuthorityRole
-from tenants.history.models import HistoryImport
+from tenants.history.models import HistoryImport, ImportedRow
+from tenants.history.selectors import imported_spot_packages
 from tenants.placements.models import Placement
 from tests import support
 from tests.history.support import example, world
@@ -53,6 +55,19 @@ def test_dry_run_then_apply_then_list_through_the_api(w):
     [one] = listed.json()["results"]
     assert (one["file_name"], one["rows"], one["applied_by"]) == ("spot_placements.csv", 3, "Dana Commissioner")
     assert api.get(f"{API}{one['id']}/").json()["file_sha256"] == body["file_sha256"]
+    assert api.get(f"{API}999999/").status_code == 404
+    # an imported placement shows on the ordinary pages, and its package is told apart from call-offs
+    with schema_context("alpha"):
+        placement = ImportedRow.objects.get(reference="SP-0002").placement
+        assert set(imported_spot_packages().values_list("placement__pk", flat=True)) == set(
+            Placement.objects.values_list("pk", flat=True))
+    page = Client()
+    page.force_login(w.commissioner)
+    detail = page.get(f"/a/alpha/staff/placements/{placement.pk}/")
+    assert detail.status_code == 200 and "Brightday Support" in detail.content.decode()
+    listing = page.get("/a/alpha/staff/placements/").content.decode()
+    assert "Import placements from before Jointly" in listing
+    assert page.get("/a/alpha/staff/placements/commitment/").status_code == 200
     assert api.get(API, {"kind": "applications"}).json()["results"] == []
     refused = api.get(API, {"colour": "blue"})
     assert refused.status_code == 400 and "colour" in refused.json()["errors"]
@@ -116,6 +131,12 @@ def test_the_page_checks_a_file_then_imports_it(client, w):
     assert "APP-2022-001" in applied.content.decode()
     with schema_context("alpha"):
         assert HistoryImport.objects.get().created["admissions"] == 4
+        application = ImportedRow.objects.get(reference="APP-2022-001").application
+        admission = application.admissions.first()
+    # what was imported shows on the ordinary pages
+    assert client.get(f"/a/alpha/staff/applications/{application.pk}/").status_code == 200
+    assert client.get(f"/a/alpha/staff/admissions/{admission.pk}/").status_code == 200
+    assert "Import earlier applications" in client.get("/a/alpha/staff/admissions/").content.decode()
     # the file is gone from the session once imported
     assert client.post(f"{PAGE}apply/", {"sha256": sha}).status_code == 302
     with schema_context("alpha"):
