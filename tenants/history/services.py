@@ -353,8 +353,8 @@ def _funders(cells: Cells, look: Lookups, here: Authority, agreement: Agreement 
                                      "“alpha: 100”.")
         return [(here, HUNDRED)]
     allowed = {here.pk} | (set(here.members.values_list("pk", flat=True)) if here.is_partnership else set())
-    if agreement:
-        allowed |= set(CallOffGrant.objects.filter(agreement=agreement, may_co_fund=True)
+    if agreement:  # a co-funding grant, not revoked: the history it covers may predate the grant's record
+        allowed |= set(CallOffGrant.objects.filter(agreement=agreement, may_co_fund=True, revoked_at__isnull=True)
                        .values_list("grantee_id", flat=True))
     shares, bad = [], False
     for part in [p.strip() for p in value.split(";") if p.strip()]:
@@ -430,7 +430,12 @@ def _spot_apply(plans: list[SpotPlan], actor, here: Authority) -> tuple[dict[str
             went_live_confirmed_by=actor, ended_on=plan.end,
             end_reason=plan.end_reason or ("Ended before the history was imported." if ended else ""),
             created_at=started)
-        Funder.objects.bulk_create([Funder(placement=placement, authority=a, share=s) for a, s in plan.funders])
+        grants = {g.grantee_id: g for g in CallOffGrant.objects.filter(
+            agreement=agreement, may_co_fund=True, revoked_at__isnull=True)} if len(plan.funders) > 1 else {}
+        Funder.objects.bulk_create([Funder(placement=placement, authority=a, share=s, grant=grants.get(a.pk),
+                                           purchasing_agreement=grants[a.pk].purchasing_agreement
+                                           if a.pk in grants else "")
+                                    for a, s in plan.funders])
         CostLine.objects.create(placement=placement, effective_from=plan.start, unit=plan.unit, rate=plan.rate,
                                 quantity=plan.quantity, weekly_amount=plan.weekly, source=CostLine.Source.RECORDED,
                                 reason="Recorded from the authority's records when its history was imported.",

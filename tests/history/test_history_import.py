@@ -16,8 +16,9 @@ from django_tenants.utils import schema_context
 
 from accounts.roles import AuthorityRole
 from audit.models import AuditEvent
-from shared_catalogue.models import AdmissionProjection
+from shared_catalogue.models import AdmissionProjection, JointPlacementProjection
 from tenants.admissions.models import Admission, Application, ApplicationLot
+from tenants.agreements import grants
 from tenants.calloffs.models import Package, Person
 from tenants.history import services
 from tenants.history.models import HistoryImport, ImportedRow, Kind
@@ -243,3 +244,31 @@ def test_only_commissioners_and_authority_admins_import(w, region):
         run(w, "spot_placements.csv", SPOT, actor=broker)
     admin = support.make_staff(region.alpha, AuthorityRole.AUTHORITY_ADMIN)
     assert run(w, "spot_placements.csv", SPOT, actor=admin).ok
+
+
+def test_a_co_funder_needs_a_co_funding_grant_on_the_agreement_and_then_sees_the_placement(w, region):
+    rows = (SPOT_HEADER
+            + "CF-1,09000002,CEC-DAYOPS-FPS-2022,2,CASE-500,2023-01-09,,,500,,,,,,,,alpha: 60; nhs-north: 40\n"
+            + "CF-2,09000002,,,CASE-501,2023-01-09,,,500,,,,,,,,alpha: 60; nhs-north: 40\n").encode()
+    refused = run(w, rows, SPOT)
+    assert {(p.row, p.column) for p in refused.problems} == {(2, "funders"), (3, "funders")}
+    assert "co-funding grant" in refused.problems[0].message
+    with schema_context("alpha"):
+        grants.grant_create(actor=w.commissioner, agreement=w.setup.agreement, grantee=region.nhs,
+                            may_call_off=False, may_co_fund=True, starts_on=date.today(),
+                            purchasing_agreement="NHS-N-IPA-2023-002", reason="Joint funding of day opportunities")
+    report = run(w, rows, SPOT)
+    assert [(p.row, p.column) for p in report.problems] == [(3, "funders")]  # outside the agreement: no grant
+    run(w, rows.splitlines(keepends=True)[0] + rows.splitlines(keepends=True)[1], SPOT, dry_run=False)
+    with schema_context("alpha"):
+        placement = ImportedRow.objects.get(reference="CF-1").placement
+        funders = {f.authority.slug: (f.share, f.purchasing_agreement, f.grant_id is not None)
+                   for f in placement.funders.select_related("authority")}
+        assert funders == {"alpha": (Decimal("60.00"), "", False),
+                           "nhs-north": (Decimal("40.00"), "NHS-N-IPA-2023-002", True)}
+        year = reports.commitment(year=2023, today=date(2026, 1, 1))
+        shares = {row.label: row.to_date for row in year["funders"]}
+        whole_year = Decimal(500) * 366 / 7  # April 2023 to March 2024, a leap year
+        assert shares == {"NHS North ICB": (whole_year * 40 / 100).quantize(Decimal("0.01")),
+                          "Alpha Council": (whole_year * 60 / 100).quantize(Decimal("0.01"))}
+    assert JointPlacementProjection.objects.filter(owner=region.alpha, placement_id=placement.pk).exists()
