@@ -129,9 +129,9 @@ class Cells:
             amount = Decimal(value) if NUMBER.match(value) else None
         except InvalidOperation:
             amount = None
-        if amount is None or amount <= 0 or amount >= Decimal("100000"):
-            self.problem(column, f"“{value}” is not a number of units a week: write a number above 0, like 20 or "
-                                 "12.5.")
+        if amount is None or amount <= 0 or amount >= Decimal("1000"):
+            self.problem(column, f"“{value}” is not a number of units a week: write a number above 0 and below "
+                                 "1,000, like 20 or 12.5.")
             return None
         return amount
 

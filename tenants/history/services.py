@@ -37,12 +37,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.policy import access_here
 from audit.services import audit_record
-from common.errors import Invalid, require
+from common.errors import Conflict, Invalid, require
 from common.identifiers import find_identifiers, identifier_message
 from common.numbers import decimal_or_none
 from shared_catalogue.models import ClientGroup, CQCLocation, Provider
@@ -336,6 +336,9 @@ def _cost(cells: Cells):
         if unit == Unit.WEEK and quantity != 1:
             cells.problem("quantity", "A weekly rate is for one week: leave the quantity blank or 1.")
         computed = (rate * quantity).quantize(PENCE, ROUND_HALF_UP)
+        if computed >= Decimal("100000000"):
+            cells.problem("quantity", "The rate × quantity comes to £100,000,000 a week or more: check them.")
+            return None, None, None, None
         if weekly is not None and weekly != computed:
             cells.problem("weekly_cost", f"The weekly cost £{weekly:,.2f} is not the rate × quantity "
                                          f"(£{computed:,.2f}): give one or make them agree.")
@@ -647,19 +650,21 @@ def history_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bo
     if dry_run:
         _check(report, data)
         return report
-    with transaction.atomic():
-        # one import at a time per authority: two at once could both find a reference free
-        lock = f"history-import-{authority_current().schema_name}"
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock])
-        plans = _check(report, data)
-        if report.problems:
-            raise FileRefused(report)
-        if not plans:
-            raise FileRefused(_nothing_new(report))
-        _apply(report, plans, actor)
+    try:
+        with transaction.atomic():
+            # one import at a time per authority: two at once could both find a reference free
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                               [f"history-import-{authority_current().schema_name}"])
+            plans = _check(report, data)
+            if report.problems:
+                raise FileRefused(report)
+            if not plans:
+                raise FileRefused(_nothing_new(report))
+            _apply(report, plans, actor)
+    except IntegrityError as error:  # an admission made here while the file was imported, say
+        raise Conflict("Something here changed while the file was being imported, so none of it was kept. "
+                       "Check the file again and import it.") from error
     return report
 
 

@@ -86,6 +86,10 @@ class HistoryApplyView(HistoryPage):
         except services.FileRefused as refused:
             request.session.pop(self.key, None)
             return self.render("report.html", status=400, report=refused.report)
+        except ValidationError as error:  # the state changed while it was imported: nothing kept
+            request.session.pop(self.key, None)
+            messages.error(request, " ".join(error.messages))
+            return redirect("history-staff:home")
         request.session.pop(self.key, None)
         messages.success(request, "Imported: " + ", ".join(f"{count} {what.replace('_', ' ')}"
                                                            for what, count in report.created.items()) + ".")
