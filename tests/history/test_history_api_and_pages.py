@@ -59,6 +59,7 @@ def test_dry_run_then_apply_then_list_through_the_api(w):
     # an imported placement shows on the ordinary pages, and its package is told apart from call-offs
     with schema_context("alpha"):
         placement = ImportedRow.objects.get(reference="SP-0002").placement
+        holding_id = placement.package.agreement_id
         assert set(imported_spot_packages().values_list("placement__pk", flat=True)) == set(
             Placement.objects.values_list("pk", flat=True))
     page = Client()
@@ -68,6 +69,8 @@ def test_dry_run_then_apply_then_list_through_the_api(w):
     listing = page.get("/a/alpha/staff/placements/").content.decode()
     assert "Import placements from before Jointly" in listing
     assert page.get("/a/alpha/staff/placements/commitment/").status_code == 200
+    holding = page.get(f"/a/alpha/staff/agreements/{holding_id}/")
+    assert holding.status_code == 200 and "Spot purchases outside any agreement" in holding.content.decode()
     assert api.get(API, {"kind": "applications"}).json()["results"] == []
     refused = api.get(API, {"colour": "blue"})
     assert refused.status_code == 400 and "colour" in refused.json()["errors"]
