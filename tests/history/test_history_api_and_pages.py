@@ -11,7 +11,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
-from accounts.roles import AuthorityRole
+from accounts.roles import AuthorityRole, ProviderRole
 from tenants.history.models import HistoryImport, ImportedRow
 from tenants.history.selectors import imported_spot_packages
 from tenants.placements.models import Placement
@@ -149,3 +149,42 @@ def test_the_page_checks_a_file_then_imports_it(client, w):
     broker = support.make_staff(w.authority, AuthorityRole.BROKER)
     client.force_login(broker)
     assert client.get(PAGE).status_code == 403
+
+
+def test_the_provider_sees_its_imported_application_and_admission(client, w):
+    run_apps = client_for(w.commissioner).post(
+        API, {"kind": "applications", "file": upload("applications.csv"), "dry_run": "false"}, format="multipart")
+    assert run_apps.status_code == 201, run_apps.content
+    person = support.make_provider_person(w.providers["oak"], ProviderRole.PROVIDER_ADMIN)
+    with schema_context("alpha"):
+        application = ImportedRow.objects.get(reference="APP-2022-001").application
+    client.force_login(person)
+    listing = client.get("/a/alpha/provider/applications/")
+    assert listing.status_code == 200 and "CEC-DAYOPS-FPS-2022" in listing.content.decode()
+    assert client.get(f"/a/alpha/provider/applications/{application.pk}/").status_code == 200
+    home = client.get(f"/providers/{w.providers['oak'].pk}/")  # its home, across every authority
+    assert home.status_code == 200
+
+
+def test_the_list_of_imports_takes_the_same_queries_for_one_or_many(w):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = client_for(w.commissioner)
+
+    def make(n):
+        with schema_context("alpha"):
+            HistoryImport.objects.bulk_create([HistoryImport(kind="applications", file_name=f"f{i}.csv",
+                                                             file_sha256="0" * 64, rows=1, applied_by=w.commissioner)
+                                               for i in range(n)])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(API).status_code == 200
+        return len(captured)
+
+    make(1)
+    queries()  # the first request warms what is cached per process
+    one = queries()
+    make(9)
+    assert queries() == one
