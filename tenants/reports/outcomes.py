@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -21,12 +22,11 @@ from tenants.calloffs.models import Award, NoAward, Package, Person, Withdrawal
 WITHHELD = "Withheld here: the reason identifies the person. Read it on the package."
 
 
-class Outcome:
-    AWARDED = "awarded"
-    NO_AWARD = "no_award"
-    WITHDRAWN = "withdrawn"
-    CANCELLED = "cancelled"
-    LABELS = {AWARDED: "Awarded", NO_AWARD: "Not awarded", WITHDRAWN: "Withdrawn", CANCELLED: "Cancelled"}
+class Outcome(models.TextChoices):
+    AWARDED = "awarded", "Awarded"
+    NO_AWARD = "no_award", "Not awarded"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 @dataclass
@@ -46,7 +46,7 @@ class OutcomeRow:
 
     @property
     def outcome_label(self) -> str:
-        return Outcome.LABELS[self.outcome]
+        return Outcome(self.outcome).label
 
 
 def _people() -> Prefetch:
