@@ -35,7 +35,7 @@ from tenants.agreements.models import Agreement
 from tenants.reports import policy, services
 from tenants.reports.filters import OutcomeFilters
 from tenants.reports.models import OutcomeExportSettings
-from tenants.reports.outcomes import Outcome, outcomes, outcomes_csv
+from tenants.reports.outcomes import Outcome, outcome_period, outcomes, outcomes_csv
 from tenants.reports.packs import year_report_pdf, year_report_xlsx
 from tenants.reports.year import default_period, year_report
 
@@ -259,11 +259,7 @@ class OutcomeListView(FilteredList, ReportsAPI, APIView):
     def get(self, request):
         self.require(policy.can_view_reports(self.access), policy.READ_REFUSED)
         asked = self.list_filters()
-        today = timezone.localdate()
-        start, end = asked.get("start") or today.replace(day=1), asked.get("end") or today
-        if start > end:
-            raise serializers.ValidationError({"start": ["The start of the range must be on or before its end "
-                                                         "(the end is today if left out)."]})
+        start, end = outcome_period(asked.get("start"), asked.get("end"), timezone.localdate())
         rows = outcomes(date_from=start, date_to=end)
         if request.accepted_renderer.format == "csv":
             return _csv(outcomes_csv(rows), f"calloff-outcomes-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv")

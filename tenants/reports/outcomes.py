@@ -71,6 +71,13 @@ def _row(package: Package, moment, outcome: str, **fields) -> OutcomeRow:
                       **{"provider": "", "weekly_price": None, "basis": "", "reason": ""} | fields)
 
 
+def outcome_period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The period asked for, filled in: the end defaults to today (or the
+    start, if later), the start to the first of the end's month."""
+    end = end or max(today, start or today)
+    return start or end.replace(day=1), end
+
+
 def outcomes(*, date_from: date, date_to: date) -> list[OutcomeRow]:
     """Every outcome recorded from `date_from` to `date_to` (London dates,
     both included), oldest first: six queries however many."""

@@ -20,7 +20,7 @@ from tenants.reports import policy, services
 from tenants.reports.charts import year_report_charts
 from tenants.reports.forms import ExportSettingsForm, OutcomePeriodForm, PeriodForm
 from tenants.reports.models import OutcomeExport
-from tenants.reports.outcomes import outcomes, outcomes_csv
+from tenants.reports.outcomes import outcome_period, outcomes, outcomes_csv
 from tenants.reports.packs import year_report_pdf, year_report_xlsx
 from tenants.reports.year import default_period, year_report
 
@@ -119,8 +119,8 @@ class OutcomesView(ReportsPage):
         form = OutcomePeriodForm(request.GET or None)
         if form.is_bound and not form.is_valid():
             return form, None, None
-        today = timezone.localdate()
-        start, end = form.period((today.replace(day=1), today))
+        data = form.cleaned_data if form.is_bound else {}
+        start, end = outcome_period(data.get("start"), data.get("end"), timezone.localdate())
         if start > end:
             form.add_error("end" if form.is_bound else None, "The end of the period must be on or after its start")
             return form, None, None
