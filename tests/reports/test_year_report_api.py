@@ -157,5 +157,7 @@ def test_the_page_shows_the_report_with_charts_tables_and_downloads(market, clie
     assert client.get(f"{url}pack.xlsx", {"to": "2023-02-30"}).status_code == 400
     home = client.get("/a/alpha/staff/reports/").content.decode()
     assert market.agreement.title in home
+    detail = client.get(f"/a/alpha/staff/agreements/{market.agreement.pk}/").content.decode()
+    assert f'href="{url}" data-testid="year-report"' in detail
     client.force_login(support.make_staff(market.authority, AuthorityRole.EVALUATOR))
     assert client.get(url).status_code == 403
