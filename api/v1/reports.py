@@ -37,7 +37,7 @@ from tenants.reports.filters import OutcomeFilters
 from tenants.reports.models import OutcomeExportSettings
 from tenants.reports.outcomes import Outcome, outcome_period, outcomes, outcomes_csv
 from tenants.reports.packs import year_report_pdf, year_report_xlsx
-from tenants.reports.year import default_period, year_report
+from tenants.reports.year import default_period, period_errors, year_report
 
 XLSX_TYPE = XLSXRenderer.media_type
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -201,8 +201,9 @@ class ReportsAPI(TenantAPIMixin):
         asked = filters(query, request)
         start, end = default_period(agreement)
         start, end = asked.get("from", start), asked.get("to", end)
-        if start > end:
-            raise serializers.ValidationError({"to": ["The end of the period must be on or after its start."]})
+        errors = period_errors(start, end)
+        if errors:
+            raise serializers.ValidationError(errors)
         return year_report(agreement, date_from=start, date_to=end)
 
 

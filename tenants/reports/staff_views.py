@@ -22,7 +22,7 @@ from tenants.reports.forms import ExportSettingsForm, OutcomePeriodForm, PeriodF
 from tenants.reports.models import OutcomeExport
 from tenants.reports.outcomes import outcome_period, outcomes, outcomes_csv
 from tenants.reports.packs import year_report_pdf, year_report_xlsx
-from tenants.reports.year import default_period, year_report
+from tenants.reports.year import default_period, period_errors, year_report
 
 
 class ReportsPage(StaffPageMixin, View):
@@ -70,8 +70,11 @@ class YearReportView(ReportsPage):
         if form.is_bound and not form.is_valid():
             return agreement, form, None
         start, end = form.period(default_period(agreement))
-        if start > end:
-            form.add_error("to" if form.is_bound else None, "The end of the period must be on or after its start")
+        errors = period_errors(start, end)
+        if errors:
+            for name, problems in errors.items():
+                for problem in problems:
+                    form.add_error(name if form.is_bound else None, problem)
             return agreement, form, None
         return agreement, form, year_report(agreement, date_from=start, date_to=end)
 

@@ -31,10 +31,22 @@ CONTRACTED = (Admission.Status.ACTIVE, Admission.Status.SUSPENDED)
 
 
 def default_period(agreement: Agreement, today: date | None = None) -> tuple[date, date]:
-    """From the agreement's go-live (or its start, before it went live) to today."""
+    """From the agreement's go-live (or its start, before it went live; today if that is still to come) to today."""
     today = today or timezone.localdate()
     start = timezone.localtime(agreement.went_live_at).date() if agreement.went_live_at else agreement.starts_on
-    return start, today
+    return min(start, today), today
+
+
+EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
+
+
+def period_errors(date_from: date, date_to: date) -> dict[str, list[str]]:
+    """What is wrong with a period asked for, by parameter (`from`, `to`); empty when it will do."""
+    errors = {name: [f"Choose a date from {EARLIEST:%-d %B %Y} to {LATEST:%-d %B %Y}."]
+              for name, day in (("from", date_from), ("to", date_to)) if not EARLIEST <= day <= LATEST}
+    if not errors and date_from > date_to:
+        errors["to"] = ["The end of the period must be on or after its start."]
+    return errors
 
 
 def _day(moment) -> date | None:
@@ -125,7 +137,8 @@ def year_report(agreement: Agreement, *, date_from: date, date_to: date, today: 
     # committed to the end of the financial year the period ends in.
     spent_until = min(today, date_to)
     money_end = max(date_to, financial_year(financial_year_of(date_to))[1])
-    sums = commitment_sums(start=date_from, end=money_end, today=spent_until, agreement_id=agreement.pk)
+    sums = commitment_sums(start=date_from, end=money_end, today=spent_until, agreement_id=agreement.pk,
+                           by_week=False)
     names = {a.pk: a for a in Authority.objects.filter(Q(pk__in=list(sums["funder"]))
                                                        | Q(schema_name=connection.schema_name))}
     money = {

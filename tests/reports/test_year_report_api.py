@@ -65,7 +65,7 @@ def test_the_api_answers_the_year_report_in_its_agreed_shape(market):
 @pytest.mark.parametrize("query, name", [
     ({"from": "2022-13-01"}, "from"), ({"to": "31/08/2023"}, "to"), ({"from": ""}, "from"),
     ({"from": "2023-09-01", "to": "2023-08-31"}, "to"), ({"since": "2022-08-01"}, "since"),
-    ({"format": ""}, "format")])
+    ({"format": ""}, "format"), ({"to": "9999-12-31"}, "to"), ({"from": "0001-01-01"}, "from")])
 def test_a_bad_period_or_an_unknown_parameter_is_a_400_naming_it(market, query, name):
     commissioner = _api(market.setup.commissioner)
     response = commissioner.get(_url(market), query)
