@@ -17,6 +17,7 @@ from api.v1 import (
     provider_applications,
     provider_calloffs,
     quality,
+    reports,
     work_queue,
 )
 
@@ -58,6 +59,13 @@ urlpatterns = [
     path("agreements/<int:agreement_id>/", agreements.AgreementDetailView.as_view(), name="agreement"),
     path("agreements/<int:agreement_id>/lots/", agreements.LotListView.as_view(), name="agreement-lots"),
     path("agreements/<int:agreement_id>/rounds/", agreements.RoundListView.as_view(), name="agreement-rounds"),
+    path("agreements/<int:agreement_id>/year-report/", reports.YearReportView.as_view(), name="year-report"),
+    path("agreements/<int:agreement_id>/year-report/pack.xlsx", reports.YearReportXLSXView.as_view(),
+         name="year-report-xlsx"),
+    path("agreements/<int:agreement_id>/year-report/pack.pdf", reports.YearReportPDFView.as_view(),
+         name="year-report-pdf"),
+    path("reports/calloff-outcomes/", reports.OutcomeListView.as_view(), name="calloff-outcomes"),
+    path("reports/outcome-export/", reports.ExportSettingsView.as_view(), name="outcome-export"),
     path("agreements/<int:agreement_id>/call-off-authorities/", agreements.CallOffView.as_view(),
          name="agreement-call-off"),
     path("agreements/<int:agreement_id>/open/", agreements.OpenView.as_view(), name="agreement-open"),

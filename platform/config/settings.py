@@ -126,6 +126,7 @@ TENANT_APPS = [
     "tenants.quality",
     "tenants.pricing",
     "tenants.history",
+    "tenants.reports",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -391,6 +392,9 @@ SPECTACULAR_SETTINGS = {
         "AwardBasisEnum": "tenants.calloffs.models.Award.Basis",
         "NoAwardNextStepEnum": "tenants.calloffs.models.NoAward.Next",
         "PrimaryNeedEnum": "tenants.calloffs.models.Package.PrimaryNeed",
+        "CallOffOutcomeEnum": "tenants.reports.outcomes.Outcome",
+        "LotOutcomeEnum": "tenants.admissions.models.ApplicationLot.Outcome",
+        "OutcomeExportFrequencyEnum": "tenants.reports.models.OutcomeExportSettings.Frequency",
         "WithdrawalReasonEnum": "tenants.calloffs.models.Withdrawal.Reason",
         "PlacementStatusEnum": "tenants.placements.models.Placement.Status",
         "PricingScheduleStatusEnum": "tenants.pricing.models.PricingSchedule.Status",
@@ -458,6 +462,8 @@ TASK_QUEUES = {
     "workspace.tasks_notify": "mail",
     "workspace.digest_send": "mail",
     "quality.returns_chase": "mail",
+    "reports.outcome_export_send": "mail",
+    "reports.outcome_exports_due": "maintenance",
     "outbox.flush": "maintenance",
     "quality.returns_open_due": "maintenance",
     "quality.cqc_ratings_record": "maintenance",
@@ -581,6 +587,12 @@ CELERY_BEAT_SCHEDULE = {
     "workspace.digest_send": {
         "task": "workspace.digest_send",
         "schedule": crontab(hour=7, minute=30),
+    },
+    # Each authority's call-off outcome export (weekly or monthly, as it chooses),
+    # made once per period and sent through the outbox (tenants.reports.services).
+    "reports.outcome_exports_due": {
+        "task": "reports.outcome_exports_due",
+        "schedule": crontab(hour=6, minute=30),
     },
     "accounts.purge_expired_tokens": {
         "task": "accounts.purge_expired_tokens",

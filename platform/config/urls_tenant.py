@@ -27,6 +27,7 @@ urlpatterns = [
     path("staff/history/", include("tenants.history.staff_urls")),
     path("staff/grants/", include("tenants.agreements.grant_urls")),
     path("staff/quality/", include("tenants.quality.staff_urls")),
+    path("staff/reports/", include("tenants.reports.staff_urls")),
     path("feedback/", include("tenants.quality.public_urls")),
     path("api/v1/", include(("api.urls_tenant", "tenant-api"))),
 ]

@@ -64,6 +64,7 @@ WITH dated AS (
     FROM ordered o
     JOIN {placement} p ON p.id = o.placement_id
     JOIN {package} pk ON pk.id = p.package_id
+    {only_agreement}
 ), shares AS (
     SELECT ls.line_id, ls.authority_id, ls.share FROM {share} ls
     UNION ALL
@@ -72,10 +73,11 @@ WITH dated AS (
     WHERE NOT EXISTS (SELECT 1 FROM {share} x WHERE x.line_id = l.id)
 ), pieces AS (
     SELECT seg.line_id, seg.weekly_amount, seg.provider_id, seg.lot_id, w.n AS week,
-           GREATEST(seg.s, %(start)s::date + 7 * w.n) AS ps, LEAST(seg.e, %(start)s::date + 7 * w.n + 6) AS pe
+           GREATEST(seg.s, %(start)s::date + %(bucket)s * w.n) AS ps,
+           LEAST(seg.e, %(start)s::date + %(bucket)s * w.n + %(bucket)s - 1) AS pe
     FROM segments seg
     JOIN generate_series(0, %(weeks)s - 1) AS w(n)
-      ON %(start)s::date + 7 * w.n <= seg.e AND %(start)s::date + 7 * w.n + 6 >= seg.s
+      ON %(start)s::date + %(bucket)s * w.n <= seg.e AND %(start)s::date + %(bucket)s * w.n + %(bucket)s - 1 >= seg.s
     WHERE seg.s <= seg.e
 ), money AS (
     SELECT pc.week, pc.provider_id, pc.lot_id, sh.authority_id,
@@ -107,19 +109,26 @@ class Row:
         return self.to_date + self.forecast
 
 
-def commitment(*, year: int, today: date) -> dict:
-    """The commitment report for this authority's financial year `year`,
-    as it stands on `today`."""
-    start, end = financial_year(year)
-    weeks = (end - start).days // 7 + 1
+def commitment_sums(*, start: date, end: date, today: date, agreement_id: int | None = None,
+                    by_week: bool = True) -> dict:
+    """The raw sums behind a commitment report from `start` to `end` as it
+    stands on `today` (one query): {"week": {n: (to_date, forecast)},
+    "funder": {...}, "lot": {...}, "provider": {...}, "total": (to_date,
+    forecast)}, weeks counted from `start`; only `agreement_id`'s packages
+    when given. Without `by_week` the whole period is one "week" (0): the
+    same sums, without cutting every line into weeks (a long period stays
+    cheap)."""
+    bucket = 7 if by_week else (end - start).days + 1
+    weeks = (end - start).days // bucket + 1
     sql = _SQL.format(line=CostLine._meta.db_table, placement=Placement._meta.db_table,
                       package=Package._meta.db_table, share=CostLineShare._meta.db_table,
-                      funder=Funder._meta.db_table)
+                      funder=Funder._meta.db_table,
+                      only_agreement="WHERE pk.agreement_id = %(agreement)s" if agreement_id is not None else "")
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"start": start, "end": end, "today": today, "weeks": weeks})
+        cursor.execute(sql, {"start": start, "end": end, "today": today, "weeks": weeks, "bucket": bucket,
+                             "agreement": agreement_id})
         found = cursor.fetchall()
-    by = {"week": {}, "funder": {}, "lot": {}, "provider": {}}
-    total = Row("Total", ZERO, ZERO)
+    by = {"week": {}, "funder": {}, "lot": {}, "provider": {}, "total": (ZERO, ZERO)}
     for g_week, g_funder, g_lot, g_provider, week, funder, lot, provider, to_date, forecast in found:
         amounts = (to_date or ZERO, forecast or ZERO)
         if not g_week:
@@ -131,7 +140,17 @@ def commitment(*, year: int, today: date) -> dict:
         elif not g_provider:
             by["provider"][provider] = amounts
         else:
-            total = Row("Total", *amounts)
+            by["total"] = amounts
+    return by
+
+
+def commitment(*, year: int, today: date) -> dict:
+    """The commitment report for this authority's financial year `year`,
+    as it stands on `today`."""
+    start, end = financial_year(year)
+    weeks = (end - start).days // 7 + 1
+    by = commitment_sums(start=start, end=end, today=today)
+    total = Row("Total", *by["total"])
     authorities = Authority.objects.in_bulk(list(by["funder"]))
     lots = Lot.objects.select_related("agreement").in_bulk(list(by["lot"]))
     providers = Provider.objects.in_bulk(list(by["provider"]))
