@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
@@ -40,15 +41,22 @@ class Calls:
     def __init__(self):
         self.by_step = Counter()
         self.seconds = Counter()
+        self.queries = Counter()
         self.step = "set-up"
+
+    def count_query(self, execute, sql, params, many, context):
+        self.queries[self.step] += 1
+        return execute(sql, params, many, context)
 
     @property
     def total(self) -> int:
         return sum(self.by_step.values())
 
     def report(self) -> str:
-        rows = ", ".join(f"{step} {n} ({self.seconds[step]:.1f} s)" for step, n in sorted(self.by_step.items()))
-        return f"{self.total} API calls ({rows})"
+        rows = ", ".join(f"{step} {n} ({self.seconds[step]:.1f} s, {self.queries[step]} queries)"
+                         for step, n in sorted(self.by_step.items()))
+        return (f"{self.total} API calls, {sum(self.queries.values())} SQL queries, "
+                f"{sum(self.seconds.values()):.1f} s in the API: {rows}")
 
 
 class Api:
@@ -72,10 +80,12 @@ class Api:
         self.calls.by_step[self.calls.step] += 1
         url = path if path.startswith("/") else f"{self.base}{path}"
         started = time.perf_counter()
-        if method == "get":
-            response = self.client.get(url, body or {}, **extra)
-        else:
-            response = getattr(self.client, method)(url, body if body is not None else {}, format="json", **extra)
+        with connection.execute_wrapper(self.calls.count_query):
+            if method == "get":
+                response = self.client.get(url, body or {}, **extra)
+            else:
+                response = getattr(self.client, method)(url, body if body is not None else {}, format="json",
+                                                        **extra)
         self.calls.seconds[self.calls.step] += time.perf_counter() - started
         if expect and response.status_code not in (expect if isinstance(expect, tuple) else (expect,)):
             raise ApiError(f"{method.upper()} {url} at {timezone.localtime():%Y-%m-%d %H:%M} by {self.user.email}: "

@@ -448,8 +448,12 @@ def assert_through_the_lists(replay: Replay):
     assert dict(gone_live) == {"1": 9, "2": 2, "3": 4}
 
 
+# --- THE YEAR REPORT: the same figures from GET agreements/{id}/year-report/ ----------------
+
 def assert_year_report(api: Api, agreement_id: int):
-    """The year report the council publishes, from its own endpoint."""
+    """The year report the council publishes, from its own endpoint. Until
+    that endpoint is merged this block alone is skipped (a 404 that is not
+    about the agreement); remove the skip at merge."""
     response = api.call("get", f"agreements/{agreement_id}/year-report/", {"from": str(FROM), "to": str(TO)},
                         expect=None)
     if response.status_code == 404 and b"No such agreement" not in response.content:
@@ -460,11 +464,13 @@ def assert_year_report(api: Api, agreement_id: int):
     providers = report["providers"]
     assert providers["contracted"] == 18 and providers["rounds"] == 2
     assert sorted(r["count"] for r in providers["contracted_by_round"]) == [6, 12]
-    assert [(r["number"], r["count"]) for r in providers["contracted_by_lot"]] == [("1", 14), ("2", 12), ("3", 8)]
+    assert sorted((str(r["number"]), r["count"]) for r in providers["contracted_by_lot"]) == [
+        ("1", 14), ("2", 12), ("3", 8)]
     assert providers["awaiting_onboarding"] == 5 and providers["new_to_area"] == 9
     assert report["sourcing_requests"] == 46
     live = report["packages_live"]
     assert live["total"] == 15
-    assert [(lot["number"], lot["count"]) for lot in live["by_lot"]] == [("1", 9), ("2", 2), ("3", 4)]
-    building = {row["need"]: row["count"] for row in live["by_lot"][0]["by_need"]}
+    by_lot = {str(lot["number"]): lot for lot in live["by_lot"]}
+    assert {number: lot["count"] for number, lot in by_lot.items()} == {"1": 9, "2": 2, "3": 4}
+    building = {row["need"]: row["count"] for row in by_lot["1"]["by_need"]}
     assert building["dementia"] == 6 and sum(building.values()) == 9
