@@ -390,6 +390,7 @@ def test_the_first_year_replayed_gives_the_figures_the_council_reported(region, 
     replay.calls.step = "report"
     assert_through_the_lists(replay)
     print(f"\nReplay of the first year: {replay.calls.report()} in {time.perf_counter() - replay.started:.1f} s")
+    assert replay.calls.total < 1200, "keep the replay lean: every step is one call a person would make"
     assert_year_report(replay.lead, replay.fps["agreement"])
 
 
@@ -446,6 +447,9 @@ def assert_through_the_lists(replay: Replay):
     for row in utilisation:
         gone_live[row["lot"]["number"]] += row["live"]
     assert dict(gone_live) == {"1": 9, "2": 2, "3": 4}
+    assert sum(row["published"] for row in utilisation) == 46 + 3
+    # the utilisation report counts requests made (drafts too, the cancelled one included), not first published
+    print(f"\nUtilisation: {sum(row['requests'] for row in utilisation)} sourcing requests made in the period")
 
 
 # --- THE YEAR REPORT: the same figures from GET agreements/{id}/year-report/ ----------------
