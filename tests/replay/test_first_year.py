@@ -27,6 +27,7 @@ from accounts.roles import AuthorityRole
 from tests import support
 from tests.replay import plan
 from tests.replay.support import Api, Calls, Timeline, at, close_due, council, evidence, register
+from tests.shared_catalogue import support as catalogue
 
 pytestmark = pytest.mark.django_db
 FROM, TO = plan.YEAR
@@ -61,8 +62,6 @@ class Replay:
     def provider(self, name):
         if name not in self.providers:
             made = register(name)
-            from tests.shared_catalogue import support as catalogue
-
             self.providers[name] = (made, Api(catalogue.admin_of(made), self.base, self.calls))
         return self.providers[name]
 
