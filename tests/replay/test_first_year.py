@@ -17,11 +17,13 @@ republication and go-live. Deadlines close as the scheduler closes them
 
 from __future__ import annotations
 
+import io
 import time
 from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from accounts.roles import AuthorityRole
 from tests import support
@@ -454,14 +456,10 @@ def assert_through_the_lists(replay: Replay):
 # --- THE YEAR REPORT: the same figures from GET agreements/{id}/year-report/ ----------------
 
 def assert_year_report(api: Api, agreement_id: int):
-    """The year report the council publishes, from its own endpoint. Until
-    that endpoint is merged this block alone is skipped (a 404 that is not
-    about the agreement); remove the skip at merge."""
+    """The year report the council publishes, from its own endpoint, and its
+    committee pack in both formats."""
     response = api.call("get", f"agreements/{agreement_id}/year-report/", {"from": str(FROM), "to": str(TO)},
                         expect=None)
-    if response.status_code == 404 and b"No such agreement" not in response.content:
-        pytest.skip("The year report endpoint (GET agreements/{id}/year-report/) is not on this branch yet: "
-                    "the figures were checked through the lists instead.")
     assert response.status_code == 200, response.content[:1000]
     report = response.json()
     providers = report["providers"]
@@ -477,3 +475,18 @@ def assert_year_report(api: Api, agreement_id: int):
     assert {number: lot["count"] for number, lot in by_lot.items()} == {"1": 9, "2": 2, "3": 4}
     building = {row["need"]: row["count"] for row in by_lot["1"]["by_need"]}
     assert building["dementia"] == 6 and sum(building.values()) == 9
+
+    # The committee pack renders, from the same figures, in both formats.
+    period = {"from": str(FROM), "to": str(TO)}
+    workbook = api.call("get", f"agreements/{agreement_id}/year-report/pack.xlsx", period)
+    assert workbook["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    book = load_workbook(io.BytesIO(workbook.content))
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=4, values_only=True) if row[0]}
+    assert summary["Providers issued with contracts"] == 18
+    assert summary["Providers successful and waiting to be onboarded"] == 5
+    assert summary["Sourcing requests"] == 46 and summary["Packages gone live"] == 15
+    assert sorted(book["Contracted by lot"].iter_rows(min_row=2, max_col=2, values_only=True),
+                  key=lambda row: row[0])[0][1] == 14
+    assert all(len(book[name]._charts) == 1 for name in ("Contracted by round", "Contracted by lot", "Packages live"))
+    pdf = api.call("get", f"agreements/{agreement_id}/year-report/pack.pdf", period)
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
