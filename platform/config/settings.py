@@ -125,6 +125,7 @@ TENANT_APPS = [
     "tenants.placements",
     "tenants.quality",
     "tenants.pricing",
+    "tenants.payments",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
