@@ -14,8 +14,8 @@ from tenants.payments import services as payments
 from tenants.placements.models import Placement
 from tests import support
 from tests.calloffs import support as stage2
-from tests.shared_catalogue import support as catalogue
 from tests.placements.support import live_placement
+from tests.shared_catalogue import support as catalogue
 
 
 def month_start(months_back: int) -> date:
