@@ -4,6 +4,7 @@ from django import template
 
 from accounts.policy import access_for
 from tenants.calloffs import policy
+from tenants.payments import policy as payments_policy
 
 register = template.Library()
 
@@ -11,6 +12,7 @@ CAPABILITIES = {
     "source": policy.can_source,
     "view_placements": policy.can_view_placements,
     "view_utilisation": policy.can_view_utilisation,
+    "view_payments": payments_policy.can_view_payments,
 }
 
 
