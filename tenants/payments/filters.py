@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from common.filters import ChoiceFilter, IdFilter, NumberIdFilter, StrictFilterSet, after, before
-from tenants.payments.models import PaymentPeriod, Schedule
+from common.filters import ChoiceFilter, NumberIdFilter, StrictFilterSet, after, before
+from tenants.payments.models import Schedule
 
 
 class PeriodFilters(StrictFilterSet):
@@ -12,8 +12,7 @@ class PeriodFilters(StrictFilterSet):
 
 
 class ScheduleFilters(StrictFilterSet):
-    period = IdFilter(queryset=PaymentPeriod.objects.all(), noun="payment period",
-                      help_text="Only schedules for this payment period (its id).")
+    period = NumberIdFilter(field_name="period_id", help_text="Only schedules for this payment period (its id).")
     provider = NumberIdFilter(field_name="provider_id", help_text="Only this provider's schedules (its id).")
     status = ChoiceFilter(choices=Schedule.Status.choices, help_text="Only schedules in this state.")
     period_starts_after = after("period__starts_on", "whose period starts")
@@ -21,7 +20,6 @@ class ScheduleFilters(StrictFilterSet):
 
 
 class ProviderScheduleFilters(StrictFilterSet):
-    period = IdFilter(queryset=PaymentPeriod.objects.all(), noun="payment period",
-                      help_text="Only schedules for this payment period (its id).")
+    period = NumberIdFilter(field_name="period_id", help_text="Only schedules for this payment period (its id).")
     status = ChoiceFilter(choices=[c for c in Schedule.Status.choices if c[0] != "draft"],
                           help_text="Only schedules in this state.")
