@@ -25,7 +25,7 @@ ROLE_DESCRIPTIONS = {
     AuthorityRole.BROKER: "Finds support for people: sourcing requests and call-offs.",
     AuthorityRole.EVALUATOR: "Scores applications and bids assigned to them.",
     AuthorityRole.QUALITY_OFFICER: "Monitors providers' quality and verifies their evidence.",
-    AuthorityRole.FINANCE_VIEWER: "Reads placements, costs and reports.",
+    AuthorityRole.FINANCE_VIEWER: "Reads placements, costs and reports; approves and exports payments to providers.",
     AuthorityRole.AUTHORITY_ADMIN: "Manages who has which role, and reads the audit trail.",
     ProviderRole.PROVIDER_ADMIN: "Manages the organisation's profile, people and evidence.",
     ProviderRole.BID_WRITER: "Writes applications and bids.",

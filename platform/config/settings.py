@@ -127,6 +127,7 @@ TENANT_APPS = [
     "tenants.pricing",
     "tenants.history",
     "tenants.reports",
+    "tenants.payments",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -401,6 +402,9 @@ SPECTACULAR_SETTINGS = {
         "RateUnitEnum": "tenants.pricing.models.Rate.Unit",
         "PriceFlagEnum": "tenants.pricing.models.BidPriceCheck.Flag",
         "PriceExplanationStatusEnum": "tenants.pricing.models.BidPriceCheck.Explanation",
+        "PaymentScheduleStatusEnum": "tenants.payments.models.Schedule.Status",
+        "PaymentLineKindEnum": "tenants.payments.models.Line.Kind",
+        "PaymentCadenceEnum": "tenants.payments.models.Cadence",
         "BidStatusEnum": "tenants.calloffs.models.Bid.Status",
         "BidStateEnum": "api.v1.provider_calloffs.BID_STATES",
         "OpportunityStatusEnum": "shared_catalogue.models.OpportunityProjection.Status",

@@ -7,11 +7,9 @@ One SQL statement computes every breakdown (GROUPING SETS), and three more
 name the funders, lots and providers it found: a constant number of queries
 however many placements there are.
 
-- A day's cost is the weekly amount of the line in force that day / 7; the
-  line in force is the latest `effective_from` on or before the day (ties:
-  the latest made), until the next line or the placement's end. The
-  award's line is dated by the placement's start, whatever its own date
-  (going live may bring the start earlier than the award planned).
+- A day's cost is the weekly amount of the line in force that day / 7; which
+  line is in force is defined once, in tenants/placements/costs.py (its SQL
+  is shared with the recharges and the payment schedules).
 - Placements count from their start once they have gone live (pending ones
   are awarded but not yet care) until their end date; a live placement with
   no end runs to the year's end (the forecast).
@@ -34,6 +32,7 @@ from shared_catalogue.models import Provider
 from tenancy.models import Authority
 from tenants.agreements.models import Lot
 from tenants.calloffs.models import Package
+from tenants.placements.costs import in_force_sql
 from tenants.placements.models import CostLine, CostLineShare, Funder, Placement
 
 ZERO = Decimal("0.00")
@@ -49,15 +48,7 @@ def financial_year(year: int) -> tuple[date, date]:
 
 
 _SQL = """
-WITH dated AS (
-    SELECT l.id AS line_id, l.placement_id, l.made_at, l.weekly_amount,
-           CASE WHEN l.source IN ('award', 'recorded') THEN p.start_on ELSE l.effective_from END AS eff
-    FROM {line} l JOIN {placement} p ON p.id = l.placement_id
-    WHERE p.status IN ('live', 'ended') AND p.went_live_at IS NOT NULL
-), ordered AS (
-    SELECT d.*, LEAD(d.eff) OVER (PARTITION BY d.placement_id ORDER BY d.eff, d.made_at, d.line_id) AS next_from
-    FROM dated d
-), segments AS (
+WITH {in_force}, segments AS (
     SELECT o.line_id, o.weekly_amount, p.provider_id, pk.lot_id,
            GREATEST(o.eff, p.start_on, %(start)s::date) AS s,
            LEAST(COALESCE(o.next_from - 1, %(end)s::date), COALESCE(p.ended_on, %(end)s::date), %(end)s::date) AS e
@@ -120,7 +111,7 @@ def commitment_sums(*, start: date, end: date, today: date, agreement_id: int | 
     cheap)."""
     bucket = 7 if by_week else (end - start).days + 1
     weeks = (end - start).days // bucket + 1
-    sql = _SQL.format(line=CostLine._meta.db_table, placement=Placement._meta.db_table,
+    sql = _SQL.format(in_force=in_force_sql(), line=CostLine._meta.db_table, placement=Placement._meta.db_table,
                       package=Package._meta.db_table, share=CostLineShare._meta.db_table,
                       funder=Funder._meta.db_table,
                       only_agreement="WHERE pk.agreement_id = %(agreement)s" if agreement_id is not None else "")

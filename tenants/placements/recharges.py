@@ -1,8 +1,9 @@
 """Recharges between funders, per period. The authority that called off
 holds the call-off contract and pays the provider in full; each other funder
-owes it its share of what the placement cost in the period: the weekly cost,
-pro rata for the days of care in the period (a start or an end part-way
-through counts only its days), times the funder's share. Without a pooled
+owes it its share of what the placement cost in the period: the sum over
+the period's days of the cost line in force that day / 7 (a start or an end
+part-way through counts only its days; tenants/placements/costs.py), times
+the funder's share. Without a pooled
 budget each funder stays accountable for its own individual purchasing
 agreement (NHS Act 2006 s 75), cited on every line."""
 
@@ -13,10 +14,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from common.errors import Invalid
+from tenants.placements.costs import cost_in_span, costs_in_ranges
 from tenants.placements.models import Placement
 
 HUNDRED = Decimal("100")
-SEVEN = Decimal("7")
 PENCE = Decimal("0.01")
 KINDS = {"monthly": "Monthly", "four_weekly": "Four-weekly"}
 
@@ -57,11 +58,16 @@ def care_days(placement: Placement, period: Period) -> int:
 
 
 def placement_cost_in_period(placement: Placement, period: Period) -> Decimal:
-    """What the placement cost in the period, unrounded: weekly cost × days / 7.
+    """What the placement cost in the period, unrounded: each day at the cost
+    line in force that day / 7 (costs.py, the one definition shared with the
+    commitment report and the payment schedules)."""
+    return cost_in_span(placement.pk, period.starts_on, period.ends_on).unrounded
 
-    The one place the cost of a period is worked out: when placements carry
-    effective-dated cost lines, this sums them over the days each covers."""
-    return placement.weekly_cost * care_days(placement, period) / SEVEN
+
+def placements_cost_in_period(placements, period: Period) -> dict[int, Decimal]:
+    """The same for many placements in one query: unrounded cost by placement id."""
+    found = costs_in_ranges((p.pk, p.pk, period.starts_on, period.ends_on) for p in placements)
+    return {key: span.unrounded for key, span in found.items()}
 
 
 @dataclass(frozen=True)
@@ -85,13 +91,15 @@ def recharges(*, period: Period, authority_ids: frozenset[int] | None = None) ->
             .exclude(ended_on__lt=period.starts_on)
             .select_related("package__called_off_by", "package__agreement", "provider")
             .prefetch_related("funders__authority").order_by("package__reference"))
+    rows = list(rows)
+    costs = placements_cost_in_period(rows, period)
     lines = []
     for placement in rows:
         payer = placement.package.called_off_by
         days = care_days(placement, period)
         if not days:
             continue
-        cost = placement_cost_in_period(placement, period)
+        cost = costs.get(placement.pk, Decimal(0))
         for funder in placement.funders.all():
             if funder.authority_id == payer.pk:
                 continue

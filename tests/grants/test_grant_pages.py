@@ -6,6 +6,7 @@ with no grant, is refused; recharges for a period, and a bad period is a 400."""
 from datetime import date
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.agreements.models import CallOffGrant
@@ -47,6 +48,7 @@ def test_each_sees_the_placement_and_an_authority_without_a_grant_is_refused(cli
         placements.placement_set_funders(actor=g.market.broker, placement=placement,
                                          shares=[(region.alpha, 60), (region.nhs, 40)])
         placement.status, placement.start_on = "live", date(2026, 3, 11)
+        placement.went_live_at = timezone.now()  # live as going live makes it: the cost lines then count
         placement.save()
     client.force_login(g.icb_broker)
     page = client.get("/a/alpha/staff/grants/")

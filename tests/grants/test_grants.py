@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.policy import access_compute
@@ -141,6 +142,7 @@ def test_recharges_per_period_with_a_mid_period_start(region):
                                          shares=[(region.alpha, 60), (region.nhs, 40)])
         # went live on 11 March 2026 at £420 a week (set directly: the dates are the test's, not today's)
         placement.status, placement.start_on, placement.weekly_cost = "live", date(2026, 3, 11), Decimal("420.00")
+        placement.went_live_at = timezone.now()  # as going live sets it: the cost lines count from then on
         placement.save()
         march = recharges.period_for(kind="monthly", starts_on=date(2026, 3, 1))
         lines = recharges.recharges(period=march)

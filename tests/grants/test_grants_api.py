@@ -133,6 +133,7 @@ def test_an_icb_calls_off_under_the_council_fps_co_funds_40_and_each_sees_the_pl
     # recharges: the ICB called off and pays the provider; the council owes it 60%
     with schema_context(region.alpha.schema_name):
         placement.status, placement.start_on = "live", date(2026, 3, 11)
+        placement.went_live_at = timezone.now()  # as going live sets it: the cost lines count from then on
         placement.save()
     finance = client_for(support.make_staff(region.nhs, "finance_viewer"))
     body = ok(finance.get(f"{ALPHA}/grants/recharges/?period=monthly&starts_on=2026-03-01"))

@@ -4,6 +4,7 @@ from django import template
 
 from accounts.policy import access_for
 from tenants.calloffs import policy
+from tenants.payments import policy as payments_policy
 from tenants.reports import policy as reports_policy
 
 register = template.Library()
@@ -13,6 +14,7 @@ CAPABILITIES = {
     "view_placements": policy.can_view_placements,
     "view_utilisation": policy.can_view_utilisation,
     "view_reports": reports_policy.can_view_reports,
+    "view_payments": payments_policy.can_view_payments,
 }
 
 

@@ -1,0 +1,203 @@
+"""Payments for an authority's staff: how the authority pays, its periods,
+each provider's schedule from generation to export. Finance officers and
+commissioners prepare; finance officers approve and export. The services
+decide; their refusals are shown on the page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from accounts.mixins import StaffPageMixin
+from common.filters import page_filters
+from tenants.payments import exports, policy, selectors, services
+from tenants.payments.filters import ScheduleFilters
+from tenants.payments.forms import AdjustForm, AnswerForm, PeriodForm, ReasonForm, SettingsForm
+from tenants.payments.models import Schedule
+
+READ_REFUSED = "Only finance officers and commissioners read payment schedules."
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PaymentsPage(StaffPageMixin, View):
+    def render(self, template: str, status: int = 200, **context):
+        context.setdefault("access", self.access)
+        context.setdefault("authority", self.authority)
+        context.setdefault("can_prepare", policy.can_prepare_payments(self.access))
+        context.setdefault("can_approve", policy.can_approve_payments(self.access))
+        return render(self.request, f"payments/staff/{template}", context, status=status)
+
+    def require_reader(self) -> None:
+        self.require(policy.can_view_payments(self.access), READ_REFUSED)
+
+    def schedule(self, schedule_id) -> Schedule:
+        self.require_reader()
+        found = selectors.schedule_for_staff(schedule_id)
+        if found is None:
+            raise Http404("No payment schedule with that number here.")
+        return found
+
+
+class HomeView(PaymentsPage):
+    def get(self, request, settings_form=None, period_form=None, status=200):
+        self.require_reader()
+        rows, asked, refused = page_filters(ScheduleFilters, request, selectors.schedules_for_staff(),
+                                            allowed=("page",))
+        current = services.payment_settings()
+        settings_form = settings_form or SettingsForm(initial={"cadence": current.cadence,
+                                                               "anchor_on": current.anchor_on})
+        return self.render("home.html", status=400 if refused else status, settings=current,
+                           settings_form=settings_form, period_form=period_form or PeriodForm(),
+                           periods=selectors.periods()[:24],
+                           page=Paginator(rows, 50).get_page(request.GET.get("page")),
+                           statuses=Schedule.Status.choices, status_filter=asked.get("status", ""),
+                           filter_errors=refused)
+
+
+class SettingsView(HomeView):
+    def post(self, request):
+        self.require_reader()
+        form = SettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.payment_settings_set(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "How we pay providers is saved.")
+                return redirect("payments-staff:home")
+        return self.get(request, settings_form=form, status=400)
+
+
+class PeriodView(HomeView):
+    def post(self, request):
+        self.require_reader()
+        form = PeriodForm(request.POST)
+        if form.is_valid():
+            try:
+                period = services.period_open(actor=request.user, day=form.cleaned_data["day"])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, f"The period {period.label} is ready to generate.")
+                return redirect("payments-staff:home")
+        return self.get(request, period_form=form, status=400)
+
+
+class GenerateView(PaymentsPage):
+    def post(self, request, period_id):
+        self.require_reader()
+        period = selectors.period(period_id)
+        if period is None:
+            raise Http404("No payment period with that number here.")
+        made = services.schedules_generate(actor=request.user, period=period)
+        messages.success(request, f"{len(made)} draft schedule{'s' if len(made) != 1 else ''} made for "
+                                  f"{period.label}.")
+        return redirect(f"{request.path.rsplit('/periods/', 1)[0]}/?period={period.pk}")
+
+
+class ScheduleView(PaymentsPage):
+    def get(self, request, schedule_id, status=200, **forms):
+        schedule = self.schedule(schedule_id)
+        forms.setdefault("regenerate_form", ReasonForm())
+        return self.render("schedule.html", status=status, schedule=schedule, answer_form=AnswerForm(),
+                           adjust_form=AdjustForm(), **forms)
+
+
+class ScheduleActionView(ScheduleView):
+    """Issue, approve or regenerate: one service each."""
+
+    def post(self, request, schedule_id, action):
+        schedule = self.schedule(schedule_id)
+        form = ReasonForm(request.POST) if action == "regenerate" else None
+        try:
+            if action == "issue":
+                services.schedule_issue(actor=request.user, schedule=schedule)
+                done = "The schedule is issued to the provider."
+            elif action == "approve":
+                services.schedule_approve(actor=request.user, schedule=schedule)
+                done = "The schedule is approved for payment."
+            elif action == "regenerate":
+                if not form.is_valid():
+                    return self.get(request, schedule_id, status=400, regenerate_form=form)
+                services.schedule_regenerate(actor=request.user, schedule=schedule, **form.cleaned_data)
+                done = "The schedule is made again from the cost lines, as a draft."
+            else:
+                raise Http404("No such action.")
+        except ValidationError as error:
+            if form is not None:
+                form.add_service_errors(error)
+                return self.get(request, schedule_id, status=getattr(error, "status", 400), regenerate_form=form)
+            return self.get(request, schedule_id, status=getattr(error, "status", 400),
+                            refusal=" ".join(error.messages))
+        messages.success(request, done)
+        return redirect("payments-staff:schedule", schedule_id=schedule.pk)
+
+
+class AdjustView(ScheduleView):
+    def post(self, request, schedule_id, line_id):
+        schedule = self.schedule(schedule_id)
+        line = selectors.line_of(schedule, line_id)
+        if line is None:
+            raise Http404("No such line on this schedule.")
+        form = AdjustForm(request.POST)
+        if form.is_valid():
+            try:
+                services.line_adjust(actor=request.user, line=line, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "The line is adjusted.")
+                return redirect("payments-staff:schedule", schedule_id=schedule.pk)
+        return self.get(request, schedule_id, status=400, adjust_form=form, adjusting=line.pk)
+
+
+class AnswerView(ScheduleView):
+    def post(self, request, schedule_id, query_id):
+        schedule = self.schedule(schedule_id)
+        query = selectors.query_of(schedule, query_id)
+        if query is None:
+            raise Http404("No such query on this schedule.")
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                services.query_answer(actor=request.user, query=query, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Your answer is sent to the provider.")
+                return redirect("payments-staff:schedule", schedule_id=schedule.pk)
+        return self.get(request, schedule_id, status=400, answer_form=form, answering=query.pk)
+
+
+class ExportView(PaymentsPage):
+    """The chosen approved schedules as CSV or XLSX. Schedules exported
+    before are named first, and exported again only once confirmed."""
+
+    def post(self, request):
+        self.require_reader()
+        ids = [value for value in request.POST.getlist("schedule") if value.isdigit()]
+        chosen = list(selectors.schedules_for_staff().filter(pk__in=ids))
+        kind = "xlsx" if request.POST.get("format") == "xlsx" else "csv"
+        if not chosen:
+            messages.error(request, "Choose at least one approved schedule to export.")
+            return redirect("payments-staff:home")
+        before = [s for s in chosen if s.export_count]
+        if before and request.POST.get("again") != "yes":
+            return self.render("export_again.html", chosen=chosen, before=before, format=kind)
+        try:
+            services.schedules_mark_exported(actor=request.user, schedules=chosen)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("payments-staff:home")
+        if kind == "xlsx":
+            response = HttpResponse(exports.export_xlsx(chosen), content_type=XLSX)
+        else:
+            response = HttpResponse(exports.export_csv(chosen), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="payments.{kind}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
