@@ -19,6 +19,9 @@ from api.v1 import (
     work_queue,
 )
 
+GRANTED_PACKAGE = "grants/call-offs/packages/<int:package_id>/"
+GRANTED_PLACEMENT = "grants/call-offs/placements/<int:placement_id>/"
+
 urlpatterns = [
     path("", authorities.AuthorityHereView.as_view(), name="here"),
     path("team/", accounts.TeamView.as_view(), name="team"),
@@ -147,9 +150,30 @@ urlpatterns = [
     path("grants/joint-placements/", grants.JointPlacementListView.as_view(), name="grants-joint-placements"),
     path("grants/call-offs/people/", grants.GrantedPersonView.as_view(), name="granted-people"),
     path("grants/call-offs/packages/", grants.GrantedPackageListView.as_view(), name="granted-packages"),
-    path("grants/call-offs/packages/<int:package_id>/publish/", grants.GrantedPackagePublishView.as_view(),
+    path(f"{GRANTED_PACKAGE}publish/", grants.GrantedPackagePublishView.as_view(),
          name="granted-package-publish"),
     path("grants/call-offs/placements/", grants.GrantedPlacementListView.as_view(), name="granted-placements"),
+    path(f"{GRANTED_PACKAGE}", grants.GrantedPackageDetailView.as_view(), name="granted-package"),
+    path(f"{GRANTED_PACKAGE}clarifications/", grants.GrantedClarificationListView.as_view(),
+         name="granted-clarifications"),
+    path(f"{GRANTED_PACKAGE}clarifications/<int:clarification_id>/answer/",
+         grants.GrantedClarificationAnswerView.as_view(), name="granted-clarification-answer"),
+    path(f"{GRANTED_PACKAGE}bids/", grants.GrantedBidListView.as_view(), name="granted-bids"),
+    path(f"{GRANTED_PACKAGE}bids/<int:bid_id>/", grants.GrantedBidDetailView.as_view(), name="granted-bid"),
+    path(f"{GRANTED_PACKAGE}bids/<int:bid_id>/evaluation/", grants.GrantedEvaluationView.as_view(),
+         name="granted-evaluation"),
+    path(f"{GRANTED_PACKAGE}bids/<int:bid_id>/negotiation/", grants.GrantedNegotiationView.as_view(),
+         name="granted-negotiation"),
+    path(f"{GRANTED_PACKAGE}candidates/", grants.GrantedCandidatesView.as_view(), name="granted-candidates"),
+    path(f"{GRANTED_PACKAGE}award/", grants.GrantedAwardView.as_view(), name="granted-award"),
+    path(f"{GRANTED_PACKAGE}no-award/", grants.GrantedNoAwardView.as_view(), name="granted-no-award"),
+    path(f"{GRANTED_PACKAGE}cancel/", grants.GrantedCancelView.as_view(), name="granted-cancel"),
+    path(f"{GRANTED_PACKAGE}withdraw/", grants.GrantedWithdrawView.as_view(), name="granted-withdraw"),
+    path(f"{GRANTED_PLACEMENT}", grants.GrantedPlacementDetailView.as_view(), name="granted-placement"),
+    path(f"{GRANTED_PLACEMENT}funders/", grants.GrantedFundersView.as_view(), name="granted-placement-funders"),
+    path(f"{GRANTED_PLACEMENT}go-live/", grants.GrantedGoLiveView.as_view(), name="granted-placement-go-live"),
+    path(f"{GRANTED_PLACEMENT}variations/", grants.GrantedVariationView.as_view(), name="granted-placement-variations"),
+    path(f"{GRANTED_PLACEMENT}end/", grants.GrantedEndView.as_view(), name="granted-placement-end"),
     path("grants/recharges/", grants.RechargesView.as_view(), name="grants-recharges"),
     path("placements/", placements.PlacementListView.as_view(), name="placements"),
     path("placements/rate-schedules/", placements.RateScheduleListView.as_view(), name="placements-rates"),

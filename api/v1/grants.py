@@ -27,6 +27,7 @@ from accounts.policy import Audience
 from api.base import TenantAPIMixin
 from api.filters import FilterChoiceField, filters
 from api.strict import StrictSerializer
+from api.v1 import calloffs, placements
 from api.v1.calloffs import CalloffPersonIn, PackageFieldsIn, PackageOut, package_create_from
 from api.v1.placements import PlacementOut
 from api.v1.refs import AreaOut, NamedOut
@@ -108,7 +109,7 @@ class RechargeLineOut(serializers.Serializer):
     package_reference = serializers.CharField(source="placement.package.reference")
     agreement_reference = serializers.CharField(source="placement.package.agreement.reference")
     provider = NamedOut(source="placement.provider")
-    payer = AreaOut(help_text="The authority that called off and pays the provider.")
+    payer = AreaOut(help_text="The placement's payer: pays the provider in full.")
     funder = AreaOut(help_text="The funder that owes the payer its share.")
     share = serializers.DecimalField(max_digits=5, decimal_places=2)
     purchasing_agreement = serializers.CharField(help_text="The funder's own purchasing agreement reference.")
@@ -240,7 +241,20 @@ class GrantedAPI(TenantAPIMixin):
         if self.access.is_staff:
             return calloff_selectors.packages_under_grants(
                 CallOffGrant.objects.values_list("grantee_id", flat=True))
-        return calloff_selectors.packages_under_grants(self.access.granted_authority_ids())
+        return calloff_selectors.packages_for_grantee(self.access)
+
+    # the call-offs views (api/v1/calloffs.py, api/v1/placements.py) reached
+    # through grants/call-offs/: the same serializers and services, on this scope
+
+    def packages_scope(self):
+        return self.packages()
+
+    def placement_ids(self):
+        if self.access.is_staff:
+            self.require(policy.can_view_placements(self.access),
+                         "Only brokers, commissioners and finance viewers read placements.")
+            return placement_selectors.placements_joint()
+        return placement_selectors.placements_under_grants(self.access.granted_authority_ids())
 
 
 class GrantedPersonView(GrantedAPI, APIView):
@@ -286,6 +300,81 @@ class GrantedPackagePublishView(GrantedAPI, APIView):
             raise Http404("No package with that id here.")
         services.package_publish(actor=request.user, package=package)
         return Response(PackageOut(self.packages().prefetch_related("people").get(pk=package.pk)).data)
+
+
+# The rest of a call-off under a grant, for the granted body's staff (and the
+# owner's): the calloffs and placements views themselves, on the grant's scope.
+# Bids stay sealed until the deadline by the same rule (calloffs.sealing); the
+# services decide who may act (the granted body's brokers and commissioners on
+# its own call-offs; what was called off runs on under a revoked grant).
+
+
+class GrantedPackageDetailView(GrantedAPI, calloffs.PackageDetailView):
+    pass
+
+
+class GrantedClarificationListView(GrantedAPI, calloffs.ClarificationListView):
+    pass
+
+
+class GrantedClarificationAnswerView(GrantedAPI, calloffs.ClarificationAnswerView):
+    pass
+
+
+class GrantedBidListView(GrantedAPI, calloffs.BidListView):
+    pass
+
+
+class GrantedBidDetailView(GrantedAPI, calloffs.BidDetailView):
+    pass
+
+
+class GrantedEvaluationView(GrantedAPI, calloffs.EvaluationView):
+    pass
+
+
+class GrantedNegotiationView(GrantedAPI, calloffs.NegotiationView):
+    pass
+
+
+class GrantedCandidatesView(GrantedAPI, calloffs.CandidatesView):
+    pass
+
+
+class GrantedAwardView(GrantedAPI, calloffs.AwardView):
+    pass
+
+
+class GrantedNoAwardView(GrantedAPI, calloffs.NoAwardView):
+    pass
+
+
+class GrantedCancelView(GrantedAPI, calloffs.CancelView):
+    pass
+
+
+class GrantedWithdrawView(GrantedAPI, calloffs.WithdrawView):
+    pass
+
+
+class GrantedPlacementDetailView(GrantedAPI, placements.PlacementDetailView):
+    pass
+
+
+class GrantedFundersView(GrantedAPI, placements.FundersView):
+    pass
+
+
+class GrantedGoLiveView(GrantedAPI, placements.GoLiveView):
+    pass
+
+
+class GrantedVariationView(GrantedAPI, placements.VariationView):
+    pass
+
+
+class GrantedEndView(GrantedAPI, placements.EndView):
+    pass
 
 
 class GrantedPlacementListView(GrantedAPI, GenericAPIView):

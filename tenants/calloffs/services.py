@@ -67,12 +67,15 @@ PENCE = Decimal("0.01")
 
 
 
-def _locked(package: Package) -> Package:
+def package_locked(package: Package) -> Package:
+    """The package again, locked for the rest of the transaction: every move
+    of a package (here and in tenants/pricing) starts with this."""
     return (Package.objects.select_for_update(of=("self",)).select_related("agreement", "lot")
             .get(pk=package.pk))
 
 
-def _require_status(package: Package, *statuses, doing: str) -> None:
+def package_require_status(package: Package, *statuses, doing: str) -> None:
+    """Refuse (409) unless the package is in one of `statuses`; `doing` names the move."""
     if package.status not in statuses:
         raise Conflict(f"The package is {package.get_status_display().lower()}: it cannot be {doing} now.")
 
@@ -302,13 +305,13 @@ def _reference(agreement: Agreement) -> str:
 
 
 def package_update(*, actor, package: Package, **fields) -> Package:
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners change packages.")
+    require(policy.can_source_package(access_here(actor), package), "Only brokers and commissioners change packages.")
     unknown = set(fields) - set(PACKAGE_FIELDS)
     if unknown:
         raise Invalid(f"Unknown package fields: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.DRAFT, doing="changed (publish a new package instead)")
+        package = package_locked(package)
+        package_require_status(package, Status.DRAFT, doing="changed (publish a new package instead)")
         _check_text({name: fields.get(name, getattr(package, name)) for name in Package.PROVIDER_TEXT},
                     package.people.all())
         for name, value in fields.items():
@@ -384,10 +387,10 @@ def package_publish(*, actor, package: Package, now=None) -> Package:
     require(policy.can_source_package(access, package), "Only brokers and commissioners publish packages.")
     now = now or timezone.now()
     with transaction.atomic():
-        package = _locked(package)
+        package = package_locked(package)
         if package.called_off_by_id != authority_current().pk:
             _check_caller(package.agreement, package.called_off_by)  # a revoked grant stops new call-offs
-        _require_status(package, Status.DRAFT, doing="published")
+        package_require_status(package, Status.DRAFT, doing="published")
         if package.agreement.status != Agreement.Status.LIVE:
             raise Conflict(f"{package.agreement.title} is not live: call-offs can only be made from a live "
                            "agreement.")
@@ -518,8 +521,8 @@ def clarification_deadline_move(*, actor, package: Package, clarification_deadli
     reason = _move_reason(actor, package, reason, what="clarification deadline")
     now = now or timezone.now()
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.PUBLISHED, doing="given a new clarification deadline")
+        package = package_locked(package)
+        package_require_status(package, Status.PUBLISHED, doing="given a new clarification deadline")
         if clarification_deadline <= now:
             raise Invalid({"clarification_deadline": "The new clarification deadline must be in the future."})
         if clarification_deadline >= package.bid_deadline:
@@ -540,8 +543,8 @@ def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: st
     reason = _move_reason(actor, package, reason, what="bid deadline")
     now = now or timezone.now()
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.PUBLISHED, doing="given a new deadline")
+        package = package_locked(package)
+        package_require_status(package, Status.PUBLISHED, doing="given a new deadline")
         if bid_deadline <= now:
             raise Invalid({"bid_deadline": "The new deadline must be in the future."})
         _check_deadline_change(package, "bid_deadline", package.bid_deadline, bid_deadline)
@@ -628,7 +631,8 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str, qu
         -> Clarification:
     """Answer and publish to every invitee, without saying who asked. The
     question may be reworded to remove anything that points at the asker."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners answer clarifications.")
+    require(policy.can_source_package(access_here(actor), clarification.package),
+            "Only brokers and commissioners answer clarifications.")
     package = clarification.package
     if not (answer or "").strip():
         raise Invalid({"answer": "Write the answer."})
@@ -766,7 +770,7 @@ def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=
     _invitation(actor, package, provider)
     clean = _bid_content(content, Package.objects.get(pk=package.pk))
     with transaction.atomic():
-        package = _locked(package)
+        package = package_locked(package)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
             raise Conflict("Bidding has closed for this package.")
         if package.status in (Status.WITHDRAWN, Status.CANCELLED):
@@ -871,7 +875,7 @@ def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
     now = now or timezone.now()
     _invitation(actor, bid.package, bid.provider)
     with transaction.atomic():
-        package = _locked(bid.package)
+        package = package_locked(bid.package)
         if package.status in (Status.WITHDRAWN, Status.CANCELLED):
             raise Conflict(WITHDRAWN_MESSAGE)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
@@ -978,8 +982,8 @@ def bid_evaluate(*, actor, bid: Bid, compliant: bool, quality, outcomes, social_
     require(policy.can_evaluate_package(access_here(actor), bid.package),
             "Only brokers, commissioners and evaluators score bids.")
     with transaction.atomic():
-        package = _locked(bid.package)
-        _require_status(package, Status.CLOSED, doing="evaluated")
+        package = package_locked(bid.package)
+        package_require_status(package, Status.CLOSED, doing="evaluated")
         bid = Bid.objects.get(pk=bid.pk)
         if bid.status != Bid.Status.SUBMITTED:
             raise Conflict("Only submitted bids are evaluated.")
@@ -1025,12 +1029,12 @@ def _money(value, name: str, message: str) -> Decimal:
 
 def negotiation_record(*, actor, bid: Bid, note: str, price_after) -> Negotiation:
     """An optional negotiation round, recorded, which may lower the price."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners negotiate.")
+    require(policy.can_source_package(access_here(actor), bid.package), "Only brokers and commissioners negotiate.")
     if not (note or "").strip():
         raise Invalid({"note": "Record what was discussed."})
     with transaction.atomic():
-        package = _locked(bid.package)
-        _require_status(package, Status.CLOSED, doing="negotiated")
+        package = package_locked(bid.package)
+        package_require_status(package, Status.CLOSED, doing="negotiated")
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
         if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
             raise Conflict("Only a submitted bid for this package can be negotiated.")
@@ -1060,7 +1064,7 @@ def award_basis(*, actor, package: Package, bid: Bid, expressed_by: str = "",
     check-answers page asks before the broker confirms."""
     require(policy.can_source_package(access_here(actor), package), "Only brokers and commissioners award packages.")
     check_provider_text(package=package, exception_reason=exception_reason)  # quoted in every bidder's letter
-    _require_status(package, Status.CLOSED, doing="awarded")
+    package_require_status(package, Status.CLOSED, doing="awarded")
     _check_letter_notes(package)
     fits = candidates(package)
     if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
@@ -1086,7 +1090,7 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
     with who expressed it (user involvement, PCR 2015 regulation 76(8)); anything else is an exception
     with a reason."""
     with transaction.atomic():
-        package = _locked(package)
+        package = package_locked(package)
         basis, reason, fits = award_basis(actor=actor, package=package, bid=bid, expressed_by=expressed_by,
                                           exception_reason=exception_reason)
         return award_record(actor=actor, package=package, bid=bid, basis=basis, reason=reason, fits=fits,
@@ -1189,15 +1193,15 @@ def bid_letter_send(*, letter_id: int) -> bool:
 def no_award(*, actor, package: Package, next_step: str, reason: str) -> NoAward:
     """Nothing fits: publish again (a new draft copied from this one), widen
     the lot, or source outside the agreement as an exception, with a reason."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners record outcomes.")
+    require(policy.can_source_package(access_here(actor), package), "Only brokers and commissioners record outcomes.")
     if next_step not in NoAward.Next.values:
         raise Invalid({"next_step": "Choose: publish again, a wider lot, or an exception."})
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why nothing was awarded."})
     check_provider_text(package=package, reason=reason)  # the outcome of a competition providers bid in
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.CLOSED, doing="closed without award")
+        package = package_locked(package)
+        package_require_status(package, Status.CLOSED, doing="closed without award")
         follow_on = None
         if next_step == NoAward.Next.REPUBLISH:
             follow_on = _republished(package, actor=actor)
@@ -1252,7 +1256,7 @@ def bids_export(*, actor, package: Package) -> str:
     import io
 
     access = access_here(actor)
-    require(policy.can_evaluate_bids(access), "Only brokers, commissioners and evaluators export bids.")
+    require(policy.can_evaluate_package(access, package), "Only brokers, commissioners and evaluators export bids.")
     package = Package.objects.get(pk=package.pk)  # as it stands now
     # before bids open, refused (and recorded once) whether or not there are any
     sealing.refuse_until_open(package, user=actor, channel="export", access=access)
@@ -1293,11 +1297,12 @@ def withdrawal_check(*, actor, package: Package, reason: str, note: str = "") ->
     """Whether `package` may be withdrawn (or, a draft, cancelled) for this
     reason, without changing anything: what the check-answers page asks
     before the broker confirms. Returns whether bids would stay unopened."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    require(policy.can_source_package(access_here(actor), package),
+            "Only brokers and commissioners withdraw or cancel packages.")
     _withdrawal_reason(reason, note)
     if package.status == Status.DRAFT:
         return False
-    _require_status(package, Status.PUBLISHED, Status.CLOSED,
+    package_require_status(package, Status.PUBLISHED, Status.CLOSED,
                     doing="withdrawn (only a package open for bids, or whose bidding has closed, and not yet "
                           "awarded, can be)")
     check_provider_text(package=package, note=note)  # every invitee is told it
@@ -1307,11 +1312,12 @@ def withdrawal_check(*, actor, package: Package, reason: str, note: str = "") ->
 def package_cancel(*, actor, package: Package, reason: str, note: str = "") -> Withdrawal:
     """A draft that will not be published, with the reason. Nobody was
     invited, so nobody is told."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    require(policy.can_source_package(access_here(actor), package),
+            "Only brokers and commissioners withdraw or cancel packages.")
     reason, note = _withdrawal_reason(reason, note)
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.DRAFT,
+        package = package_locked(package)
+        package_require_status(package, Status.DRAFT,
                         doing="cancelled (only a draft can be; a published package is withdrawn instead)")
         withdrawal = Withdrawal.objects.create(package=package, status_before=package.status, reason=reason,
                                                note=note, recorded_by=actor)
@@ -1329,11 +1335,12 @@ def package_withdraw(*, actor, package: Package, reason: str, note: str = "", no
     only ever opens a package that is still open for bids, and this one no
     longer is. Withdrawn after closing, the bids were opened at the deadline
     and stay readable to evaluators as the record of the competition."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    require(policy.can_source_package(access_here(actor), package),
+            "Only brokers and commissioners withdraw or cancel packages.")
     reason, note = _withdrawal_reason(reason, note)
     now = now or timezone.now()
     with transaction.atomic():
-        package = _locked(package)  # closing waits for this, then finds nothing open to close
+        package = package_locked(package)  # closing waits for this, then finds nothing open to close
         if package.status == Status.DRAFT:
             raise Conflict("The package is a draft: nobody has been invited, so cancel it instead.")
         unopened = withdrawal_check(actor=actor, package=package, reason=reason, note=note)
@@ -1404,10 +1411,11 @@ def package_republish(*, actor, package: Package, lot: Lot | None = None) -> Pac
     (the people and the need), on the same lot or another of the agreement,
     linked to this one and to the first, so the request counts once. Each
     package is published again at most once: the chain stays one line."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners publish packages again.")
+    require(policy.can_source_package(access_here(actor), package, new=True),
+            "Only brokers and commissioners publish packages again.")
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.WITHDRAWN, Status.NO_AWARD,
+        package = package_locked(package)
+        package_require_status(package, Status.WITHDRAWN, Status.NO_AWARD,
                         doing="published again (only a withdrawn or not awarded package can be)")
         existing = Package.objects.filter(republished_from=package).first()
         if existing is not None:

@@ -406,10 +406,10 @@ def award_at_rate(*, actor, package: Package, bid: Bid, expressed_by: str, reaso
     if not _text(reason):
         raise Invalid({"reason": "Say why this provider was preferred."})
     with transaction.atomic():
-        package = calloffs._locked(package)
+        package = calloffs.package_locked(package)
         if not package.agreement.priced_by_schedule:
             raise Conflict("This agreement is not priced by schedule: award by the competition's rules.")
-        calloffs._require_status(package, Package.Status.CLOSED, doing="awarded")
+        calloffs.package_require_status(package, Package.Status.CLOSED, doing="awarded")
         calloffs.check_provider_text(package=package, reason=reason)  # quoted in every bidder's letter
         bid = Bid.objects.select_for_update(of=("self",)).filter(pk=bid.pk).first()
         if bid is None or bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
