@@ -155,6 +155,9 @@ class VaryView(PlacementFormPage):
     form_class = VaryForm
     done = "Variation recorded; the weekly cost has changed."
 
+    def form(self, placement, data=None):
+        return VaryForm(data, authorities=selectors.funders_possible(placement))
+
     def call(self, placement, form):
         services.placement_vary(actor=self.request.user, placement=placement, **form.changes())
 
