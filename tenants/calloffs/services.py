@@ -1303,8 +1303,8 @@ def withdrawal_check(*, actor, package: Package, reason: str, note: str = "") ->
     if package.status == Status.DRAFT:
         return False
     package_require_status(package, Status.PUBLISHED, Status.CLOSED,
-                    doing="withdrawn (only a package open for bids, or whose bidding has closed, and not yet "
-                          "awarded, can be)")
+                           doing="withdrawn (only a package open for bids, or whose bidding has closed, and not yet "
+                                 "awarded, can be)")
     check_provider_text(package=package, note=note)  # every invitee is told it
     return package.status == Status.PUBLISHED
 
@@ -1318,7 +1318,7 @@ def package_cancel(*, actor, package: Package, reason: str, note: str = "") -> W
     with transaction.atomic():
         package = package_locked(package)
         package_require_status(package, Status.DRAFT,
-                        doing="cancelled (only a draft can be; a published package is withdrawn instead)")
+                               doing="cancelled (only a draft can be; a published package is withdrawn instead)")
         withdrawal = Withdrawal.objects.create(package=package, status_before=package.status, reason=reason,
                                                note=note, recorded_by=actor)
         package.status = Status.CANCELLED
@@ -1416,7 +1416,7 @@ def package_republish(*, actor, package: Package, lot: Lot | None = None) -> Pac
     with transaction.atomic():
         package = package_locked(package)
         package_require_status(package, Status.WITHDRAWN, Status.NO_AWARD,
-                        doing="published again (only a withdrawn or not awarded package can be)")
+                               doing="published again (only a withdrawn or not awarded package can be)")
         existing = Package.objects.filter(republished_from=package).first()
         if existing is not None:
             raise Conflict(f"{package.reference} has already been published again as {existing.reference}: "
