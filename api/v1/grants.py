@@ -34,7 +34,7 @@ from api.v1.refs import AreaOut, NamedOut
 from tenancy.models import Authority
 from tenants.agreements import grants
 from tenants.agreements import policy as agreement_policy
-from tenants.agreements.models import Agreement, CallOffGrant
+from tenants.agreements.models import Agreement, CallOffGrant, Lot
 from tenants.calloffs import policy, services
 from tenants.calloffs import selectors as calloff_selectors
 from tenants.calloffs.models import Person
@@ -55,6 +55,7 @@ class GrantOut(serializers.Serializer):
     grantee = AreaOut()
     may_call_off = serializers.BooleanField()
     may_co_fund = serializers.BooleanField()
+    lots = serializers.SerializerMethodField(help_text="Ids of the lots it may call off from; empty: every lot.")
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(allow_null=True)
     purchasing_agreement = serializers.CharField(help_text="The granted body's own purchasing agreement reference.")
@@ -62,6 +63,9 @@ class GrantOut(serializers.Serializer):
     granted_at = serializers.DateTimeField()
     revoked_at = serializers.DateTimeField(allow_null=True)
     revoke_reason = serializers.CharField()
+
+    def get_lots(self, grant) -> list[int]:
+        return sorted(lot.pk for lot in grant.lots.all())
 
 
 class HeldGrantOut(serializers.Serializer):
@@ -140,6 +144,9 @@ class GrantIn(StrictSerializer):
     grantee = serializers.SlugField(help_text="The granted authority's slug (an NHS body, say).")
     may_call_off = serializers.BooleanField(default=False)
     may_co_fund = serializers.BooleanField(default=False)
+    lots = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=50,
+                                 help_text="Ids of the agreement's lots it may call off from; empty or left out: "
+                                           "every lot.")
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)
     purchasing_agreement = serializers.CharField(max_length=120, allow_blank=True)
@@ -201,13 +208,18 @@ class GrantListView(GrantsAPI, GenericAPIView):
         agreement = Agreement.objects.filter(pk=fields.pop("agreement")).first()
         grantee = Authority.objects.filter(slug=fields.pop("grantee")).first()
         errors = {}
+        wanted = fields.pop("lots")
+        lots = list(Lot.objects.filter(pk__in=wanted, agreement=agreement)) if agreement is not None else []
         if agreement is None:
             errors["agreement"] = ["No such agreement here."]
+        elif sorted(set(wanted)) != sorted(lot.pk for lot in lots):
+            missing = sorted(set(wanted) - {lot.pk for lot in lots})
+            errors["lots"] = [f"No such lot of {agreement.reference}: {', '.join(map(str, missing))}."]
         if grantee is None:
             errors["grantee"] = ["No such authority."]
         if errors:
             raise serializers.ValidationError(errors)
-        grant = grants.grant_create(actor=request.user, agreement=agreement, grantee=grantee, **fields)
+        grant = grants.grant_create(actor=request.user, agreement=agreement, grantee=grantee, lots=lots, **fields)
         return Response(GrantOut(grants.grants_for_owner().get(pk=grant.pk)).data, status=status.HTTP_201_CREATED)
 
 

@@ -220,7 +220,7 @@ def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person
         if called_off_by.pk not in homes:
             raise PermissionDenied(f"You do not work for {called_off_by.name}, so you cannot call off for it.")
     called_off_by = called_off_by or _default_caller(actor, agreement)
-    _check_caller(agreement, called_off_by)
+    _check_caller(agreement, called_off_by, lot)
     if not granted and not agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
         raise PermissionDenied(f"Only {called_off_by.name}'s own staff call off in its name under its grant.")
     if not granted:
@@ -251,18 +251,19 @@ def _granted_caller(agreement: Agreement, homes):
                                     f"{', '.join(a.name for a in found)}."})
 
 
-def _check_caller(agreement: Agreement, called_off_by) -> None:
+def _check_caller(agreement: Agreement, called_off_by, lot: Lot | None = None) -> None:
     """The authorities named on the agreement call off from it; any other
-    needs a call-off grant in force from the owner."""
+    needs a call-off grant in force from the owner, covering the lot."""
     from tenants.agreements import grants
 
     if agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
         return
-    if grants.grant_in_force(agreement_id=agreement.pk, grantee_id=called_off_by.pk, right="call_off"):
+    if grants.grant_in_force(agreement_id=agreement.pk, grantee_id=called_off_by.pk, right="call_off",
+                             lot_id=lot.pk if lot is not None else None):
         return
     if agreement.grants.filter(grantee=called_off_by).exists():
         raise Conflict({"called_off_by": grants.grant_refusal(agreement=agreement, grantee=called_off_by,
-                                                              right="call_off")})
+                                                              right="call_off", lot=lot)})
     raise Conflict({"called_off_by": f"{called_off_by.name} is not one of the authorities that may call off "
                                      f"from {agreement.title}, and holds no call-off grant on it."})
 
@@ -389,7 +390,7 @@ def package_publish(*, actor, package: Package, now=None) -> Package:
     with transaction.atomic():
         package = package_locked(package)
         if package.called_off_by_id != authority_current().pk:
-            _check_caller(package.agreement, package.called_off_by)  # a revoked grant stops new call-offs
+            _check_caller(package.agreement, package.called_off_by, package.lot)  # a revoked grant stops new ones
         package_require_status(package, Status.DRAFT, doing="published")
         if package.agreement.status != Agreement.Status.LIVE:
             raise Conflict(f"{package.agreement.title} is not live: call-offs can only be made from a live "

@@ -59,7 +59,7 @@ def funders_possible(placement: Placement | None = None) -> list[Authority]:
         granted = [g.grantee for g in CallOffGrant.objects.filter(
             agreement_id=placement.package.agreement_id, may_co_fund=True, revoked_at__isnull=True)
             .select_related("grantee").order_by("grantee__name") if g.in_force_on(today)]
-        for authority in [placement.package.called_off_by, *granted, *(f.authority for f in placement.funders.all())]:
+        for authority in [*granted, *(f.authority for f in placement.funders.all())]:
             if all(authority.pk != known.pk for known in found):
                 found.append(authority)
     return found

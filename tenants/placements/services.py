@@ -99,8 +99,8 @@ def placement_set_funders(*, actor, placement: Placement, shares: list[tuple], r
     """Who pays what share: (authority, share) or (authority, share, its own
     purchasing agreement reference). The shares total exactly 100%; in a
     partnership any member may fund (a council and an ICB, say); elsewhere the
-    authority, the authority that called off, and any authority holding a
-    co-funding grant in force on the placement's agreement
+    authority, and any authority holding a co-funding grant in force on the
+    placement's agreement
     (tenants/agreements/grants.py). `payer`, when given, changes who pays the
     provider (and recovers the others' shares): the authority that called off
     or one of the funders."""
@@ -162,9 +162,6 @@ def _clean_shares(placement: Placement, shares) -> tuple[list[tuple[Authority, D
     held = {}
     for authority, _ in clean:
         if authority.pk in _allowed_funders():
-            continue
-        if authority.pk == placement.package.called_off_by_id:  # it called off under its grant, and pays
-            held[authority.pk] = (agreement.grants.filter(grantee=authority).order_by("-granted_at").first())
             continue
         grant = grants.grant_in_force(agreement_id=agreement.pk, grantee_id=authority.pk, right="co_fund")
         if grant is None:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
@@ -245,3 +246,35 @@ def test_the_granted_body_s_finance_viewer_reads_but_cannot_act(region, journey)
                         {"shares": [{"authority": "nhs-north", "share": "100"}]}, format="json"), 403)
     problem(finance.post(f"{GRANTED}/packages/{placement.package_id}/no-award/",
                          {"next_step": "republish", "reason": "x"}, format="json"), 403)
+
+
+def test_a_grant_can_be_limited_to_lots_and_a_call_off_from_another_lot_is_refused_naming_the_grant(region):
+    from shared_catalogue.models import ServiceType
+    from tenants.agreements import services as agreements
+
+    market = stage2.live_market(region.alpha, providers=1, names=["Brightday"])
+    lead = market.setup.commissioner
+    with schema_context("alpha"):
+        lot2 = agreements.lot_add(actor=lead, agreement=market.agreement, number="2", title="Community Support",
+                                  service_type=ServiceType.objects.get(code="community-support"),
+                                  reason="Community support added by the cabinet decision of May")
+    other = stage2.live_market(region.alpha, providers=0)
+    council = client_for(lead)
+    body = {"agreement": market.agreement.pk, "grantee": "nhs-north", "may_call_off": True,
+            "starts_on": date.today().isoformat(), "purchasing_agreement": "NHS-N-IPA-2026-014",
+            "reason": "Health and wellbeing board 14/2026"}
+    wrong = problem(council.post(f"{ALPHA}/grants/", body | {"lots": [other.lot.pk]}, format="json"), 400)
+    assert f"No such lot of {market.agreement.reference}" in wrong["errors"]["lots"][0]
+    grant = ok(council.post(f"{ALPHA}/grants/", body | {"lots": [lot2.pk]}, format="json"), 201)
+    assert grant["lots"] == [lot2.pk]
+    browser = Client()  # the agreement's page shows the lots granted
+    browser.force_login(lead)
+    assert "From lot 2" in browser.get(f"/a/alpha/staff/agreements/{market.agreement.pk}/").content.decode()
+
+    icb = client_for(support.make_staff(region.nhs, "broker"))
+    person = ok(icb.post(f"{GRANTED}/people/", {"first_name": "Ann", "last_name": "Lee"}, format="json"), 201)
+    refused = problem(icb.post(f"{GRANTED}/packages/", package_body(market, person["id"]), format="json"), 409)
+    assert ("NHS North ICB cannot call off from lot 1 of " f"{market.agreement.reference}: its grant covers lot 2 "
+            "only.") in str(refused)
+    made = ok(icb.post(f"{GRANTED}/packages/", package_body(market, person["id"], lot=lot2.pk), format="json"), 201)
+    assert made["lot"]["number"] == "2"
