@@ -27,7 +27,7 @@ from accounts.policy import Audience
 from api.base import TenantAPIMixin
 from api.filters import FilterChoiceField, filters
 from api.strict import StrictSerializer
-from api.v1 import calloffs, placements
+from api.v1 import calloffs, placements, pricing
 from api.v1.calloffs import CalloffPersonIn, PackageFieldsIn, PackageOut, package_create_from
 from api.v1.placements import PlacementOut
 from api.v1.refs import AreaOut, NamedOut
@@ -366,6 +366,22 @@ class GrantedCancelView(GrantedAPI, calloffs.CancelView):
 
 
 class GrantedWithdrawView(GrantedAPI, calloffs.WithdrawView):
+    pass
+
+
+class GrantedPriceChecksView(GrantedAPI, pricing.PackagePriceChecksView):
+    pass
+
+
+class GrantedExplanationRequestView(GrantedAPI, pricing.ExplanationRequestView):
+    pass
+
+
+class GrantedExplanationDecideView(GrantedAPI, pricing.ExplanationDecideView):
+    pass
+
+
+class GrantedAwardAtRateView(GrantedAPI, pricing.AwardAtRateView):
     pass
 
 
