@@ -93,6 +93,8 @@ class GrantsHomeView(GrantedPage):
         else:
             ids = access.granted_authority_ids()
             context |= {"packages": calloff_selectors.packages_for_grantee(access),
+                        "can_call_off": any(g.current and g.may_call_off and g.roles.intersection(policy.SOURCING)
+                                            for g in access.grants),
                         "placements": placement_selectors.placements_under_grants(ids)}
         return render(request, "agreements/grants/home.html", context)
 

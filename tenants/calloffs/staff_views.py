@@ -107,7 +107,7 @@ class PackageListView(CalloffsPage):
                            can_report=policy.can_view_utilisation(self.access))
 
 
-class PersonCreateView(CalloffsPage):
+class PersonCreateView(GrantedPage, CalloffsPage):
     """Step 1 of a sourcing request: who it is for, recorded apart from the
     package (services.person_create). Their ids travel in the address; their
     details never do."""
@@ -142,19 +142,36 @@ class PersonCreateView(CalloffsPage):
                            package_url=_with_people(reverse("calloffs-staff:new"), ids))
 
 
-class PackageCreateView(CalloffsPage):
+class PackageCreateView(GrantedPage, CalloffsPage):
     """Step 2: the package itself, for the people recorded in step 1."""
 
     def setup_form(self, request):
         self.require_source()
         ids = _people_ids(request)
-        people = list(Person.objects.filter(pk__in=ids).order_by("pk"))
+        people = Person.objects.filter(pk__in=ids).order_by("pk")
         lots = list(selectors.lots_open_for_calloff())
+        if not self.access.is_staff:
+            return self.setup_granted(people, lots)
         callers = selectors.callers_of_live_agreements()
         here = authority_current()
         if [a.pk for a in callers] == [here.pk]:
             callers = []   # only this authority calls off here: nothing to ask
-        return people, lots, callers
+        return list(people), lots, callers
+
+    def setup_granted(self, people, lots):
+        """A granted body's staff: the people its own staff recorded, the lots
+        of agreements it holds a call-off grant on (the service checks the
+        grant covers the lot), and its own authority as the caller."""
+        from accounts.models import AuthorityMembership
+        from tenancy.models import Authority
+
+        homes = self.access.granted_authority_ids(*policy.SOURCING)
+        granted = {g.agreement_id for g in self.access.grants
+                   if g.current and g.may_call_off and g.grantee_id in homes}
+        staff = AuthorityMembership.objects.current().filter(authority__in=homes).values("user")
+        callers = list(Authority.objects.filter(pk__in=homes).order_by("name")) if len(homes) > 1 else []
+        return (list(people.filter(created_by__in=staff)), [lot for lot in lots if lot.agreement_id in granted],
+                callers)
 
     def get(self, request):
         people, lots, callers = self.setup_form(request)

@@ -140,3 +140,31 @@ def test_the_icb_evaluates_awards_goes_live_and_sets_shares_through_the_council_
     client.force_login(support.make_staff(region.beta, "broker", "commissioner"))
     assert client.get(f"{url}/").status_code == 403
     assert client.get(f"{base}/").status_code == 403
+
+
+def test_the_icb_starts_and_publishes_a_call_off_through_the_council_pages(client, region):
+    from tenants.calloffs.models import Package
+
+    g = gs.granted(region)
+    council_person = stage2.person(g.market)  # recorded by the council's broker: not the ICB's to use
+    base = "/a/alpha/staff/calloffs"
+    client.force_login(g.icb_broker)
+    home = client.get("/a/alpha/staff/grants/").content.decode()
+    assert f'href="{base}/new/person/"' in home
+    recorded = client.post(f"{base}/new/person/", ss.person_data(last_name="Lee"))
+    assert recorded.status_code == 302 and recorded.url.startswith(f"{base}/new/?people=")
+    form = client.get(recorded.url).content.decode()
+    assert g.market.agreement.title in form and "Lot 1" in form
+    # someone else's record in the address is dropped: the form asks for the person first
+    assert client.get(f"{base}/new/?people={council_person.pk}").url == f"{base}/new/person/"
+    created = client.post(recorded.url, ss.package_data(g.market))
+    assert created.status_code == 302, created.content.decode()[:2000]
+    package_id = int(created.url.rstrip("/").split("/")[-1])
+    published = client.post(f"{base}/{package_id}/publish/", follow=True)
+    assert "published: 1 provider invited" in published.content.decode()
+    with schema_context("alpha"):
+        package = Package.objects.get(pk=package_id)
+        assert (package.called_off_by, package.status, package.created_by) == (region.nhs, "published", g.icb_broker)
+    # Beta, without a grant, cannot start one here
+    client.force_login(support.make_staff(region.beta, "broker"))
+    assert client.get(f"{base}/new/person/").status_code == 403
