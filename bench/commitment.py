@@ -101,7 +101,8 @@ def _fill(n: int, placements: int, cofunder=None):
             Bid(package=p, provider=providers[i % 20], status="submitted", sealed=b"", updated_by=officer,
                 weekly_price=prices[i]) for i, p in enumerate(packages)], batch_size=1000)
         made = Placement.objects.bulk_create([
-            Placement(package=p, bid=bids[i], provider=providers[i % 20], status="ended" if i >= placements else "live",
+            Placement(package=p, bid=bids[i], provider=providers[i % 20], payer_id=p.called_off_by_id,
+                      status="ended" if i >= placements else "live",
                       start_on=starts[i], weekly_cost=prices[i], went_live_at=now,
                       ended_on=min(today, starts[i] + timedelta(days=rng.randrange(30, 400)))
                       if i >= placements else None, end_reason="Bench." if i >= placements else "")

@@ -485,8 +485,13 @@ class RepublishIn(serializers.Serializer):
 class CalloffsAPI(TenantAPIMixin):
     audience = Audience.STAFF
 
+    def packages_scope(self):
+        """The packages this view reaches: all of this authority's. The views
+        under grants/call-offs/ narrow it to the caller's grants (api/v1/grants.py)."""
+        return selectors.packages_for_staff()
+
     def package(self, package_id) -> Package:
-        package = selectors.packages_for_staff().filter(pk=package_id).first()
+        package = self.packages_scope().filter(pk=package_id).first()
         if package is None:
             raise Http404("No package with that id here.")
         return package
@@ -496,7 +501,7 @@ class CalloffsAPI(TenantAPIMixin):
             raise PermissionDenied(message)
 
     def detail(self, package_id, status_code=status.HTTP_200_OK) -> Response:
-        package = (selectors.packages_for_staff().filter(pk=package_id)
+        package = (self.packages_scope().filter(pk=package_id)
                    .select_related("withdrawal__recorded_by")
                    .prefetch_related("people", "deadline_changes__changed_by").first())
         return Response(PackageDetailOut(package).data, status=status_code)
@@ -562,8 +567,8 @@ class PackageDetailView(CalloffsAPI, APIView):
     @extend_schema(request=PackageFieldsIn(partial=True), responses=PackageDetailOut,
                    summary="Change a draft (the fields sent)")
     def patch(self, request, package_id):
-        self.require(policy.can_source(self.access), SOURCE_REFUSED)
         package = self.package(package_id)
+        self.require(policy.can_source_package(self.access, package), SOURCE_REFUSED)
         data = PackageFieldsIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.package_update(actor=request.user, package=package, **data.validated_data)
@@ -582,8 +587,9 @@ class PublishView(CalloffsAPI, APIView):
     @extend_schema(request=None, responses=PackageDetailOut,
                    summary="Publish: invite every eligible provider; the list is frozen")
     def post(self, request, package_id):
-        self.require(policy.can_source(self.access), SOURCE_REFUSED)
-        services.package_publish(actor=request.user, package=self.package(package_id))
+        package = self.package(package_id)
+        self.require(policy.can_source_package(self.access, package, new=True), SOURCE_REFUSED)
+        services.package_publish(actor=request.user, package=package)
         return self.detail(package_id)
 
 

@@ -27,13 +27,14 @@ from accounts.policy import Audience
 from api.base import TenantAPIMixin
 from api.filters import FilterChoiceField, filters
 from api.strict import StrictSerializer
+from api.v1 import calloffs, placements, pricing
 from api.v1.calloffs import CalloffPersonIn, PackageFieldsIn, PackageOut, package_create_from
 from api.v1.placements import PlacementOut
 from api.v1.refs import AreaOut, NamedOut
 from tenancy.models import Authority
 from tenants.agreements import grants
 from tenants.agreements import policy as agreement_policy
-from tenants.agreements.models import Agreement, CallOffGrant
+from tenants.agreements.models import Agreement, CallOffGrant, Lot
 from tenants.calloffs import policy, services
 from tenants.calloffs import selectors as calloff_selectors
 from tenants.calloffs.models import Person
@@ -54,6 +55,7 @@ class GrantOut(serializers.Serializer):
     grantee = AreaOut()
     may_call_off = serializers.BooleanField()
     may_co_fund = serializers.BooleanField()
+    lots = serializers.SerializerMethodField(help_text="Ids of the lots it may call off from; empty: every lot.")
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(allow_null=True)
     purchasing_agreement = serializers.CharField(help_text="The granted body's own purchasing agreement reference.")
@@ -61,6 +63,9 @@ class GrantOut(serializers.Serializer):
     granted_at = serializers.DateTimeField()
     revoked_at = serializers.DateTimeField(allow_null=True)
     revoke_reason = serializers.CharField()
+
+    def get_lots(self, grant) -> list[int]:
+        return sorted(lot.pk for lot in grant.lots.all())
 
 
 class HeldGrantOut(serializers.Serializer):
@@ -108,7 +113,7 @@ class RechargeLineOut(serializers.Serializer):
     package_reference = serializers.CharField(source="placement.package.reference")
     agreement_reference = serializers.CharField(source="placement.package.agreement.reference")
     provider = NamedOut(source="placement.provider")
-    payer = AreaOut(help_text="The authority that called off and pays the provider.")
+    payer = AreaOut(help_text="The placement's payer: pays the provider in full.")
     funder = AreaOut(help_text="The funder that owes the payer its share.")
     share = serializers.DecimalField(max_digits=5, decimal_places=2)
     purchasing_agreement = serializers.CharField(help_text="The funder's own purchasing agreement reference.")
@@ -139,6 +144,9 @@ class GrantIn(StrictSerializer):
     grantee = serializers.SlugField(help_text="The granted authority's slug (an NHS body, say).")
     may_call_off = serializers.BooleanField(default=False)
     may_co_fund = serializers.BooleanField(default=False)
+    lots = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=50,
+                                 help_text="Ids of the agreement's lots it may call off from; empty or left out: "
+                                           "every lot.")
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)
     purchasing_agreement = serializers.CharField(max_length=120, allow_blank=True)
@@ -200,13 +208,18 @@ class GrantListView(GrantsAPI, GenericAPIView):
         agreement = Agreement.objects.filter(pk=fields.pop("agreement")).first()
         grantee = Authority.objects.filter(slug=fields.pop("grantee")).first()
         errors = {}
+        wanted = fields.pop("lots")
+        lots = list(Lot.objects.filter(pk__in=wanted, agreement=agreement)) if agreement is not None else []
         if agreement is None:
             errors["agreement"] = ["No such agreement here."]
+        elif sorted(set(wanted)) != sorted(lot.pk for lot in lots):
+            missing = sorted(set(wanted) - {lot.pk for lot in lots})
+            errors["lots"] = [f"No such lot of {agreement.reference}: {', '.join(map(str, missing))}."]
         if grantee is None:
             errors["grantee"] = ["No such authority."]
         if errors:
             raise serializers.ValidationError(errors)
-        grant = grants.grant_create(actor=request.user, agreement=agreement, grantee=grantee, **fields)
+        grant = grants.grant_create(actor=request.user, agreement=agreement, grantee=grantee, lots=lots, **fields)
         return Response(GrantOut(grants.grants_for_owner().get(pk=grant.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -240,7 +253,20 @@ class GrantedAPI(TenantAPIMixin):
         if self.access.is_staff:
             return calloff_selectors.packages_under_grants(
                 CallOffGrant.objects.values_list("grantee_id", flat=True))
-        return calloff_selectors.packages_under_grants(self.access.granted_authority_ids())
+        return calloff_selectors.packages_for_grantee(self.access)
+
+    # the call-offs views (api/v1/calloffs.py, api/v1/placements.py) reached
+    # through grants/call-offs/: the same serializers and services, on this scope
+
+    def packages_scope(self):
+        return self.packages()
+
+    def placement_ids(self):
+        if self.access.is_staff:
+            self.require(policy.can_view_placements(self.access),
+                         "Only brokers, commissioners and finance viewers read placements.")
+            return placement_selectors.placements_joint()
+        return placement_selectors.placements_under_grants(self.access.granted_authority_ids())
 
 
 class GrantedPersonView(GrantedAPI, APIView):
@@ -286,6 +312,97 @@ class GrantedPackagePublishView(GrantedAPI, APIView):
             raise Http404("No package with that id here.")
         services.package_publish(actor=request.user, package=package)
         return Response(PackageOut(self.packages().prefetch_related("people").get(pk=package.pk)).data)
+
+
+# The rest of a call-off under a grant, for the granted body's staff (and the
+# owner's): the calloffs and placements views themselves, on the grant's scope.
+# Bids stay sealed until the deadline by the same rule (calloffs.sealing); the
+# services decide who may act (the granted body's brokers and commissioners on
+# its own call-offs; what was called off runs on under a revoked grant).
+
+
+class GrantedPackageDetailView(GrantedAPI, calloffs.PackageDetailView):
+    pass
+
+
+class GrantedClarificationListView(GrantedAPI, calloffs.ClarificationListView):
+    pass
+
+
+class GrantedClarificationAnswerView(GrantedAPI, calloffs.ClarificationAnswerView):
+    pass
+
+
+class GrantedBidListView(GrantedAPI, calloffs.BidListView):
+    pass
+
+
+class GrantedBidDetailView(GrantedAPI, calloffs.BidDetailView):
+    pass
+
+
+class GrantedEvaluationView(GrantedAPI, calloffs.EvaluationView):
+    pass
+
+
+class GrantedNegotiationView(GrantedAPI, calloffs.NegotiationView):
+    pass
+
+
+class GrantedCandidatesView(GrantedAPI, calloffs.CandidatesView):
+    pass
+
+
+class GrantedAwardView(GrantedAPI, calloffs.AwardView):
+    pass
+
+
+class GrantedNoAwardView(GrantedAPI, calloffs.NoAwardView):
+    pass
+
+
+class GrantedCancelView(GrantedAPI, calloffs.CancelView):
+    pass
+
+
+class GrantedWithdrawView(GrantedAPI, calloffs.WithdrawView):
+    pass
+
+
+class GrantedPriceChecksView(GrantedAPI, pricing.PackagePriceChecksView):
+    pass
+
+
+class GrantedExplanationRequestView(GrantedAPI, pricing.ExplanationRequestView):
+    pass
+
+
+class GrantedExplanationDecideView(GrantedAPI, pricing.ExplanationDecideView):
+    pass
+
+
+class GrantedAwardAtRateView(GrantedAPI, pricing.AwardAtRateView):
+    pass
+
+
+class GrantedPlacementDetailView(GrantedAPI, placements.PlacementDetailView):
+    pass
+
+
+class GrantedFundersView(GrantedAPI, placements.FundersView):
+    pass
+
+
+class GrantedGoLiveView(GrantedAPI, placements.GoLiveView):
+    pass
+
+
+class GrantedVariationView(GrantedAPI, placements.VariationView):
+    pass
+
+
+class GrantedEndView(GrantedAPI, placements.EndView):
+    pass
 
 
 class GrantedPlacementListView(GrantedAPI, GenericAPIView):

@@ -59,6 +59,7 @@ class PlacementOut(serializers.Serializer):
     id = serializers.IntegerField()
     package = ReferenceOut()
     provider = NamedOut()
+    payer = AreaOut(help_text="Who pays the provider and recovers the other funders' shares.")
     status = serializers.ChoiceField(choices=Placement.Status.choices)
     start_on = serializers.DateField()
     weekly_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -196,6 +197,9 @@ class ShareIn(StrictSerializer):
 class FundersIn(StrictSerializer):
     shares = ShareIn(many=True, allow_empty=True, max_length=20)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    payer = serializers.SlugField(required=False, allow_blank=True, default="",
+                                  help_text="Who pays the provider (and recovers the others' shares): the authority "
+                                            "that called off or a funder. Blank: unchanged.")
 
 
 class GoLiveIn(serializers.Serializer):
@@ -245,16 +249,23 @@ class PlacementsAPI(TenantAPIMixin):
         if not allowed:
             raise PermissionDenied(message)
 
-    def placement(self, placement_id) -> Placement:
+    def placement_ids(self):
+        """The placements this view reaches (None: all of this authority's).
+        The views under grants/call-offs/ narrow it to the caller's grants."""
         self.require(policy.can_view_placements(self.access), READ_REFUSED)
+        return None
+
+    def placement(self, placement_id) -> Placement:
+        ids = self.placement_ids()
         placement = selectors.placement_for_staff(placement_id)
-        if placement is None:
+        if placement is None or ids is not None and not ids.filter(pk=placement.pk).exists():
             raise Http404("No placement with that id here.")
         return placement
 
     def managed(self, placement_id) -> Placement:
-        self.require(policy.can_manage_placements(self.access), MANAGE_REFUSED)
-        return self.placement(placement_id)
+        placement = self.placement(placement_id)
+        self.require(policy.can_manage_placement(self.access, placement), MANAGE_REFUSED)
+        return placement
 
     def detail(self, placement: Placement) -> Response:
         return Response(PlacementDetailOut(selectors.placement_for_staff(placement.pk)).data)
@@ -293,9 +304,14 @@ class FundersView(PlacementsAPI, APIView):
         placement = self.managed(placement_id)
         data = FundersIn(data=request.data)
         data.is_valid(raise_exception=True)
+        payer = None
+        if data.validated_data["payer"]:
+            payer = Authority.objects.filter(slug=data.validated_data["payer"]).first()
+            if payer is None:
+                raise serializers.ValidationError({"payer": ["No such authority."]})
         services.placement_set_funders(actor=request.user, placement=placement,
                                        shares=_shares(data.validated_data["shares"]),
-                                       reason=data.validated_data["reason"])
+                                       reason=data.validated_data["reason"], payer=payer)
         return self.detail(placement)
 
 

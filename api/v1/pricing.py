@@ -28,6 +28,7 @@ from api.v1.calloffs import AwardOut
 from api.v1.refs import LotRefOut, NamedOut, ReferenceOut
 from shared_catalogue.models import ServiceType
 from tenants.agreements.models import Agreement
+from tenants.calloffs import policy as calloffs_policy
 from tenants.calloffs import selectors as calloff_selectors
 from tenants.calloffs.models import Award, Bid
 from tenants.pricing import policy, selectors, services
@@ -170,6 +171,17 @@ class PricingAPI(TenantAPIMixin):
         if not allowed:
             raise PermissionDenied(message)
 
+    def packages_scope(self):
+        """The packages whose bids' prices this view reaches: all of this
+        authority's. Under grants/call-offs/ the caller's own (api/v1/grants.py)."""
+        return calloff_selectors.packages_for_staff()
+
+    def considers(self, package) -> bool:
+        """Who considers a package's bids' prices: those who evaluate bids here,
+        or the granted body's brokers and commissioners on its own call-off."""
+        return policy.can_ask_explanation(self.access) or (
+            package is not None and calloffs_policy.can_source_package(self.access, package))
+
     def schedule(self, schedule_id) -> PricingSchedule:
         self.require(policy.can_view_prices(self.access), "Only authority staff read pricing schedules.")
         found = selectors.schedule_for_staff(schedule_id)
@@ -295,9 +307,8 @@ class PackagePriceChecksView(PricingAPI, GenericAPIView):
     serializer_class = PriceCheckOut
 
     def package(self, package_id):
-        self.require(policy.can_ask_explanation(self.access),
-                     "Only brokers, commissioners and evaluators read bids' prices.")
-        package = calloff_selectors.packages_for_staff().filter(pk=package_id).first()
+        package = self.packages_scope().filter(pk=package_id).first()
+        self.require(self.considers(package), "Only brokers, commissioners and evaluators read bids' prices.")
         if package is None:
             raise Http404("No package with that id here.")
         return package
@@ -313,10 +324,10 @@ class PackagePriceChecksView(PricingAPI, GenericAPIView):
 
 class PriceCheckAPI(PricingAPI):
     def check_of(self, check_id) -> BidPriceCheck:
-        self.require(policy.can_ask_explanation(self.access),
-                     "Only brokers, commissioners and evaluators consider bids' prices.")
         found = selectors.check_for_staff(check_id)
-        if found is None:
+        package = self.packages_scope().filter(pk=found.bid.package_id).first() if found is not None else None
+        self.require(self.considers(package), "Only brokers, commissioners and evaluators consider bids' prices.")
+        if found is None or package is None:
             raise Http404("No price check with that id here.")
         return found
 
@@ -351,8 +362,10 @@ class AwardAtRateView(PricingAPI, APIView):
                    summary="Award at the schedule's rate to the provider the person prefers (agreements priced "
                            "by schedule)")
     def post(self, request, package_id):
-        self.require(policy.can_award_at_rate(self.access), "Only brokers and commissioners award packages.")
-        package = calloff_selectors.packages_for_staff().filter(pk=package_id).first()
+        package = self.packages_scope().filter(pk=package_id).first()
+        self.require(policy.can_award_at_rate(self.access) or (
+            package is not None and calloffs_policy.can_source_package(self.access, package)),
+            "Only brokers and commissioners award packages.")
         if package is None:
             raise Http404("No package with that id here.")
         data = AwardAtRateIn(data=request.data)

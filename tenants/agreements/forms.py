@@ -8,7 +8,7 @@ from crispy_forms_gds.fields import DateInputField
 from django import forms
 
 from shared_catalogue.models import EvidenceType, ServiceType
-from tenants.agreements.models import Agreement, Question, default_onboarding
+from tenants.agreements.models import Agreement, Lot, Question, default_onboarding
 from web.forms import GovukFormMixin
 
 
@@ -196,6 +196,9 @@ class GrantForm(GovukFormMixin, forms.Form):
                                      help_text="An NHS body (an ICB, say) or another council.")
     may_call_off = forms.BooleanField(label="May call off under this agreement, in its own name", required=False)
     may_co_fund = forms.BooleanField(label="May co-fund placements under this agreement", required=False)
+    lots = forms.ModelMultipleChoiceField(label="Which lots may it call off from?", queryset=None, required=False,
+                                          widget=forms.CheckboxSelectMultiple,
+                                          help_text="Choose none for every lot.")
     starts_on = date_field("From", required=True)
     ends_on = date_field("Until (optional)", "Leave it blank for the agreement's life. For example, 31 3 2027")
     purchasing_agreement = forms.CharField(label="Its own purchasing agreement reference", max_length=120,
@@ -204,9 +207,11 @@ class GrantForm(GovukFormMixin, forms.Form):
     reason = forms.CharField(label="Why, and on whose decision?", max_length=5000,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, candidates, **kwargs):
+    def __init__(self, *args, candidates, lots=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grantee"].queryset = candidates
+        self.fields["lots"].queryset = lots if lots is not None else Lot.objects.none()
+        self.fields["lots"].label_from_instance = lambda lot: f"Lot {lot.number}: {lot.title}"
 
 
 class RevokeGrantForm(GovukFormMixin, forms.Form):

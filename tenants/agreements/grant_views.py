@@ -34,7 +34,7 @@ class GrantCreateView(ManagerFormPage):
         candidates = (Authority.objects.filter(is_active=True, kind__in=[Authority.Kind.COUNCIL,
                                                                          Authority.Kind.NHS_BODY])
                       .exclude(pk=here.pk).order_by("name"))
-        return {"candidates": candidates}
+        return {"candidates": candidates, "lots": self.agreement.lots.order_by("number")}
 
     def extra_context(self):
         return {"intro": [
@@ -92,7 +92,9 @@ class GrantsHomeView(GrantedPage):
                 "given": grants.grants_for_owner()}
         else:
             ids = access.granted_authority_ids()
-            context |= {"packages": calloff_selectors.packages_under_grants(ids),
+            context |= {"packages": calloff_selectors.packages_for_grantee(access),
+                        "can_call_off": any(g.current and g.may_call_off and g.roles.intersection(policy.SOURCING)
+                                            for g in access.grants),
                         "placements": placement_selectors.placements_under_grants(ids)}
         return render(request, "agreements/grants/home.html", context)
 

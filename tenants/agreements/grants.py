@@ -52,11 +52,12 @@ def rebuild(authority: Authority) -> dict:
 
 
 def grant_create(*, actor, agreement: Agreement, grantee: Authority, may_call_off: bool, may_co_fund: bool,
-                 starts_on: date, purchasing_agreement: str, reason: str, ends_on: date | None = None
-                 ) -> CallOffGrant:
-    """Grant `grantee` the right to call off under `agreement` and/or to
-    co-fund its placements. Only this authority's commissioners grant; one
-    grant in force per grantee and agreement (revoke it to change it)."""
+                 starts_on: date, purchasing_agreement: str, reason: str, ends_on: date | None = None,
+                 lots=()) -> CallOffGrant:
+    """Grant `grantee` the right to call off under `agreement` (from `lots`
+    only, when any are given) and/or to co-fund its placements. Only this
+    authority's commissioners grant; one grant in force per grantee and
+    agreement (revoke it to change it)."""
     if not policy.can_grant(access_here(actor)):
         raise PermissionDenied("Only the agreement's commissioners grant call-off and co-funding rights.")
     here = authority_current()
@@ -77,6 +78,9 @@ def grant_create(*, actor, agreement: Agreement, grantee: Authority, may_call_of
         errors["reason"] = "Say why you grant this (for example, the decision that approved it)."
     if agreement.status == Agreement.Status.ENDED:
         errors["agreement"] = "The agreement has ended."
+    lots = list(lots or ())
+    if any(lot.agreement_id != agreement.pk for lot in lots):
+        errors["lots"] = f"Choose lots of {agreement.reference} only."
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
@@ -88,9 +92,11 @@ def grant_create(*, actor, agreement: Agreement, grantee: Authority, may_call_of
             agreement=agreement, grantee=grantee, may_call_off=bool(may_call_off), may_co_fund=bool(may_co_fund),
             starts_on=starts_on, ends_on=ends_on, purchasing_agreement=purchasing_agreement.strip(),
             reason=reason.strip(), granted_by=actor)
+        grant.lots.set(lots)
         _sync(grant)
         audit_record(actor=actor, action="agreement.grant_made", obj=grant, reason=grant.reason,
                      after={"grantee": grantee.slug, "agreement": agreement.reference,
+                            "lots": sorted(lot.number for lot in lots) or "every lot",
                             **{name: getattr(grant, name) for name in GRANT_FIELDS}})
     return grant
 
@@ -117,24 +123,30 @@ def grant_revoke(*, actor, grant: CallOffGrant, reason: str) -> CallOffGrant:
 # --- Reads ---------------------------------------------------------------------------
 
 def grants_for_owner(agreement: Agreement | None = None):
-    rows = CallOffGrant.objects.select_related("agreement", "grantee", "granted_by", "revoked_by")
+    rows = (CallOffGrant.objects.select_related("agreement", "grantee", "granted_by", "revoked_by")
+            .prefetch_related("lots"))
     return rows.filter(agreement=agreement) if agreement is not None else rows
 
 
-def grant_in_force(*, agreement_id, grantee_id, right: str, day: date | None = None) -> CallOffGrant | None:
-    """The grant in force today giving `grantee` `right` ("call_off" or "co_fund") on the agreement."""
+def grant_in_force(*, agreement_id, grantee_id, right: str, day: date | None = None,
+                   lot_id=None) -> CallOffGrant | None:
+    """The grant in force today giving `grantee` `right` ("call_off" or
+    "co_fund") on the agreement (and, to call off, on `lot_id` when given)."""
     day = day or timezone.localdate()
     grant = (CallOffGrant.objects.filter(agreement_id=agreement_id, grantee_id=grantee_id, revoked_at__isnull=True)
-             .first())
+             .prefetch_related("lots").first())
     if grant is None or not grant.in_force_on(day):
         return None
     if right == "call_off" and not grant.may_call_off or right == "co_fund" and not grant.may_co_fund:
         return None
+    if right == "call_off" and lot_id is not None and not grant.covers_lot(lot_id):
+        return None
     return grant
 
 
-def grant_refusal(*, agreement: Agreement, grantee: Authority, right: str) -> str:
-    """Why `grantee` may not call off or co-fund under the agreement, naming the grant rule."""
+def grant_refusal(*, agreement: Agreement, grantee: Authority, right: str, lot=None) -> str:
+    """Why `grantee` may not call off or co-fund under the agreement (from
+    `lot`, when given), naming the grant rule."""
     doing = "call off under" if right == "call_off" else "co-fund placements under"
     latest = CallOffGrant.objects.filter(agreement=agreement, grantee=grantee).order_by("-granted_at").first()
     owner = authority_current().name
@@ -147,6 +159,9 @@ def grant_refusal(*, agreement: Agreement, grantee: Authority, right: str) -> st
     if not latest.in_force_on(timezone.localdate()):
         return (f"{grantee.name} cannot {doing} {agreement.reference}: its grant is in force from "
                 f"{latest.starts_on:%-d %B %Y}" + (f" to {latest.ends_on:%-d %B %Y}." if latest.ends_on else "."))
+    if right == "call_off" and latest.may_call_off and lot is not None and not latest.covers_lot(lot.pk):
+        return (f"{grantee.name} cannot call off from lot {lot.number} of {agreement.reference}: its grant "
+                f"covers {latest.lots_label} only.")
     return (f"{grantee.name} cannot {doing} {agreement.reference}: its grant gives the right to "
             f"{latest.rights_label} only.")
 

@@ -228,6 +228,8 @@ class CallOffGrant(models.Model):
     grantee = models.ForeignKey("tenancy.Authority", on_delete=models.PROTECT, related_name="+")
     may_call_off = models.BooleanField(default=False)
     may_co_fund = models.BooleanField(default=False)
+    lots = models.ManyToManyField(Lot, blank=True, related_name="+",
+                                  help_text="The lots it may call off from; none chosen: every lot.")
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
     purchasing_agreement = models.CharField(
@@ -258,6 +260,18 @@ class CallOffGrant(models.Model):
     @property
     def rights_label(self) -> str:
         return " and ".join(r for r, on in (("call off", self.may_call_off), ("co-fund", self.may_co_fund)) if on)
+
+    def covers_lot(self, lot_id) -> bool:
+        """Whether the grant reaches this lot (a grant naming no lots reaches every one)."""
+        chosen = [lot.pk for lot in self.lots.all()]
+        return not chosen or lot_id in chosen
+
+    @property
+    def lots_label(self) -> str:
+        chosen = sorted(self.lots.all(), key=lambda lot: lot.number)
+        if not chosen:
+            return "every lot"
+        return ("lot " if len(chosen) == 1 else "lots ") + ", ".join(str(lot.number) for lot in chosen)
 
     def in_force_on(self, day: date) -> bool:
         return (self.revoked_at is None and self.starts_on <= day

@@ -68,7 +68,8 @@ class AgreementDetailView(AgreementMixin, View):
             "versions": agreement.questionnaires.all(),
             "modifications": agreement.modifications.all(),
             "call_off_authorities": agreement.call_off_authorities.all(),
-            "grants": agreement.grants.select_related("grantee").order_by("grantee__name", "-granted_at"),
+            "grants": agreement.grants.select_related("grantee").prefetch_related("lots")
+            .order_by("grantee__name", "-granted_at"),
             "moves": [(reverse(f"agreements-staff:{MOVE_URLS[m]}", args=[agreement.pk]), MOVE_LABELS[m])
                       for m in moves],
             "can_manage": can_manage,

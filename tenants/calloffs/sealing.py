@@ -46,6 +46,16 @@ WITHDRAWN_UNOPENED = ("This package was withdrawn before bidding closed: its bid
 NOT_YOURS = "You can only read your own organisation's bids; this attempt has been recorded."
 READERS = (AuthorityRole.COMMISSIONER, AuthorityRole.BROKER, AuthorityRole.EVALUATOR)
 SEALED_ACTIVITY = "bid.sealed_activity"
+
+
+def is_reader(access, package) -> bool:
+    """Who reads a package's bids once bidding has closed: the authority's
+    brokers, commissioners and evaluators; and, for a call-off made under a
+    grant, the granted body's brokers and commissioners (the same seal, the
+    same record of every attempt)."""
+    from tenants.calloffs import policy
+
+    return access.has_role(*READERS) or policy.can_source_package(access, package)
 OPENED = "bids.opened"
 RECEIPT_KEY = "_receipt_key"
 _PAD = 512  # sealed audit details are padded, so their length does not tell a submission from a withdrawal
@@ -225,10 +235,10 @@ def read_bid(bid, *, user, channel: str, access=None) -> dict:
     if own:
         allowed, reason = True, "the bidder's own organisation"
     elif not package_open:
-        if closing(bid.package) and access.has_role(*READERS):
+        if closing(bid.package) and is_reader(access, bid.package):
             raise PermissionDenied(sealed_message(bid.package))
         allowed, reason = False, _sealed_reason(bid.package)
-    elif access.has_role(*READERS):
+    elif is_reader(access, bid.package):
         allowed, reason = True, "bidding has closed"
     else:
         allowed, reason = False, "not a bidder and no role that evaluates bids"
@@ -252,7 +262,7 @@ def refuse_until_open(package, *, user, channel: str, bid_id=None, access=None) 
     if bids_open(package):
         return
     access = access or access_compute(user=user, authority=authority_current())
-    if closing(package) and access.has_role(*READERS):
+    if closing(package) and is_reader(access, package):
         raise PermissionDenied(sealed_message(package))
     bids = Bid.objects.filter(package=package, status=Bid.Status.SUBMITTED)
     _refused(package, list(bids.filter(pk=bid_id) if bid_id is not None else bids), user=user, channel=channel,

@@ -284,3 +284,13 @@ def bid_receipts(bid: Bid):
 def packages_under_grants(authority_ids):
     """The call-offs the granted authorities made here, for their own staff (never another's)."""
     return packages_for_staff().filter(called_off_by__in=list(authority_ids))
+
+
+def packages_for_grantee(access):
+    """What a granted body's staff reach here: the packages their own authority
+    called off under an agreement it holds (or held) a grant on; never the
+    owner's other packages, nor another grantee's."""
+    pairs = Q(pk__in=[])
+    for grant in access.grants if access.mfa_enabled else ():
+        pairs |= Q(called_off_by_id=grant.grantee_id, agreement_id=grant.agreement_id)
+    return packages_for_staff().filter(pairs)

@@ -67,12 +67,15 @@ PENCE = Decimal("0.01")
 
 
 
-def _locked(package: Package) -> Package:
+def package_locked(package: Package) -> Package:
+    """The package again, locked for the rest of the transaction: every move
+    of a package (here and in tenants/pricing) starts with this."""
     return (Package.objects.select_for_update(of=("self",)).select_related("agreement", "lot")
             .get(pk=package.pk))
 
 
-def _require_status(package: Package, *statuses, doing: str) -> None:
+def package_require_status(package: Package, *statuses, doing: str) -> None:
+    """Refuse (409) unless the package is in one of `statuses`; `doing` names the move."""
     if package.status not in statuses:
         raise Conflict(f"The package is {package.get_status_display().lower()}: it cannot be {doing} now.")
 
@@ -217,7 +220,7 @@ def package_create(*, actor, agreement: Agreement, lot: Lot, people: list[Person
         if called_off_by.pk not in homes:
             raise PermissionDenied(f"You do not work for {called_off_by.name}, so you cannot call off for it.")
     called_off_by = called_off_by or _default_caller(actor, agreement)
-    _check_caller(agreement, called_off_by)
+    _check_caller(agreement, called_off_by, lot)
     if not granted and not agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
         raise PermissionDenied(f"Only {called_off_by.name}'s own staff call off in its name under its grant.")
     if not granted:
@@ -248,18 +251,19 @@ def _granted_caller(agreement: Agreement, homes):
                                     f"{', '.join(a.name for a in found)}."})
 
 
-def _check_caller(agreement: Agreement, called_off_by) -> None:
+def _check_caller(agreement: Agreement, called_off_by, lot: Lot | None = None) -> None:
     """The authorities named on the agreement call off from it; any other
-    needs a call-off grant in force from the owner."""
+    needs a call-off grant in force from the owner, covering the lot."""
     from tenants.agreements import grants
 
     if agreement.call_off_authorities.filter(pk=called_off_by.pk).exists():
         return
-    if grants.grant_in_force(agreement_id=agreement.pk, grantee_id=called_off_by.pk, right="call_off"):
+    if grants.grant_in_force(agreement_id=agreement.pk, grantee_id=called_off_by.pk, right="call_off",
+                             lot_id=lot.pk if lot is not None else None):
         return
     if agreement.grants.filter(grantee=called_off_by).exists():
         raise Conflict({"called_off_by": grants.grant_refusal(agreement=agreement, grantee=called_off_by,
-                                                              right="call_off")})
+                                                              right="call_off", lot=lot)})
     raise Conflict({"called_off_by": f"{called_off_by.name} is not one of the authorities that may call off "
                                      f"from {agreement.title}, and holds no call-off grant on it."})
 
@@ -302,13 +306,13 @@ def _reference(agreement: Agreement) -> str:
 
 
 def package_update(*, actor, package: Package, **fields) -> Package:
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners change packages.")
+    require(policy.can_source_package(access_here(actor), package), "Only brokers and commissioners change packages.")
     unknown = set(fields) - set(PACKAGE_FIELDS)
     if unknown:
         raise Invalid(f"Unknown package fields: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.DRAFT, doing="changed (publish a new package instead)")
+        package = package_locked(package)
+        package_require_status(package, Status.DRAFT, doing="changed (publish a new package instead)")
         _check_text({name: fields.get(name, getattr(package, name)) for name in Package.PROVIDER_TEXT},
                     package.people.all())
         for name, value in fields.items():
@@ -384,10 +388,10 @@ def package_publish(*, actor, package: Package, now=None) -> Package:
     require(policy.can_source_package(access, package), "Only brokers and commissioners publish packages.")
     now = now or timezone.now()
     with transaction.atomic():
-        package = _locked(package)
+        package = package_locked(package)
         if package.called_off_by_id != authority_current().pk:
-            _check_caller(package.agreement, package.called_off_by)  # a revoked grant stops new call-offs
-        _require_status(package, Status.DRAFT, doing="published")
+            _check_caller(package.agreement, package.called_off_by, package.lot)  # a revoked grant stops new ones
+        package_require_status(package, Status.DRAFT, doing="published")
         if package.agreement.status != Agreement.Status.LIVE:
             raise Conflict(f"{package.agreement.title} is not live: call-offs can only be made from a live "
                            "agreement.")
@@ -518,8 +522,8 @@ def clarification_deadline_move(*, actor, package: Package, clarification_deadli
     reason = _move_reason(actor, package, reason, what="clarification deadline")
     now = now or timezone.now()
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.PUBLISHED, doing="given a new clarification deadline")
+        package = package_locked(package)
+        package_require_status(package, Status.PUBLISHED, doing="given a new clarification deadline")
         if clarification_deadline <= now:
             raise Invalid({"clarification_deadline": "The new clarification deadline must be in the future."})
         if clarification_deadline >= package.bid_deadline:
@@ -540,8 +544,8 @@ def deadline_move(*, actor, package: Package, bid_deadline: datetime, reason: st
     reason = _move_reason(actor, package, reason, what="bid deadline")
     now = now or timezone.now()
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.PUBLISHED, doing="given a new deadline")
+        package = package_locked(package)
+        package_require_status(package, Status.PUBLISHED, doing="given a new deadline")
         if bid_deadline <= now:
             raise Invalid({"bid_deadline": "The new deadline must be in the future."})
         _check_deadline_change(package, "bid_deadline", package.bid_deadline, bid_deadline)
@@ -628,7 +632,8 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str, qu
         -> Clarification:
     """Answer and publish to every invitee, without saying who asked. The
     question may be reworded to remove anything that points at the asker."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners answer clarifications.")
+    require(policy.can_source_package(access_here(actor), clarification.package),
+            "Only brokers and commissioners answer clarifications.")
     package = clarification.package
     if not (answer or "").strip():
         raise Invalid({"answer": "Write the answer."})
@@ -766,7 +771,7 @@ def bid_save(*, actor, package: Package, provider: Provider, content: dict, now=
     _invitation(actor, package, provider)
     clean = _bid_content(content, Package.objects.get(pk=package.pk))
     with transaction.atomic():
-        package = _locked(package)
+        package = package_locked(package)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
             raise Conflict("Bidding has closed for this package.")
         if package.status in (Status.WITHDRAWN, Status.CANCELLED):
@@ -871,7 +876,7 @@ def bid_withdraw(*, actor, bid: Bid, now=None) -> Bid:
     now = now or timezone.now()
     _invitation(actor, bid.package, bid.provider)
     with transaction.atomic():
-        package = _locked(bid.package)
+        package = package_locked(bid.package)
         if package.status in (Status.WITHDRAWN, Status.CANCELLED):
             raise Conflict(WITHDRAWN_MESSAGE)
         if package.status != Status.PUBLISHED or now >= package.bid_deadline:
@@ -978,8 +983,8 @@ def bid_evaluate(*, actor, bid: Bid, compliant: bool, quality, outcomes, social_
     require(policy.can_evaluate_package(access_here(actor), bid.package),
             "Only brokers, commissioners and evaluators score bids.")
     with transaction.atomic():
-        package = _locked(bid.package)
-        _require_status(package, Status.CLOSED, doing="evaluated")
+        package = package_locked(bid.package)
+        package_require_status(package, Status.CLOSED, doing="evaluated")
         bid = Bid.objects.get(pk=bid.pk)
         if bid.status != Bid.Status.SUBMITTED:
             raise Conflict("Only submitted bids are evaluated.")
@@ -1025,12 +1030,12 @@ def _money(value, name: str, message: str) -> Decimal:
 
 def negotiation_record(*, actor, bid: Bid, note: str, price_after) -> Negotiation:
     """An optional negotiation round, recorded, which may lower the price."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners negotiate.")
+    require(policy.can_source_package(access_here(actor), bid.package), "Only brokers and commissioners negotiate.")
     if not (note or "").strip():
         raise Invalid({"note": "Record what was discussed."})
     with transaction.atomic():
-        package = _locked(bid.package)
-        _require_status(package, Status.CLOSED, doing="negotiated")
+        package = package_locked(bid.package)
+        package_require_status(package, Status.CLOSED, doing="negotiated")
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
         if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
             raise Conflict("Only a submitted bid for this package can be negotiated.")
@@ -1060,7 +1065,7 @@ def award_basis(*, actor, package: Package, bid: Bid, expressed_by: str = "",
     check-answers page asks before the broker confirms."""
     require(policy.can_source_package(access_here(actor), package), "Only brokers and commissioners award packages.")
     check_provider_text(package=package, exception_reason=exception_reason)  # quoted in every bidder's letter
-    _require_status(package, Status.CLOSED, doing="awarded")
+    package_require_status(package, Status.CLOSED, doing="awarded")
     _check_letter_notes(package)
     fits = candidates(package)
     if bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:
@@ -1086,7 +1091,7 @@ def award(*, actor, package: Package, bid: Bid, expressed_by: str = "", preferen
     with who expressed it (user involvement, PCR 2015 regulation 76(8)); anything else is an exception
     with a reason."""
     with transaction.atomic():
-        package = _locked(package)
+        package = package_locked(package)
         basis, reason, fits = award_basis(actor=actor, package=package, bid=bid, expressed_by=expressed_by,
                                           exception_reason=exception_reason)
         return award_record(actor=actor, package=package, bid=bid, basis=basis, reason=reason, fits=fits,
@@ -1189,15 +1194,15 @@ def bid_letter_send(*, letter_id: int) -> bool:
 def no_award(*, actor, package: Package, next_step: str, reason: str) -> NoAward:
     """Nothing fits: publish again (a new draft copied from this one), widen
     the lot, or source outside the agreement as an exception, with a reason."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners record outcomes.")
+    require(policy.can_source_package(access_here(actor), package), "Only brokers and commissioners record outcomes.")
     if next_step not in NoAward.Next.values:
         raise Invalid({"next_step": "Choose: publish again, a wider lot, or an exception."})
     if not (reason or "").strip():
         raise Invalid({"reason": "Say why nothing was awarded."})
     check_provider_text(package=package, reason=reason)  # the outcome of a competition providers bid in
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.CLOSED, doing="closed without award")
+        package = package_locked(package)
+        package_require_status(package, Status.CLOSED, doing="closed without award")
         follow_on = None
         if next_step == NoAward.Next.REPUBLISH:
             follow_on = _republished(package, actor=actor)
@@ -1252,7 +1257,7 @@ def bids_export(*, actor, package: Package) -> str:
     import io
 
     access = access_here(actor)
-    require(policy.can_evaluate_bids(access), "Only brokers, commissioners and evaluators export bids.")
+    require(policy.can_evaluate_package(access, package), "Only brokers, commissioners and evaluators export bids.")
     package = Package.objects.get(pk=package.pk)  # as it stands now
     # before bids open, refused (and recorded once) whether or not there are any
     sealing.refuse_until_open(package, user=actor, channel="export", access=access)
@@ -1293,13 +1298,14 @@ def withdrawal_check(*, actor, package: Package, reason: str, note: str = "") ->
     """Whether `package` may be withdrawn (or, a draft, cancelled) for this
     reason, without changing anything: what the check-answers page asks
     before the broker confirms. Returns whether bids would stay unopened."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    require(policy.can_source_package(access_here(actor), package),
+            "Only brokers and commissioners withdraw or cancel packages.")
     _withdrawal_reason(reason, note)
     if package.status == Status.DRAFT:
         return False
-    _require_status(package, Status.PUBLISHED, Status.CLOSED,
-                    doing="withdrawn (only a package open for bids, or whose bidding has closed, and not yet "
-                          "awarded, can be)")
+    package_require_status(package, Status.PUBLISHED, Status.CLOSED,
+                           doing="withdrawn (only a package open for bids, or whose bidding has closed, and not yet "
+                                 "awarded, can be)")
     check_provider_text(package=package, note=note)  # every invitee is told it
     return package.status == Status.PUBLISHED
 
@@ -1307,12 +1313,13 @@ def withdrawal_check(*, actor, package: Package, reason: str, note: str = "") ->
 def package_cancel(*, actor, package: Package, reason: str, note: str = "") -> Withdrawal:
     """A draft that will not be published, with the reason. Nobody was
     invited, so nobody is told."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    require(policy.can_source_package(access_here(actor), package),
+            "Only brokers and commissioners withdraw or cancel packages.")
     reason, note = _withdrawal_reason(reason, note)
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.DRAFT,
-                        doing="cancelled (only a draft can be; a published package is withdrawn instead)")
+        package = package_locked(package)
+        package_require_status(package, Status.DRAFT,
+                               doing="cancelled (only a draft can be; a published package is withdrawn instead)")
         withdrawal = Withdrawal.objects.create(package=package, status_before=package.status, reason=reason,
                                                note=note, recorded_by=actor)
         package.status = Status.CANCELLED
@@ -1329,11 +1336,12 @@ def package_withdraw(*, actor, package: Package, reason: str, note: str = "", no
     only ever opens a package that is still open for bids, and this one no
     longer is. Withdrawn after closing, the bids were opened at the deadline
     and stay readable to evaluators as the record of the competition."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners withdraw or cancel packages.")
+    require(policy.can_source_package(access_here(actor), package),
+            "Only brokers and commissioners withdraw or cancel packages.")
     reason, note = _withdrawal_reason(reason, note)
     now = now or timezone.now()
     with transaction.atomic():
-        package = _locked(package)  # closing waits for this, then finds nothing open to close
+        package = package_locked(package)  # closing waits for this, then finds nothing open to close
         if package.status == Status.DRAFT:
             raise Conflict("The package is a draft: nobody has been invited, so cancel it instead.")
         unopened = withdrawal_check(actor=actor, package=package, reason=reason, note=note)
@@ -1404,11 +1412,12 @@ def package_republish(*, actor, package: Package, lot: Lot | None = None) -> Pac
     (the people and the need), on the same lot or another of the agreement,
     linked to this one and to the first, so the request counts once. Each
     package is published again at most once: the chain stays one line."""
-    require(policy.can_source(access_here(actor)), "Only brokers and commissioners publish packages again.")
+    require(policy.can_source_package(access_here(actor), package, new=True),
+            "Only brokers and commissioners publish packages again.")
     with transaction.atomic():
-        package = _locked(package)
-        _require_status(package, Status.WITHDRAWN, Status.NO_AWARD,
-                        doing="published again (only a withdrawn or not awarded package can be)")
+        package = package_locked(package)
+        package_require_status(package, Status.WITHDRAWN, Status.NO_AWARD,
+                               doing="published again (only a withdrawn or not awarded package can be)")
         existing = Package.objects.filter(republished_from=package).first()
         if existing is not None:
             raise Conflict(f"{package.reference} has already been published again as {existing.reference}: "

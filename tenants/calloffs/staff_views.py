@@ -21,6 +21,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from accounts.policy import Audience
 from common.filters import page_filters
 from tenancy.selectors import authority_current
 from tenants.calloffs import policy, sealing, selectors, services
@@ -50,18 +51,33 @@ MAX_PEOPLE = 20
 
 class CalloffsPage(StaffPageMixin, View):
     def render(self, template: str, status: int = 200, **context):
+        package = context.get("package")
         context.setdefault("access", self.access)
-        context.setdefault("can_source", policy.can_source(self.access))
+        context.setdefault("can_source", policy.can_source(self.access) or (
+            package is not None and policy.can_source_package(self.access, package)))
         return render(self.request, f"calloffs/staff/{template}", context, status=status)
 
     def package(self, package_id) -> Package:
+        """The package; for the staff of a granted body, only one its own
+        authority called off under its grant (anything else: not found)."""
         package = selectors.package_for_staff(package_id)
-        if package is None:
+        if package is None or not self.access.is_staff and self.access.grant_for(
+                package.agreement_id, grantee_id=package.called_off_by_id, current=False) is None:
             raise Http404("No package with that number here.")
         return package
 
     def require_source(self) -> None:
-        self.require(policy.can_source(self.access), SOURCE_REFUSED)
+        """Brokers and commissioners here, or of a granted body (whose every
+        step the services check against the package's grant)."""
+        self.require(policy.can_source(self.access) or bool(self.access.granted_authority_ids(*policy.SOURCING)),
+                     SOURCE_REFUSED)
+
+
+class GrantedPage:
+    """A page the staff of an authority granted call-off rights reach too,
+    on the packages their own authority called off (docs/grants.md)."""
+
+    audience = Audience.GRANTED
 
 
 def _people_ids(request) -> list[int]:
@@ -91,7 +107,7 @@ class PackageListView(CalloffsPage):
                            can_report=policy.can_view_utilisation(self.access))
 
 
-class PersonCreateView(CalloffsPage):
+class PersonCreateView(GrantedPage, CalloffsPage):
     """Step 1 of a sourcing request: who it is for, recorded apart from the
     package (services.person_create). Their ids travel in the address; their
     details never do."""
@@ -126,19 +142,36 @@ class PersonCreateView(CalloffsPage):
                            package_url=_with_people(reverse("calloffs-staff:new"), ids))
 
 
-class PackageCreateView(CalloffsPage):
+class PackageCreateView(GrantedPage, CalloffsPage):
     """Step 2: the package itself, for the people recorded in step 1."""
 
     def setup_form(self, request):
         self.require_source()
         ids = _people_ids(request)
-        people = list(Person.objects.filter(pk__in=ids).order_by("pk"))
+        people = Person.objects.filter(pk__in=ids).order_by("pk")
         lots = list(selectors.lots_open_for_calloff())
+        if not self.access.is_staff:
+            return self.setup_granted(people, lots)
         callers = selectors.callers_of_live_agreements()
         here = authority_current()
         if [a.pk for a in callers] == [here.pk]:
             callers = []   # only this authority calls off here: nothing to ask
-        return people, lots, callers
+        return list(people), lots, callers
+
+    def setup_granted(self, people, lots):
+        """A granted body's staff: the people its own staff recorded, the lots
+        of agreements it holds a call-off grant on (the service checks the
+        grant covers the lot), and its own authority as the caller."""
+        from accounts.models import AuthorityMembership
+        from tenancy.models import Authority
+
+        homes = self.access.granted_authority_ids(*policy.SOURCING)
+        granted = {g.agreement_id for g in self.access.grants
+                   if g.current and g.may_call_off and g.grantee_id in homes}
+        staff = AuthorityMembership.objects.current().filter(authority__in=homes).values("user")
+        callers = list(Authority.objects.filter(pk__in=homes).order_by("name")) if len(homes) > 1 else []
+        return (list(people.filter(created_by__in=staff)), [lot for lot in lots if lot.agreement_id in granted],
+                callers)
 
     def get(self, request):
         people, lots, callers = self.setup_form(request)
@@ -172,7 +205,7 @@ class PackageCreateView(CalloffsPage):
                            add_person_url=_with_people(reverse("calloffs-staff:person-new"), ids))
 
 
-class PackageDetailView(CalloffsPage):
+class PackageDetailView(GrantedPage, CalloffsPage):
     def get(self, request, package_id):
         package = self.package(package_id)
         published = package.status != Package.Status.DRAFT
@@ -183,9 +216,9 @@ class PackageDetailView(CalloffsPage):
             deadline_changes=selectors.deadline_changes(package),
             is_open=sealing.bids_open(package),
             closing=sealing.closing(package),
-            can_see_identity=policy.can_see_identity(self.access),
+            can_see_identity=policy.can_see_identity(self.access) or policy.can_source_package(self.access, package),
             can_move_deadline=policy.can_move_deadline(self.access),
-            can_evaluate=policy.can_evaluate_bids(self.access),
+            can_evaluate=policy.can_evaluate_package(self.access, package),
             award=getattr(package, "award", None) if package.status == Package.Status.AWARDED else None,
             no_award=getattr(package, "no_award", None) if package.status == Package.Status.NO_AWARD else None,
             placement=getattr(package, "placement", None) if package.status == Package.Status.AWARDED else None,
@@ -197,7 +230,7 @@ class PackageDetailView(CalloffsPage):
         )
 
 
-class PackageEditView(CalloffsPage):
+class PackageEditView(GrantedPage, CalloffsPage):
     def setup_package(self, package_id):
         self.require_source()
         package = self.package(package_id)
@@ -232,7 +265,7 @@ class PackageEditView(CalloffsPage):
         return self.render("package_edit.html", status=status, package=package, form=form)
 
 
-class PublishView(CalloffsPage):
+class PublishView(GrantedPage, CalloffsPage):
     """Who will be invited and who will not, and why, before confirming."""
 
     def get(self, request, package_id):
@@ -266,14 +299,14 @@ class PublishView(CalloffsPage):
                            rules=package.agreement.regime)
 
 
-class PersonIdentityView(CalloffsPage):
+class PersonIdentityView(GrantedPage, CalloffsPage):
     """Who a package is for: only through services.person_identity, with a
     purpose that is recorded. Never cached."""
 
     def setup_person(self, package_id, person_id):
-        self.require(policy.can_see_identity(self.access),
-                     "Only brokers and commissioners can see who a package is for.")
         package = self.package(package_id)
+        self.require(policy.can_see_identity(self.access) or policy.can_source_package(self.access, package),
+                     "Only brokers and commissioners can see who a package is for.")
         person = selectors.package_person(package, person_id)
         if person is None:
             raise Http404("That person is not one of this package's.")
@@ -305,14 +338,14 @@ class PersonIdentityView(CalloffsPage):
 
 # --- Clarifications -------------------------------------------------------------------
 
-class ClarificationListView(CalloffsPage):
+class ClarificationListView(GrantedPage, CalloffsPage):
     def get(self, request, package_id):
         package = self.package(package_id)
         return self.render("clarifications.html", package=package,
                            clarifications=selectors.clarifications_for_staff(package))
 
 
-class ClarificationAnswerView(CalloffsPage):
+class ClarificationAnswerView(GrantedPage, CalloffsPage):
     def setup_clarification(self, package_id, clarification_id):
         self.require_source()
         package = self.package(package_id)
@@ -411,7 +444,7 @@ class ClarificationDeadlineMoveView(DeadlineMoveView):
 
 # --- Bids, evaluation and award ------------------------------------------------------------
 
-class BidsPage(CalloffsPage):
+class BidsPage(GrantedPage, CalloffsPage):
     def opened_package(self, package_id, bid_id=None) -> Package:
         package = self.package(package_id)
         sealing.refuse_until_open(package, user=self.request.user, channel="page", bid_id=bid_id)
@@ -429,7 +462,7 @@ class BidListView(BidsPage):
                  risks.get(bid.provider_id)) for bid in bids]
         return self.render("bids.html", package=package, rows=rows,
                            candidates=services.candidates(package),
-                           can_evaluate=policy.can_evaluate_bids(self.access))
+                           can_evaluate=policy.can_evaluate_package(self.access, package))
 
 
 class BidDetailView(BidsPage):
@@ -448,9 +481,9 @@ class BidDetailView(BidsPage):
         content = sealing.read_bid(bid, user=self.request.user, channel="page", access=self.access)
         closed = package.status == Package.Status.CLOSED
         evaluation = getattr(bid, "evaluation", None)
-        if evaluation_form is None and closed and policy.can_evaluate_bids(self.access):
+        if evaluation_form is None and closed and policy.can_evaluate_package(self.access, package):
             evaluation_form = EvaluationForm(initial=EvaluationForm.initial_from(evaluation))
-        if negotiation_form is None and closed and policy.can_source(self.access):
+        if negotiation_form is None and closed and policy.can_source_package(self.access, package):
             negotiation_form = NegotiationForm()
         return self.render("bid.html", status=status, package=package, bid=bid, content=content,
                            evaluation=evaluation, receipts=bid.receipts.order_by("version"),
@@ -460,8 +493,9 @@ class BidDetailView(BidsPage):
 
 class BidEvaluateView(BidDetailView):
     def post(self, request, package_id, bid_id):
-        self.require(policy.can_evaluate_bids(self.access), "Only brokers, commissioners and evaluators score bids.")
         package, bid = self.bid(package_id, bid_id)
+        self.require(policy.can_evaluate_package(self.access, package),
+                     "Only brokers, commissioners and evaluators score bids.")
         form = EvaluationForm(request.POST)
         if form.is_valid():
             try:
@@ -491,7 +525,7 @@ class BidNegotiateView(BidDetailView):
         return self.render_bid(package, bid, negotiation_form=form, status=400)
 
 
-class BidsExportView(CalloffsPage):
+class BidsExportView(GrantedPage, CalloffsPage):
     def get(self, request, package_id):
         package = self.package(package_id)
         body = services.bids_export(actor=request.user, package=package)
@@ -501,7 +535,7 @@ class BidsExportView(CalloffsPage):
         return response
 
 
-class AwardView(CalloffsPage):
+class AwardView(GrantedPage, CalloffsPage):
     """The candidates (compliant, evaluated, within budget, best first) and
     the award: the only candidate, the person's preference among several
     (recorded with who expressed it), or an exception with a reason."""
@@ -554,7 +588,7 @@ class AwardView(CalloffsPage):
                            candidates=candidates)
 
 
-class NoAwardView(CalloffsPage):
+class NoAwardView(GrantedPage, CalloffsPage):
     def get(self, request, package_id):
         self.require_source()
         package = self.package(package_id)
@@ -585,7 +619,7 @@ class NoAwardView(CalloffsPage):
 ENDABLE = (Package.Status.DRAFT, Package.Status.PUBLISHED, Package.Status.CLOSED)
 
 
-class WithdrawView(CalloffsPage):
+class WithdrawView(GrantedPage, CalloffsPage):
     """Why the request ends, then the answers to check (what happens to the
     bids, who is told), then the withdrawal (a draft: its cancellation)."""
 
@@ -632,7 +666,7 @@ class WithdrawView(CalloffsPage):
         return self.render("withdraw.html", status=status, package=package, form=form)
 
 
-class RepublishView(CalloffsPage):
+class RepublishView(GrantedPage, CalloffsPage):
     """A withdrawn or not awarded request published again: a new draft for
     the same people and need, linked to the first."""
 

@@ -428,7 +428,8 @@ def _spot_apply(plans: list[SpotPlan], actor, here: Authority) -> tuple[dict[str
                              reason="A spot placement made before Jointly, recorded from the authority's records.")
         ended = plan.end is not None
         placement = Placement.objects.create(
-            package=package, bid=bid, provider=plan.provider, start_on=plan.start, weekly_cost=plan.weekly,
+            package=package, bid=bid, provider=plan.provider, payer_id=package.called_off_by_id,
+            start_on=plan.start, weekly_cost=plan.weekly,
             status=Placement.Status.ENDED if ended else Placement.Status.LIVE, went_live_at=started,
             went_live_confirmed_by=actor, ended_on=plan.end,
             end_reason=plan.end_reason or ("Ended before the history was imported." if ended else ""),

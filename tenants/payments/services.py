@@ -264,11 +264,11 @@ def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None
         existing_rows = existing_rows.filter(provider_id__in=provider_ids)
         paid = paid.filter(schedule__provider_id__in=provider_ids)
     if payer_ids is not None:
-        placements = placements.filter(package__called_off_by_id__in=payer_ids)
+        placements = placements.filter(payer_id__in=payer_ids)
         existing_rows = existing_rows.filter(payer_id__in=payer_ids)
         paid = paid.filter(schedule__payer_id__in=payer_ids)
     existing = {(s.provider_id, s.payer_id): s for s in existing_rows}
-    found = list(placements.values_list("pk", "provider_id", "package__called_off_by_id"))
+    found = list(placements.values_list("pk", "provider_id", "payer_id"))
     care = costs_in_ranges((pk, pk, period.starts_on, period.ends_on) for pk, _, _ in found)
 
     # What the cost lines gave, when approved, for each earlier period of each placement.

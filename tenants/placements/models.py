@@ -25,6 +25,10 @@ class Placement(models.Model):
     package = models.OneToOneField(Package, on_delete=models.PROTECT, related_name="placement")
     bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey("shared_catalogue.Provider", on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey(
+        "tenancy.Authority", on_delete=models.PROTECT, related_name="+",
+        help_text="Who pays the provider (and recovers the other funders' shares): the authority that called off, "
+                  "unless the funders agree another of them does.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     start_on = models.DateField()
     weekly_cost = models.DecimalField(**MONEY)

@@ -1,9 +1,9 @@
-"""Recharges between funders, per period. The authority that called off
-holds the call-off contract and pays the provider in full; each other funder
-owes it its share of what the placement cost in the period: the sum over
-the period's days of the cost line in force that day / 7 (a start or an end
-part-way through counts only its days; tenants/placements/costs.py), times
-the funder's share. Without a pooled
+"""Recharges between funders, per period. The placement's payer (the
+authority that called off, unless the funders agreed another of them pays)
+pays the provider in full; each other funder owes it its share of what the
+placement cost in the period: the sum over the period's days of the cost
+line in force that day / 7 (a start or an end part-way through counts only
+its days; tenants/placements/costs.py), times the funder's share. Without a pooled
 budget each funder stays accountable for its own individual purchasing
 agreement (NHS Act 2006 s 75), cited on every line."""
 
@@ -73,7 +73,7 @@ def placements_cost_in_period(placements, period: Period) -> dict[int, Decimal]:
 @dataclass(frozen=True)
 class RechargeLine:
     placement: Placement
-    payer: object          # the authority that called off and pays the provider
+    payer: object          # placement.payer: pays the provider, recovers the shares
     funder: object         # the funder that owes it
     share: Decimal
     purchasing_agreement: str
@@ -89,13 +89,13 @@ def recharges(*, period: Period, authority_ids: frozenset[int] | None = None) ->
     rows = (Placement.objects.exclude(status=Placement.Status.PENDING)
             .filter(start_on__lte=period.ends_on)
             .exclude(ended_on__lt=period.starts_on)
-            .select_related("package__called_off_by", "package__agreement", "provider")
+            .select_related("payer", "package__agreement", "provider")
             .prefetch_related("funders__authority").order_by("package__reference"))
     rows = list(rows)
     costs = placements_cost_in_period(rows, period)
     lines = []
     for placement in rows:
-        payer = placement.package.called_off_by
+        payer = placement.payer  # who pays the provider, stored on the placement
         days = care_days(placement, period)
         if not days:
             continue

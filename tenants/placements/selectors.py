@@ -22,14 +22,15 @@ def _funders():
 
 def placements_for_staff(*, status: str = ""):
     rows = (Placement.objects.select_related("package", "package__lot", "package__agreement", "provider",
-                                             "replacement")
+                                             "replacement", "payer")
             .prefetch_related(_funders()).order_by("-created_at"))
     return rows.filter(status=status) if status in Placement.Status.values else rows
 
 
 def placement_for_staff(placement_id) -> Placement | None:
     return (Placement.objects.select_related("package", "package__lot", "package__agreement", "package__client_group",
-                                             "provider", "went_live_confirmed_by", "bid", "replacement")
+                                             "package__called_off_by", "provider", "went_live_confirmed_by", "bid",
+                                             "replacement", "payer")
             .prefetch_related(_funders(), "variations__made_by", "uplifts__schedule",
                               Prefetch("cost_lines", queryset=CostLine.objects.select_related("made_by")
                                        .prefetch_related("shares__authority")

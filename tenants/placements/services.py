@@ -52,7 +52,7 @@ def placement_from_award(award) -> Placement:
     available = (bid.content or {}).get("start_available_on")
     start_on = max(package.start_on, date.fromisoformat(available)) if available else package.start_on
     placement = Placement.objects.create(package=package, bid=bid, provider_id=bid.provider_id, start_on=start_on,
-                                         weekly_cost=bid.weekly_price)
+                                         weekly_cost=bid.weekly_price, payer_id=package.called_off_by_id)
     from tenants.agreements.models import CallOffGrant
 
     grant = (CallOffGrant.objects.filter(agreement_id=package.agreement_id, grantee_id=package.called_off_by_id)
@@ -94,18 +94,30 @@ def _allowed_funders() -> set[int]:
     return {here.pk} | (set(here.members.values_list("pk", flat=True)) if here.is_partnership else set())
 
 
-def placement_set_funders(*, actor, placement: Placement, shares: list[tuple], reason: str = "") -> list[Funder]:
+def placement_set_funders(*, actor, placement: Placement, shares: list[tuple], reason: str = "",
+                          payer: Authority | None = None) -> list[Funder]:
     """Who pays what share: (authority, share) or (authority, share, its own
     purchasing agreement reference). The shares total exactly 100%; in a
     partnership any member may fund (a council and an ICB, say); elsewhere the
     authority, and any authority holding a co-funding grant in force on the
-    placement's agreement (tenants/agreements/grants.py)."""
+    placement's agreement
+    (tenants/agreements/grants.py). `payer`, when given, changes who pays the
+    provider (and recovers the others' shares): the authority that called off
+    or one of the funders."""
     _require_manager(actor, placement)
     clean, held, references = _clean_shares(placement, shares)
+    if payer is not None and payer.pk != placement.package.called_off_by_id \
+            and payer.pk not in {a.pk for a, _ in clean}:
+        raise Invalid({"payer": f"{payer.name} neither called off nor funds this placement, so it cannot be the "
+                                "one that pays the provider: name the authority that called off or a funder."})
     with transaction.atomic():
         placement = _locked(placement)
         if placement.status == Placement.Status.ENDED:
             raise Conflict("The placement has ended.")
+        payer_before = placement.payer_id
+        if payer is not None and payer.pk != payer_before:
+            placement.payer = payer
+            placement.save(update_fields=["payer"])
         before = {f.authority.slug: f.share for f in placement.funders.select_related("authority")}
         placement.funders.all().delete()
         funders = Funder.objects.bulk_create([Funder(
@@ -115,7 +127,9 @@ def placement_set_funders(*, actor, placement: Placement, shares: list[tuple], r
             for a, v in clean])
         joint.sync(placement)
         audit_record(actor=actor, action="placement.funders_set", obj=placement, reason=(reason or "").strip(),
-                     before=before, after={a.slug: v for a, v in clean},
+                     before=before | ({"payer": payer_before} if payer_before != placement.payer_id else {}),
+                     after={a.slug: v for a, v in clean}
+                     | ({"payer": placement.payer_id} if payer_before != placement.payer_id else {}),
                      context={"purchasing_agreements": {f.authority.slug: f.purchasing_agreement for f in funders
                                                         if f.purchasing_agreement}} or None)
     return funders

@@ -31,7 +31,12 @@ class FundersForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     reason = forms.CharField(label="Reason for the change (optional)", required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, authorities=(), current=None, **kwargs):
+    payer = forms.TypedChoiceField(label="Who pays the provider?", coerce=int, required=False,
+                                   help_text="It pays the provider in full and recovers each other funder's share: "
+                                             "the authority that called off, or one of the funders",
+                                   error_messages={"invalid_choice": "Choose one of the authorities listed"})
+
+    def __init__(self, *args, authorities=(), current=None, payer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.authorities = list(authorities)
         current = current or {}
@@ -42,11 +47,16 @@ class FundersForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
             # crispy-forms-gds prints labels unescaped
             self.fields[name] = _share(format_html("{}’s share, per cent", authority.name))
             self.fields[name].initial = current.get(authority.pk)
+        self.fields["payer"].choices = [(a.pk, a.name) for a in self.authorities]
+        self.fields["payer"].initial = payer
         self.error_aliases = {"shares": names[0] if names else None}
         self.helper.layout = Layout(
             Fieldset(*[Field.text(n, field_width=Fixed.FIVE) for n in names],
                      legend="Who pays, and what share (the shares total 100%)", legend_size=Size.MEDIUM),
-            "reason")
+            Field.select("payer"), "reason")
+
+    def payer_chosen(self):
+        return next((a for a in self.authorities if a.pk == self.cleaned_data.get("payer")), None)
 
     def shares(self) -> list[tuple]:
         return [(authority, self.cleaned_data[f"share_{authority.pk}"]) for authority in self.authorities
@@ -79,8 +89,29 @@ class VaryForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
                              error_messages={"required": "Say why the placement changes"})
 
+    def __init__(self, *args, authorities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.authorities = list(authorities)
+        names = []
+        for authority in self.authorities:
+            name = f"share_{authority.pk}"
+            names.append(name)
+            self.fields[name] = _share(format_html("{}’s share, per cent", authority.name))
+        self.error_aliases = {"shares": names[0] if names else None}
+        self.helper.layout = Layout(
+            "effective_on", "weekly_cost", "unit", "rate", "quantity",
+            *([Fieldset(*[Field.text(n, field_width=Fixed.FIVE) for n in names],
+                        legend="This line's own funder shares (optional)", legend_size=Size.SMALL)]
+              if names else []),
+            "reason")
+
+    def shares(self) -> list[tuple]:
+        return [(authority, self.cleaned_data[f"share_{authority.pk}"]) for authority in self.authorities
+                if self.cleaned_data.get(f"share_{authority.pk}") is not None]
+
     def changes(self) -> dict:
-        return {**self.cleaned_data, "unit": self.cleaned_data["unit"] or None}
+        fields = {name: value for name, value in self.cleaned_data.items() if not name.startswith("share_")}
+        return {**fields, "unit": self.cleaned_data["unit"] or None, "shares": self.shares() or None}
 
 
 class EndForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):

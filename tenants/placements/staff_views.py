@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from accounts.policy import Audience
 from common.filters import page_filters
 from tenants.agreements.models import Agreement
 from tenants.calloffs import policy
@@ -39,22 +40,36 @@ MANAGE_REFUSED = "Only brokers and commissioners manage placements."
 
 class PlacementsPage(StaffPageMixin, View):
     def render(self, template: str, status: int = 200, **context):
+        placement = context.get("placement")
         context.setdefault("access", self.access)
-        context.setdefault("can_manage", policy.can_manage_placements(self.access))
+        context.setdefault("can_manage", policy.can_manage_placements(self.access) or (
+            placement is not None and policy.can_manage_placement(self.access, placement)))
         context.setdefault("can_terminate", self.access.has_role(*QUALITY_ROLES))
         return render(self.request, f"placements/staff/{template}", context, status=status)
 
     def require_reader(self) -> None:
-        self.require(policy.can_view_placements(self.access), READ_REFUSED)
+        self.require(policy.can_view_placements(self.access) or bool(self.access.granted_authority_ids()),
+                     READ_REFUSED)
 
-    def require_manager(self) -> None:
-        self.require(policy.can_manage_placements(self.access), MANAGE_REFUSED)
+    def require_manager(self, placement: Placement | None = None) -> None:
+        self.require(policy.can_manage_placements(self.access) or (
+            placement is not None and policy.can_manage_placement(self.access, placement)), MANAGE_REFUSED)
 
     def placement(self, placement_id) -> Placement:
+        """The placement; for the staff of a granted body, only one its own
+        authority called off or co-funds (anything else: not found)."""
         placement = selectors.placement_for_staff(placement_id)
-        if placement is None:
+        if placement is None or not self.access.is_staff and not selectors.placements_under_grants(
+                self.access.granted_authority_ids()).filter(pk=placement.pk).exists():
             raise Http404("No placement with that number here.")
         return placement
+
+
+class GrantedPage:
+    """A page the staff of an authority granted call-off or co-funding rights
+    reach too, on the placements their own authority called off or funds."""
+
+    audience = Audience.GRANTED
 
 
 class PlacementListView(PlacementsPage):
@@ -67,14 +82,14 @@ class PlacementListView(PlacementsPage):
                            filter_errors=refused, can_report=policy.can_view_utilisation(self.access))
 
 
-class PlacementDetailView(PlacementsPage):
+class PlacementDetailView(GrantedPage, PlacementsPage):
     def get(self, request, placement_id):
         self.require_reader()
         placement = self.placement(placement_id)
         return self.render("placement.html", placement=placement, funders=selectors.funder_shares(placement))
 
 
-class PlacementFormPage(PlacementsPage):
+class PlacementFormPage(GrantedPage, PlacementsPage):
     """One change to a placement: a form, the service, back to the placement."""
 
     template = ""
@@ -88,13 +103,13 @@ class PlacementFormPage(PlacementsPage):
         raise NotImplementedError
 
     def get(self, request, placement_id):
-        self.require_manager()
         placement = self.placement(placement_id)
+        self.require_manager(placement)
         return self._render(placement, self.form(placement))
 
     def post(self, request, placement_id):
-        self.require_manager()
         placement = self.placement(placement_id)
+        self.require_manager(placement)
         form = self.form(placement, request.POST)
         if form.is_valid():
             try:
@@ -116,11 +131,12 @@ class FundersView(PlacementFormPage):
 
     def form(self, placement, data=None):
         current = {f.authority_id: f.share for f in placement.funders.all()}
-        return FundersForm(data, authorities=selectors.funders_possible(placement), current=current)
+        return FundersForm(data, authorities=selectors.funders_possible(placement), current=current,
+                           payer=placement.payer_id)
 
     def call(self, placement, form):
         services.placement_set_funders(actor=self.request.user, placement=placement, shares=form.shares(),
-                                       reason=form.cleaned_data["reason"])
+                                       reason=form.cleaned_data["reason"], payer=form.payer_chosen())
 
 
 class GoLiveView(PlacementFormPage):
@@ -137,8 +153,8 @@ class GoLiveView(PlacementFormPage):
         only the confirm button on that page makes the placement live."""
         if "confirm" in request.POST:
             return super().post(request, placement_id)
-        self.require_manager()
         placement = self.placement(placement_id)
+        self.require_manager(placement)
         form = self.form(placement, request.POST)
         if form.is_valid():
             refusal = services.go_live_refusal(placement, form.cleaned_data["start_on"])
@@ -154,6 +170,9 @@ class VaryView(PlacementFormPage):
     template = "vary.html"
     form_class = VaryForm
     done = "Variation recorded; the weekly cost has changed."
+
+    def form(self, placement, data=None):
+        return VaryForm(data, authorities=selectors.funders_possible(placement))
 
     def call(self, placement, form):
         services.placement_vary(actor=self.request.user, placement=placement, **form.changes())

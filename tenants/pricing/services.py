@@ -19,6 +19,7 @@ from outbox.services import outbox_add
 from tenancy.selectors import authority_current
 from tenants.admissions.models import Admission
 from tenants.agreements.models import Agreement, Lot
+from tenants.calloffs import policy as calloffs_policy
 from tenants.calloffs import services as calloffs
 from tenants.calloffs.models import Award, Bid, Negotiation, Package
 from tenants.pricing import checks, policy
@@ -306,12 +307,19 @@ def _require_closed(package: Package) -> None:
                        "being considered.")
 
 
+def _considers(actor, package: Package) -> bool:
+    """Those who evaluate bids here; for a call-off under a grant, the granted
+    body's brokers and commissioners too (docs/grants.md)."""
+    access = access_here(actor)
+    return policy.can_ask_explanation(access) or calloffs_policy.can_source_package(access, package)
+
+
 def explanation_request(*, actor, check: BidPriceCheck, request: str) -> BidPriceCheck:
     """Ask the provider of an abnormally low bid to explain its price."""
     from tenants.pricing.tasks import explanation_requested_notify_task
 
-    require(policy.can_ask_explanation(access_here(actor)), "Only brokers, commissioners and evaluators ask "
-                                                             "for an explanation of a price.")
+    require(_considers(actor, check.bid.package), "Only brokers, commissioners and evaluators ask for an "
+                                                   "explanation of a price.")
     if not _text(request):
         raise Invalid({"request": "Say what the provider should explain (for example: how the price pays at "
                                   "least the National Minimum Wage, travel time included)."})
@@ -375,8 +383,8 @@ def explanation_decide(*, actor, check: BidPriceCheck, accepted: bool, reason: s
     """Accept the explanation (the bid may then be awarded) or reject it (it
     may not), with the reason. A bid that is low because it breaks labour law,
     the National Minimum Wage included, must be rejected (regulation 69(5))."""
-    require(policy.can_ask_explanation(access_here(actor)), "Only brokers, commissioners and evaluators decide on "
-                                                             "an explanation of a price.")
+    require(_considers(actor, check.bid.package), "Only brokers, commissioners and evaluators decide on an "
+                                                   "explanation of a price.")
     if not _text(reason):
         raise Invalid({"reason": "Give the reason for the decision."})
     with transaction.atomic():
@@ -399,17 +407,19 @@ def award_at_rate(*, actor, package: Package, bid: Bid, expressed_by: str, reaso
     the person prefers, at the published rate, without price competition. The
     bid's price becomes the rate's weekly equivalent (recorded as a
     negotiation, so the price it came in at stays on record)."""
-    require(policy.can_award_at_rate(access_here(actor)), "Only brokers and commissioners award packages.")
+    access = access_here(actor)
+    require(policy.can_award_at_rate(access) or calloffs_policy.can_source_package(access, package),
+            "Only brokers and commissioners award packages.")
     if not _text(expressed_by):
         raise Invalid({"expressed_by": "Record whose preference chose this provider (the person, or who in their "
                                        "family)."})
     if not _text(reason):
         raise Invalid({"reason": "Say why this provider was preferred."})
     with transaction.atomic():
-        package = calloffs._locked(package)
+        package = calloffs.package_locked(package)
         if not package.agreement.priced_by_schedule:
             raise Conflict("This agreement is not priced by schedule: award by the competition's rules.")
-        calloffs._require_status(package, Package.Status.CLOSED, doing="awarded")
+        calloffs.package_require_status(package, Package.Status.CLOSED, doing="awarded")
         calloffs.check_provider_text(package=package, reason=reason)  # quoted in every bidder's letter
         bid = Bid.objects.select_for_update(of=("self",)).filter(pk=bid.pk).first()
         if bid is None or bid.package_id != package.pk or bid.status != Bid.Status.SUBMITTED:

@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from accounts.mixins import StaffPageMixin
+from accounts.policy import Audience
 from tenants.agreements.models import Agreement
+from tenants.calloffs import policy as calloffs_policy
 from tenants.calloffs import selectors as calloff_selectors
 from tenants.calloffs.models import Bid, Package
 from tenants.pricing import checks, policy, selectors, services
@@ -137,13 +139,28 @@ class ScheduleDetailView(PricingPage):
         return self._render(self.schedule(schedule_id), status=400, **{f"{action}_form": form})
 
 
+def _considers(access, package) -> bool:
+    """Those who evaluate bids here; the granted body's brokers and
+    commissioners on their own call-off (docs/grants.md)."""
+    return policy.can_ask_explanation(access) or (package is not None
+                                                  and calloffs_policy.can_source_package(access, package))
+
+
 class CheckView(PricingPage):
-    """One bid's price against its rate; a low one's explanation asked and decided."""
+    """One bid's price against its rate; a low one's explanation asked and
+    decided. Reached by a granted body's staff too, on its own call-offs."""
+
+    audience = Audience.GRANTED
 
     def check_of(self, check_id) -> BidPriceCheck:
-        self.require(policy.can_ask_explanation(self.access),
-                     "Only brokers, commissioners and evaluators consider bids' prices.")
         found = selectors.check_for_staff(check_id)
+        package = found.bid.package if found is not None else None
+        if package is not None and not self.access.is_staff and self.access.grant_for(
+                package.agreement_id, grantee_id=package.called_off_by_id, current=False) is None:
+            found = package = None  # a granted body reaches its own call-offs only
+        self.require(_considers(self.access, package) if not self.access.is_staff
+                     else policy.can_ask_explanation(self.access),
+                     "Only brokers, commissioners and evaluators consider bids' prices.")
         if found is None:
             raise Http404("No price check with that number here.")
         return found

@@ -22,6 +22,7 @@ class TaskKind(models.TextChoices):
     CLOSING_TODAY = "closing_today", "Call-offs closing today"
     BIDS_TO_EVALUATE = "bids_to_evaluate", "Closed call-offs with bids to evaluate"
     AWARD_WAITING = "award_waiting", "Call-offs waiting for an award"
+    PRICE_EXPLANATION = "price_explanation", "Explanations of abnormally low bids to decide"
     PLACEMENT_STARTING = "placement_starting", "Placements starting"
     PLACEMENT_ENDING = "placement_ending", "Placements ending"
     RESOURCING = "resourcing", "Packages to re-source after a termination"

@@ -27,6 +27,8 @@ from tenants.admissions.models import Admission, Application, Assignment
 from tenants.calloffs import policy as calloffs_policy
 from tenants.calloffs.models import Bid, Clarification, Package
 from tenants.placements.models import Placement
+from tenants.pricing import policy as pricing_policy
+from tenants.pricing.models import BidPriceCheck
 from tenants.quality import policy as quality_policy
 from tenants.quality.models import FollowUp
 from tenants.workspace.models import TaskKind
@@ -48,6 +50,7 @@ WHO: dict[str, Callable[[TenantAccess], bool]] = {
     TaskKind.CLOSING_TODAY: calloffs_policy.can_source,
     TaskKind.BIDS_TO_EVALUATE: calloffs_policy.can_evaluate_bids,
     TaskKind.AWARD_WAITING: calloffs_policy.can_source,
+    TaskKind.PRICE_EXPLANATION: pricing_policy.can_ask_explanation,
     TaskKind.PLACEMENT_STARTING: calloffs_policy.can_manage_placements,
     TaskKind.PLACEMENT_ENDING: calloffs_policy.can_manage_placements,
     TaskKind.RESOURCING: calloffs_policy.can_source,
@@ -254,6 +257,22 @@ def _awards_waiting(authority, today, user_id):
                    tenant_reverse(authority, view, kwargs={"package_id": p.pk}), None, p.closed_at)
 
 
+def _price_explanations(authority, today, user_id):
+    # A provider has explained an abnormally low price (PCR 2015 reg 69; PA
+    # 2023 s 46): the bid cannot be awarded until the explanation is decided.
+    rows = (BidPriceCheck.objects.filter(explanation_status=BidPriceCheck.Explanation.ANSWERED,
+                                         bid__package__status=Package.Status.CLOSED)
+            .select_related("bid__package", "bid__provider"))
+    for c in rows:
+        package = c.bid.package
+        yield Task(TaskKind.PRICE_EXPLANATION, f"price-explanation:{c.pk}",
+                   f"Decide on {c.bid.provider.name}'s explanation of its low price for {package.reference}",
+                   f"{package.title}; £{c.weekly_price} a week, {c.percent_of_rate}% of the rate: accept or "
+                   "reject it, with a reason, before the bid can be awarded",
+                   tenant_reverse(authority, "pricing-staff:check", kwargs={"check_id": c.pk}),
+                   None, c.explained_at)
+
+
 def _placements_starting(authority, today, user_id):
     rows = (Placement.objects.filter(status=Placement.Status.PENDING,
                                      start_on__lte=today + timedelta(days=LOOK_AHEAD_DAYS))
@@ -342,6 +361,7 @@ READERS = {
     TaskKind.CLOSING_TODAY: _closing_today,
     TaskKind.BIDS_TO_EVALUATE: _bids_to_evaluate,
     TaskKind.AWARD_WAITING: _awards_waiting,
+    TaskKind.PRICE_EXPLANATION: _price_explanations,
     TaskKind.PLACEMENT_STARTING: _placements_starting,
     TaskKind.PLACEMENT_ENDING: _placements_ending,
     TaskKind.RESOURCING: _resourcing,

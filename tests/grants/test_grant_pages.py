@@ -82,3 +82,91 @@ def test_every_grant_endpoint_refuses_provider_people_and_the_icb_without_a_gran
         client.force_login(user)
         for endpoint in granted:
             assert client.get(endpoint.path).status_code == 403, endpoint.path
+
+
+def test_the_icb_evaluates_awards_goes_live_and_sets_shares_through_the_council_pages(client, region, time_machine):
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from tenants.calloffs import services as calloffs
+    from tenants.placements.models import Placement
+
+    g = gs.granted(region)
+    package = gs.icb_calls_off(g)
+    own = stage2.package(g.market)  # the council's own: never the ICB's to see
+    stage2.submit(g.market, package, g.market.providers[0])
+    base = f"/a/alpha/staff/calloffs/{package.pk}"
+    client.force_login(g.icb_broker)
+    page = client.get(f"{base}/")
+    assert page.status_code == 200 and package.reference in page.content.decode()
+    assert "/a/alpha/staff/grants/" in page.content.decode()  # its way back is the grants page
+    assert client.get(f"{base}/bids/").status_code == 403  # sealed until the deadline, as for the council
+    assert client.get(f"/a/alpha/staff/calloffs/{own.pk}/").status_code == 404
+    assert client.get("/a/alpha/staff/calloffs/").status_code == 403  # the council's list stays closed
+
+    time_machine.move_to(package.bid_deadline + timedelta(minutes=1), tick=False)
+    with schema_context("alpha"):
+        calloffs.packages_close_due()
+        bid = package.bids.get()
+    client.force_login(g.icb_broker)  # a fortnight on: signed in again
+    assert "£420.00" in client.get(f"{base}/bids/").content.decode()
+    done = client.post(f"{base}/bids/{bid.pk}/evaluate/",
+                       {"compliant": "yes", "quality": "70", "outcomes": "70", "social_value": "60"})
+    assert done.status_code == 302, done.content.decode()[:2000]
+    check = client.post(f"{base}/award/", {"bid": bid.pk})
+    assert check.status_code == 200 and "Check the award before you make it" in check.content.decode()
+    made = client.post(f"{base}/award/", {"bid": bid.pk, "confirm": "1"}, follow=True)
+    assert "awarded to Brightday" in made.content.decode()
+    with schema_context("alpha"):
+        placement = Placement.objects.get(package=package)
+
+    url = f"/a/alpha/staff/placements/{placement.pk}"
+    shown = client.get(f"{url}/").content.decode()
+    assert "Who pays the provider" in shown and "NHS North ICB" in shown and "Confirm it has gone live" in shown
+    start = placement.start_on
+    time_machine.move_to(timezone.make_aware(datetime(start.year, start.month, start.day, 10)), tick=False)
+    client.force_login(g.icb_broker)
+    assert client.post(f"{url}/go-live/", {"confirm": "1"}).status_code == 302
+    shares = {f"share_{region.nhs.pk}": "40", f"share_{region.alpha.pk}": "60", "payer": region.nhs.pk}
+    assert client.post(f"{url}/funders/", shares).status_code == 302
+    with schema_context("alpha"):
+        placement.refresh_from_db()
+        assert placement.status == "live" and placement.payer == region.nhs
+        assert {f.authority.slug: f.share for f in placement.funders.all()} == {"nhs-north": 40, "alpha": 60}
+
+    # the council sees it all; Beta nothing
+    client.force_login(g.market.broker)
+    council = client.get(f"{url}/").content.decode()
+    assert "NHS North ICB" in council and "40%" in council
+    client.force_login(support.make_staff(region.beta, "broker", "commissioner"))
+    assert client.get(f"{url}/").status_code == 403
+    assert client.get(f"{base}/").status_code == 403
+
+
+def test_the_icb_starts_and_publishes_a_call_off_through_the_council_pages(client, region):
+    from tenants.calloffs.models import Package
+
+    g = gs.granted(region)
+    council_person = stage2.person(g.market)  # recorded by the council's broker: not the ICB's to use
+    base = "/a/alpha/staff/calloffs"
+    client.force_login(g.icb_broker)
+    home = client.get("/a/alpha/staff/grants/").content.decode()
+    assert f'href="{base}/new/person/"' in home
+    recorded = client.post(f"{base}/new/person/", ss.person_data(last_name="Lee"))
+    assert recorded.status_code == 302 and recorded.url.startswith(f"{base}/new/?people=")
+    form = client.get(recorded.url).content.decode()
+    assert g.market.agreement.title in form and "Lot 1" in form
+    # someone else's record in the address is dropped: the form asks for the person first
+    assert client.get(f"{base}/new/?people={council_person.pk}").url == f"{base}/new/person/"
+    created = client.post(recorded.url, ss.package_data(g.market))
+    assert created.status_code == 302, created.content.decode()[:2000]
+    package_id = int(created.url.rstrip("/").split("/")[-1])
+    published = client.post(f"{base}/{package_id}/publish/", follow=True)
+    assert "published: 1 provider invited" in published.content.decode()
+    with schema_context("alpha"):
+        package = Package.objects.get(pk=package_id)
+        assert (package.called_off_by, package.status, package.created_by) == (region.nhs, "published", g.icb_broker)
+    # Beta, without a grant, cannot start one here
+    client.force_login(support.make_staff(region.beta, "broker"))
+    assert client.get(f"{base}/new/person/").status_code == 403

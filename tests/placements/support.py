@@ -35,7 +35,7 @@ def copies(placement: Placement, n: int) -> list[Placement]:
         package.save(force_insert=True)
         bid.pk, bid.package = None, package
         bid.save(force_insert=True)
-        made.append(Placement(package=package, bid=bid, provider_id=placement.provider_id,
+        made.append(Placement(package=package, bid=bid, provider_id=placement.provider_id, payer_id=placement.payer_id,
                               status=Placement.Status.LIVE, start_on=placement.start_on,
                               weekly_cost=placement.weekly_cost, went_live_at=timezone.now()))
     made = Placement.objects.bulk_create(made)

@@ -271,3 +271,36 @@ def test_the_vary_page_takes_a_backdated_unit_rate_or_a_weekly_cost_but_not_both
     with schema_context("alpha"):
         line = CostLine.objects.get(placement=placement, source="variation")
         assert (line.effective_from, line.unit, line.weekly_amount) == (days_ago(10), "hour", Decimal("500.00"))
+
+
+def test_the_vary_page_sets_the_new_lines_own_funder_shares(client, market, region):
+    from datetime import date
+
+    from tenants.agreements import grants
+    from tests.calloffs import staff_support as ss
+
+    placement = live_placement(market, started=days_ago(28))
+    with schema_context("alpha"):
+        grants.grant_create(actor=market.setup.commissioner, agreement=market.agreement, grantee=region.nhs,
+                            may_call_off=False, may_co_fund=True, starts_on=date.today(),
+                            purchasing_agreement="NHS-N-IPA-2026-014", reason="Board decision 14/2026")
+    url = f"/a/alpha/staff/placements/{placement.pk}/vary/"
+    client.force_login(market.broker)
+    page = client.get(url).content.decode()
+    assert "NHS North ICB’s share, per cent" in page and "Alpha Council’s share, per cent" in page
+    day = ss.date_parts("effective_on", days_ago(7))
+    alpha, nhs = f"share_{region.alpha.pk}", f"share_{region.nhs.pk}"
+    short = client.post(url, {**day, "weekly_cost": "480", "reason": "Joint funding from this week",
+                              alpha: "60", nhs: "30"})
+    assert short.status_code == 400 and "they total 90.00%" in short.content.decode()
+    done = client.post(url, {**day, "weekly_cost": "480", "reason": "Joint funding from this week",
+                             alpha: "60", nhs: "40"})
+    assert done.status_code == 302
+    with schema_context("alpha"):
+        line = CostLine.objects.get(placement=placement, source="variation")
+        assert {(s.authority.slug, s.share) for s in line.shares.all()} == {
+            ("alpha", Decimal("60.00")), ("nhs-north", Decimal("40.00"))}
+        # the placement's own funders are unchanged: the shares are the line's
+        assert [f.authority.slug for f in placement.funders.all()] == ["alpha"]
+    shown = client.get(f"/a/alpha/staff/placements/{placement.pk}/").content.decode()
+    assert "NHS North ICB 40%" in shown

@@ -240,3 +240,38 @@ def test_on_an_agreement_priced_by_schedule_the_preferred_provider_is_awarded_at
         awarded = next(m for m in mailoutbox if m.subject.startswith("Awarded"))
         assert "at £420.00 a week: this agreement pays its published fees" in awarded.body
         assert all("scored None" not in m.body for m in mailoutbox)
+
+
+def test_an_explanation_waiting_for_a_decision_is_in_the_evaluators_work_queue_until_decided(market, region):
+    from accounts.policy import access_compute
+    from tenants.workspace import queue
+    from tenants.workspace.models import TaskKind
+    from tests import support as base
+
+    support.schedule(market)
+    package, (cheap, _fair, _dear) = support.closed_with_bids(market, ["250.00", "420.00", "430.00"])
+    lead = market.setup.commissioner
+    evaluator = base.make_staff(region.alpha, "evaluator")
+    finance = base.make_staff(region.alpha, "finance_viewer")
+
+    def waiting(user):
+        with schema_context("alpha"):
+            access = access_compute(user=user, authority=region.alpha)
+            return [t for t in queue.queue_for(access=access, authority=region.alpha)
+                    if t.kind == TaskKind.PRICE_EXPLANATION]
+
+    with schema_context("alpha"):
+        check = cheap.price_check
+        services.explanation_request(actor=lead, check=check, request="Explain the price.")
+    assert waiting(evaluator) == []  # asked, not yet answered: nothing to decide
+    with schema_context("alpha"):
+        services.explanation_give(actor=catalogue.admin_of(market.providers[0]), check=check,
+                                  explanation="Volunteers cover the second session.")
+    [task] = waiting(evaluator)
+    assert package.reference in task.title and "Cheap" in task.title and "£250.00 a week" in task.detail
+    assert task.path.endswith(f"/staff/pricing/price-checks/{check.pk}/")
+    assert [t.key for t in waiting(lead)] == [task.key] and waiting(finance) == []
+    with schema_context("alpha"):
+        services.explanation_decide(actor=evaluator, check=check, accepted=False,
+                                    reason="Unpaid staff would break labour law (regulation 69(5)).")
+    assert waiting(evaluator) == []

@@ -190,3 +190,61 @@ def test_sealed_bids_give_no_price_checks_and_the_award_at_rate_goes_through_the
     assert made.status_code == 201, made.content
     assert (made.json()["basis"], made.json()["weekly_price"], made.json()["preference_expressed_by"]) == (
         "schedule_rate", "420.00", "The person")
+
+
+def test_an_icb_under_a_grant_has_a_low_price_explained_and_decides_on_it_through_the_api(region, time_machine):
+    """The abnormally low price rule holds for a call-off under a grant: the
+    granted body asks, the provider explains, the granted body decides, then
+    awards; the council's own call-offs' prices stay out of its reach."""
+    from datetime import datetime
+
+    from tenants.agreements import grants
+    from tenants.calloffs import services as calloffs
+    from tenants.pricing.models import BidPriceCheck
+    from tests.grants.test_granted_journey_api import package_body
+
+    market = stage2.live_market(region.alpha, providers=1, names=["Cheap"])
+    support.schedule(market)  # £210 a session: £420 a week for two sessions
+    with schema_context("alpha"):
+        grants.grant_create(actor=market.setup.commissioner, agreement=market.agreement, grantee=region.nhs,
+                            may_call_off=True, may_co_fund=True, starts_on=date.today(),
+                            purchasing_agreement="NHS-N-IPA-2026-014", reason="Board decision 14/2026")
+    icb = client_for(base.make_staff(region.nhs, "broker"))
+    granted = "/a/alpha/api/v1/grants/call-offs"
+    person = icb.post(f"{granted}/people/", {"first_name": "Ann", "last_name": "Lee"}, format="json").json()
+    made = icb.post(f"{granted}/packages/", package_body(market, person["id"], budget_weekly="650.00"),
+                    format="json").json()
+    assert icb.post(f"{granted}/packages/{made['id']}/publish/").status_code == 200
+    writer = client_for(catalogue.admin_of(market.providers[0]))
+    assert writer.post(f"/a/alpha/api/v1/provider/calloffs/{made['id']}/bid/submit/",
+                       stage2.bid_content("300.00"), format="json", HTTP_IDEMPOTENCY_KEY="low").status_code == 201
+    # the council's own package, closed with its own low bid: not the ICB's
+    own, _ = support.closed_with_bids(market, ["250.00"])
+
+    time_machine.move_to(datetime.fromisoformat(made["bid_deadline"]) + timedelta(minutes=1), tick=False)
+    with schema_context("alpha"):
+        calloffs.packages_close_due()
+        own_check = BidPriceCheck.objects.get(bid__package=own)
+    [check] = icb.get(f"{granted}/packages/{made['id']}/price-checks/").json()["results"]
+    assert (check["flag"], check["percent_of_rate"]) == ("low", "71.43")
+    bid_id = icb.get(f"{granted}/packages/{made['id']}/bids/").json()[0]["id"]
+    assert icb.post(f"{granted}/packages/{made['id']}/bids/{bid_id}/evaluation/",
+                    {"compliant": True, "quality": 70, "outcomes": 70, "social_value": 70},
+                    format="json").status_code == 200
+    refused = problem(icb.post(f"{granted}/packages/{made['id']}/award/", {"bid": bid_id}, format="json"), 409)
+    assert "abnormally low" in refused["detail"]
+    asked = icb.post(f"{granted}/price-checks/{check['id']}/request-explanation/",
+                     {"request": "Show how £300 pays at least the National Minimum Wage."}, format="json")
+    assert asked.status_code == 200 and asked.json()["explanation_status"] == "requested"
+    assert writer.post(f"/a/alpha/api/v1/provider/pricing/price-checks/{check['id']}/explain/",
+                       {"explanation": "We own the building; staff paid £12.60 an hour."},
+                       format="json").status_code == 200
+    decided = icb.post(f"{granted}/price-checks/{check['id']}/decide/",
+                       {"accepted": True, "reason": "Owned premises explain the price."}, format="json")
+    assert decided.status_code == 200 and decided.json()["explanation_status"] == "accepted"
+    assert icb.post(f"{granted}/packages/{made['id']}/award/", {"bid": bid_id}, format="json").status_code == 201
+
+    # the council's own call-off: its prices are not the ICB's to read or decide
+    problem(icb.get(f"{granted}/packages/{own.pk}/price-checks/"), 403)
+    problem(icb.post(f"{granted}/price-checks/{own_check.pk}/request-explanation/", {"request": "Explain."},
+                     format="json"), 403)

@@ -109,7 +109,8 @@ def placement(market: Year, key: str, provider_name: str, *, lot="1", need=None,
         bid = Bid.objects.create(package=made, provider=provider, status=Bid.Status.SUBMITTED, sealed=b"x",
                                  updated_by=market.broker, weekly_price=Decimal(weekly))
         placed = Placement.objects.create(
-            package=made, bid=bid, provider=provider, status=Placement.Status.ENDED if ended_on else
+            package=made, bid=bid, provider=provider, payer_id=made.called_off_by_id,
+            status=Placement.Status.ENDED if ended_on else
             Placement.Status.LIVE, start_on=live_on, weekly_cost=Decimal(weekly), went_live_at=at(live_on),
             ended_on=ended_on)
         for authority, share in (funders or [(market.authority, Decimal("100"))]):

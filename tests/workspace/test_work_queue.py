@@ -3,6 +3,7 @@ which it leaves out, for whom, with what clock; and a constant number of
 queries however many tasks there are."""
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -18,6 +19,7 @@ from tenants.calloffs import services as calloffs
 from tenants.calloffs.models import Bid, Clarification, Package
 from tenants.placements import services as placements
 from tenants.placements.models import Placement
+from tenants.pricing.models import BidPriceCheck
 from tenants.quality import assessments, oversight
 from tenants.quality.models import FollowUp
 from tenants.workspace import queue
@@ -288,6 +290,11 @@ def _one_of_each(region):
                                    question="Is there a quiet room?")
         for package in (closed_with_bid, closed_empty, awarded):
             calloffs.package_close(package_id=package.pk, by="test", now=package.bid_deadline + timedelta(minutes=1))
+        # the provider has explained a low price: an evaluator decides on it
+        BidPriceCheck.objects.update_or_create(bid=Bid.objects.get(package=closed_with_bid), defaults={
+            "weekly_price": Decimal("300.00"), "weekly_rate": Decimal("420.00"), "percent_of_rate": Decimal("71.43"),
+            "flag": "low", "explanation_status": "answered", "request": "Explain the price.",
+            "explanation": "Volunteers help.", "explained_at": timezone.now()})
         bid = Bid.objects.get(package=awarded)
         calloffs.bid_evaluate(actor=broker, bid=bid, compliant=True, quality=70, outcomes=70, social_value=50)
         calloffs.award(actor=broker, package=awarded, bid=bid)
@@ -344,8 +351,9 @@ def _ten_of_each(market, person):
             _clone(Evidence.objects.get(pk=evidence.pk), storage_key=support.unique("key-"))
             _clone(Clarification.objects.get(pk=clarification.pk))
             _clone(Package.objects.get(pk=closing.pk), reference=support.unique("CLOSE-"))
-            _clone(Bid.objects.get(pk=bid.pk),
-                   package=_clone(Package.objects.get(pk=with_bid.pk), reference=support.unique("BIDS-")))
+            _clone(BidPriceCheck.objects.get(bid=bid), bid=_clone(
+                Bid.objects.get(pk=bid.pk),
+                package=_clone(Package.objects.get(pk=with_bid.pk), reference=support.unique("BIDS-"))))
             _clone(Package.objects.get(pk=empty.pk), reference=support.unique("EMPTY-"))
             for placement in (starting, ended):
                 package = _clone(Package.objects.get(pk=placement.package_id), reference=support.unique("PL-"))
