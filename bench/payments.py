@@ -18,9 +18,7 @@ docs/benchmarks.md.
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from datetime import timedelta
 
 DATABASE = os.environ.get("BENCH_PAYMENTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jointly_bench_payments")
@@ -29,22 +27,7 @@ for name in ("BENCH_COMMITMENT_DATABASE_URL", "DATABASE_URL", "DATABASE_OWNER_UR
     os.environ[name] = DATABASE
 
 import _setup  # noqa: E402
-from commitment import _fill  # noqa: E402
-
-
-def _time(fn, runs: int) -> tuple[float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        fn()
-    return statistics.median(times), len(queries)
+from commitment import _fill, _time  # noqa: E402
 
 
 def main() -> None:
