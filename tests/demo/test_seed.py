@@ -9,7 +9,7 @@ from accounts.models import AuthorityMembership, ProviderMembership, User
 from demo.seed import seed_demo
 from tenancy.models import Authority
 
-# One worker runs the module (pytest-xdist), so the region is seeded once.
+# One worker should run the module (pytest-xdist), seeding once; see tests/conftest.py on groups.
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_seed")]
 
 
