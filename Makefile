@@ -15,10 +15,12 @@ run: setup db demo  ## set up, migrate, seed the demo region and serve it
 	@$(PY) manage.py seed_demo --print-only
 	@exec .venv/bin/honcho --procfile deploy/Procfile --app-root . start
 
+# The suite runs in parallel: a worker process per core, at most four, each with its own test
+# database and Redis databases (tests/parallel.py). PYTEST_ARGS=-n0 runs it in one process.
 test:  ## set up, lint, and run the whole test suite against real PostgreSQL, Redis and Chromium
 	@bash deploy/setup.sh --browser
 	@.venv/bin/ruff check .
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -n auto --maxprocesses 4 $(PYTEST_ARGS)
 
 setup:
 	@bash deploy/setup.sh

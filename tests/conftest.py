@@ -16,9 +16,19 @@ from django.core.cache import cache
 from tests import support
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks added here
 def pytest_collection_modifyitems(config, items):
     """Run the tests that commit data after the ones that roll back. The
-    fuzzing group runs only when asked for by marker (-m fuzz, make fuzz)."""
+    fuzzing group runs only when asked for by marker (-m fuzz, make fuzz).
+
+    In parallel (tests.parallel) every worker has its own database, and
+    `--dist loadgroup --no-loadscope-reorder` hands each worker its tests in
+    this order, so there too the committing tests run after the others. The
+    tests of a module that starts a web server or a Celery worker are marked
+    as an xdist_group of the module, to stay on one worker that starts it once.
+    (pytest-xdist 3.8 does not apply groups under pytest 9.2: it renames the
+    tests through an attribute pytest no longer reads. Until it does, such a
+    module may be split and each worker starts its own: slower, still correct.)"""
     if "fuzz" not in (config.getoption("markexpr") or ""):
         skip = pytest.mark.skip(reason="schemathesis runs only with -m fuzz (make fuzz)")
         for item in items:
@@ -28,6 +38,9 @@ def pytest_collection_modifyitems(config, items):
     last = [item for item in items if any(item.get_closest_marker(m) for m in commits)]
     first = [item for item in items if item not in last]
     items[:] = first + last
+    for item in last:
+        if item.get_closest_marker("browser") or item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(scope="session", autouse=True)

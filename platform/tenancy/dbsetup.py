@@ -66,17 +66,31 @@ def ensure_roles(admin, *, app: dict, owner: dict, say=print) -> None:
     if app["USER"] == owner["USER"]:
         return  # one role for everything (benchmarks): nothing to separate
     with admin.cursor() as cursor:
-        if _role(cursor, owner["USER"], owner.get("PASSWORD") or "",
-                 "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"):
-            say(f"==> Created the owner role {owner['USER']}")
-        if _role(cursor, app["USER"], app.get("PASSWORD") or "",
-                 "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"):
-            say(f"==> Created the application's role {app['USER']}")
-        cursor.execute("SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
-                       "WHERE m.member = %s::regrole", [app["USER"]])
-        for (granted,) in cursor.fetchall():
-            cursor.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(granted),
-                                                               sql.Identifier(app["USER"])))
+        # One at a time: roles belong to the whole server, and two set-ups at once (parallel test
+        # workers, two checkouts) would otherwise fail creating the same role or altering it together
+        # ("tuple concurrently updated").
+        cursor.execute("SELECT pg_advisory_lock(%s)", [ROLES_LOCK])
+        try:
+            _roles_ensure(cursor, app=app, owner=owner, say=say)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ROLES_LOCK])
+
+
+ROLES_LOCK = 0x4A6F696E746C79  # "Jointly": the advisory lock held while the roles are created or corrected
+
+
+def _roles_ensure(cursor, *, app: dict, owner: dict, say) -> None:
+    if _role(cursor, owner["USER"], owner.get("PASSWORD") or "",
+             "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"):
+        say(f"==> Created the owner role {owner['USER']}")
+    if _role(cursor, app["USER"], app.get("PASSWORD") or "",
+             "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"):
+        say(f"==> Created the application's role {app['USER']}")
+    cursor.execute("SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                   "WHERE m.member = %s::regrole", [app["USER"]])
+    for (granted,) in cursor.fetchall():
+        cursor.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(granted),
+                                                           sql.Identifier(app["USER"])))
 
 
 def ensure_database(admin, *, name: str, owner: str, say=print) -> None:

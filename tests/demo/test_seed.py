@@ -1,3 +1,7 @@
+"""The demo region. Seeding takes long, so the first test seeds an empty
+database and the others share one seeded region (`seeded`), each seeding it
+again and rolling back what it changed."""
+
 import pytest
 from django.core.management import call_command
 
@@ -5,10 +9,35 @@ from accounts.models import AuthorityMembership, ProviderMembership, User
 from demo.seed import seed_demo
 from tenancy.models import Authority
 
-pytestmark = pytest.mark.django_db
+# One worker should run the module (pytest-xdist), seeding once; see tests/conftest.py on groups.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_seed")]
 
 
-def test_seed_builds_the_region_once(region):
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The demo region seeded in a transaction around the module's tests
+    (each test's own transaction is a savepoint inside it), rolled back after
+    them: nothing stays for other modules."""
+    from django.db import connection, transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        connection.set_schema_to_public()
+        try:
+            seed_demo()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+def test_seed_builds_the_region_once(region):  # from an empty database: not `seeded`
     first = seed_demo()
     assert first.created > 50
     east = Authority.objects.get(slug="cheshire-east")
@@ -26,14 +55,14 @@ def test_seed_builds_the_region_once(region):
     assert (User.objects.count(), AuthorityMembership.objects.count(), Authority.objects.count()) == counts
 
 
-def test_seed_command_prints_how_to_sign_in(region, capsys):
+def test_seed_command_prints_how_to_sign_in(seeded, region, capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "admin@cheshireeast.example" in out and "demo-password-2026" in out
     assert "/a/cheshire-wirral/" in out and "demo_totp" in out
 
 
-def test_seed_gives_providers_profiles_and_evidence_once(region):
+def test_seed_gives_providers_profiles_and_evidence_once(seeded, region):
     from shared_catalogue.models import CQCLocation, Evidence, Provider
 
     seed_demo()
@@ -51,7 +80,7 @@ def test_seed_gives_providers_profiles_and_evidence_once(region):
     assert (Evidence.objects.count(), list(Provider.objects.values_list("profile_version", flat=True))) == before
 
 
-def test_seed_runs_stage_one_so_the_directory_has_providers(region):
+def test_seed_runs_stage_one_so_the_directory_has_providers(seeded, region):
     from django_tenants.utils import schema_context
 
     from shared_catalogue.models import AdmissionProjection
@@ -70,7 +99,7 @@ def test_seed_runs_stage_one_so_the_directory_has_providers(region):
     assert AdmissionProjection.objects.count() == before
 
 
-def test_seed_publishes_an_anonymised_package_the_admitted_providers_see(region):
+def test_seed_publishes_an_anonymised_package_the_admitted_providers_see(seeded, region):
     from django_tenants.utils import schema_context
 
     from shared_catalogue.models import OpportunityProjection
@@ -89,7 +118,7 @@ def test_seed_publishes_an_anonymised_package_the_admitted_providers_see(region)
     assert OpportunityProjection.objects.filter(authority__slug="cheshire-east").count() == 2
 
 
-def test_the_home_care_dps_shows_the_kpi_table_a_council_reports(client, region):
+def test_the_home_care_dps_shows_the_kpi_table_a_council_reports(client, seeded, region):
     """Assistive technology 72% against 75%; strengths-based training 81%
     (654); Level 2 54% (437); the Care Certificate 79% (633) complete and
     19% (157) undertaking it: from the providers' returns, as the commissioner sees them."""
