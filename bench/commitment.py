@@ -205,6 +205,11 @@ def main() -> None:
           f"| {across[1]} |")
     print(f"\nThe page (/a/{made[0].slug}/staff/placements/commitment/, finance viewer): median {shown[0]:.0f} ms, "
           f"{shown[1]} queries.")
+    # The number of queries does not depend on how many placements an authority has: the anchor (one
+    # placement), every council and all of them one after another must agree, or the bench fails.
+    per_report = {r[3] for r in rows}
+    assert len(per_report) == 1 and across[1] == per_report.copy().pop() * len(made), (per_report, across[1])
+    print(f"Queries constant (asserted): {per_report.pop()} per authority's report, the anchor included.")
 
 
 if __name__ == "__main__":
