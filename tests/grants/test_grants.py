@@ -1,5 +1,5 @@
 """Call-off and co-funding under a council's agreement by a granted NHS body
-(seed 003 §2.7), through the services: the grant, the ICB calling off in its
+(the agreement letting the NHS call off), through the services: the grant, the ICB calling off in its
 own name, the 60/40 shares, each authority seeing the placement, an
 authority without a grant refused, revoking, and recharges per period."""
 
