@@ -98,7 +98,7 @@ class HistoryImportListView(HistoryAPI, GenericAPIView):
         return self.get_paginated_response(ImportOut(page, many=True).data)
 
     @extend_schema(request={"multipart/form-data": ImportIn},
-                   responses={200: ReportOut, 201: ReportOut, 400: ProblemWithReportOut},
+                   responses={200: ReportOut, 201: ReportOut, (400, CONTENT_TYPE): ProblemWithReportOut},
                    summary="Check a history file (dry run, the default) or import it")
     def post(self, request):
         self.allowed()
