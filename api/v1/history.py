@@ -57,7 +57,9 @@ class ProblemWithReportOut(serializers.Serializer):
     detail = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
                                    help_text="Every problem, by “row N, column”.")
-    report = ReportOut()
+    instance = serializers.CharField(required=False)
+    report = ReportOut(required=False, help_text="The whole check, when a file was read (not when the request "
+                                                  "itself was incomplete: no file, or no kind).")
 
 
 class ImportOut(serializers.Serializer):
