@@ -68,3 +68,23 @@ def _separate_redis(number: int, workers: int) -> None:
 _number = worker_number()
 if _number is not None:
     _separate_redis(_number, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own hook has named each grouped test
+def pytest_collection_modifyitems(config, items):
+    """Keep `xdist_group` marks working under pytest 9.2. With
+    `--dist loadgroup`, pytest-xdist 3.8 puts a test in its group by setting
+    `item._nodeid` to "<nodeid>@<group>", which pytest 9.2 no longer reads
+    (the node id is `item._id`, a NodeId): the groups were ignored and a
+    module marked as one group (a web server, a Celery worker, the demo seed)
+    could be split across workers. Carry xdist's name over to the node id."""
+    if _number is None or not config.getvalue("loadgroup"):
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # an older pytest reads `_nodeid` itself
+        return
+    for item in items:
+        renamed = item.__dict__.get("_nodeid")
+        if isinstance(renamed, str) and "@" in renamed and item.nodeid != renamed:
+            item._id = NodeId.parse(renamed)

@@ -1,6 +1,7 @@
-"""The demo region. Seeding takes long, so the first test seeds an empty
-database and the others share one seeded region (`seeded`), each seeding it
-again and rolling back what it changed."""
+"""The demo region. Seeding takes long, so the module seeds an empty
+database once (`seeded`, which keeps what that first seeding reported) and
+every test shares that region, seeding it again and rolling back what it
+changed."""
 
 import pytest
 from django.core.management import call_command
@@ -25,21 +26,20 @@ def seeded(django_db_setup, django_db_blocker):
         outer.__enter__()
         connection.set_schema_to_public()
         try:
-            seed_demo()
+            first = seed_demo()
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
             raise
-    yield
+    yield first
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
 
 
-def test_seed_builds_the_region_once(region):  # from an empty database: not `seeded`
-    first = seed_demo()
-    assert first.created > 50
+def test_seed_builds_the_region_once(seeded, region):
+    assert seeded.created > 50  # the first seeding, from an empty database
     east = Authority.objects.get(slug="cheshire-east")
     assert east.official_code == "E06000049" and east.schema_name == "cheshire_east"
     partnership = Authority.objects.get(slug="cheshire-wirral")
