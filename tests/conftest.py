@@ -26,9 +26,8 @@ def pytest_collection_modifyitems(config, items):
     this order, so there too the committing tests run after the others. The
     tests of a module that starts a web server or a Celery worker are marked
     as an xdist_group of the module, to stay on one worker that starts it once.
-    (pytest-xdist 3.8 does not apply groups under pytest 9.2: it renames the
-    tests through an attribute pytest no longer reads. Until it does, such a
-    module may be split and each worker starts its own: slower, still correct.)"""
+    (pytest-xdist 3.8 names a grouped test through an attribute pytest 9.2 no
+    longer reads; tests.parallel carries the name over, after xdist's hook.)"""
     if "fuzz" not in (config.getoption("markexpr") or ""):
         skip = pytest.mark.skip(reason="schemathesis runs only with -m fuzz (make fuzz)")
         for item in items:
