@@ -434,6 +434,16 @@ def _self_assessments(authority, today, user_id):
                    a.visit_on, a.self_assessment_submitted_at, user_id=a.officer_id)
 
 
+def _self_assessment_state(a, today) -> str:
+    if a.self_assessment_submitted_at:
+        return "The provider's self-assessment is in"
+    if a.self_assessment_due and a.self_assessment_due < today:
+        return f"The provider's self-assessment was due by {a.self_assessment_due:%-d %B %Y} and is not in"
+    if a.self_assessment_due:
+        return f"The provider's self-assessment is due by {a.self_assessment_due:%-d %B %Y}"
+    return "The provider's self-assessment is not in yet"
+
+
 def _assessment_visits(authority, today, user_id):
     # A visit within the look-ahead; once the day has passed, the draft
     # report is still to send.
@@ -445,10 +455,7 @@ def _assessment_visits(authority, today, user_id):
         if a.visit_on >= today:
             yield Task(TaskKind.ASSESSMENT_VISIT, f"assessment-visit:{a.pk}:{a.visit_on:%Y-%m-%d}",
                        f"Visit {a.provider.name} to assess {a.service}",
-                       "The provider's self-assessment is " + (
-                           "in" if a.self_assessment_submitted_at else
-                           f"due by {a.self_assessment_due:%-d %B %Y}" if a.self_assessment_due else "not in yet"),
-                       path, a.visit_on, None, user_id=a.officer_id)
+                       _self_assessment_state(a, today), path, a.visit_on, None, user_id=a.officer_id)
         else:
             yield Task(TaskKind.ASSESSMENT_VISIT, f"assessment-draft:{a.pk}",
                        f"Send {a.provider.name} the draft report on {a.service}",

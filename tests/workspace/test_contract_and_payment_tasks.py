@@ -99,6 +99,10 @@ def test_an_assessment_is_its_officers_from_the_visit_to_the_final_rating(region
     assert fortnight_before and fortnight_before.due_on == visit
     assert fortnight_before.title == f"Visit {provider.name} to assess Home care, Crewe"
     assert fortnight_before.path == f"/a/alpha/staff/quality/assessments/{assessment.pk}/"
+    due = assessment.self_assessment_due
+    assert fortnight_before.detail == f"The provider's self-assessment is due by {due:%-d %B %Y}"
+    on_the_day = _task(m.officer, region.alpha, visit_key, today=visit)
+    assert on_the_day.detail == f"The provider's self-assessment was due by {due:%-d %B %Y} and is not in"
     assert visit_key not in _keys(
         _queue(colleague, region.alpha, today=visit - timedelta(days=14)), TaskKind.ASSESSMENT_VISIT
     )
