@@ -36,3 +36,9 @@ def can_self_assess(access: TenantAccess, provider_id: int) -> bool:
 def can_follow_up(access: TenantAccess) -> bool:
     """Quality officers (and commissioners) follow up the actions from an assessment."""
     return access.has_role(AuthorityRole.QUALITY_OFFICER, AuthorityRole.COMMISSIONER)
+
+
+def can_oversee(access: TenantAccess) -> bool:
+    """Quality officers (and commissioners) record intelligence, carry out
+    quality assessments, take contract actions and moderate feedback."""
+    return access.has_role(AuthorityRole.QUALITY_OFFICER, AuthorityRole.COMMISSIONER)

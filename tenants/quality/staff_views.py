@@ -163,9 +163,7 @@ QUALITY_REFUSED = "Only quality officers and commissioners read and record intel
 
 
 def _is_quality(access) -> bool:
-    from tenants.quality.oversight import QUALITY_ROLES
-
-    return access.has_role(*QUALITY_ROLES)
+    return policy.can_oversee(access)
 
 
 class RiskDashboardView(QualityPage):

@@ -28,6 +28,16 @@ class TaskKind(models.TextChoices):
     RESOURCING = "resourcing", "Packages to re-source after a termination"
     SUSPENSION_ENDING = "suspension_ending", "Suspensions ending"
     FOLLOW_UP = "follow_up", "Quality assessment actions overdue or to verify"
+    RETURN_TO_VALIDATE = "return_to_validate", "Performance returns to validate"
+    RETURN_OVERDUE = "return_overdue", "Performance returns overdue"
+    SELF_ASSESSMENT = "self_assessment", "Providers' self-assessments to validate"
+    ASSESSMENT_VISIT = "assessment_visit", "Quality assessment visits coming up, and draft reports to send"
+    ASSESSMENT_FINALISE = "assessment_finalise", "Quality assessment ratings to finalise"
+    FEEDBACK = "feedback", "Feedback from people who use services to moderate"
+    ACTION_REVIEW = "action_review", "Contract actions answered by the provider or due for review"
+    PAYMENT_QUERY = "payment_query", "Providers' payment queries to answer"
+    INVOICE_MISMATCH = "invoice_mismatch", "Invoices that do not match their payment schedule"
+    SCHEDULE_APPROVAL = "schedule_approval", "Payment schedules to approve"
 
 
 # Always e-mailed straight away, whatever the person chose: being given an

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, DateField, ExpressionWrapper, F, Q, Value
+from django.db.models import Count, DateField, ExpressionWrapper, F, Min, Q, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -26,11 +26,14 @@ from tenants.admissions import policy as admissions_policy
 from tenants.admissions.models import Admission, Application, Assignment
 from tenants.calloffs import policy as calloffs_policy
 from tenants.calloffs.models import Bid, Clarification, Package
+from tenants.payments import policy as payments_policy
+from tenants.payments.models import Query, Schedule
 from tenants.placements.models import Placement
 from tenants.pricing import policy as pricing_policy
 from tenants.pricing.models import BidPriceCheck
 from tenants.quality import policy as quality_policy
-from tenants.quality.models import FollowUp
+from tenants.quality.models import Action, Assessment, Feedback, FollowUp, KpiReturn
+from tenants.quality.periods import period_label
 from tenants.workspace.models import TaskKind
 
 # How far ahead placements and suspensions are listed.
@@ -38,6 +41,10 @@ LOOK_AHEAD_DAYS = 14
 # A decision is "due" from this many working days before its date (as the
 # applications list shows it: admissions.selectors.DUE_SOON_WORKING_DAYS).
 DECISION_DUE_WORKING_DAYS = 2
+# Valid, undisputed invoices are paid within 30 days, counting the day one is
+# received (Procurement Act 2023, section 68; Public Contracts Regulations
+# 2015, regulation 113): the invoice's last day.
+INVOICE_PAY_WITHIN = timedelta(days=29)
 
 # Who may do each kind of task, from the owning app's policy.
 WHO: dict[str, Callable[[TenantAccess], bool]] = {
@@ -56,6 +63,16 @@ WHO: dict[str, Callable[[TenantAccess], bool]] = {
     TaskKind.RESOURCING: calloffs_policy.can_source,
     TaskKind.SUSPENSION_ENDING: admissions_policy.can_lead_evaluation,
     TaskKind.FOLLOW_UP: quality_policy.can_follow_up,
+    TaskKind.RETURN_TO_VALIDATE: quality_policy.can_review_returns,
+    TaskKind.RETURN_OVERDUE: quality_policy.can_review_returns,
+    TaskKind.SELF_ASSESSMENT: quality_policy.can_oversee,
+    TaskKind.ASSESSMENT_VISIT: quality_policy.can_oversee,
+    TaskKind.ASSESSMENT_FINALISE: quality_policy.can_oversee,
+    TaskKind.FEEDBACK: quality_policy.can_oversee,
+    TaskKind.ACTION_REVIEW: quality_policy.can_oversee,
+    TaskKind.PAYMENT_QUERY: payments_policy.can_prepare_payments,
+    TaskKind.INVOICE_MISMATCH: payments_policy.can_prepare_payments,
+    TaskKind.SCHEDULE_APPROVAL: payments_policy.can_approve_payments,
 }
 
 
@@ -351,6 +368,210 @@ def _follow_ups(authority, today, user_id):
                    f.due_on, f.done_at if f.status == FollowUp.Status.DONE else None)
 
 
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# --- Contract monitoring -------------------------------------------------------------
+
+def _returns_to_validate(authority, today, user_id):
+    # Submitted (or submitted again after a query): validate it or query it.
+    rows = (KpiReturn.objects.filter(status=KpiReturn.Status.SUBMITTED)
+            .select_related("kpi__agreement", "provider"))
+    for r in rows:
+        period = period_label(r.kpi.period, r.period_start, r.period_end)
+        if r.query:
+            title = f"{r.provider.name} has answered your query on its {r.kpi.code} return for {period}: validate it"
+        else:
+            title = f"Validate {r.provider.name}'s {r.kpi.code} return for {period}"
+        yield Task(TaskKind.RETURN_TO_VALIDATE, f"return-validate:{r.pk}:{r.submitted_at:%Y%m%d%H%M%S}", title,
+                   f"{r.kpi.title} ({r.kpi.agreement.title}); submitted {timezone.localtime(r.submitted_at):%-d %B %Y}"
+                   + (" (late)" if r.was_late else ""),
+                   tenant_reverse(authority, "quality-staff:return", kwargs={"return_id": r.pk}),
+                   None, r.submitted_at)
+
+
+def _returns_overdue(authority, today, user_id):
+    # Past its due date and not in: still due, or queried and not answered.
+    rows = (KpiReturn.objects.filter(status__in=[KpiReturn.Status.DUE, KpiReturn.Status.QUERIED], due_on__lt=today)
+            .select_related("kpi__agreement", "provider"))
+    for r in rows:
+        period = period_label(r.kpi.period, r.period_start, r.period_end)
+        if r.status == KpiReturn.Status.QUERIED:
+            title = f"{r.provider.name} has not answered your query on its {r.kpi.code} return for {period}"
+        else:
+            title = f"Chase {r.provider.name}'s {r.kpi.code} return for {period}"
+        reminded = (f"reminded {r.chase_count} time{'s' if r.chase_count != 1 else ''}, last on "
+                    f"{timezone.localtime(r.chased_at):%-d %B %Y}" if r.chased_at else "not reminded yet")
+        yield Task(TaskKind.RETURN_OVERDUE, f"return-overdue:{r.pk}:{r.status}", title,
+                   f"{r.kpi.title} ({r.kpi.agreement.title}); {reminded}",
+                   tenant_reverse(authority, "quality-staff:return", kwargs={"return_id": r.pk}),
+                   r.due_on, None)
+
+
+def _mine(rows, user_id):
+    """An assessment's tasks are its officer's."""
+    return rows.filter(officer_id=user_id) if user_id is not None else rows
+
+
+def _self_assessments(authority, today, user_id):
+    # The provider has submitted its self-assessment: the officer validates
+    # each standard, before the visit.
+    rows = _mine(Assessment.objects.filter(status=Assessment.Status.SCHEDULED,
+                                           self_assessment_submitted_at__isnull=False)
+                 .annotate(outstanding=Count("standards", filter=Q(standards__validated_at__isnull=True)))
+                 .filter(outstanding__gt=0).select_related("provider"), user_id)
+    for a in rows:
+        yield Task(TaskKind.SELF_ASSESSMENT, f"self-assessment:{a.pk}",
+                   f"Validate {a.provider.name}'s self-assessment of {a.service}",
+                   f"{a.outstanding} standard{'s' if a.outstanding != 1 else ''} still to validate; submitted "
+                   f"{timezone.localtime(a.self_assessment_submitted_at):%-d %B %Y}, visit on {a.visit_on:%-d %B %Y}",
+                   tenant_reverse(authority, "quality-staff:assessment", kwargs={"assessment_id": a.pk}),
+                   a.visit_on, a.self_assessment_submitted_at, user_id=a.officer_id)
+
+
+def _self_assessment_state(a, today) -> str:
+    if a.self_assessment_submitted_at:
+        return "The provider's self-assessment is in"
+    if a.self_assessment_due and a.self_assessment_due < today:
+        return f"The provider's self-assessment was due by {a.self_assessment_due:%-d %B %Y} and is not in"
+    if a.self_assessment_due:
+        return f"The provider's self-assessment is due by {a.self_assessment_due:%-d %B %Y}"
+    return "The provider's self-assessment is not in yet"
+
+
+def _assessment_visits(authority, today, user_id):
+    # A visit within the look-ahead; once the day has passed, the draft
+    # report is still to send.
+    rows = _mine(Assessment.objects.filter(status=Assessment.Status.SCHEDULED,
+                                           visit_on__lte=today + timedelta(days=LOOK_AHEAD_DAYS))
+                 .select_related("provider"), user_id)
+    for a in rows:
+        path = tenant_reverse(authority, "quality-staff:assessment", kwargs={"assessment_id": a.pk})
+        if a.visit_on >= today:
+            yield Task(TaskKind.ASSESSMENT_VISIT, f"assessment-visit:{a.pk}:{a.visit_on:%Y-%m-%d}",
+                       f"Visit {a.provider.name} to assess {a.service}",
+                       _self_assessment_state(a, today), path, a.visit_on, None, user_id=a.officer_id)
+        else:
+            yield Task(TaskKind.ASSESSMENT_VISIT, f"assessment-draft:{a.pk}",
+                       f"Send {a.provider.name} the draft report on {a.service}",
+                       f"Visited {a.visit_on:%-d %B %Y}; rate each domain and send the draft for comment",
+                       path, None, _start_of(a.visit_on), user_id=a.officer_id)
+
+
+def _assessments_to_finalise(authority, today, user_id):
+    # The provider has commented on the draft, or its window has closed
+    # (assessment_finalise allows either).
+    rows = _mine(Assessment.objects.filter(Q(responded_at__isnull=False) | Q(respond_by__lt=today),
+                                           status=Assessment.Status.DRAFT_SENT)
+                 .select_related("provider"), user_id)
+    for a in rows:
+        if a.responded_at:
+            title = f"{a.provider.name} has commented on the draft report on {a.service}: finalise the rating"
+            detail = f"Commented {timezone.localtime(a.responded_at):%-d %B %Y}"
+            since = a.responded_at
+        else:
+            title = f"Finalise the rating of {a.provider.name}'s {a.service}"
+            detail = f"No comments came by {a.respond_by:%-d %B %Y}, the end of the provider's window"
+            since = _start_of(a.respond_by + timedelta(days=1))
+        yield Task(TaskKind.ASSESSMENT_FINALISE, f"assessment-final:{a.pk}", title, detail,
+                   tenant_reverse(authority, "quality-staff:assessment", kwargs={"assessment_id": a.pk}),
+                   None, since, user_id=a.officer_id)
+
+
+FEEDBACK_FROM = {Feedback.Relation.SELF: "someone who uses the service",
+                 Feedback.Relation.FAMILY: "a family member or friend", Feedback.Relation.OTHER: "someone else"}
+
+
+def _feedback(authority, today, user_id):
+    # The words stay on the moderation page: the task names the provider only.
+    rows = Feedback.objects.filter(status=Feedback.Status.NEW).select_related("provider", "link")
+    for f in rows:
+        yield Task(TaskKind.FEEDBACK, f"feedback:{f.pk}", f"Moderate feedback about {f.provider.name}",
+                   f"{f.get_experience_display()} experience, from {FEEDBACK_FROM.get(f.relation, 'someone')}; "
+                   f"received {timezone.localtime(f.received_at):%-d %B %Y} through the link for {f.link.label}",
+                   tenant_reverse(authority, "quality-staff:feedback-moderate", kwargs={"feedback_id": f.pk}),
+                   None, f.received_at)
+
+
+def _actions_to_review(authority, today, user_id):
+    # An action in force that the provider has answered, or whose review is
+    # within the look-ahead (or past); until it is lifted.
+    rows = (Action.objects.filter(Q(responded_at__isnull=False)
+                                  | Q(review_on__lte=today + timedelta(days=LOOK_AHEAD_DAYS)),
+                                  status=Action.Status.ACTIVE)
+            .select_related("provider"))
+    for a in rows:
+        kind = a.get_kind_display().lower()
+        if a.responded_at:
+            title = f"{a.provider.name} has responded to the {kind}: consider it"
+            detail = f"Responded {timezone.localtime(a.responded_at):%-d %B %Y}"
+        else:
+            title = f"Review the {kind} on {a.provider.name}"
+            detail = f"In force since {a.starts_on:%-d %B %Y}; no response from the provider"
+        if a.review_on:
+            detail += f"; review on {a.review_on:%-d %B %Y}"
+        yield Task(TaskKind.ACTION_REVIEW,
+                   f"action:{a.pk}:{'responded' if a.responded_at else 'review'}:{a.review_on or ''}",
+                   title, detail,
+                   tenant_reverse(authority, "quality-staff:provider", kwargs={"provider_id": a.provider_id}),
+                   a.review_on, a.responded_at)
+
+
+# --- Payments ---------------------------------------------------------------------------
+
+def _open_queries():
+    return (Query.objects.filter(answered_at__isnull=True)
+            .select_related("schedule__provider", "schedule__period", "line__placement__package", "invoice"))
+
+
+def _payment_queries(authority, today, user_id):
+    for q in _open_queries().filter(invoice__isnull=True):
+        s = q.schedule
+        about = f"the line for {q.line.placement.package.reference}" if q.line_id else "the schedule"
+        yield Task(TaskKind.PAYMENT_QUERY, f"payment-query:{q.pk}",
+                   f"Answer {s.provider.name}'s query on payment schedule {s.reference}",
+                   f"About {about}, for {s.period.label}; raised {timezone.localtime(q.raised_at):%-d %B %Y}",
+                   tenant_reverse(authority, "payments-staff:schedule", kwargs={"schedule_id": s.pk}),
+                   None, q.raised_at)
+
+
+def _invoice_mismatches(authority, today, user_id):
+    # A disputed invoice: tell the provider why without undue delay, within
+    # the days a valid one would be paid in.
+    for q in _open_queries().filter(invoice__isnull=False):
+        s, invoice = q.schedule, q.invoice
+        words = "more" if invoice.difference > 0 else "less"
+        received = timezone.localdate(invoice.entered_at)
+        yield Task(TaskKind.INVOICE_MISMATCH, f"invoice-mismatch:{q.pk}",
+                   f"{s.provider.name}'s invoice {invoice.number} does not match payment schedule {s.reference}",
+                   f"£{invoice.amount:,.2f}, £{abs(invoice.difference):,.2f} {words} than the schedule's total of "
+                   f"£{invoice.schedule_total:,.2f}, for {s.period.label}; received {received:%-d %B %Y}",
+                   tenant_reverse(authority, "payments-staff:schedule", kwargs={"schedule_id": s.pk}),
+                   received + INVOICE_PAY_WITHIN, q.raised_at)
+
+
+def _schedules_to_approve(authority, today, user_id):
+    # Confirmed by the provider (a confirmed schedule has no open query):
+    # due within the payment days of the first invoice that matches it.
+    rows = (Schedule.objects.filter(status=Schedule.Status.CONFIRMED)
+            .annotate(invoiced_at=Min("invoices__entered_at", filter=Q(invoices__difference=0)))
+            .select_related("provider", "period"))
+    for s in rows:
+        invoiced = timezone.localdate(s.invoiced_at) if s.invoiced_at else None
+        yield Task(TaskKind.SCHEDULE_APPROVAL, f"schedule-approval:{s.pk}",
+                   f"Approve payment schedule {s.reference} for {s.provider.name}",
+                   f"£{s.total:,.2f} for {s.period.label}; confirmed by the provider "
+                   f"{timezone.localtime(s.confirmed_at):%-d %B %Y}"
+                   + (f"; invoice received {invoiced:%-d %B %Y}" if invoiced else "; no invoice yet"),
+                   tenant_reverse(authority, "payments-staff:schedule", kwargs={"schedule_id": s.pk}),
+                   invoiced + INVOICE_PAY_WITHIN if invoiced else None, s.confirmed_at)
+
+
 READERS = {
     TaskKind.NEEDS_EVALUATORS: _needs_evaluators,
     TaskKind.MY_EVALUATION: _my_evaluations,
@@ -367,6 +588,16 @@ READERS = {
     TaskKind.RESOURCING: _resourcing,
     TaskKind.SUSPENSION_ENDING: _suspensions_ending,
     TaskKind.FOLLOW_UP: _follow_ups,
+    TaskKind.RETURN_TO_VALIDATE: _returns_to_validate,
+    TaskKind.RETURN_OVERDUE: _returns_overdue,
+    TaskKind.SELF_ASSESSMENT: _self_assessments,
+    TaskKind.ASSESSMENT_VISIT: _assessment_visits,
+    TaskKind.ASSESSMENT_FINALISE: _assessments_to_finalise,
+    TaskKind.FEEDBACK: _feedback,
+    TaskKind.ACTION_REVIEW: _actions_to_review,
+    TaskKind.PAYMENT_QUERY: _payment_queries,
+    TaskKind.INVOICE_MISMATCH: _invoice_mismatches,
+    TaskKind.SCHEDULE_APPROVAL: _schedules_to_approve,
 }
 
 

@@ -34,6 +34,11 @@ def test_everyone_starts_with_the_digest_except_for_what_is_always_sent_straight
         assert chosen[TaskKind.EVIDENCE_TO_VERIFY] == Delivery.DIGEST
         assert chosen[TaskKind.MY_EVALUATION] == chosen[TaskKind.NEEDS_EVALUATORS] == \
             chosen[TaskKind.DECISION_DUE] == Delivery.IMMEDIATE
+        # the contract-monitoring and payment kinds too
+        for kind in ("return_to_validate", "return_overdue", "self_assessment", "assessment_visit",
+                     "assessment_finalise", "feedback", "action_review", "payment_query", "invoice_mismatch",
+                     "schedule_approval"):
+            assert chosen[kind] == Delivery.DIGEST, kind
         after = services.preferences_set(actor=person, choices={"evidence_to_verify": "immediate"})
         assert after[TaskKind.EVIDENCE_TO_VERIFY] == Delivery.IMMEDIATE
         with pytest.raises(Invalid) as refused:
@@ -123,3 +128,30 @@ def test_the_digest_lists_each_persons_digest_tasks_once_a_day(region, mailoutbo
     with schema_context("beta"):
         services.digest_send(today=today + timedelta(days=1))
     assert len(_to(mailoutbox, officer)) == 1
+
+
+def test_feedback_to_moderate_comes_straight_away_to_those_who_asked_and_in_the_digest_to_the_others(
+        region, mailoutbox):
+    from tenants.quality import oversight
+
+    eager = support.make_staff(region.beta, AuthorityRole.QUALITY_OFFICER)
+    patient = support.make_staff(region.beta, AuthorityRole.QUALITY_OFFICER, full_name="Pat Officer")
+    provider = catalogue.register(name=support.unique("Hazel Court "))
+    with schema_context("beta"):
+        services.preferences_set(actor=eager, choices={"feedback": "immediate"})
+        link = oversight.feedback_link_create(actor=eager, provider=provider, label="annual reviews")
+        said = oversight.feedback_submit(token=link.token, relation="self", experience="poor",
+                                         comments="My carer rarely stays the full half hour.")
+        services.tasks_notify()
+    [mail] = [m for m in _to(mailoutbox, eager) if provider.name in m.subject]
+    assert mail.subject == f"Moderate feedback about {provider.name} (Beta Council)"
+    assert f"http://127.0.0.1:8000/a/beta/staff/quality/feedback/{said.pk}/" in mail.body
+    assert "half hour" not in mail.body  # the words stay on the moderation page
+    assert not _to(mailoutbox, patient)
+    mailoutbox.clear()
+    with schema_context("beta"):
+        services.digest_send()
+    [digest] = _to(mailoutbox, patient)
+    assert "Feedback from people who use services to moderate" in digest.body
+    assert f"- Moderate feedback about {provider.name}" in digest.body
+    assert not [m for m in _to(mailoutbox, eager) if f"Moderate feedback about {provider.name}" in m.body]

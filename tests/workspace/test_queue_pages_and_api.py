@@ -69,6 +69,7 @@ def test_the_preferences_page_saves_choices_and_says_what_is_always_sent(client,
     page = client.get(f"{HOME}notifications/").content.decode()
     assert "Applications given to you to evaluate" in page.split('data-testid="always-immediate"')[1]
     assert 'name="evidence_to_verify"' in page and 'name="my_evaluation"' not in page
+    assert 'name="return_to_validate"' in page and 'name="schedule_approval"' in page  # new kinds: a choice each
     with schema_context("beta"):
         choices = {kind: "digest" for kind in services.preferences_for(officer)
                    if kind not in ("my_evaluation", "needs_evaluators", "decision_due")}
@@ -96,6 +97,10 @@ def test_the_api_gives_the_queue_and_takes_preferences(client, overdue, region):
                          content_type="application/json")
     assert changed.status_code == 200
     assert {p["kind"]: p["delivery"] for p in changed.json()}["clarification"] == "immediate"
+    assert {p["kind"]: p["delivery"] for p in preferences}["invoice_mismatch"] == "digest"
+    changed = client.put(f"{API}notification-preferences/", json.dumps({"invoice_mismatch": "immediate"}),
+                         content_type="application/json")
+    assert {p["kind"]: p["delivery"] for p in changed.json()}["invoice_mismatch"] == "immediate"
     for refused in ({"my_evaluation": "digest"}, {"clarification": "weekly"}, {"clarification": 1}):
         response = client.put(f"{API}notification-preferences/", json.dumps(refused),
                               content_type="application/json")
@@ -126,3 +131,19 @@ def test_development_mail_is_one_eml_file_per_message(tmp_path):
     message = email.message_from_bytes(next(f for f in files if "ann" in f.name).read_bytes())
     assert message["To"] == "ann@example.org" and message["Subject"] == "Your tasks: 3 waiting"
     assert message.get_payload(decode=True).decode().startswith("Hello Ann,")
+
+
+def test_the_schema_names_every_kind_of_task(client):
+    from tenants.workspace.models import TaskKind
+
+    schema = client.get("/api/v1/schema/?format=json").json()
+    queue = schema["paths"]["/a/{authority}/api/v1/work-queue/"]["get"]["responses"]["200"]["content"]
+    ref = queue["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    task = schema["components"]["schemas"][schema["components"]["schemas"][ref]["properties"]["tasks"]["items"]
+                                           ["$ref"].rsplit("/", 1)[1]]
+    kind = task["properties"]["kind"]
+    enum = kind.get("enum") or schema["components"]["schemas"][kind["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert set(enum) == set(TaskKind.values) and "schedule_approval" in enum
+    put = schema["paths"]["/a/{authority}/api/v1/notification-preferences/"]["put"]["requestBody"]["content"]
+    fields = schema["components"]["schemas"][put["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert set(fields["properties"]) == set(TaskKind.values)

@@ -2,10 +2,13 @@
 which it leaves out, for whom, with what clock; and a constant number of
 queries however many tasks there are."""
 
+import json
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -17,16 +20,22 @@ from tenants.admissions import services as admissions
 from tenants.admissions.models import Admission, Application, Assignment
 from tenants.calloffs import services as calloffs
 from tenants.calloffs.models import Bid, Clarification, Package
+from tenants.payments import services as payments
+from tenants.payments.models import PaymentPeriod, Query, Schedule
 from tenants.placements import services as placements
 from tenants.placements.models import Placement
 from tenants.pricing.models import BidPriceCheck
 from tenants.quality import assessments, oversight
-from tenants.quality.models import FollowUp
+from tenants.quality import services as quality
+from tenants.quality.models import Action, Assessment, Feedback, FollowUp, KpiReturn, StandardAssessment
 from tenants.workspace import queue
 from tenants.workspace.models import TaskKind
 from tests import support
 from tests.admissions import support as stage1
 from tests.calloffs import support as stage2
+from tests.payments.support import month_start
+from tests.placements.support import live_placement
+from tests.quality.support import self_assess
 from tests.shared_catalogue import support as catalogue
 
 pytestmark = pytest.mark.django_db
@@ -267,9 +276,10 @@ def _clone(obj, **changes):
 def _one_of_each(region):
     """One task of every kind in Beta for a person with every role that has tasks."""
     market = stage2.live_market(region.beta, providers=2)
+    placed = live_placement(market, started=month_start(4))  # before the first provider is suspended
     lead, broker = market.setup.commissioner, market.broker
     person = support.make_staff(region.beta, AuthorityRole.COMMISSIONER, AuthorityRole.BROKER,
-                                AuthorityRole.EVALUATOR, AuthorityRole.QUALITY_OFFICER)
+                                AuthorityRole.EVALUATOR, AuthorityRole.QUALITY_OFFICER, AuthorityRole.FINANCE_VIEWER)
     today = timezone.localdate()
     applicants = [stage1.provider_with_evidence(region.beta) for _ in range(3)]
     waiting, assigned, moderated = (stage1.apply(market.setup, p, ["1"]) for p in applicants)
@@ -320,7 +330,50 @@ def _one_of_each(region):
                                            standard="medicines", owner=catalogue.admin_of(first),
                                            owner_side="provider", due_on=today + timedelta(days=1))
         FollowUp.objects.filter(pk=action.pk).update(due_on=today - timedelta(days=2))  # now overdue
+    _one_of_each_monitored(market, person, placed)
     return market, person
+
+
+def _one_of_each_monitored(market, person, placed):
+    """Contract monitoring and payments: one task of each kind."""
+    first, second = market.providers
+    today = timezone.localdate()
+    with schema_context("beta"):
+        # a year's KPI returns, past their due date: one submitted, the others overdue
+        quality.kpi_create(actor=market.setup.commissioner, agreement=market.agreement, code="KPI 9",
+                           title="Care workers trained", target=100, covers="admitted", period="annually",
+                           starts_on=date(2025, 4, 1))
+        quality.returns_open_due(today=today)
+        returned = KpiReturn.objects.filter(kpi__code="KPI 9").select_related("provider").first()
+        quality.return_submit(actor=catalogue.admin_of(returned.provider), kpi_return=returned, numerator=5,
+                              denominator=8)
+        # assessments: a self-assessment in, a draft whose window has closed
+        waiting = oversight.assessment_schedule(actor=person, provider=second, service="Day care",
+                                                visit_on=today + timedelta(days=20))
+        self_assess("beta", waiting, second)
+        drafted = oversight.assessment_schedule(actor=person, provider=second, service="Home care",
+                                                visit_on=today - timedelta(days=30))
+        Assessment.objects.filter(pk=drafted.pk).update(status=Assessment.Status.DRAFT_SENT, rating="good",
+                                                        respond_by=today - timedelta(days=1))
+        # feedback to moderate; an action due for review
+        link = oversight.feedback_link_create(actor=person, provider=first, label="reviews")
+        oversight.feedback_submit(token=link.token, relation="self", experience="good", comments="Kind staff.")
+        oversight.action_take(actor=person, provider=second, kind="improvement_plan", grounds="Late visits.",
+                              review_on=today + timedelta(days=5))
+        # payments: a query, an invoice that differs, a schedule confirmed
+        schedules = []
+        for months_back in (4, 3, 2):
+            period = payments.period_open(actor=person, day=month_start(months_back))
+            [schedule] = [s for s in payments.schedules_generate(actor=person, period=period)
+                          if s.lines.filter(placement=placed).exists()]
+            schedules.append(payments.schedule_issue(actor=person, schedule=schedule))
+        queried, invoiced, confirmed = schedules
+        admin = catalogue.admin_of(placed.provider)
+        payments.schedule_query(actor=admin, schedule=queried, reason="A day was missed.")
+        invoiced.refresh_from_db()
+        payments.invoice_add(actor=admin, schedule=invoiced, number=support.unique("INV-"), invoice_date=today,
+                             amount=invoiced.total + 1)
+        payments.schedule_confirm(actor=admin, schedule=confirmed)
 
 
 def _ten_of_each(market, person):
@@ -342,7 +395,31 @@ def _ten_of_each(market, person):
         resourcing = ended.replacement
         suspended = Admission.objects.get(status="suspended", agreement=market.agreement)
         follow_up = FollowUp.objects.get(assessment__provider=market.providers[0])
-        for _ in range(9):
+        submitted_return = KpiReturn.objects.get(kpi__code="KPI 9", status=KpiReturn.Status.SUBMITTED)
+        overdue_return = KpiReturn.objects.filter(kpi__code="KPI 9", status=KpiReturn.Status.DUE).first()
+        self_assessed = Assessment.objects.get(self_assessment_submitted_at__isnull=False, officer=person)
+        standard = StandardAssessment.objects.filter(assessment=self_assessed).first()
+        visiting = Assessment.objects.get(pk=follow_up.assessment_id)
+        drafted = Assessment.objects.get(status=Assessment.Status.DRAFT_SENT, officer=person)
+        feedback = Feedback.objects.get(provider=market.providers[0], status="new")
+        action = Action.objects.get(provider=market.providers[1], status="active")
+        query = Query.objects.get(invoice__isnull=True, answered_at__isnull=True)
+        differs = Query.objects.get(invoice__isnull=False, answered_at__isnull=True)
+        confirmed = Schedule.objects.get(status=Schedule.Status.CONFIRMED)
+        for i in range(9):
+            for kpi_return in (submitted_return, overdue_return):
+                _clone(KpiReturn.objects.get(pk=kpi_return.pk), period_start=date(2000 + i, 4, 1))
+            _clone(StandardAssessment.objects.get(pk=standard.pk),
+                   assessment=_clone(Assessment.objects.get(pk=self_assessed.pk)))
+            for assessment in (visiting, drafted):
+                _clone(Assessment.objects.get(pk=assessment.pk))
+            _clone(Feedback.objects.get(pk=feedback.pk))
+            _clone(Action.objects.get(pk=action.pk))
+            for open_query in (query, differs):
+                _clone(Query.objects.get(pk=open_query.pk))
+            _clone(Schedule.objects.get(pk=confirmed.pk), reference=support.unique("PAY-"), period=_clone(
+                PaymentPeriod.objects.get(pk=confirmed.period_id), starts_on=date(2000 + i, 1, 1),
+                ends_on=date(2000 + i, 1, 31)))
             _clone(FollowUp.objects.get(pk=follow_up.pk))
             _clone(Application.objects.get(pk=submitted.pk))
             _clone(Assignment.objects.get(pk=assignment.pk),
@@ -368,6 +445,18 @@ def _reads(captured) -> list:
     return [q for q in captured.captured_queries if not q["sql"].startswith("SET search_path")]
 
 
+def _page_queries(client, path: str) -> tuple[int, str]:
+    """The queries one request makes (search-path settings aside), and its body."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(_reads(captured)), response.content.decode()
+
+
+def _home_count(page: str) -> int:
+    return int(page.split(">Home (")[1].split("<")[0])
+
+
 def test_the_queue_takes_the_same_number_of_queries_for_one_task_of_each_kind_as_for_ten(
         region, client, django_assert_max_num_queries):
     market, person = _one_of_each(region)
@@ -381,6 +470,13 @@ def test_the_queue_takes_the_same_number_of_queries_for_one_task_of_each_kind_as
     counts = {kind: len(_keys(before, kind)) for kind in TaskKind}
     assert all(counts[kind] >= 1 for kind in TaskKind), counts
 
+    # the staff home page (with its navigation count) and the API, as people use them
+    client.force_login(person)
+    client.get("/a/beta/staff/")  # warm the session and caches
+    home_before, page = _page_queries(client, "/a/beta/staff/")
+    assert _home_count(page) == len(before)
+    api_before, _ = _page_queries(client, "/a/beta/api/v1/work-queue/")
+
     _ten_of_each(market, person)
     with schema_context("beta"):
         with django_assert_max_num_queries(len(TaskKind) + 1) as second:
@@ -390,8 +486,13 @@ def test_the_queue_takes_the_same_number_of_queries_for_one_task_of_each_kind_as
     # nine more of each (decisions due grow with every live application copied)
     assert all(grown[kind] >= 9 for kind in TaskKind), grown
 
+    home_after, page = _page_queries(client, "/a/beta/staff/")
+    assert _home_count(page) == len(after) >= len(before) + 9 * len(TaskKind)
+    assert home_after == home_before, (home_before, home_after)
+    api_after, body = _page_queries(client, "/a/beta/api/v1/work-queue/")
+    assert api_after == api_before and json.loads(body)["count"] == len(after)
+
     # every task links to a page its person can open
-    client.force_login(person)
     for kind in TaskKind:
         task = next(t for t in before if t.kind == kind)
         assert client.get(task.path).status_code == 200, (kind, task.path)
