@@ -41,6 +41,7 @@ urlpatterns = [
          name="catalogue-decision"),
     path("catalogue/evidence/<int:evidence_id>/file/", catalogue.CatalogueEvidenceFileView.as_view(),
          name="catalogue-evidence-file"),
+    path("provider/tasks/", work_queue.ProviderTasksView.as_view(), name="provider-tasks"),
     # the provider's side of stage 1
     path("provider/agreements/", provider_applications.AgreementListView.as_view(), name="provider-agreements"),
     path("provider/agreements/<int:agreement_id>/", provider_applications.AgreementDetailView.as_view(),

@@ -7,6 +7,8 @@ many authorities, applications, admissions or opportunities there are.
 - its applications and their decisions (ApplicationProjection);
 - its admissions and the onboarding still to do (AdmissionProjection), and
   the evidence that needs attention (its locker, already loaded by the page);
+- for each authority where it is admitted, a link to what that authority is
+  waiting for from it (read there, in that authority's provider home);
 - its opportunities with its own bid status, deadlines and the clarification
   answers published, and its awards with what happens next
   (OpportunityProjection, whose bid columns only this provider's people read)."""
@@ -58,6 +60,16 @@ class Dashboard:
     @property
     def onboarding(self) -> list[AdmissionProjection]:
         return [a for a in self.admissions if a.onboarding_outstanding]
+
+    @property
+    def admitted_authorities(self) -> list:
+        """Each authority where the organisation is admitted (suspended
+        included: it still owes returns there), once, from the admissions
+        already loaded: what each is waiting for is on its provider home."""
+        seen: dict[int, object] = {}
+        for a in self.admissions:
+            seen.setdefault(a.authority_id, a.authority)
+        return list(seen.values())
 
 
 def evidence_needs(evidence: list[Evidence], today: date | None = None) -> list[EvidenceNeed]:

@@ -232,16 +232,3 @@ def owner_choices(assessment) -> list[tuple[str, str]]:
     label = lambda u: f"{u.get_full_name() or u.email} ({u.email})"  # noqa: E731
     return ([(f"provider:{pk}", f"{label(u)}, {assessment.provider.name}") for pk, u in people.items()]
             + [(f"authority:{pk}", f"{label(u)}, officer here") for pk, u in staff.items()])
-
-
-def provider_quality_waiting(provider_ids) -> dict:
-    """For a provider's home: self-assessments still to submit, and open actions. Two queries."""
-    from django.utils import timezone
-
-    from tenants.quality.models import Assessment
-
-    today = timezone.localdate()
-    due = list(Assessment.objects.filter(provider_id__in=list(provider_ids), status=Assessment.Status.SCHEDULED,
-                                         self_assessment_submitted_at__isnull=True, self_assessment_due__gte=today)
-               .select_related("provider").order_by("self_assessment_due", "pk"))
-    return {"self_assessments_due": due, "follow_ups": follow_ups_for_provider(provider_ids, today)}

@@ -8,8 +8,7 @@ from accounts.mixins import MemberPageMixin, ProviderPageMixin, StaffPageMixin
 from accounts.policy import can_manage_team
 from audit.policy import can_read_audit
 from audit.selectors import audit_events_for
-from tenants.quality import selectors as quality_selectors
-from tenants.workspace import forms, queue, selectors, services
+from tenants.workspace import forms, provider_tasks, queue, selectors, services
 from tenants.workspace.models import ALWAYS_IMMEDIATE, TaskKind
 from web.pages import FormPageMixin
 
@@ -63,11 +62,18 @@ class NotificationPreferencesView(FormPageMixin, StaffPageMixin, View):
 
 
 class ProviderHomeView(ProviderPageMixin, TemplateView):
+    """What this authority is waiting for from the person's organisations,
+    soonest due first, and the ways in."""
+
     template_name = "workspace/provider_home.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(selectors.authority_overview(authority=self.authority))
         context["organisations"] = selectors.providers_named(self.access.provider_roles)
-        context.update(quality_selectors.provider_quality_waiting(self.access.provider_ids))
+        tasks = provider_tasks.provider_tasks_for(access=self.access, authority=self.authority)
+        context["tasks"] = tasks
+        context["groups"] = provider_tasks.grouped(tasks)
+        context["overdue"] = sum(1 for t in tasks if t.clock.state == "overdue")
+        context["several"] = len(context["organisations"]) > 1
         return context

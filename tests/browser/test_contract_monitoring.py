@@ -73,8 +73,8 @@ def test_a_provider_self_assesses_and_the_officer_validates_a_standard(committed
     # the provider finds it on its home page, fills every standard and submits
     sign_in(page, server, catalogue.admin_of(provider))
     page.goto(f"{server}/a/alpha/provider/")
-    page.get_by_test_id("quality-waiting").get_by_role("link", name=re.compile("Self-assessment for Home care")).click()
-    page.get_by_role("link", name="Start your self-assessment").click()
+    page.get_by_test_id("waiting-for-you").get_by_role("link", name=re.compile("Self-assessment for Home care")).click()
+    page.wait_for_url(re.compile(rf".*/provider/quality/assessments/{assessment.pk}/self-assessment/$"))
     for standard in STANDARDS:
         page.locator(f'input[name="{standard.key}-self_rating"][value="good"]').check()
         page.locator(f'textarea[name="{standard.key}-narrative"]').fill(f"How we meet {standard.title.lower()}.")

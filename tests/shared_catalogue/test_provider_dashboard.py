@@ -55,6 +55,11 @@ def test_the_home_shows_the_work_in_every_authority_in_constant_queries(client, 
     assert f'data-testid="dash-application-nhs-north-{application.pk}"' in text
     assert "Still to do: Contract signed, Safeguarding assurance" in text
     assert "Employer&#x27;s liability insurance: Not in your locker" in text
+    # what each authority where it is admitted is waiting for: a link to that authority's provider home
+    links = text.split('data-testid="dash-waiting-links"')[1].split("</ul>")[0]
+    assert 'href="/a/alpha/provider/"' in links and "What Alpha" in links
+    assert 'href="/a/nhs-north/provider/"' in links
+    assert "/a/beta/" not in links  # not admitted there (yet)
 
     # more of everything, in other authorities: the same number of queries
     with schema_context("alpha"):
@@ -67,6 +72,11 @@ def test_the_home_shows_the_work_in_every_authority_in_constant_queries(client, 
     stage1.apply(beta, provider, ["2"])
     text, more = _get(client, url)
     assert more == first
+    links = text.split('data-testid="dash-waiting-links"')[1].split("</ul>")[0]
+    assert links.count("<li>") == 3 and 'href="/a/beta/provider/"' in links
+    for href in ("/a/alpha/provider/", "/a/beta/provider/", "/a/nhs-north/provider/"):
+        opened = client.get(href)
+        assert opened.status_code == 200 and 'data-testid="waiting-for-you"' in opened.content.decode()
     row = text.split(f'data-testid="dash-opportunity-alpha-{package.pk}"')[1].split("</tr>")[0]
     assert "Submitted" in row
     assert "Not started" in text.split(f'data-testid="dash-opportunity-alpha-{second.pk}"')[1].split("</tr>")[0]
