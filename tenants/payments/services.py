@@ -543,9 +543,9 @@ def invoice_add(*, actor, schedule: Schedule, number: str, invoice_date: date, a
         with transaction.atomic():
             schedule = _locked(schedule)
             _move(schedule, "invoice")
-            if Invoice.objects.filter(provider_id=schedule.provider_id, number__iexact=number).exists():
-                raise Conflict({"number": f"Invoice {number} has been entered already: an invoice number is used "
-                                          "once."})
+            used = _number_used(schedule.provider_id, number)
+            if used is not None:
+                raise _number_conflict(used)
             difference = amount - schedule.total
             invoice = Invoice(schedule=schedule, provider_id=schedule.provider_id, number=number,
                               invoice_date=invoice_date, amount=amount, schedule_total=schedule.total,
@@ -575,12 +575,29 @@ def invoice_add(*, actor, schedule: Schedule, number: str, invoice_date: date, a
                              context={"invoice": number, "difference": difference})
     except IntegrityError:
         _remove(stored)
-        raise Conflict({"number": f"Invoice {number} has been entered already: an invoice number is used once."}) \
-            from None
+        # Another invoice with the number came in at the same moment: the
+        # database's constraint (any case, like the check above) refused this one.
+        used = _number_used(schedule.provider_id, number)
+        if used is None:
+            raise
+        raise _number_conflict(used) from None
     except Exception:
         _remove(stored)
         raise
     return invoice
+
+
+def _number_used(provider_id: int, number: str) -> Invoice | None:
+    """The provider's invoice already entered under `number`, whatever its
+    capitals (the database's unique constraint compares them the same way)."""
+    return (Invoice.objects.filter(provider_id=provider_id, number__iexact=number)
+            .select_related("schedule").order_by("pk").first())
+
+
+def _number_conflict(used: Invoice) -> Conflict:
+    return Conflict({"number": f"Invoice number {used.number} is already used, on {used.schedule.reference} "
+                               f"(entered {timezone.localtime(used.entered_at):%-d %B %Y}): an invoice number "
+                               "is used once, whatever its capitals."})
 
 
 def _remove(name) -> None:

@@ -47,6 +47,10 @@ def test_a_schedule_from_the_staff_pages_to_the_providers_and_back(client, regio
                                                       **ss.date_parts("invoice_date", month_start(0)),
                                                       "amount": "1.00"}, follow=True)
     assert "we have raised a query" in sent.content.decode()
+    used = client.post(f"{PROVIDER}{schedule.pk}/", {"action": "invoice", "number": "bd-1",
+                                                      **ss.date_parts("invoice_date", month_start(0)),
+                                                      "amount": "1.00"})
+    assert used.status_code == 409 and "Invoice number BD-1 is already used" in used.content.decode()
     with schema_context("alpha"):
         schedule.refresh_from_db()
         query = schedule.queries.get()

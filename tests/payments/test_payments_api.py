@@ -108,9 +108,10 @@ def test_an_invoice_that_differs_raises_a_query_and_a_duplicate_number_is_refuse
     assert made["status"] == "queried"
     [query] = made["queries"]
     assert Decimal(query["difference"]) == Decimal("-120.00") and "£120.00 less than" in query["reason"]
-    again = problem(provider.post(f"{ALPHA}/provider/payments/schedules/{schedule.pk}/invoices/", body,
-                                  format="json"), 409)
-    assert "used once" in str(again)
+    again = problem(provider.post(f"{ALPHA}/provider/payments/schedules/{schedule.pk}/invoices/",
+                                  body | {"number": "bd-7"}, format="json"), 409)
+    # the refusal names the number already used, as it was entered
+    assert again["errors"]["number"][0].startswith(f"Invoice number BD-7 is already used, on {schedule.reference}")
     problem(provider.post(f"{ALPHA}/provider/payments/schedules/{schedule.pk}/invoices/",
                           body | {"number": "BD-8", "colour": "red"}, format="json"), 400)
     assert ok(finance.get(f"{ALPHA}/payments/schedules/{schedule.pk}/"))["open_queries"] == 1

@@ -183,6 +183,40 @@ def test_an_invoice_that_differs_raises_a_query_showing_the_difference(pay):
         assert payments.schedule_approve(actor=pay.finance, schedule=schedule).status == "approved"
 
 
+def test_an_invoice_number_is_used_once_whatever_its_capitals_in_the_database_too(pay, monkeypatch):
+    from tenants.payments.models import Invoice
+
+    period = period_of(pay, month_start(2))
+    with schema_context("alpha"):
+        [schedule] = payments.schedules_generate(actor=pay.finance, period=period)
+        payments.schedule_issue(actor=pay.finance, schedule=schedule)
+        schedule.refresh_from_db()
+        first = payments.invoice_add(actor=pay.provider_admin, schedule=schedule, number="BD-Inv-7",
+                                     invoice_date=month_start(0), amount=schedule.total)
+        # the database agrees with the service: the same number in other capitals is refused
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Invoice.objects.create(schedule=schedule, provider=pay.provider, number="bd-inv-7",
+                                   invoice_date=month_start(0), amount=1, schedule_total=1, difference=0,
+                                   entered_by=pay.provider_admin)
+        # two at once: the check finds nothing, the constraint refuses, and the refusal names the number used
+        real = payments._number_used
+        calls = []
+
+        def missed_once(provider_id, number):
+            calls.append(number)
+            return None if len(calls) == 1 else real(provider_id, number)
+
+        monkeypatch.setattr(payments, "_number_used", missed_once)
+        with pytest.raises(ValidationError) as refused:
+            payments.invoice_add(actor=pay.provider_admin, schedule=schedule, number="BD-INV-7",
+                                 invoice_date=month_start(0), amount=schedule.total)
+        assert refused.value.status == 409 and len(calls) == 2
+        assert refused.value.message_dict["number"] == [
+            f"Invoice number BD-Inv-7 is already used, on {schedule.reference} (entered "
+            f"{first.entered_at:%-d %B %Y}): an invoice number is used once, whatever its capitals."]
+        assert Invoice.objects.filter(provider=pay.provider).count() == 1
+
+
 def test_an_adjusted_line_is_reasoned_audited_and_needs_confirming_again(pay):
     period = period_of(pay, month_start(2))
     with schema_context("alpha"):
