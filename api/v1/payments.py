@@ -35,7 +35,7 @@ from api.strict import StrictSerializer
 from api.v1.refs import AreaOut, NamedOut
 from shared_catalogue.models import Provider
 from tenants.agreements.models import Lot
-from tenants.payments import exports, policy, selectors, services
+from tenants.payments import policy, selectors, services
 from tenants.payments.filters import PeriodFilters, ProviderScheduleFilters, ScheduleFilters
 from tenants.payments.models import Cadence, Line, Schedule
 
@@ -373,10 +373,10 @@ class ExportView(PaymentsAPI, APIView):
         missing = sorted(set(body["schedules"]) - {s.pk for s in found})
         if missing:
             raise serializers.ValidationError({"schedules": [f"No schedule with id {n} here." for n in missing]})
-        already = services.schedules_mark_exported(actor=request.user, schedules=found)
+        made, already = services.schedules_export(actor=request.user, schedules=found, kind=body["format"])
         if body["format"] == "xlsx":
-            return _download(exports.export_xlsx(found), XLSX, "payments.xlsx", already)
-        return _download(exports.export_csv(found), "text/csv; charset=utf-8", "payments.csv", already)
+            return _download(made, XLSX, "payments.xlsx", already)
+        return _download(made, "text/csv; charset=utf-8", "payments.csv", already)
 
 
 class SupplierReferenceView(PaymentsAPI, APIView):

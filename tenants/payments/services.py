@@ -502,6 +502,22 @@ def schedules_mark_exported(*, actor, schedules) -> list[Schedule]:
     return already
 
 
+def schedules_export(*, actor, schedules, kind: str = "csv") -> tuple[str | bytes, list[Schedule]]:
+    """The finance system's file (CSV or XLSX) for approved schedules, and
+    the schedules marked exported, in one transaction: if the file cannot be
+    built, nothing is marked (nor audited), so a failed export leaves the
+    schedules approved, to export again. Answers the file and the schedules
+    exported before."""
+    from tenants.payments import exports
+
+    if kind not in ("csv", "xlsx"):
+        raise Invalid({"format": "Choose csv or xlsx."})
+    with transaction.atomic():
+        already = schedules_mark_exported(actor=actor, schedules=schedules)
+        body = exports.export_xlsx(schedules) if kind == "xlsx" else exports.export_csv(schedules)
+    return body, already
+
+
 # --- Invoices -------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from django.views import View
 
 from accounts.mixins import StaffPageMixin
 from common.filters import page_filters
-from tenants.payments import exports, policy, selectors, services
+from tenants.payments import policy, selectors, services
 from tenants.payments.filters import ScheduleFilters
 from tenants.payments.forms import AdjustForm, AnswerForm, PeriodForm, ReasonForm, SettingsForm
 from tenants.payments.models import Schedule
@@ -190,14 +190,11 @@ class ExportView(PaymentsPage):
         if before and request.POST.get("again") != "yes":
             return self.render("export_again.html", chosen=chosen, before=before, format=kind)
         try:
-            services.schedules_mark_exported(actor=request.user, schedules=chosen)
+            body, _ = services.schedules_export(actor=request.user, schedules=chosen, kind=kind)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("payments-staff:home")
-        if kind == "xlsx":
-            response = HttpResponse(exports.export_xlsx(chosen), content_type=XLSX)
-        else:
-            response = HttpResponse(exports.export_csv(chosen), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(body, content_type=XLSX if kind == "xlsx" else "text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="payments.{kind}"'
         response["Cache-Control"] = "private, no-store"
         return response

@@ -273,6 +273,30 @@ def test_export_csv_and_xlsx_carry_the_finance_columns_and_say_when_already_expo
     assert (schedule.status, schedule.export_count) == ("exported", 2)
 
 
+def test_an_export_whose_file_cannot_be_built_leaves_nothing_marked_exported(pay, monkeypatch):
+    period = period_of(pay, month_start(2))
+    schedule = approved(pay, period)
+
+    def broken(schedules):
+        raise OSError("The disk is full")
+
+    with schema_context("alpha"):
+        for kind in ("csv", "xlsx"):
+            monkeypatch.setattr(exports, f"export_{kind}", broken)
+            with pytest.raises(OSError, match="disk is full"):
+                payments.schedules_export(actor=pay.finance, schedules=[schedule], kind=kind)
+            schedule.refresh_from_db()
+            assert (schedule.status, schedule.export_count, schedule.exported_at) == ("approved", 0, None)
+            assert not AuditEvent.objects.filter(action="payments.schedule_exported").exists()
+        monkeypatch.undo()
+        # once the file can be built, the same schedules export, and are marked as they go
+        body, already = payments.schedules_export(actor=pay.finance, schedules=[schedule], kind="csv")
+        assert schedule.reference in body and already == []
+        schedule.refresh_from_db()
+        assert (schedule.status, schedule.export_count) == ("exported", 1)
+        assert AuditEvent.objects.filter(action="payments.schedule_exported").count() == 1
+
+
 def test_generating_schedules_costs_the_same_queries_for_5_or_50_placements(pay, django_assert_num_queries):
     """Generating a period's schedules takes 22 queries however many
     placements: who is asking (4); the period's lock, its schedules, the
