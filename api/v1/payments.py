@@ -145,6 +145,21 @@ class PaymentScheduleDetailOut(PaymentScheduleOut):
     invoices = PaymentInvoiceOut(many=True)
 
 
+class PaymentLeftOut(serializers.Serializer):
+    schedule = PaymentScheduleOut()
+    waiting = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Placements (their ids) with care in the period that are not on this schedule: regenerating "
+                  "it adds them (an approved schedule is never regenerated).")
+
+
+class PaymentGenerateOut(serializers.Serializer):
+    added = PaymentScheduleOut(many=True, help_text="New draft schedules, for providers and payers that had none "
+                                                    "in the period.")
+    remade = PaymentScheduleOut(many=True, help_text="Drafts made again from the cost lines.")
+    left = PaymentLeftOut(many=True, help_text="Schedules issued or further, left as they are.")
+
+
 # --- Input --------------------------------------------------------------------------
 
 
@@ -261,8 +276,10 @@ class PeriodListView(PaymentsAPI, GenericAPIView):
 
 
 class GenerateView(PaymentsAPI, APIView):
-    @extend_schema(request=PaymentGenerateIn, responses=PaymentScheduleOut(many=True),
-                   summary="Generate the period's draft schedules from the placements' cost lines")
+    @extend_schema(request=PaymentGenerateIn, responses=PaymentGenerateOut,
+                   summary="Generate the period's draft schedules from the placements' cost lines: adds schedules "
+                           "for providers and payers with none yet, makes the drafts again, and says which it "
+                           "left as they are")
     def post(self, request, period_id):
         self.reader()
         period = selectors.period(period_id)
@@ -273,8 +290,11 @@ class GenerateView(PaymentsAPI, APIView):
         if provider_id and provider is None:
             raise serializers.ValidationError({"provider": ["No such provider."]})
         made = services.schedules_generate(actor=request.user, period=period, provider=provider)
-        rows = selectors.schedules_for_staff().filter(pk__in=[s.pk for s in made])
-        return Response(PaymentScheduleOut(rows, many=True).data)
+        rows = {s.pk: s for s in selectors.schedules_for_staff().filter(
+            pk__in=[s.pk for s in made] + [s.pk for s in made.left])}
+        return Response(PaymentGenerateOut({
+            "added": [rows[s.pk] for s in made.added], "remade": [rows[s.pk] for s in made.remade],
+            "left": [{"schedule": rows[s.pk], "waiting": s.waiting} for s in made.left]}).data)
 
 
 class ScheduleListView(PaymentsAPI, GenericAPIView):

@@ -95,9 +95,41 @@ class GenerateView(PaymentsPage):
         if period is None:
             raise Http404("No payment period with that number here.")
         made = services.schedules_generate(actor=request.user, period=period)
-        messages.success(request, f"{len(made)} draft schedule{'s' if len(made) != 1 else ''} made for "
-                                  f"{period.label}.")
+        for level, text in generated_words(made, period):
+            messages.add_message(request, level, text)
         return redirect(f"{request.path.rsplit('/periods/', 1)[0]}/?period={period.pk}")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def generated_words(made, period) -> list[tuple[int, str]]:
+    """What generating did, for the page: what it added and made again, and
+    what it left as it was (with any placement waiting to be added)."""
+    done = []
+    if made.added:
+        done.append(f"added {_count(len(made.added), 'draft schedule', 'draft schedules')} "
+                    f"({', '.join(s.reference for s in made.added)})")
+    if made.remade:
+        done.append(f"made {_count(len(made.remade), 'draft', 'drafts')} again")
+    said = [(messages.SUCCESS, f"{period.label}: {' and '.join(done) if done else 'nothing new to add'}.")]
+    if made.left:
+        parts = []
+        for schedule in made.left:
+            status = schedule.get_status_display().lower()
+            if not schedule.waiting:
+                parts.append(f"{schedule.reference} ({status})")
+                continue
+            waiting = _count(len(schedule.waiting), "placement with care in the period is",
+                             "placements with care in the period are")
+            them = "it" if len(schedule.waiting) == 1 else "them"
+            then = (f"it is approved, so {them} {'is' if them == 'it' else 'are'} not paid on this period's "
+                    "schedules" if schedule.is_paid else f"regenerate it to add {them}")
+            parts.append(f"{schedule.reference} ({status}: {waiting} not on it; {then})")
+        said.append((messages.WARNING if any(s.waiting for s in made.left) else messages.INFO,
+                     f"Left as {'they are' if len(made.left) > 1 else 'it is'}: {'; '.join(parts)}."))
+    return said
 
 
 class ScheduleView(PaymentsPage):

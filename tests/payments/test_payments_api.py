@@ -49,11 +49,20 @@ def test_a_schedule_through_its_life_and_approving_twice_is_a_409(pay):
     assert ok(finance.put(f"{ALPHA}/payments/settings/", {"cadence": "monthly"}, format="json")) == {
         "cadence": "monthly", "anchor_on": None}
     period = ok(finance.post(f"{ALPHA}/payments/periods/", {"day": str(month_start(2))}, format="json"), 201)
-    [made] = ok(finance.post(f"{ALPHA}/payments/periods/{period['id']}/generate/", {}, format="json"))
+    generated = ok(finance.post(f"{ALPHA}/payments/periods/{period['id']}/generate/", {}, format="json"))
+    [made] = generated["added"]
+    assert (generated["remade"], generated["left"]) == ([], [])
     assert made["status"] == "draft" and made["payer"]["slug"] == "alpha"
     # a draft is not the provider's to see
     problem(provider.get(f"{ALPHA}/provider/payments/schedules/{made['id']}/"), 404)
     issued = ok(finance.post(f"{ALPHA}/payments/schedules/{made['id']}/issue/"))
+    # generating again leaves the issued schedule as it is, and says so, with what waits to be added
+    with schema_context("alpha"):
+        [waiting] = copies(pay.placement, 1)
+    again = ok(finance.post(f"{ALPHA}/payments/periods/{period['id']}/generate/", {}, format="json"))
+    assert (again["added"], again["remade"]) == ([], [])
+    assert [(row["schedule"]["id"], row["schedule"]["status"], row["waiting"]) for row in again["left"]] == [
+        (made["id"], "issued", [waiting.pk])]
     [line] = issued["lines"]
     assert line["days"] == period["days"] and line["cost_lines"][0]["from"] == str(month_start(2))
     assert Decimal(line["amount"]) == 60 * period["days"]

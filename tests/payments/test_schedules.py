@@ -146,6 +146,47 @@ def test_a_backdated_variation_after_approval_becomes_an_adjustment_in_the_next_
         assert not Line.objects.filter(schedule__in=made, kind="adjustment").exists()
 
 
+def test_generating_again_adds_schedules_for_new_pairs_and_names_what_it_left(pay):
+    from tests import support
+
+    period = period_of(pay, month_start(2))
+    with schema_context("alpha"):
+        [issued] = payments.schedules_generate(actor=pay.finance, period=period)
+        payments.schedule_issue(actor=pay.finance, schedule=issued)
+        issued.refresh_from_db()
+        total = issued.total
+        # a new placement with the same provider, and one with a provider not yet paid this period
+        [same] = copies(pay.placement, 1)
+        [elsewhere] = copies(same, 1)  # references made from another's, so they differ
+    other = support.make_provider("Elsewhere Care")
+    with schema_context("alpha"):
+        elsewhere.provider = other
+        elsewhere.save(update_fields=["provider"])
+        made = payments.schedules_generate(actor=pay.finance, period=period)
+        [added] = made.added
+        assert list(made) == [added] and made.remade == []
+        assert (added.provider_id, added.status) == (other.pk, "draft")
+        assert list(added.lines.values_list("placement_id", flat=True)) == [elsewhere.pk]
+        # the issued schedule is never touched, and what is waiting for it is named
+        [left] = made.left
+        assert left.pk == issued.pk and left.waiting == [same.pk]
+        issued.refresh_from_db()
+        assert (issued.status, issued.total, issued.lines.count()) == ("issued", total, 1)
+        event = AuditEvent.objects.filter(action="payments.schedules_generated").latest("pk")
+        assert event.after["added"] == [added.reference] and event.after["left"] == [issued.reference]
+        # again: the new draft is made again, nothing is added twice
+        again = payments.schedules_generate(actor=pay.finance, period=period)
+        assert again.added == [] and [s.pk for s in again.remade] == [added.pk]
+        assert Schedule.objects.filter(period=period).count() == 2
+        # regenerating the issued schedule takes in the waiting placement
+        payments.schedule_regenerate(actor=pay.finance, schedule=issued, reason="A new placement started")
+        assert set(issued.lines.values_list("placement_id", flat=True)) == {pay.placement.pk, same.pk}
+        payments.schedule_issue(actor=pay.finance, schedule=issued)
+        payments.schedule_approve(actor=pay.finance, schedule=issued)
+        last = payments.schedules_generate(actor=pay.finance, period=period)
+        assert [(s.pk, s.status, s.waiting) for s in last.left] == [(issued.pk, "approved", [])]
+
+
 def test_an_invoice_that_differs_raises_a_query_showing_the_difference(pay):
     period = period_of(pay, month_start(2))
     with schema_context("alpha"):
@@ -298,11 +339,12 @@ def test_an_export_whose_file_cannot_be_built_leaves_nothing_marked_exported(pay
 
 
 def test_generating_schedules_costs_the_same_queries_for_5_or_50_placements(pay, django_assert_num_queries):
-    """Generating a period's schedules takes 22 queries however many
+    """Generating a period's schedules takes 23 queries however many
     placements: who is asking (4); the period's lock, its schedules, the
-    placements, their cost from the cost lines (one statement), what was
-    approved before, clearing the drafts' queries' links and lines, stamping
-    the drafts, the new lines, the totals (10); the audit event (8).
+    placements on the schedules it leaves alone, the placements, their cost
+    from the cost lines (one statement), what was approved before, clearing
+    the drafts' queries' links and lines, stamping the drafts, the new
+    lines, the totals (11); the audit event (8).
     Asserted for 5 and for 50 placements."""
     period = period_of(pay, month_start(2))
     with schema_context("alpha"):
@@ -319,4 +361,4 @@ def test_generating_schedules_costs_the_same_queries_for_5_or_50_placements(pay,
         assert schedule.total == 50 * schedule.lines.first().amount
 
 
-QUERIES = 22
+QUERIES = 23
