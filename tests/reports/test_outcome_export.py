@@ -279,3 +279,25 @@ def test_staff_send_an_export_that_found_nobody_from_the_page_or_the_api(
     assert "a period is sent once" in refused.content.decode()
     assert len(mailoutbox) == 1
     assert api.get(base, {"state": "sent"}).json()["results"][0]["sent_to"] == 1
+
+
+def test_exports_recorded_before_as_sent_to_no_one_become_not_sent(region):
+    """Reports migration 0002: an export marked sent with no recipients (the
+    old record of nobody to send to) becomes not sent, so that it goes."""
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    migration = importlib.import_module("tenants.reports.migrations.0002_outcome_export_nobody")
+    with schema_context("alpha"):
+        stamp = timezone.now()
+        nobody = OutcomeExport.objects.create(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30),
+                                              frequency="monthly", recipients=[], sent_at=stamp)
+        sent = OutcomeExport.objects.create(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
+                                            frequency="monthly", recipients=["mo@alpha.example.org"], sent_at=stamp)
+        migration.not_sent_to_no_one(apps, None)
+        nobody.refresh_from_db()
+        sent.refresh_from_db()
+        assert (nobody.state, nobody.nobody_at, nobody.sent_at) == ("nobody", stamp, None)
+        assert (sent.state, sent.sent_at) == ("sent", stamp)
