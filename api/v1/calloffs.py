@@ -260,6 +260,10 @@ class IdentityOut(serializers.Serializer):
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     preferred_name = serializers.CharField()
+    name_recorded = serializers.BooleanField(
+        help_text="False for a person imported from the authority's earlier records, which carry no name.")
+    display_name = serializers.CharField(
+        help_text="The name to show: first and last name, or \"Name not recorded (imported)\".")
     nhs_number = serializers.CharField()
     date_of_birth = serializers.DateField(allow_null=True)
     address = serializers.CharField()

@@ -35,7 +35,7 @@ from api.strict import StrictSerializer
 from api.v1.refs import AreaOut, NamedOut
 from shared_catalogue.models import Provider
 from tenants.agreements.models import Lot
-from tenants.payments import exports, policy, selectors, services
+from tenants.payments import policy, selectors, services
 from tenants.payments.filters import PeriodFilters, ProviderScheduleFilters, ScheduleFilters
 from tenants.payments.models import Cadence, Line, Schedule
 
@@ -143,6 +143,21 @@ class PaymentScheduleDetailOut(PaymentScheduleOut):
     lines = PaymentLineOut(many=True)
     queries = PaymentQueryOut(many=True)
     invoices = PaymentInvoiceOut(many=True)
+
+
+class PaymentLeftOut(serializers.Serializer):
+    schedule = PaymentScheduleOut()
+    waiting = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Placements (their ids) with care in the period that are not on this schedule: regenerating "
+                  "it adds them (an approved schedule is never regenerated).")
+
+
+class PaymentGenerateOut(serializers.Serializer):
+    added = PaymentScheduleOut(many=True, help_text="New draft schedules, for providers and payers that had none "
+                                                    "in the period.")
+    remade = PaymentScheduleOut(many=True, help_text="Drafts made again from the cost lines.")
+    left = PaymentLeftOut(many=True, help_text="Schedules issued or further, left as they are.")
 
 
 # --- Input --------------------------------------------------------------------------
@@ -261,8 +276,10 @@ class PeriodListView(PaymentsAPI, GenericAPIView):
 
 
 class GenerateView(PaymentsAPI, APIView):
-    @extend_schema(request=PaymentGenerateIn, responses=PaymentScheduleOut(many=True),
-                   summary="Generate the period's draft schedules from the placements' cost lines")
+    @extend_schema(request=PaymentGenerateIn, responses=PaymentGenerateOut,
+                   summary="Generate the period's draft schedules from the placements' cost lines: adds schedules "
+                           "for providers and payers with none yet, makes the drafts again, and says which it "
+                           "left as they are")
     def post(self, request, period_id):
         self.reader()
         period = selectors.period(period_id)
@@ -273,8 +290,11 @@ class GenerateView(PaymentsAPI, APIView):
         if provider_id and provider is None:
             raise serializers.ValidationError({"provider": ["No such provider."]})
         made = services.schedules_generate(actor=request.user, period=period, provider=provider)
-        rows = selectors.schedules_for_staff().filter(pk__in=[s.pk for s in made])
-        return Response(PaymentScheduleOut(rows, many=True).data)
+        rows = {s.pk: s for s in selectors.schedules_for_staff().filter(
+            pk__in=[s.pk for s in made] + [s.pk for s in made.left])}
+        return Response(PaymentGenerateOut({
+            "added": [rows[s.pk] for s in made.added], "remade": [rows[s.pk] for s in made.remade],
+            "left": [{"schedule": rows[s.pk], "waiting": s.waiting} for s in made.left]}).data)
 
 
 class ScheduleListView(PaymentsAPI, GenericAPIView):
@@ -373,10 +393,10 @@ class ExportView(PaymentsAPI, APIView):
         missing = sorted(set(body["schedules"]) - {s.pk for s in found})
         if missing:
             raise serializers.ValidationError({"schedules": [f"No schedule with id {n} here." for n in missing]})
-        already = services.schedules_mark_exported(actor=request.user, schedules=found)
+        made, already = services.schedules_export(actor=request.user, schedules=found, kind=body["format"])
         if body["format"] == "xlsx":
-            return _download(exports.export_xlsx(found), XLSX, "payments.xlsx", already)
-        return _download(exports.export_csv(found), "text/csv; charset=utf-8", "payments.csv", already)
+            return _download(made, XLSX, "payments.xlsx", already)
+        return _download(made, "text/csv; charset=utf-8", "payments.csv", already)
 
 
 class SupplierReferenceView(PaymentsAPI, APIView):

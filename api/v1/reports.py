@@ -9,6 +9,9 @@
   CSV with `?format=csv`), what the scheduled export sends.
 - `reports/outcome-export/`: how often the export goes and to whom (GET;
   PUT for commissioners and authority admins).
+- `reports/outcome-exports/`: each period's export and whether it was sent
+  (one that found nobody to send to is not sent); `.../{id}/send/` sends one
+  not sent yet (commissioners and authority admins).
 
 Commissioners, brokers and finance viewers read them (tenants.reports.policy)."""
 
@@ -21,6 +24,7 @@ from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,8 +37,8 @@ from api.strict import StrictSerializer
 from api.v1.calloffs import CSV_RESPONSE, _csv
 from tenants.agreements.models import Agreement
 from tenants.reports import policy, services
-from tenants.reports.filters import OutcomeFilters
-from tenants.reports.models import OutcomeExportSettings
+from tenants.reports.filters import OutcomeExportFilters, OutcomeFilters
+from tenants.reports.models import OutcomeExport, OutcomeExportSettings
 from tenants.reports.outcomes import Outcome, outcome_period, outcomes, outcomes_csv
 from tenants.reports.packs import year_report_pdf, year_report_xlsx
 from tenants.reports.year import default_period, period_errors, year_report
@@ -154,6 +158,23 @@ class ExportSettingsOut(serializers.Serializer):
     send_to_finance_viewers = serializers.BooleanField()
     recipients = serializers.ListField(child=serializers.EmailField())
     to = serializers.ListField(child=serializers.EmailField(), help_text="Every address it goes to now.")
+
+
+class OutcomeExportOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    frequency = serializers.ChoiceField(choices=OutcomeExportSettings.Frequency.choices)
+    rows = serializers.IntegerField(help_text="Outcomes in the period when it was sent (or found nobody).")
+    state = serializers.ChoiceField(choices=OutcomeExport.State.choices,
+                                    help_text="sent; nobody: not sent, as there was nobody to send it to (it goes "
+                                              "on the next morning's run once someone is named); waiting: queued.")
+    sent_at = serializers.DateTimeField(allow_null=True)
+    sent_to = serializers.SerializerMethodField(help_text="How many addresses it went to.")
+    nobody_at = serializers.DateTimeField(allow_null=True, help_text="When it found nobody to send to.")
+
+    def get_sent_to(self, export) -> int:
+        return len(export.recipients)
 
 
 # --- Input --------------------------------------------------------------------------
@@ -287,3 +308,30 @@ class ExportSettingsView(ReportsAPI, APIView):
         data.is_valid(raise_exception=True)
         current = services.export_settings_set(actor=request.user, **data.validated_data)
         return Response(ExportSettingsOut(self._out(current)).data)
+
+
+class OutcomeExportListView(ReportsAPI, GenericAPIView):
+    serializer_class = OutcomeExportOut
+    filterset_class = OutcomeExportFilters
+
+    @extend_schema(responses=OutcomeExportOut(many=True),
+                   summary="Each period's call-off outcome export and whether it was sent, latest first")
+    def get(self, request):
+        self.require(policy.can_view_reports(self.access) or policy.can_set_export(self.access),
+                     policy.READ_REFUSED)
+        page = self.paginate_queryset(self.filter_queryset(OutcomeExport.objects.order_by("-period_start", "-pk")))
+        return self.get_paginated_response(OutcomeExportOut(page, many=True).data)
+
+
+class OutcomeExportSendView(ReportsAPI, APIView):
+    @extend_schema(request=None, responses={202: OutcomeExportOut},
+                   summary="Send a period's export that has not gone (it found nobody to send to); 409 if it was "
+                           "sent, or there is still nobody to send it to")
+    def post(self, request, export_id):
+        self.require(policy.can_set_export(self.access), policy.SETTINGS_REFUSED)
+        export = OutcomeExport.objects.filter(pk=export_id).first()
+        if export is None:
+            raise Http404("No export with that id here.")
+        services.outcome_export_send_now(actor=request.user, export=export)
+        export.refresh_from_db()
+        return Response(OutcomeExportOut(export).data, status=202)

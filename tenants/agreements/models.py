@@ -4,6 +4,7 @@ them, or of the partnership whose members use them together."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -110,6 +111,13 @@ class AgreementModification(models.Model):
 
     class Meta:
         ordering = ["made_at"]
+
+
+def lot_number_key(number: str) -> tuple:
+    """Lot numbers in the order people count them, not as text: 2 before 10,
+    3 before 3a before 3b, and letters-only numbers (S) after the numbered."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+                 for part in re.split(r"(\d+)", (number or "").strip()) if part)
 
 
 class Lot(models.Model):

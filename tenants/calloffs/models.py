@@ -17,6 +17,9 @@ from tenants.agreements.models import Agreement, Lot
 MONEY = {"max_digits": 10, "decimal_places": 2}
 
 
+NAME_NOT_RECORDED = "Name not recorded (imported)"
+
+
 class Person(models.Model):
     """Who a package is for. Never shown to providers before award; every
     look at it is recorded (IdentityAccess)."""
@@ -38,6 +41,17 @@ class Person(models.Model):
     @property
     def names(self) -> list[str]:
         return [n for n in (self.first_name, self.last_name, self.preferred_name) if n]
+
+    @property
+    def name_recorded(self) -> bool:
+        """False for a person brought in by a history import, which records
+        only the authority's own reference for them, never a name."""
+        return bool(self.first_name.strip() or self.last_name.strip())
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: first and last, or a placeholder saying it was not recorded."""
+        return " ".join(n for n in (self.first_name.strip(), self.last_name.strip()) if n) or NAME_NOT_RECORDED
 
 
 class Package(models.Model):

@@ -330,6 +330,11 @@ class PersonIdentityView(GrantedPage, CalloffsPage):
         return self._render(package, person, form, status=400)
 
     def _render(self, package, person, form, status=200, **context):
+        shown = context.get("shown")
+        if shown is not None and not shown.name_recorded:
+            from tenants.history.selectors import person_reference
+
+            context["case_reference"] = person_reference(shown)
         response = self.render("identity.html", status=status, package=package, person=person, form=form,
                                **context)
         add_never_cache_headers(response)

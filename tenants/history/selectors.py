@@ -19,3 +19,13 @@ def imported_spot_packages():
     published or competed. A count of sourcing requests made through an
     agreement leaves them out."""
     return Package.objects.filter(placement__imported_row__kind=Kind.SPOT_PLACEMENTS)
+
+
+def person_reference(person) -> str:
+    """The reference in the authority's own case records under which a
+    person was imported ("" if they were not): the way to find their name,
+    which an import never records."""
+    from tenants.history.models import ImportedRow
+
+    row = ImportedRow.objects.filter(person=person).exclude(person_reference="").order_by("pk").first()
+    return row.person_reference if row else ""

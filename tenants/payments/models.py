@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -233,7 +234,8 @@ class Invoice(models.Model):
     class Meta:
         ordering = ["-entered_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "number"], name="one_invoice_number_per_provider"),
+            # Case-insensitive, as the service compares them: INV-1 and inv-1 are one number.
+            models.UniqueConstraint(Upper("number"), "provider", name="one_invoice_number_per_provider_any_case"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="invoice_amount_positive"),
         ]
 

@@ -72,6 +72,7 @@ class ScheduleView(ProviderPageMixin, View):
                                                    upload=form.cleaned_data["file"])
                 except ValidationError as error:
                     form.add_service_errors(error)
+                    return self.get(request, schedule_id, status=getattr(error, "status", 400), invoice_form=form)
                 else:
                     if invoice.matched:
                         messages.success(request, "Your invoice matches the schedule.")

@@ -216,20 +216,40 @@ def cost_centre_set(*, actor, lot, code: str) -> CostCentre:
 # --- Generating schedules -------------------------------------------------------------
 
 
-def schedules_generate(*, actor, period: PaymentPeriod, provider=None) -> list[Schedule]:
+class Generated(list):
+    """The schedules a generation made (as a list: those added and the
+    drafts made again), with what it did to each provider and payer:
+    `added` (new schedules, for pairs that had none in the period),
+    `remade` (drafts made again) and `left` (schedules issued or further,
+    never touched), each of those with `waiting`: the placements with care
+    in the period that are not on it (regenerating it adds them, unless it
+    is approved)."""
+
+    def __init__(self, schedules=(), *, added=(), remade=(), left=()):
+        super().__init__(schedules)  # a plain iterable too, as Django copies lists it is given
+        self.added, self.remade, self.left = list(added), list(remade), list(left)
+
+
+def schedules_generate(*, actor, period: PaymentPeriod, provider=None) -> Generated:
     """Draft schedules for the period from the cost lines: for every provider
     (or one), each payer, each placement with care in the period, and an
     adjustment for each earlier approved period whose cost has changed.
-    Drafts are made again; schedules already issued or further are left as
-    they are (regenerate one to redo it). A constant number of queries,
-    however many placements."""
+    Generating again adds a schedule for each provider and payer that has
+    none yet in the period (a new placement with a provider not yet paid
+    here), makes the drafts again, and leaves schedules already issued or
+    further as they are (regenerate one to redo it), naming the placements
+    with care in the period that are not on them. A constant number of
+    queries, however many placements."""
     _prepare(actor)
     with transaction.atomic():
         period = PaymentPeriod.objects.select_for_update().get(pk=period.pk)
         made = _generate(actor=actor, period=period, provider_ids=[provider.pk] if provider else None)
         audit_record(actor=actor, action="payments.schedules_generated", obj=period,
-                     after={"schedules": sorted(s.reference for s in made)},
-                     context={"provider": provider.pk if provider else None})
+                     after={"schedules": sorted(s.reference for s in made),
+                            "added": sorted(s.reference for s in made.added),
+                            "left": sorted(s.reference for s in made.left)},
+                     context={"provider": provider.pk if provider else None,
+                              "waiting": {s.reference: s.waiting for s in made.left if s.waiting}})
     return made
 
 
@@ -252,7 +272,7 @@ def schedule_regenerate(*, actor, schedule: Schedule, reason: str) -> Schedule:
     return schedule
 
 
-def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None) -> list[Schedule]:
+def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None) -> Generated:
     placements = (Placement.objects.filter(status__in=[Placement.Status.LIVE, Placement.Status.ENDED],
                                            went_live_at__isnull=False, start_on__lte=period.ends_on)
                   .exclude(ended_on__lt=period.starts_on))
@@ -268,6 +288,13 @@ def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None
         existing_rows = existing_rows.filter(payer_id__in=payer_ids)
         paid = paid.filter(schedule__payer_id__in=payer_ids)
     existing = {(s.provider_id, s.payer_id): s for s in existing_rows}
+    # The placements already on the schedules left alone (one statement, whatever is left).
+    on_left = Line.objects.filter(schedule__period=period, kind=Line.Kind.CARE).exclude(schedule__status=S.DRAFT)
+    if provider_ids is not None:
+        on_left = on_left.filter(schedule__provider_id__in=provider_ids)
+    if payer_ids is not None:
+        on_left = on_left.filter(schedule__payer_id__in=payer_ids)
+    placed_on_left = set(on_left.values_list("schedule_id", "placement_id"))
     found = list(placements.values_list("pk", "provider_id", "payer_id"))
     care = costs_in_ranges((pk, pk, period.starts_on, period.ends_on) for pk, _, _ in found)
 
@@ -324,7 +351,12 @@ def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None
             rows.append(line)
     Line.objects.bulk_create(rows)
     _totals([s.pk for s in made])
-    return made
+    left = sorted((s for s in existing.values() if s.status != S.DRAFT), key=lambda s: s.reference)
+    for schedule in left:
+        schedule.waiting = sorted(
+            line.placement_id for line in lines.get((schedule.provider_id, schedule.payer_id), [])
+            if line.kind == Line.Kind.CARE and (schedule.pk, line.placement_id) not in placed_on_left)
+    return Generated(drafts + new, added=new, remade=drafts, left=left)
 
 
 def _totals(schedule_ids) -> None:
@@ -502,6 +534,22 @@ def schedules_mark_exported(*, actor, schedules) -> list[Schedule]:
     return already
 
 
+def schedules_export(*, actor, schedules, kind: str = "csv") -> tuple[str | bytes, list[Schedule]]:
+    """The finance system's file (CSV or XLSX) for approved schedules, and
+    the schedules marked exported, in one transaction: if the file cannot be
+    built, nothing is marked (nor audited), so a failed export leaves the
+    schedules approved, to export again. Answers the file and the schedules
+    exported before."""
+    from tenants.payments import exports
+
+    if kind not in ("csv", "xlsx"):
+        raise Invalid({"format": "Choose csv or xlsx."})
+    with transaction.atomic():
+        already = schedules_mark_exported(actor=actor, schedules=schedules)
+        body = exports.export_xlsx(schedules) if kind == "xlsx" else exports.export_csv(schedules)
+    return body, already
+
+
 # --- Invoices -------------------------------------------------------------------------
 
 
@@ -543,9 +591,9 @@ def invoice_add(*, actor, schedule: Schedule, number: str, invoice_date: date, a
         with transaction.atomic():
             schedule = _locked(schedule)
             _move(schedule, "invoice")
-            if Invoice.objects.filter(provider_id=schedule.provider_id, number__iexact=number).exists():
-                raise Conflict({"number": f"Invoice {number} has been entered already: an invoice number is used "
-                                          "once."})
+            used = _number_used(schedule.provider_id, number)
+            if used is not None:
+                raise _number_conflict(used)
             difference = amount - schedule.total
             invoice = Invoice(schedule=schedule, provider_id=schedule.provider_id, number=number,
                               invoice_date=invoice_date, amount=amount, schedule_total=schedule.total,
@@ -575,12 +623,29 @@ def invoice_add(*, actor, schedule: Schedule, number: str, invoice_date: date, a
                              context={"invoice": number, "difference": difference})
     except IntegrityError:
         _remove(stored)
-        raise Conflict({"number": f"Invoice {number} has been entered already: an invoice number is used once."}) \
-            from None
+        # Another invoice with the number came in at the same moment: the
+        # database's constraint (any case, like the check above) refused this one.
+        used = _number_used(schedule.provider_id, number)
+        if used is None:
+            raise
+        raise _number_conflict(used) from None
     except Exception:
         _remove(stored)
         raise
     return invoice
+
+
+def _number_used(provider_id: int, number: str) -> Invoice | None:
+    """The provider's invoice already entered under `number`, whatever its
+    capitals (the database's unique constraint compares them the same way)."""
+    return (Invoice.objects.filter(provider_id=provider_id, number__iexact=number)
+            .select_related("schedule").order_by("pk").first())
+
+
+def _number_conflict(used: Invoice) -> Conflict:
+    return Conflict({"number": f"Invoice number {used.number} is already used, on {used.schedule.reference} "
+                               f"(entered {timezone.localtime(used.entered_at):%-d %B %Y}): an invoice number "
+                               "is used once, whatever its capitals."})
 
 
 def _remove(name) -> None:

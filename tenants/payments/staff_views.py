@@ -14,7 +14,7 @@ from django.views import View
 
 from accounts.mixins import StaffPageMixin
 from common.filters import page_filters
-from tenants.payments import exports, policy, selectors, services
+from tenants.payments import policy, selectors, services
 from tenants.payments.filters import ScheduleFilters
 from tenants.payments.forms import AdjustForm, AnswerForm, PeriodForm, ReasonForm, SettingsForm
 from tenants.payments.models import Schedule
@@ -95,9 +95,41 @@ class GenerateView(PaymentsPage):
         if period is None:
             raise Http404("No payment period with that number here.")
         made = services.schedules_generate(actor=request.user, period=period)
-        messages.success(request, f"{len(made)} draft schedule{'s' if len(made) != 1 else ''} made for "
-                                  f"{period.label}.")
+        for level, text in generated_words(made, period):
+            messages.add_message(request, level, text)
         return redirect(f"{request.path.rsplit('/periods/', 1)[0]}/?period={period.pk}")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def generated_words(made, period) -> list[tuple[int, str]]:
+    """What generating did, for the page: what it added and made again, and
+    what it left as it was (with any placement waiting to be added)."""
+    done = []
+    if made.added:
+        done.append(f"added {_count(len(made.added), 'draft schedule', 'draft schedules')} "
+                    f"({', '.join(s.reference for s in made.added)})")
+    if made.remade:
+        done.append(f"made {_count(len(made.remade), 'draft', 'drafts')} again")
+    said = [(messages.SUCCESS, f"{period.label}: {' and '.join(done) if done else 'nothing new to add'}.")]
+    if made.left:
+        parts = []
+        for schedule in made.left:
+            status = schedule.get_status_display().lower()
+            if not schedule.waiting:
+                parts.append(f"{schedule.reference} ({status})")
+                continue
+            waiting = _count(len(schedule.waiting), "placement with care in the period is",
+                             "placements with care in the period are")
+            them = "it" if len(schedule.waiting) == 1 else "them"
+            then = (f"it is approved, so {them} {'is' if them == 'it' else 'are'} not paid on this period's "
+                    "schedules" if schedule.is_paid else f"regenerate it to add {them}")
+            parts.append(f"{schedule.reference} ({status}: {waiting} not on it; {then})")
+        said.append((messages.WARNING if any(s.waiting for s in made.left) else messages.INFO,
+                     f"Left as {'they are' if len(made.left) > 1 else 'it is'}: {'; '.join(parts)}."))
+    return said
 
 
 class ScheduleView(PaymentsPage):
@@ -190,14 +222,11 @@ class ExportView(PaymentsPage):
         if before and request.POST.get("again") != "yes":
             return self.render("export_again.html", chosen=chosen, before=before, format=kind)
         try:
-            services.schedules_mark_exported(actor=request.user, schedules=chosen)
+            body, _ = services.schedules_export(actor=request.user, schedules=chosen, kind=kind)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("payments-staff:home")
-        if kind == "xlsx":
-            response = HttpResponse(exports.export_xlsx(chosen), content_type=XLSX)
-        else:
-            response = HttpResponse(exports.export_csv(chosen), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(body, content_type=XLSX if kind == "xlsx" else "text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="payments.{kind}"'
         response["Cache-Control"] = "private, no-store"
         return response

@@ -3,7 +3,10 @@ it gathers awards, no awards and withdrawals, not one queryset)."""
 
 from __future__ import annotations
 
-from common.filters import DateFilter, StrictFilterSet
+from django.db.models import Q
+
+from common.filters import ChoiceFilter, DateFilter, StrictFilterSet
+from tenants.reports.models import OutcomeExport
 
 
 class OutcomeFilters(StrictFilterSet):
@@ -14,3 +17,16 @@ class OutcomeFilters(StrictFilterSet):
         if values.get("start") and values.get("end") and values["start"] > values["end"]:
             return {"end": ["The end of the range must be on or after its start."]}
         return {}
+
+
+class OutcomeExportFilters(StrictFilterSet):
+    state = ChoiceFilter(choices=OutcomeExport.State.choices, method="by_state",
+                         help_text="Only exports in this state: sent, nobody (not sent: nobody to send to) or "
+                                   "waiting.")
+
+    def by_state(self, queryset, name, value):
+        return queryset.filter({
+            OutcomeExport.State.SENT: Q(sent_at__isnull=False),
+            OutcomeExport.State.NOBODY: Q(sent_at__isnull=True, nobody_at__isnull=False),
+            OutcomeExport.State.WAITING: Q(sent_at__isnull=True, nobody_at__isnull=True),
+        }[value])

@@ -31,7 +31,15 @@ class OutcomeExportSettings(models.Model):
 
 
 class OutcomeExport(models.Model):
-    """One period's export: made once (the period is unique), sent once."""
+    """One period's export: made once (the period is unique), sent once. A
+    send that finds nobody to send to (no finance viewer, no address) leaves
+    it not sent, with `nobody_at`: the next morning's run sends it once
+    someone is named, or staff send it from the page or the API."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting to be sent"
+        NOBODY = "nobody", "Not sent: nobody to send to"
+        SENT = "sent", "Sent"
 
     period_start = models.DateField()
     period_end = models.DateField()
@@ -40,6 +48,9 @@ class OutcomeExport(models.Model):
     recipients = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    nobody_at = models.DateTimeField(null=True, blank=True,
+                                     help_text="When sending it found nobody to send to; cleared when it is queued "
+                                               "again.")
 
     class Meta:
         ordering = ["-period_start"]
@@ -47,7 +58,18 @@ class OutcomeExport(models.Model):
             models.UniqueConstraint(fields=["period_start", "period_end"], name="one_outcome_export_per_period"),
             models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")),
                                    name="outcome_export_period"),
+            models.CheckConstraint(condition=models.Q(sent_at__isnull=True) | models.Q(nobody_at__isnull=True),
+                                   name="outcome_export_sent_or_nobody"),
         ]
 
     def __str__(self) -> str:
         return f"Call-off outcomes {self.period_start} to {self.period_end}"
+
+    @property
+    def state(self) -> str:
+        if self.sent_at is not None:
+            return self.State.SENT
+        return self.State.NOBODY if self.nobody_at is not None else self.State.WAITING
+
+    def get_state_display(self) -> str:
+        return self.State(self.state).label

@@ -7,7 +7,10 @@ monthly as the authority chooses. Beat asks every authority each morning
 (`outcome_exports_due`): the period just ended gets one OutcomeExport row
 (unique per period) and one outbox message, in one transaction; the message's
 task sends it and marks it sent under the row's lock. A retry, a second beat
-or a redelivered task finds the period made or sent and does nothing."""
+or a redelivered task finds the period made or sent and does nothing. With
+nobody to send to, the period is recorded as not sent; the next morning's
+run queues it again once someone is named, and staff can send it from the
+page or the API (`outcome_export_send_now`)."""
 
 from __future__ import annotations
 
@@ -20,9 +23,11 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.policy import access_here
 from audit.services import audit_record
-from common.errors import Invalid
+from common.errors import Conflict, Invalid, require
 from tenancy.selectors import authority_current
+from tenants.reports import policy
 from tenants.reports.models import OutcomeExport, OutcomeExportSettings
 from tenants.reports.outcomes import outcomes, outcomes_csv
 
@@ -90,9 +95,43 @@ def outcome_exports_due(*, today: date | None = None) -> OutcomeExport | None:
     with transaction.atomic():
         export, created = OutcomeExport.objects.get_or_create(
             period_start=period[0], period_end=period[1], defaults={"frequency": settings.frequency})
-        if not created:
-            return None
-        outbox_add(outcome_export_send_task, export.pk)
+        if created:
+            outbox_add(outcome_export_send_task, export.pk)
+        # Periods that found nobody to send to go now that someone is named.
+        if export_recipients(settings):
+            for waiting in (OutcomeExport.objects.select_for_update(skip_locked=True)
+                            .filter(sent_at__isnull=True, nobody_at__isnull=False).order_by("period_start")):
+                _queue_again(waiting)
+    return export if created else None
+
+
+def _queue_again(export: OutcomeExport) -> None:
+    """Queue a period that found nobody to send to (under its row's lock)."""
+    from outbox.services import outbox_add
+    from tenants.reports.tasks import outcome_export_send_task
+
+    export.nobody_at = None
+    export.save(update_fields=["nobody_at"])
+    outbox_add(outcome_export_send_task, export.pk)
+
+
+def outcome_export_send_now(*, actor, export: OutcomeExport) -> OutcomeExport:
+    """Staff send a period's export that has not gone (it found nobody to
+    send to, or waits): queued through the outbox to the addresses it would
+    go to now; audited. A period sent already is not sent again."""
+    require(policy.can_set_export(access_here(actor)), policy.SETTINGS_REFUSED)
+    with transaction.atomic():
+        export = OutcomeExport.objects.select_for_update().get(pk=export.pk)
+        if export.sent_at is not None:
+            raise Conflict(f"The export for {export.period_start:%-d %B %Y} to {export.period_end:%-d %B %Y} was "
+                           f"sent on {timezone.localtime(export.sent_at):%-d %B %Y}: a period is sent once.")
+        recipients = export_recipients(export_settings())
+        if not recipients:
+            raise Conflict("There is nobody to send it to: give someone the finance viewer role, or add an "
+                           "address to the export's settings.")
+        _queue_again(export)
+        audit_record(actor=actor, action="reports.outcome_export_send_asked", obj=export,
+                     context={"recipients": len(recipients)})
     return export
 
 
@@ -124,17 +163,25 @@ def outcome_export_send(export_id: int) -> int:
         settings = export_settings()
         rows = outcomes(date_from=export.period_start, date_to=export.period_end)
         recipients = export_recipients(settings)
-        if recipients:
-            body = render_to_string("reports/email/outcomes.txt", {
-                "authority": authority, "export": export, "rows": rows, "count": len(rows)})
-            message = EmailMessage(
-                subject=f"Call-off outcomes {export.period_start:%-d %b %Y} to {export.period_end:%-d %b %Y}: "
-                        f"{authority.name}", body=body, to=recipients)
-            message.attach(f"calloff-outcomes-{export.period_start:%Y-%m-%d}-to-{export.period_end:%Y-%m-%d}.csv",
-                           outcomes_csv(rows), "text/csv")
-            message.send()
-        export.rows, export.recipients, export.sent_at = len(rows), recipients, timezone.now()
-        export.save(update_fields=["rows", "recipients", "sent_at"])
+        if not recipients:
+            # Not sent: it goes on the next run once someone is named, or when staff send it.
+            if export.nobody_at is None:
+                export.rows, export.nobody_at = len(rows), timezone.now()
+                export.save(update_fields=["rows", "nobody_at"])
+                audit_record(actor=None, action="reports.outcome_export_not_sent", obj=export,
+                             reason="Nobody to send it to: no finance viewer and no other address.",
+                             context={"rows": len(rows)})
+            return 0
+        body = render_to_string("reports/email/outcomes.txt", {
+            "authority": authority, "export": export, "rows": rows, "count": len(rows)})
+        message = EmailMessage(
+            subject=f"Call-off outcomes {export.period_start:%-d %b %Y} to {export.period_end:%-d %b %Y}: "
+                    f"{authority.name}", body=body, to=recipients)
+        message.attach(f"calloff-outcomes-{export.period_start:%Y-%m-%d}-to-{export.period_end:%Y-%m-%d}.csv",
+                       outcomes_csv(rows), "text/csv")
+        message.send()
+        export.rows, export.recipients, export.sent_at, export.nobody_at = len(rows), recipients, timezone.now(), None
+        export.save(update_fields=["rows", "recipients", "sent_at", "nobody_at"])
         audit_record(actor=None, action="reports.outcome_export_sent", obj=export,
                      context={"rows": len(rows), "recipients": len(recipients)})
     return len(recipients)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("calloff-outcomes/", views.OutcomesView.as_view(), name="outcomes"),
     path("calloff-outcomes.csv", views.OutcomesCSVView.as_view(), name="outcomes-csv"),
     path("calloff-outcomes/export/", views.ExportSettingsView.as_view(), name="export-settings"),
+    path("calloff-outcomes/exports/<int:export_id>/send/", views.ExportSendView.as_view(), name="export-send"),
 ]

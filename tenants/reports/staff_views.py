@@ -171,3 +171,24 @@ class ExportSettingsView(OutcomesView):
                 messages.success(request, "Saved: the call-off outcome export goes as set below.")
                 return redirect("reports-staff:outcomes")
         return OutcomesView.get(self, request, settings_form=form, status=400)
+
+
+class ExportSendView(OutcomesView):
+    """Send a period's export that has not gone (it found nobody to send to)."""
+
+    def get(self, request, export_id):
+        return redirect("reports-staff:outcomes")
+
+    def post(self, request, export_id):
+        self.require(policy.can_set_export(self.access), policy.SETTINGS_REFUSED)
+        export = OutcomeExport.objects.filter(pk=export_id).first()
+        if export is None:
+            raise Http404("No export with that number here.")
+        try:
+            services.outcome_export_send_now(actor=request.user, export=export)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.success(request, f"The export for {export.period_start:%-d %B %Y} to "
+                                      f"{export.period_end:%-d %B %Y} is on its way.")
+        return redirect("reports-staff:outcomes")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from tenancy.models import Authority
 from tenants.admissions.models import Admission
-from tenants.agreements.models import Agreement, ApplicationRound, Lot
+from tenants.agreements.models import Agreement, ApplicationRound, Lot, lot_number_key
 from tenants.calloffs.models import Package
 from tenants.calloffs.selectors import sourcing_requests_count
 from tenants.placements.commitment import ZERO, commitment_sums, financial_year, financial_year_of
@@ -84,7 +84,8 @@ def year_report(agreement: Agreement, *, date_from: date, date_to: date, today: 
     """The year report of `agreement` for `date_from` to `date_to` (both
     included), as it stands on `today`."""
     today = today or timezone.localdate()
-    lots = list(Lot.objects.filter(agreement=agreement).order_by("number", "pk"))
+    # Lots by number as people count them (2 before 10), in every table, chart and pack sheet.
+    lots = sorted(Lot.objects.filter(agreement=agreement), key=lambda lot: (lot_number_key(lot.number), lot.pk))
     rounds = list(ApplicationRound.objects.filter(agreement=agreement, opens_on__lte=date_to).order_by("opens_on"))
 
     # Providers: every admission on the agreement, read once.

@@ -188,3 +188,26 @@ def test_the_list_of_imports_takes_the_same_queries_for_one_or_many(w):
     one = queries()
     make(9)
     assert queries() == one
+
+
+def test_an_imported_person_shows_as_name_not_recorded_with_their_reference(client, w):
+    applied = client_for(w.commissioner).post(
+        API, {"kind": "spot_placements", "file": upload("spot_placements.csv"), "dry_run": "false"},
+        format="multipart")
+    assert applied.status_code == 201, applied.content
+    with schema_context("alpha"):
+        row = ImportedRow.objects.select_related("placement__package", "person").get(reference="SP-0001")
+        package, person = row.placement.package, row.person
+    assert (person.first_name, person.last_name) == ("", "")  # an import never takes a name
+    assert person.display_name == "Name not recorded (imported)" and not person.name_recorded
+    assert type(person)(first_name="Margaret", last_name="Okoro").display_name == "Margaret Okoro"
+    client.force_login(w.commissioner)
+    shown = client.post(f"/a/alpha/staff/calloffs/{package.pk}/people/{person.pk}/",
+                        {"purpose": "Checking the imported placement"})
+    page = shown.content.decode()
+    assert shown.status_code == 200 and "Name not recorded (imported)" in page
+    assert "CASE-1001" in page and "Find the name in your case records" in page
+    api = client_for(w.commissioner).get(f"/a/alpha/api/v1/calloffs/people/{person.pk}/identity/",
+                                         {"purpose": "Checking the imported placement", "package": package.pk})
+    assert api.status_code == 200, api.content
+    assert (api.json()["display_name"], api.json()["name_recorded"]) == ("Name not recorded (imported)", False)

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 from tenants.payments.models import Schedule
 from tests.calloffs import staff_support as ss
 from tests.payments.support import month_start, payments_market
+from tests.placements.support import copies
 
 pytestmark = pytest.mark.django_db
 STAFF = "/a/alpha/staff/payments/"
@@ -33,6 +34,12 @@ def test_a_schedule_from_the_staff_pages_to_the_providers_and_back(client, regio
     page = client.get(f"{STAFF}{schedule.pk}/").content.decode()
     assert pay.placement.package.reference in page and "at £420.00 a week" in page
     assert client.post(f"{STAFF}{schedule.pk}/issue/").status_code == 302
+    with schema_context("alpha"):
+        [waiting] = copies(pay.placement, 1)
+    said = client.post(f"{STAFF}periods/{period.pk}/generate/", follow=True).content.decode()
+    assert f"{period.label}: nothing new to add." in said
+    assert (f"Left as it is: {schedule.reference} (issued to the provider: 1 placement with care in the period is "
+            "not on it; regenerate it to add it).") in said
 
     client.force_login(pay.provider_admin)
     listed = client.get(PROVIDER).content.decode()
@@ -47,6 +54,10 @@ def test_a_schedule_from_the_staff_pages_to_the_providers_and_back(client, regio
                                                       **ss.date_parts("invoice_date", month_start(0)),
                                                       "amount": "1.00"}, follow=True)
     assert "we have raised a query" in sent.content.decode()
+    used = client.post(f"{PROVIDER}{schedule.pk}/", {"action": "invoice", "number": "bd-1",
+                                                      **ss.date_parts("invoice_date", month_start(0)),
+                                                      "amount": "1.00"})
+    assert used.status_code == 409 and "Invoice number BD-1 is already used" in used.content.decode()
     with schema_context("alpha"):
         schedule.refresh_from_db()
         query = schedule.queries.get()

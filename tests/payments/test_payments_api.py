@@ -49,11 +49,20 @@ def test_a_schedule_through_its_life_and_approving_twice_is_a_409(pay):
     assert ok(finance.put(f"{ALPHA}/payments/settings/", {"cadence": "monthly"}, format="json")) == {
         "cadence": "monthly", "anchor_on": None}
     period = ok(finance.post(f"{ALPHA}/payments/periods/", {"day": str(month_start(2))}, format="json"), 201)
-    [made] = ok(finance.post(f"{ALPHA}/payments/periods/{period['id']}/generate/", {}, format="json"))
+    generated = ok(finance.post(f"{ALPHA}/payments/periods/{period['id']}/generate/", {}, format="json"))
+    [made] = generated["added"]
+    assert (generated["remade"], generated["left"]) == ([], [])
     assert made["status"] == "draft" and made["payer"]["slug"] == "alpha"
     # a draft is not the provider's to see
     problem(provider.get(f"{ALPHA}/provider/payments/schedules/{made['id']}/"), 404)
     issued = ok(finance.post(f"{ALPHA}/payments/schedules/{made['id']}/issue/"))
+    # generating again leaves the issued schedule as it is, and says so, with what waits to be added
+    with schema_context("alpha"):
+        [waiting] = copies(pay.placement, 1)
+    again = ok(finance.post(f"{ALPHA}/payments/periods/{period['id']}/generate/", {}, format="json"))
+    assert (again["added"], again["remade"]) == ([], [])
+    assert [(row["schedule"]["id"], row["schedule"]["status"], row["waiting"]) for row in again["left"]] == [
+        (made["id"], "issued", [waiting.pk])]
     [line] = issued["lines"]
     assert line["days"] == period["days"] and line["cost_lines"][0]["from"] == str(month_start(2))
     assert Decimal(line["amount"]) == 60 * period["days"]
@@ -108,9 +117,10 @@ def test_an_invoice_that_differs_raises_a_query_and_a_duplicate_number_is_refuse
     assert made["status"] == "queried"
     [query] = made["queries"]
     assert Decimal(query["difference"]) == Decimal("-120.00") and "£120.00 less than" in query["reason"]
-    again = problem(provider.post(f"{ALPHA}/provider/payments/schedules/{schedule.pk}/invoices/", body,
-                                  format="json"), 409)
-    assert "used once" in str(again)
+    again = problem(provider.post(f"{ALPHA}/provider/payments/schedules/{schedule.pk}/invoices/",
+                                  body | {"number": "bd-7"}, format="json"), 409)
+    # the refusal names the number already used, as it was entered
+    assert again["errors"]["number"][0].startswith(f"Invoice number BD-7 is already used, on {schedule.reference}")
     problem(provider.post(f"{ALPHA}/provider/payments/schedules/{schedule.pk}/invoices/",
                           body | {"number": "BD-8", "colour": "red"}, format="json"), 400)
     assert ok(finance.get(f"{ALPHA}/payments/schedules/{schedule.pk}/"))["open_queries"] == 1

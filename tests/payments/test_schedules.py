@@ -146,6 +146,47 @@ def test_a_backdated_variation_after_approval_becomes_an_adjustment_in_the_next_
         assert not Line.objects.filter(schedule__in=made, kind="adjustment").exists()
 
 
+def test_generating_again_adds_schedules_for_new_pairs_and_names_what_it_left(pay):
+    from tests import support
+
+    period = period_of(pay, month_start(2))
+    with schema_context("alpha"):
+        [issued] = payments.schedules_generate(actor=pay.finance, period=period)
+        payments.schedule_issue(actor=pay.finance, schedule=issued)
+        issued.refresh_from_db()
+        total = issued.total
+        # a new placement with the same provider, and one with a provider not yet paid this period
+        [same] = copies(pay.placement, 1)
+        [elsewhere] = copies(same, 1)  # references made from another's, so they differ
+    other = support.make_provider("Elsewhere Care")
+    with schema_context("alpha"):
+        elsewhere.provider = other
+        elsewhere.save(update_fields=["provider"])
+        made = payments.schedules_generate(actor=pay.finance, period=period)
+        [added] = made.added
+        assert list(made) == [added] and made.remade == []
+        assert (added.provider_id, added.status) == (other.pk, "draft")
+        assert list(added.lines.values_list("placement_id", flat=True)) == [elsewhere.pk]
+        # the issued schedule is never touched, and what is waiting for it is named
+        [left] = made.left
+        assert left.pk == issued.pk and left.waiting == [same.pk]
+        issued.refresh_from_db()
+        assert (issued.status, issued.total, issued.lines.count()) == ("issued", total, 1)
+        event = AuditEvent.objects.filter(action="payments.schedules_generated").latest("pk")
+        assert event.after["added"] == [added.reference] and event.after["left"] == [issued.reference]
+        # again: the new draft is made again, nothing is added twice
+        again = payments.schedules_generate(actor=pay.finance, period=period)
+        assert again.added == [] and [s.pk for s in again.remade] == [added.pk]
+        assert Schedule.objects.filter(period=period).count() == 2
+        # regenerating the issued schedule takes in the waiting placement
+        payments.schedule_regenerate(actor=pay.finance, schedule=issued, reason="A new placement started")
+        assert set(issued.lines.values_list("placement_id", flat=True)) == {pay.placement.pk, same.pk}
+        payments.schedule_issue(actor=pay.finance, schedule=issued)
+        payments.schedule_approve(actor=pay.finance, schedule=issued)
+        last = payments.schedules_generate(actor=pay.finance, period=period)
+        assert [(s.pk, s.status, s.waiting) for s in last.left] == [(issued.pk, "approved", [])]
+
+
 def test_an_invoice_that_differs_raises_a_query_showing_the_difference(pay):
     period = period_of(pay, month_start(2))
     with schema_context("alpha"):
@@ -181,6 +222,40 @@ def test_an_invoice_that_differs_raises_a_query_showing_the_difference(pay):
         assert matched.matched and Query.objects.filter(schedule=schedule).count() == 1
         payments.schedule_confirm(actor=pay.provider_admin, schedule=schedule)
         assert payments.schedule_approve(actor=pay.finance, schedule=schedule).status == "approved"
+
+
+def test_an_invoice_number_is_used_once_whatever_its_capitals_in_the_database_too(pay, monkeypatch):
+    from tenants.payments.models import Invoice
+
+    period = period_of(pay, month_start(2))
+    with schema_context("alpha"):
+        [schedule] = payments.schedules_generate(actor=pay.finance, period=period)
+        payments.schedule_issue(actor=pay.finance, schedule=schedule)
+        schedule.refresh_from_db()
+        first = payments.invoice_add(actor=pay.provider_admin, schedule=schedule, number="BD-Inv-7",
+                                     invoice_date=month_start(0), amount=schedule.total)
+        # the database agrees with the service: the same number in other capitals is refused
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Invoice.objects.create(schedule=schedule, provider=pay.provider, number="bd-inv-7",
+                                   invoice_date=month_start(0), amount=1, schedule_total=1, difference=0,
+                                   entered_by=pay.provider_admin)
+        # two at once: the check finds nothing, the constraint refuses, and the refusal names the number used
+        real = payments._number_used
+        calls = []
+
+        def missed_once(provider_id, number):
+            calls.append(number)
+            return None if len(calls) == 1 else real(provider_id, number)
+
+        monkeypatch.setattr(payments, "_number_used", missed_once)
+        with pytest.raises(ValidationError) as refused:
+            payments.invoice_add(actor=pay.provider_admin, schedule=schedule, number="BD-INV-7",
+                                 invoice_date=month_start(0), amount=schedule.total)
+        assert refused.value.status == 409 and len(calls) == 2
+        assert refused.value.message_dict["number"] == [
+            f"Invoice number BD-Inv-7 is already used, on {schedule.reference} (entered "
+            f"{first.entered_at:%-d %B %Y}): an invoice number is used once, whatever its capitals."]
+        assert Invoice.objects.filter(provider=pay.provider).count() == 1
 
 
 def test_an_adjusted_line_is_reasoned_audited_and_needs_confirming_again(pay):
@@ -239,12 +314,37 @@ def test_export_csv_and_xlsx_carry_the_finance_columns_and_say_when_already_expo
     assert (schedule.status, schedule.export_count) == ("exported", 2)
 
 
+def test_an_export_whose_file_cannot_be_built_leaves_nothing_marked_exported(pay, monkeypatch):
+    period = period_of(pay, month_start(2))
+    schedule = approved(pay, period)
+
+    def broken(schedules):
+        raise OSError("The disk is full")
+
+    with schema_context("alpha"):
+        for kind in ("csv", "xlsx"):
+            monkeypatch.setattr(exports, f"export_{kind}", broken)
+            with pytest.raises(OSError, match="disk is full"):
+                payments.schedules_export(actor=pay.finance, schedules=[schedule], kind=kind)
+            schedule.refresh_from_db()
+            assert (schedule.status, schedule.export_count, schedule.exported_at) == ("approved", 0, None)
+            assert not AuditEvent.objects.filter(action="payments.schedule_exported").exists()
+        monkeypatch.undo()
+        # once the file can be built, the same schedules export, and are marked as they go
+        body, already = payments.schedules_export(actor=pay.finance, schedules=[schedule], kind="csv")
+        assert schedule.reference in body and already == []
+        schedule.refresh_from_db()
+        assert (schedule.status, schedule.export_count) == ("exported", 1)
+        assert AuditEvent.objects.filter(action="payments.schedule_exported").count() == 1
+
+
 def test_generating_schedules_costs_the_same_queries_for_5_or_50_placements(pay, django_assert_num_queries):
-    """Generating a period's schedules takes 22 queries however many
+    """Generating a period's schedules takes 23 queries however many
     placements: who is asking (4); the period's lock, its schedules, the
-    placements, their cost from the cost lines (one statement), what was
-    approved before, clearing the drafts' queries' links and lines, stamping
-    the drafts, the new lines, the totals (10); the audit event (8).
+    placements on the schedules it leaves alone, the placements, their cost
+    from the cost lines (one statement), what was approved before, clearing
+    the drafts' queries' links and lines, stamping the drafts, the new
+    lines, the totals (11); the audit event (8).
     Asserted for 5 and for 50 placements."""
     period = period_of(pay, month_start(2))
     with schema_context("alpha"):
@@ -261,4 +361,4 @@ def test_generating_schedules_costs_the_same_queries_for_5_or_50_placements(pay,
         assert schedule.total == 50 * schedule.lines.first().amount
 
 
-QUERIES = 22
+QUERIES = 23

@@ -193,3 +193,111 @@ def test_the_outcomes_are_downloadable_on_demand_from_the_page_and_the_api(regio
         current = services.export_settings()
         assert (current.frequency, current.send_to_finance_viewers, current.recipients) == (
             "monthly", False, ["mo@alpha.example.org"])
+
+
+def _nobody(alpha: build.Year, django_capture_on_commit_callbacks):
+    """The export set to go to finance viewers only, with none here: the period is made but not sent."""
+    with schema_context("alpha"):
+        current = services.export_settings_set(actor=alpha.setup.commissioner, frequency="monthly",
+                                               send_to_finance_viewers=True, recipients=[])
+        assert services.export_recipients(current) == []
+        with django_capture_on_commit_callbacks(execute=True):
+            export = services.outcome_exports_due(today=TODAY)
+        export.refresh_from_db()
+    return export
+
+
+def test_an_export_with_nobody_to_send_to_is_not_sent_and_goes_once_someone_is_named(
+        region, client, mailoutbox, django_capture_on_commit_callbacks):
+    from audit.models import AuditEvent
+
+    alpha = build.year(region.alpha)
+    _outcomes(alpha)
+    export = _nobody(alpha, django_capture_on_commit_callbacks)
+    assert mailoutbox == []
+    assert (export.state, export.sent_at, export.rows) == ("nobody", None, 4) and export.nobody_at is not None
+    with schema_context("alpha"):
+        assert AuditEvent.objects.filter(action="reports.outcome_export_not_sent").count() == 1
+    client.force_login(alpha.setup.commissioner)
+    page = client.get("/a/alpha/staff/reports/calloff-outcomes/").content.decode()
+    assert "Not sent: nobody to send to" in page and "Send it now" not in page  # nobody to send it to yet
+    # the next morning, still nobody: nothing is queued or sent
+    with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+        assert services.outcome_exports_due(today=date(2026, 11, 4)) is None
+        assert Message.objects.filter(task="reports.outcome_export_send").count() == 1
+    assert mailoutbox == []
+    # someone is named: the next morning's run sends the period, once
+    finance = support.make_staff(region.alpha, AuthorityRole.FINANCE_VIEWER)
+    with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+        assert services.outcome_exports_due(today=date(2026, 11, 5)) is None
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [finance.email.lower()]
+    assert "1 October 2026 to 31 October 2026" in mailoutbox[0].body
+    with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+        sent = OutcomeExport.objects.get(pk=export.pk)
+        assert (sent.state, sent.nobody_at, sent.recipients) == ("sent", None, [finance.email.lower()])
+        assert services.outcome_exports_due(today=date(2026, 11, 6)) is None
+        assert services.outcome_export_send(export.pk) == 0
+    assert len(mailoutbox) == 1
+    page = client.get("/a/alpha/staff/reports/calloff-outcomes/").content.decode()
+    assert "Not sent: nobody" not in page and "to 1 address" in page
+
+
+def test_staff_send_an_export_that_found_nobody_from_the_page_or_the_api(
+        region, client, mailoutbox, django_capture_on_commit_callbacks):
+    alpha = build.year(region.alpha)
+    export = _nobody(alpha, django_capture_on_commit_callbacks)
+    api = APIClient()
+    support.confirm_second_factor(api, alpha.setup.commissioner)
+    base = "/a/alpha/api/v1/reports/outcome-exports/"
+    [listed] = api.get(base).json()["results"]
+    assert (listed["id"], listed["state"], listed["sent_at"]) == (export.pk, "nobody", None)
+    assert [e["id"] for e in api.get(base, {"state": "nobody"}).json()["results"]] == [export.pk]
+    assert api.get(base, {"state": "lost"}).status_code == 400
+    still = api.post(f"{base}{export.pk}/send/")
+    assert still.status_code == 409 and "nobody to send it to" in still.json()["detail"]
+    broker = APIClient()
+    support.confirm_second_factor(broker, alpha.broker)
+    assert broker.post(f"{base}{export.pk}/send/").status_code == 403
+    assert api.post(f"{base}999999/send/").status_code == 404
+    with schema_context("alpha"):
+        services.export_settings_set(actor=alpha.setup.commissioner, frequency="monthly",
+                                     send_to_finance_viewers=True, recipients=["mo@alpha.example.org"])
+    # from the page: the button is there once someone is named, and sends it
+    client.force_login(alpha.setup.commissioner)
+    page = client.get("/a/alpha/staff/reports/calloff-outcomes/").content.decode()
+    assert f'id="send-export-{export.pk}"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(f"/a/alpha/staff/reports/calloff-outcomes/exports/{export.pk}/send/", follow=True)
+    assert "is on its way" in sent.content.decode()
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["mo@alpha.example.org"]
+    with schema_context("alpha"):
+        assert OutcomeExport.objects.get(pk=export.pk).state == "sent"
+    # sent once: the API and the page refuse to send it again
+    again = api.post(f"{base}{export.pk}/send/")
+    assert again.status_code == 409 and "a period is sent once" in again.json()["detail"]
+    refused = client.post(f"/a/alpha/staff/reports/calloff-outcomes/exports/{export.pk}/send/", follow=True)
+    assert "a period is sent once" in refused.content.decode()
+    assert len(mailoutbox) == 1
+    assert api.get(base, {"state": "sent"}).json()["results"][0]["sent_to"] == 1
+
+
+def test_exports_recorded_before_as_sent_to_no_one_become_not_sent(region):
+    """Reports migration 0002: an export marked sent with no recipients (the
+    old record of nobody to send to) becomes not sent, so that it goes."""
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    migration = importlib.import_module("tenants.reports.migrations.0002_outcome_export_nobody")
+    with schema_context("alpha"):
+        stamp = timezone.now()
+        nobody = OutcomeExport.objects.create(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30),
+                                              frequency="monthly", recipients=[], sent_at=stamp)
+        sent = OutcomeExport.objects.create(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
+                                            frequency="monthly", recipients=["mo@alpha.example.org"], sent_at=stamp)
+        migration.not_sent_to_no_one(apps, None)
+        nobody.refresh_from_db()
+        sent.refresh_from_db()
+        assert (nobody.state, nobody.nobody_at, nobody.sent_at) == ("nobody", stamp, None)
+        assert (sent.state, sent.sent_at) == ("sent", stamp)

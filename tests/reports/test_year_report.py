@@ -91,3 +91,33 @@ def test_the_year_report_takes_the_same_number_of_queries_with_2_or_10_providers
         report = year_report(small.agreement, date_from=build.FROM, date_to=build.TO)
     assert report["providers"]["contracted"] == 10 and report["packages_live"]["total"] == 10
     assert len(ten.captured_queries) == len(two.captured_queries) <= 8, [q["sql"][:120] for q in ten]
+
+
+def test_lots_are_listed_by_number_as_people_count_them_not_as_text(market, region):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tenants.agreements.models import Lot, lot_number_key
+    from tenants.reports.charts import year_report_charts
+    from tenants.reports.packs import year_report_xlsx
+
+    assert sorted(["10", "2", "3b", "S", "3a", "3", "1"], key=lot_number_key) == ["1", "2", "3", "3a", "3b", "10",
+                                                                                    "S"]
+    with schema_context(market.authority.schema_name):
+        market.setup.lots["10"] = Lot.objects.create(agreement=market.agreement, number="10", title="Specialist")
+    build.admit(market, "Tenth Lot Care", round_number=1, lots=["10"], activated=build.FROM)
+    report = _report(market)
+    in_order = ["1", "2", "3", "10"]  # as text, 10 came before 2
+    assert [row["number"] for row in report["providers"]["contracted_by_lot"]] == in_order
+    assert [row["number"] for row in report["packages_live"]["by_lot"]] == in_order
+    assert [row["number"] for row in report["money"]["by_lot"]] == in_order
+    assert report["providers"]["contracted_by_lot"][-1]["count"] == 1
+    with schema_context(market.authority.schema_name):
+        book = load_workbook(io.BytesIO(year_report_xlsx(report, region.alpha)))
+    for title in ("Contracted by lot", "Packages live", "Money by lot"):
+        assert [row[0].split(":")[0] for row in book[title].iter_rows(min_row=2, values_only=True)] == [
+            f"Lot {n}" for n in in_order], title
+    by_lot = [chart for chart in year_report_charts(report) if "lot" in chart.title.lower()]
+    assert by_lot and all([bar.label.split(":")[0] for bar in chart.bars] == [f"Lot {n}" for n in in_order]
+                          for chart in by_lot)
