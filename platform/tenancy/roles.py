@@ -89,6 +89,45 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION public.jointly_grant_app(text) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION public.jointly_restore_names(dest text) RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- Copying a table (CREATE TABLE ... LIKE ... INCLUDING ALL) names its unique
+-- constraints and indexes by PostgreSQL's rules, not as the template has
+-- them; a later migration that drops one by its name would not find it.
+-- Give every index (and the constraint it backs) of `dest` the template's
+-- name, matching them by table and definition. Returns how many were renamed.
+DECLARE
+    r record;
+    renamed integer := 0;
+BEGIN
+    FOR r IN
+        WITH idx AS (
+            SELECT nsp.nspname AS s, t.relname AS tbl, i.relname AS name,
+                   regexp_replace(pg_get_indexdef(x.indexrelid), ' INDEX \\S+ ON [^.]+\\.', ' INDEX ON ') AS def
+            FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_class t ON t.oid = x.indrelid
+            JOIN pg_namespace nsp ON nsp.oid = t.relnamespace
+            WHERE nsp.nspname IN ('{template}', dest)
+        ), single AS (
+            SELECT s, tbl, def, min(name) AS name FROM idx GROUP BY s, tbl, def HAVING count(*) = 1
+        )
+        SELECT b.name AS clone_name, a.name AS template_name
+        FROM single a JOIN single b ON a.tbl = b.tbl AND a.def = b.def AND b.s = dest
+        WHERE a.s = '{template}' AND a.name <> b.name
+          AND NOT EXISTS (SELECT 1 FROM idx c WHERE c.s = dest AND c.name = a.name)
+          AND NOT EXISTS (SELECT 1 FROM pg_class k WHERE k.relnamespace = to_regnamespace(dest)
+                          AND k.relname = a.name)
+    LOOP
+        -- renaming an index renames the constraint it backs too
+        EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', dest, r.clone_name, r.template_name);
+        renamed := renamed + 1;
+    END LOOP;
+    RETURN renamed;
+END
+$fn$;
+REVOKE ALL ON FUNCTION public.jointly_restore_names(text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION public.jointly_clone_template(dest text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $fn$
 BEGIN
@@ -100,6 +139,7 @@ BEGIN
         RAISE EXCEPTION 'New schema name already exists' USING ERRCODE = 'duplicate_schema';
     END IF;
     PERFORM public.clone_schema('{template}', dest, 'DATA');
+    PERFORM public.jointly_restore_names(dest);
     PERFORM public.jointly_grant_app(dest);
 END
 $fn$;
@@ -124,6 +164,11 @@ def grants_ensure() -> None:
     CloneSchema()._create_clone_schema_function()
     with connection.cursor() as cursor:
         cursor.execute(_functions_sql())
+        # Schemas cloned before the clone kept the template's names get them now.
+        for schema in Authority.objects.exclude(schema_name=get_public_schema_name()).values_list(
+                "schema_name", flat=True):
+            cursor.execute("SELECT public.jointly_restore_names(%s) WHERE to_regnamespace(%s) IS NOT NULL",
+                           [schema, schema])
         if not roles_separated():
             return
         app = connection.ops.quote_name(app_role())

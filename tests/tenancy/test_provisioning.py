@@ -97,3 +97,33 @@ def test_admin_add_creates_the_schema(client, region):
     assert iota.schema_name == "iota" and schema_exists("iota")
     event = AuditEvent.objects.get(action="authority.created", object_id=str(iota.pk))
     assert event.actor_id == operator.pk
+
+
+def _names(schema):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename || '.' || indexname FROM pg_indexes WHERE schemaname = %s "
+                       "UNION ALL SELECT t.relname || '.' || c.conname FROM pg_constraint c "
+                       "JOIN pg_class t ON t.oid = c.conrelid WHERE t.relnamespace = to_regnamespace(%s) "
+                       "ORDER BY 1", [schema, schema])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_clone_keeps_the_templates_names_for_constraints_and_indexes(region):
+    # A later migration drops a constraint by its name: it must be the same in every schema.
+    names = _names("tenant_template")
+    assert "payments_invoice.one_invoice_number_per_provider_any_case" in names
+    assert "calloffs_bid.one_bid_per_provider" in names
+    assert _names("alpha") == names
+
+
+def test_a_schema_cloned_before_names_were_kept_gets_the_templates_names_back(region):
+    with support.superuser_connection() as su, su.cursor() as cursor:
+        cursor.execute("ALTER INDEX alpha.one_bid_per_provider RENAME TO calloffs_bid_package_id_provider_id_key")
+        try:
+            cursor.execute("SELECT public.jointly_restore_names('alpha')")
+            assert cursor.fetchone()[0] == 1
+            cursor.execute("SELECT public.jointly_restore_names('alpha')")
+            assert cursor.fetchone()[0] == 0
+        finally:
+            cursor.execute("SELECT public.jointly_restore_names('alpha')")
+    assert _names("alpha") == _names("tenant_template")

@@ -2,7 +2,12 @@
 database as in the service (which compares them ignoring case). Numbers
 already entered that differ only by case would break the new constraint:
 they are named and the migration stops, so that someone decides which
-invoice stands rather than a migration choosing."""
+invoice stands rather than a migration choosing.
+
+The old constraint is dropped by what it is (unique on provider and number),
+not by its name: authority schemas cloned before the clone kept the
+template's names (tenancy.roles, jointly_restore_names) have it under the
+name PostgreSQL gave it."""
 
 import django.db.models.functions.text
 from django.db import migrations, models
@@ -20,6 +25,24 @@ def refuse_clashes(apps, schema_editor):
             f"{'; '.join(found)}. Decide which invoice stands and renumber the others before migrating.")
 
 
+DROP_OLD_UNIQUE = """
+DO $$
+DECLARE found text;
+BEGIN
+    FOR found IN
+        SELECT conname FROM pg_constraint
+        WHERE conrelid = 'payments_invoice'::regclass AND contype = 'u'
+          AND pg_get_constraintdef(oid) = 'UNIQUE (provider_id, number)'
+    LOOP
+        EXECUTE format('ALTER TABLE payments_invoice DROP CONSTRAINT %I', found);
+    END LOOP;
+END
+$$;
+"""
+ADD_OLD_UNIQUE = ("ALTER TABLE payments_invoice ADD CONSTRAINT one_invoice_number_per_provider "
+                  "UNIQUE (provider_id, number)")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -29,9 +52,10 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(refuse_clashes, migrations.RunPython.noop),
-        migrations.RemoveConstraint(
-            model_name="invoice",
-            name="one_invoice_number_per_provider",
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.RemoveConstraint(model_name="invoice",
+                                                          name="one_invoice_number_per_provider")],
+            database_operations=[migrations.RunSQL(DROP_OLD_UNIQUE, ADD_OLD_UNIQUE)],
         ),
         migrations.AddConstraint(
             model_name="invoice",
