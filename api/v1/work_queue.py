@@ -19,13 +19,9 @@ CLOCK_STATES = [("none", "No deadline"), ("on_track", "On track"), ("due_soon", 
 IMMEDIATE_ONLY = [(Delivery.IMMEDIATE.value, Delivery.IMMEDIATE.label)]
 
 
-class TaskOut(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=TaskKind.choices)
-    kind_label = serializers.CharField()
-    key = serializers.CharField(help_text="The task: the same task keeps the same key.")
-    title = serializers.CharField()
-    detail = serializers.CharField()
-    path = serializers.CharField(help_text="The page where it is done, on this site.")
+class ClockOut(serializers.Serializer):
+    """When a task or item is due, and its clock, as the home pages show it."""
+
     due_on = serializers.DateField(allow_null=True)
     working_days_left = serializers.IntegerField(
         source="clock.working_days_left", allow_null=True,
@@ -33,6 +29,15 @@ class TaskOut(serializers.Serializer):
     state = serializers.ChoiceField(source="clock.state", choices=CLOCK_STATES)
     clock = serializers.CharField(source="clock.label", help_text="The clock in words, as the home page shows it.")
     since = serializers.DateTimeField(allow_null=True, help_text="When it began, where that is known.")
+
+
+class TaskOut(ClockOut):
+    kind = serializers.ChoiceField(choices=TaskKind.choices)
+    kind_label = serializers.CharField()
+    key = serializers.CharField(help_text="The task: the same task keeps the same key.")
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    path = serializers.CharField(help_text="The page where it is done, on this site.")
 
 
 class WorkQueueOut(serializers.Serializer):
@@ -93,7 +98,7 @@ class NotificationPreferencesView(FilteredList, TenantAPIMixin, APIView):
 
 # --- What the authority is waiting for from a provider's people -------------------------------
 
-class ProviderTaskOut(serializers.Serializer):
+class ProviderTaskOut(ClockOut):
     kind = serializers.ChoiceField(choices=provider_tasks.ProviderTaskKind.choices)
     kind_label = serializers.CharField()
     key = serializers.CharField(help_text="The item: the same item keeps the same key.")
@@ -104,13 +109,6 @@ class ProviderTaskOut(serializers.Serializer):
     provider = serializers.IntegerField(source="provider_id", help_text="Your organisation it is waited for from.")
     provider_name = serializers.CharField()
     you_may = serializers.BooleanField(help_text="Your role in that organisation lets you do it.")
-    due_on = serializers.DateField(allow_null=True)
-    working_days_left = serializers.IntegerField(
-        source="clock.working_days_left", allow_null=True,
-        help_text="Working days (England and Wales) until it is due; negative when overdue.")
-    state = serializers.ChoiceField(source="clock.state", choices=CLOCK_STATES)
-    clock = serializers.CharField(source="clock.label", help_text="The clock in words, as the home page shows it.")
-    since = serializers.DateTimeField(allow_null=True, help_text="When it began, where that is known.")
 
 
 class ProviderTasksOut(serializers.Serializer):

@@ -33,7 +33,8 @@ from tenants.placements.models import Placement
 from tenants.quality import policy as quality_policy
 from tenants.quality.models import RATINGS, Action, Assessment, FollowUp, KpiReturn
 from tenants.quality.periods import period_label
-from tenants.workspace.queue import TaskClock, task_clock
+from tenants.workspace.queue import QueueGroup, TaskClock, task_clock
+from tenants.workspace.queue import grouped as queue_grouped
 
 
 class ProviderTaskKind(models.TextChoices):
@@ -371,17 +372,7 @@ def provider_tasks_for(
     return sorted(found, key=lambda t: _sort_key(t, now))
 
 
-@dataclass(frozen=True)
-class ProviderTaskGroup:
-    kind: str
-    label: str
-    tasks: list[ProviderTask]
 
-
-def grouped(tasks: list[ProviderTask]) -> list[ProviderTaskGroup]:
+def grouped(tasks: list[ProviderTask]) -> list[QueueGroup]:
     """The items by kind, in the order of ProviderTaskKind, each soonest due first."""
-    return [
-        ProviderTaskGroup(kind.value, kind.label, [t for t in tasks if t.kind == kind])
-        for kind in ProviderTaskKind
-        if any(t.kind == kind for t in tasks)
-    ]
+    return queue_grouped(tasks, ProviderTaskKind)

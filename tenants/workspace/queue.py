@@ -628,13 +628,14 @@ def queue_for(*, access: TenantAccess, authority, today: date | None = None) -> 
 class QueueGroup:
     kind: str
     label: str
-    tasks: list[Task]
+    tasks: list
 
 
-def grouped(tasks: list[Task]) -> list[QueueGroup]:
-    """The tasks by kind, in the order of TaskKind, each kind soonest due first."""
+def grouped(tasks: list, kinds=TaskKind) -> list[QueueGroup]:
+    """The tasks by kind, in the order of `kinds` (TaskKind, or the provider's
+    kinds), each kind soonest due first; kinds with no task are left out."""
     return [QueueGroup(kind.value, kind.label, [t for t in tasks if t.kind == kind])
-            for kind in TaskKind if any(t.kind == kind for t in tasks)]
+            for kind in kinds if any(t.kind == kind for t in tasks)]
 
 
 def queue_count(request) -> int:
