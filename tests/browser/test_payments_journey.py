@@ -11,9 +11,15 @@ import re
 import pytest
 from django_tenants.utils import schema_context
 
+from accounts.roles import AuthorityRole
 from tenants.payments.models import Schedule
+from tests import support
+from tests.browser import page_checks
 from tests.browser.conftest import sign_in, submit
-from tests.payments.support import month_end, month_start, payments_market
+from tests.calloffs import support as stage2
+from tests.payments.support import Payments, month_end, month_start
+from tests.placements.support import live_placement
+from tests.shared_catalogue import support as catalogue
 
 pytestmark = [pytest.mark.browser]
 STAFF = "/a/alpha/staff/payments/"
@@ -33,7 +39,13 @@ def test_schedules_are_issued_confirmed_queried_answered_approved_and_exported(
     committed_db, region, server, page, other_page
 ):
     earlier, later = month_start(2), month_start(1)
-    pay = payments_market(region.alpha, started=month_start(3))
+    market = stage2.live_market(region.alpha, providers=1)  # uniquely named: the data is committed
+    pay = Payments(
+        market,
+        support.make_staff(region.alpha, AuthorityRole.FINANCE_VIEWER, full_name="Fran Finance"),
+        live_placement(market, started=month_start(3)),
+        catalogue.admin_of(market.providers[0]),
+    )
     finance, provider_page = page, other_page
     sign_in(finance, server, pay.finance)
     sign_in(provider_page, server, pay.provider_admin)
@@ -132,3 +144,17 @@ def test_schedules_are_issued_confirmed_queried_answered_approved_and_exported(
         assert row["Placement reference"] == pay.placement.package.reference
         assert row["Amount"] == row["Schedule total"] == f"{totals[row['Schedule reference']]:.2f}"
         assert int(row["Days"]) >= 28
+
+    # the pages fit a 320 pixel screen: the tables scroll in their region
+    too_wide = {}
+    for on, path in [
+        (finance, STAFF),
+        (finance, f"{STAFF}{queried.pk}/"),
+        (provider_page, PROVIDER),
+        (provider_page, f"{PROVIDER}{queried.pk}/"),
+    ]:
+        on.set_viewport_size({"width": 320, "height": 800})
+        on.goto(f"{server}{path}")
+        if page_checks.too_wide(on):
+            too_wide[path] = page_checks.too_wide(on)
+    assert too_wide == {}

@@ -17,7 +17,6 @@ from tenants.reports import services as reports
 from tests import support
 from tests.browser import page_checks
 from tests.browser.conftest import sign_in, submit
-from tests.browser.test_daily_work import _too_wide
 from tests.grants import support as gs
 from tests.reports import support as build
 
@@ -40,7 +39,7 @@ def _history_file(provider, agreement) -> bytes:
 
 def test_reports_history_and_grants_pages_fit_a_320_pixel_screen(committed_db, region, server, page, other_page):
     year = build.seeded(region.alpha, region.nhs)
-    g = gs.granted(region)
+    g = gs.granted(region, names=None)  # uniquely named: the data is committed
     staff = support.make_staff(
         region.alpha, AuthorityRole.COMMISSIONER, AuthorityRole.FINANCE_VIEWER, full_name="Rhea Reports"
     )
@@ -55,11 +54,14 @@ def test_reports_history_and_grants_pages_fit_a_320_pixel_screen(committed_db, r
     def visit(on, path):
         """Go to the page; what is wrong with it is collected, to see every page's at once."""
         try:
-            on.goto(f"{server}{path}")
+            response = on.goto(f"{server}{path}")
         except page_checks.PageProblem as problem:
             problems_found.append(str(problem))
-        if _too_wide(on):
-            too_wide[path] = _too_wide(on)
+        else:
+            if response.status != 200:
+                problems_found.append(f"{path}: {response.status}")
+        if page_checks.too_wide(on):
+            too_wide[path] = page_checks.too_wide(on)
 
     for each in (page, other_page):
         each.set_viewport_size({"width": 320, "height": 800})
@@ -72,7 +74,7 @@ def test_reports_history_and_grants_pages_fit_a_320_pixel_screen(committed_db, r
     charts = page.locator("svg.jointly-chart")
     assert charts.count() == 5
     assert "Providers contracted" in page.locator("svg.jointly-chart title").first.text_content()
-    assert "4" in page.get_by_test_id("provider-figures").inner_text()
+    assert "4 providers issued with contracts" in page.get_by_test_id("provider-figures").inner_text()
 
     # the call-off outcomes, their CSV and the export made last month
     visit(page, "/a/alpha/staff/reports/calloff-outcomes/")
@@ -92,12 +94,12 @@ def test_reports_history_and_grants_pages_fit_a_320_pixel_screen(committed_db, r
     ]
     assert {(row[0], row[1]) for row in problems} >= {("3", "start_date"), ("3", "weekly_cost")}
     assert all(row[0] == "3" for row in problems), problems
-    if _too_wide(page):
-        too_wide["the history check"] = _too_wide(page)
+    if page_checks.too_wide(page):
+        too_wide["the history check"] = page_checks.too_wide(page)
 
     # the grants pages: the council's, its recharges, and the ICB's broker's at the council and at home
     visit(page, "/a/alpha/staff/grants/")
-    visit(page, f"/a/alpha/staff/grants/recharges/?period=month&starts_on={date.today().replace(day=1)}")
+    visit(page, f"/a/alpha/staff/grants/recharges/?period=monthly&starts_on={date.today().replace(day=1)}")
     visit(page, f"/a/alpha/staff/agreements/{g.market.agreement.pk}/")
     assert g.grant.purchasing_agreement in page.get_by_test_id("grants").inner_text()
     visit(page, f"/a/alpha/staff/agreements/{g.market.agreement.pk}/grants/new/")
@@ -106,3 +108,68 @@ def test_reports_history_and_grants_pages_fit_a_320_pixel_screen(committed_db, r
     visit(other_page, "/a/nhs-north/staff/grants/")
     assert problems_found == []
     assert too_wide == {}
+
+
+def test_the_quality_pages_pass_the_checks_and_fit_a_320_pixel_screen(committed_db, region, server, page, other_page):
+    from datetime import timedelta
+
+    from accounts.services import membership_grant
+    from tenants.quality import oversight
+    from tests.quality.support import monitored, opened
+    from tests.shared_catalogue import support as catalogue
+
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    kpi_return = next(r for r in opened(m) if r.provider_id == provider.pk)
+    with schema_context("alpha"):
+        assessment = oversight.assessment_schedule(
+            actor=m.officer, provider=provider, service="Home care, Crewe", visit_on=date.today() + timedelta(days=14)
+        )
+    membership_grant(actor=None, authority=region.alpha, user=m.officer, role=AuthorityRole.COMMISSIONER)
+    for each in (page, other_page):
+        each.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, server, m.officer)
+    sign_in(other_page, server, catalogue.admin_of(provider))
+    staff, mine = "/a/alpha/staff/quality/", "/a/alpha/provider/quality/"
+    agreement = m.market.agreement.pk
+    found = {}
+    for on, path in [
+        *[
+            (page, f"{staff}{tail}")
+            for tail in (
+                "",
+                f"agreements/{agreement}/",
+                f"agreements/{agreement}/kpis/new/",
+                "returns/",
+                f"returns/{kpi_return.pk}/",
+                "risk/",
+                "risk/regional/",
+                f"providers/{provider.pk}/",
+                f"providers/{provider.pk}/intelligence/new/",
+                f"providers/{provider.pk}/actions/new/",
+                f"providers/{provider.pk}/assessments/new/",
+                f"providers/{provider.pk}/feedback-links/new/",
+                f"assessments/{assessment.pk}/",
+                "feedback/",
+            )
+        ],
+        *[
+            (other_page, f"{mine}{tail}")
+            for tail in (
+                "",
+                f"{kpi_return.pk}/",
+                f"assessments/{assessment.pk}/",
+                f"assessments/{assessment.pk}/self-assessment/",
+            )
+        ],
+    ]:
+        try:
+            response = on.goto(f"{server}{path}")
+        except page_checks.PageProblem as problem:
+            found[path] = str(problem)
+            continue
+        if response.status != 200:
+            found[path] = response.status
+        if page_checks.too_wide(on):
+            found[path] = page_checks.too_wide(on)
+    assert found == {}
