@@ -62,6 +62,7 @@ class QueryForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
             choices=[("", "The whole schedule")] + [(k, f"{line.placement.package.reference}: £{line.amount:,.2f}")
                                                     for k, line in self.lines.items()]),
             **self.fields}
+        self.helper.layout = self.helper.build_default_layout(self)  # made before the line was added
 
     reason = _reason("What is wrong", "Say what is wrong with the schedule")
 

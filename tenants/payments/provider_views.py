@@ -36,7 +36,9 @@ class ScheduleView(ProviderPageMixin, View):
         forms.setdefault("invoice_form", InvoiceForm())
         return render(request, "payments/provider/schedule.html", {
             "access": self.access, "authority": self.request.tenant, "schedule": schedule,
-            "open_to_answer": schedule.status in ("issued", "confirmed", "queried"), **forms}, status=status)
+            "open_to_answer": schedule.status in ("issued", "confirmed", "queried"),
+            "failed_form": next((f for f in (forms["query_form"], forms["invoice_form"]) if f.errors), None),
+            **forms}, status=status)
 
     def post(self, request, schedule_id):
         schedule = self.schedule(schedule_id)

@@ -23,6 +23,17 @@ READ_REFUSED = "Only finance officers and commissioners read payment schedules."
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+REGENERATE_IDS = "regenerate-%s"
+
+
+def adjust_ids(line_id: int) -> str:
+    return f"line-{line_id}-%s"
+
+
+def answer_ids(query_id: int) -> str:
+    return f"query-{query_id}-%s"
+
+
 class PaymentsPage(StaffPageMixin, View):
     def render(self, template: str, status: int = 200, **context):
         context.setdefault("access", self.access)
@@ -133,11 +144,21 @@ def generated_words(made, period) -> list[tuple[int, str]]:
 
 
 class ScheduleView(PaymentsPage):
-    def get(self, request, schedule_id, status=200, **forms):
+    def get(self, request, schedule_id, status=200, adjust_form=None, adjusting=None, answer_form=None,
+            answering=None, **forms):
+        """One adjust form per line and one answer form per open query, each
+        with ids of its own (the names stay the same: each is its own form)."""
         schedule = self.schedule(schedule_id)
-        forms.setdefault("regenerate_form", ReasonForm())
-        return self.render("schedule.html", status=status, schedule=schedule, answer_form=AnswerForm(),
-                           adjust_form=AdjustForm(), **forms)
+        forms.setdefault("regenerate_form", ReasonForm(auto_id=REGENERATE_IDS))
+        adjust_forms = [(line, adjust_form if adjust_form is not None and line.pk == adjusting
+                         else AdjustForm(auto_id=adjust_ids(line.pk))) for line in schedule.lines.all()]
+        answer_forms = [(query, answer_form if answer_form is not None and query.pk == answering
+                         else AnswerForm(auto_id=answer_ids(query.pk)))
+                        for query in schedule.queries.all() if query.is_open]
+        failed = next((f for f in (adjust_form, answer_form, forms["regenerate_form"]) if f is not None and f.errors),
+                      None)
+        return self.render("schedule.html", status=status, schedule=schedule, adjust_forms=adjust_forms,
+                           adjusting=adjusting, answer_forms=answer_forms, failed_form=failed, **forms)
 
 
 class ScheduleActionView(ScheduleView):
@@ -145,7 +166,7 @@ class ScheduleActionView(ScheduleView):
 
     def post(self, request, schedule_id, action):
         schedule = self.schedule(schedule_id)
-        form = ReasonForm(request.POST) if action == "regenerate" else None
+        form = ReasonForm(request.POST, auto_id=REGENERATE_IDS) if action == "regenerate" else None
         try:
             if action == "issue":
                 services.schedule_issue(actor=request.user, schedule=schedule)
@@ -176,7 +197,7 @@ class AdjustView(ScheduleView):
         line = selectors.line_of(schedule, line_id)
         if line is None:
             raise Http404("No such line on this schedule.")
-        form = AdjustForm(request.POST)
+        form = AdjustForm(request.POST, auto_id=adjust_ids(line.pk))
         if form.is_valid():
             try:
                 services.line_adjust(actor=request.user, line=line, **form.cleaned_data)
@@ -194,7 +215,7 @@ class AnswerView(ScheduleView):
         query = selectors.query_of(schedule, query_id)
         if query is None:
             raise Http404("No such query on this schedule.")
-        form = AnswerForm(request.POST)
+        form = AnswerForm(request.POST, auto_id=answer_ids(query.pk))
         if form.is_valid():
             try:
                 services.query_answer(actor=request.user, query=query, **form.cleaned_data)

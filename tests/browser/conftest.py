@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,18 @@ def sign_in(page, server: str, user) -> None:
                                "domain": urlsplit(server).hostname, "path": "/"}])
 
 
+def submit(page, button, url: str) -> None:
+    """Press a form's button, wait for the page it leads to (often the same
+    address again, which `wait_for_url` would take as reached at once), check
+    that its address matches `url` and check the page."""
+    import re
+
+    with page.expect_navigation():
+        button.click()
+    assert re.match(url, page.url), page.url
+    page_checks.check(page)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -126,11 +139,12 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture
-def page(browser, request):
-    """A fresh page whose every visited page is checked for duplicate ids and
-    by axe-core (page_checks): navigation raises on the first problem, and
-    the page the test ends on is checked too."""
+@contextmanager
+def checked_page(browser, request):
+    """A fresh page in its own browser context (its own cookies, so its own
+    signed-in person) whose every visited page is checked for duplicate ids
+    and by axe-core (page_checks): navigation raises on the first problem,
+    and the page the test ends on is checked too."""
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -143,3 +157,17 @@ def page(browser, request):
             assert not late, "\n".join(late)
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    with checked_page(browser, request) as page:
+        yield page
+
+
+@pytest.fixture
+def other_page(browser, request):
+    """A second checked page with its own cookies: a second person signed in
+    alongside the first, each signed in once."""
+    with checked_page(browser, request) as page:
+        yield page

@@ -115,3 +115,26 @@ def check(page) -> None:
     found = problems_on(page)
     if found:
         raise PageProblem(f"{urlsplit(page.url).path}:\n  " + "\n  ".join(found))
+
+
+WIDEST = """() => {
+  const limit = document.documentElement.clientWidth + 1;
+  const found = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.parentElement && e.parentElement.closest('.jointly-table-scroll')) continue;
+    const r = e.getBoundingClientRect();
+    const spills = e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible';
+    if (r.right > limit || spills) {
+      found.push(`${e.tagName}.${e.className} right ${Math.round(r.right)} scroll ${e.scrollWidth}`);
+    }
+  }
+  return found.slice(-4);
+}"""
+
+
+def too_wide(page):
+    """None when the page fits its viewport's width; else the page's width and
+    the last elements found sticking out (tables inside `.jointly-table-scroll`
+    regions may scroll there)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    return (width, page.evaluate(WIDEST)) if width > 320 else None

@@ -13,6 +13,7 @@ from accounts.services import membership_grant
 from tenants.admissions.models import Application, ModeratedResult
 from tests.admissions import support as stage1
 from tests.admissions.test_moderation_all import in_moderation
+from tests.browser import page_checks
 from tests.browser.conftest import sign_in
 from tests.calloffs import staff_support
 from tests.calloffs import support as stage2
@@ -47,26 +48,6 @@ def test_the_lead_moderates_four_questions_and_saves_them_at_once(committed_db, 
     assert results[q["outcomes"].pk].score == 4 and results[q["workforce"].pk].score == 2
 
 
-WIDEST = """() => {
-  const limit = document.documentElement.clientWidth + 1;
-  const found = [];
-  for (const e of document.querySelectorAll('body *')) {
-    if (e.parentElement && e.parentElement.closest('.jointly-table-scroll')) continue;
-    const r = e.getBoundingClientRect();
-    const spills = e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible';
-    if (r.right > limit || spills) {
-      found.push(`${e.tagName}.${e.className} right ${Math.round(r.right)} scroll ${e.scrollWidth}`);
-    }
-  }
-  return found.slice(-4);
-}"""
-
-
-def _too_wide(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    return (width, page.evaluate(WIDEST)) if width > 320 else None
-
-
 def test_the_busiest_pages_fit_a_320_pixel_screen(committed_db, region, server, page):
     market = stage2.live_market(region.alpha, providers=2)
     provider = market.providers[0]
@@ -90,12 +71,12 @@ def test_the_busiest_pages_fit_a_320_pixel_screen(committed_db, region, server, 
     too_wide = {}
     for path in staff_pages:
         page.goto(f"{server}{path}")
-        if _too_wide(page):
-            too_wide[path] = _too_wide(page)
+        if page_checks.too_wide(page):
+            too_wide[path] = page_checks.too_wide(page)
     page.context.clear_cookies()
     sign_in(page, server, catalogue.admin_of(provider))
     for path in ("/a/alpha/provider/", "/providers/opportunities/", f"/providers/{provider.pk}/evidence/"):
         page.goto(f"{server}{path}")
-        if _too_wide(page):
-            too_wide[path] = _too_wide(page)
+        if page_checks.too_wide(page):
+            too_wide[path] = page_checks.too_wide(page)
     assert too_wide == {}

@@ -23,8 +23,9 @@ class Granted:
     icb_broker: object
 
 
-def granted(region, *, call_off=True, co_fund=True) -> Granted:
-    market = stage2.live_market(region.alpha, providers=1, names=["Brightday"])
+def granted(region, *, call_off=True, co_fund=True, names=("Brightday",)) -> Granted:
+    """`names=None` names the provider uniquely, for tests whose data is committed."""
+    market = stage2.live_market(region.alpha, providers=1, names=list(names) if names else None)
     with schema_context(region.alpha.schema_name):
         grant = grants.grant_create(actor=market.setup.commissioner, agreement=market.agreement, grantee=region.nhs,
                                     may_call_off=call_off, may_co_fund=co_fund, starts_on=date.today(),

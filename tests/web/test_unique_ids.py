@@ -15,6 +15,7 @@ from tenants.admissions.models import Application
 from tenants.calloffs.models import Bid
 from tests import support
 from tests.calloffs import support as stage2
+from tests.placements.support import live_placement
 from tests.shared_catalogue import support as catalogue
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,73 @@ def test_staff_with_three_documents_to_check_get_three_sets_of_ids(client, regio
     assert len(evidence) >= 3
     for pk in evidence:
         assert f'id="id_evidence-{pk}-decision_1"' in page or f'id="id_evidence-{pk}-decision"' in page
+
+
+def test_the_payments_pages_use_each_id_once_on_both_sides(client, region):
+    """A queried schedule shows an answer form for the query, an adjust form
+    for each line and the form to make it again: each with its own ids."""
+    from tenants.payments import services as payments
+    from tests.payments.support import month_start, payments_market, period_of
+
+    pay = payments_market(region.alpha, started=month_start(3))
+    second = live_placement(pay.market, started=month_start(3))
+    with schema_context("alpha"):
+        [schedule] = payments.schedules_generate(actor=pay.finance, period=period_of(pay, month_start(1)))
+        payments.schedule_issue(actor=pay.finance, schedule=schedule)
+        payments.schedule_query(actor=pay.provider_admin, schedule=schedule, reason="A day was not delivered.")
+        assert schedule.lines.count() == 2 and second.provider_id == pay.provider.pk
+    client.force_login(pay.finance)
+    page = client.get(f"/a/alpha/staff/payments/{schedule.pk}/").content.decode()
+    assert page.count('name="amount"') == 2 and page.count('name="answer"') == 1 and 'name="reason"' in page
+    assert _pages(client, ["/a/alpha/staff/payments/", f"/a/alpha/staff/payments/{schedule.pk}/"]) == {}
+    client.force_login(pay.provider_admin)
+    page = client.get(f"/a/alpha/provider/payments/{schedule.pk}/").content.decode()
+    assert 'name="line"' in page and 'name="number"' in page  # the query may name a line; the invoice form
+    assert _pages(client, ["/a/alpha/provider/payments/", f"/a/alpha/provider/payments/{schedule.pk}/"]) == {}
+
+
+def test_the_reports_history_and_grants_pages_use_each_id_once(client, region):
+    from tests.grants import support as gs
+
+    g = gs.granted(region)
+    staff = support.make_staff(region.alpha, AuthorityRole.COMMISSIONER, AuthorityRole.FINANCE_VIEWER)
+    client.force_login(staff)
+    agreement = g.market.agreement.pk
+    assert _pages(client, [
+        "/a/alpha/staff/reports/", f"/a/alpha/staff/reports/agreements/{agreement}/",
+        "/a/alpha/staff/reports/calloff-outcomes/", "/a/alpha/staff/history/", "/a/alpha/staff/grants/",
+        "/a/alpha/staff/grants/recharges/", f"/a/alpha/staff/agreements/{agreement}/grants/new/",
+        f"/a/alpha/staff/agreements/{agreement}/grants/{g.grant.pk}/revoke/",
+    ]) == {}
+    client.force_login(g.icb_broker)
+    assert _pages(client, ["/a/alpha/staff/grants/", "/a/nhs-north/staff/grants/"]) == {}
+
+
+def test_the_quality_pages_use_each_id_once_on_both_sides(client, region):
+    from datetime import date, timedelta
+
+    from tenants.quality import oversight
+    from tests.quality.support import monitored, opened
+
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    kpi_return = opened(m)[0]
+    with schema_context("alpha"):
+        assessment = oversight.assessment_schedule(actor=m.officer, provider=provider, service="Home care, Crewe",
+                                                   visit_on=date.today() + timedelta(days=14))
+    from accounts.services import membership_grant
+
+    membership_grant(actor=None, authority=region.alpha, user=m.officer, role=AuthorityRole.COMMISSIONER)  # KPIs too
+    client.force_login(m.officer)
+    staff = "/a/alpha/staff/quality/"
+    assert _pages(client, [
+        staff, f"{staff}agreements/{m.market.agreement.pk}/", f"{staff}agreements/{m.market.agreement.pk}/kpis/new/",
+        f"{staff}returns/", f"{staff}returns/{kpi_return.pk}/", f"{staff}risk/", f"{staff}providers/{provider.pk}/",
+        f"{staff}providers/{provider.pk}/intelligence/new/", f"{staff}providers/{provider.pk}/actions/new/",
+        f"{staff}providers/{provider.pk}/assessments/new/", f"{staff}providers/{provider.pk}/feedback-links/new/",
+        f"{staff}assessments/{assessment.pk}/", f"{staff}feedback/",
+    ]) == {}
+    client.force_login(catalogue.admin_of(provider))
+    mine = "/a/alpha/provider/quality/"
+    assert _pages(client, [mine, f"{mine}{kpi_return.pk}/", f"{mine}assessments/{assessment.pk}/",
+                           f"{mine}assessments/{assessment.pk}/self-assessment/"]) == {}
