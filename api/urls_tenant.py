@@ -312,6 +312,8 @@ urlpatterns = [
     path("follow-ups/<int:follow_up_id>/verify/", quality.FollowUpVerifyView.as_view(), name="follow-up-verify"),
     path("follow-ups/<int:follow_up_id>/reopen/", quality.FollowUpReopenView.as_view(), name="follow-up-reopen"),
     path("actions/", quality.ActionListView.as_view(), name="actions"),
+    path("actions/<int:action_id>/", quality.ActionDetailView.as_view(), name="action"),
+    path("actions/<int:action_id>/review/", quality.ActionReviewView.as_view(), name="action-review"),
     path("actions/<int:action_id>/lift/", quality.ActionLiftView.as_view(), name="action-lift"),
     path("placements/<int:placement_id>/terminate/", quality.PlacementTerminateView.as_view(),
          name="placement-terminate"),

@@ -48,6 +48,7 @@ from tenants.quality.models import (
     RATINGS,
     SEVERITIES,
     Action,
+    ActionReview,
     Assessment,
     Feedback,
     FeedbackLink,
@@ -444,6 +445,14 @@ class ResponseIn(serializers.Serializer):
     response = serializers.CharField(max_length=10000)
 
 
+class ActionReviewOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewed_on = serializers.DateField()
+    outcome = serializers.ChoiceField(choices=ActionReview.Outcome.choices)
+    notes = serializers.CharField(help_text="What the review found, as the provider reads it.")
+    next_review_on = serializers.DateField(allow_null=True, help_text="Set when the action continues.")
+
+
 class ActionOut(serializers.Serializer):
     id = serializers.IntegerField()
     provider = NamedOut()
@@ -460,6 +469,14 @@ class ActionOut(serializers.Serializer):
     status = serializers.ChoiceField(choices=Action.Status.choices)
     lifted_on = serializers.DateField(allow_null=True)
     lift_reason = serializers.CharField()
+    reviews = ActionReviewOut(many=True, help_text="Every review of the action, oldest first.")
+
+
+ACTION_ROWS = ("provider", "agreement")
+
+
+def _action_out(action_id: int) -> dict:
+    return ActionOut(Action.objects.select_related(*ACTION_ROWS).prefetch_related("reviews").get(pk=action_id)).data
 
 
 class ActionIn(serializers.Serializer):
@@ -500,6 +517,17 @@ class TerminationOut(serializers.Serializer):
 
 class LiftIn(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
+
+
+class ActionReviewIn(StrictSerializer):
+    outcome = serializers.ChoiceField(choices=ActionReview.Outcome.choices,
+                                      help_text="continue: it stays in force until the next review; lift: it is "
+                                                "lifted, with the notes as the reason.")
+    notes = serializers.CharField(max_length=10000, help_text="What the review found. The provider reads them: "
+                                  "never anything that identifies a person.")
+    next_review_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                           help_text="After today; needed when the action continues, left out "
+                                                     "when it is lifted.")
 
 
 class RiskOut(serializers.Serializer):
@@ -662,7 +690,8 @@ class ActionListView(QualityStaffAPI, GenericAPIView):
     @extend_schema(responses=ActionOut(many=True), summary="Contract actions here, newest first")
     def get(self, request):
         self.require_quality()
-        page = self.paginate_queryset(self.filter_queryset(Action.objects.select_related("provider", "agreement")))
+        page = self.paginate_queryset(self.filter_queryset(
+            Action.objects.select_related(*ACTION_ROWS).prefetch_related("reviews")))
         return self.get_paginated_response(ActionOut(page, many=True).data)
 
     @extend_schema(request=ActionIn, responses={201: ActionOut},
@@ -683,6 +712,30 @@ class ActionListView(QualityStaffAPI, GenericAPIView):
         return Response(ActionOut(made).data, status=201)
 
 
+class ActionDetailView(QualityStaffAPI, APIView):
+    @extend_schema(responses=ActionOut, summary="A contract action, with every review")
+    def get(self, request, action_id):
+        self.require_quality()
+        if not Action.objects.filter(pk=action_id).exists():
+            raise Http404("No such action here.")
+        return Response(_action_out(action_id))
+
+
+class ActionReviewView(QualityStaffAPI, APIView):
+    @extend_schema(request=ActionReviewIn, responses={201: ActionOut},
+                   summary="Record a review of an action in force: it continues until the next review, or is "
+                           "lifted (409 once lifted); the provider is e-mailed the outcome")
+    def post(self, request, action_id):
+        self.require_quality()
+        action = Action.objects.filter(pk=action_id).first()
+        if action is None:
+            raise Http404("No such action here.")
+        data = ActionReviewIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        oversight.action_review(actor=request.user, action=action, **data.validated_data)
+        return Response(_action_out(action.pk), status=201)
+
+
 class ActionLiftView(QualityStaffAPI, APIView):
     @extend_schema(request=LiftIn, responses=ActionOut, summary="Lift a contract action, with the reason")
     def post(self, request, action_id):
@@ -693,7 +746,7 @@ class ActionLiftView(QualityStaffAPI, APIView):
         data = LiftIn(data=request.data)
         data.is_valid(raise_exception=True)
         made = oversight.action_lift(actor=request.user, action=action, reason=data.validated_data["reason"])
-        return Response(ActionOut(Action.objects.select_related("provider", "agreement").get(pk=made.pk)).data)
+        return Response(_action_out(made.pk))
 
 
 class PlacementTerminateView(QualityStaffAPI, APIView):
@@ -825,8 +878,8 @@ class ProviderActionListView(ProviderQualityAPI, GenericAPIView):
 
     @extend_schema(responses=ActionOut(many=True), summary="Contract actions about your organisations here")
     def get(self, request):
-        rows = Action.objects.filter(provider_id__in=self.access.provider_ids).select_related("provider",
-                                                                                              "agreement")
+        rows = (Action.objects.filter(provider_id__in=self.access.provider_ids).select_related(*ACTION_ROWS)
+                .prefetch_related("reviews"))
         page = self.paginate_queryset(self.filter_queryset(rows))
         return self.get_paginated_response(ActionOut(page, many=True).data)
 
@@ -840,7 +893,7 @@ class ProviderActionRespondView(ProviderQualityAPI, APIView):
         data = ResponseIn(data=request.data)
         data.is_valid(raise_exception=True)
         made = oversight.action_respond(actor=request.user, action=found, response=data.validated_data["response"])
-        return Response(ActionOut(Action.objects.select_related("provider", "agreement").get(pk=made.pk)).data)
+        return Response(_action_out(made.pk))
 
 
 

@@ -403,6 +403,7 @@ SPECTACULAR_SETTINGS = {
         "PriceFlagEnum": "tenants.pricing.models.BidPriceCheck.Flag",
         "PriceExplanationStatusEnum": "tenants.pricing.models.BidPriceCheck.Explanation",
         "PaymentScheduleStatusEnum": "tenants.payments.models.Schedule.Status",
+        "ActionReviewOutcomeEnum": "tenants.quality.models.ActionReview.Outcome",
         "PaymentLineKindEnum": "tenants.payments.models.Line.Kind",
         "PaymentCadenceEnum": "tenants.payments.models.Cadence",
         "BidStatusEnum": "tenants.calloffs.models.Bid.Status",

@@ -224,6 +224,22 @@ class LiftForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     reason = forms.CharField(label="Why it is lifted", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ActionReviewForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
+    submit_label = "Record the review"
+
+    outcome = forms.ChoiceField(label="Outcome", widget=forms.RadioSelect,
+                                choices=[("continue", "The action continues"), ("lift", "Lift the action")],
+                                error_messages={"required": "Choose whether the action continues or is lifted"})
+    notes = forms.CharField(label="What the review found", max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text="The provider will read this. " + NO_NAMES,
+                            error_messages={"required": "Write what the review found, as the provider will read it"})
+    next_review_on = _date("Next review", "Needed if the action continues, for example 1 3 2027", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(Field.radios("outcome"), "notes", "next_review_on")
+
+
 class FeedbackForm(ServiceErrorsMixin, GovukFormMixin, forms.Form):
     submit_label = "Send your feedback"
 

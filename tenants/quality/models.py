@@ -353,6 +353,32 @@ class Action(models.Model):
         return self.kind in self.RESTRICTING
 
 
+class ActionReview(models.Model):
+    """A review of a contract action in force: whether it continues (and
+    when it is next reviewed) or is lifted, with notes the provider reads."""
+
+    class Outcome(models.TextChoices):
+        CONTINUE = "continue", "Continues"
+        LIFT = "lift", "Lifted"
+
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="reviews")
+    reviewed_on = models.DateField()
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    notes = models.TextField()
+    next_review_on = models.DateField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            # an action that continues has its next review; a lifted one has none
+            models.CheckConstraint(name="action_review_next_date_when_it_continues",
+                                   condition=Q(outcome="continue", next_review_on__isnull=False)
+                                   | Q(outcome="lift", next_review_on__isnull=True)),
+        ]
+
+
 class RiskRules(models.Model):
     """This authority's rules for the early-warning colours, versioned: each
     change is a new version, and the latest applies."""

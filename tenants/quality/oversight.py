@@ -21,7 +21,7 @@ from common.identifiers import find_identifiers, find_person_identifiers, person
 from outbox.services import outbox_add
 from shared_catalogue.models import SharedIntelligence
 from tenancy.selectors import authority_current
-from tenants.quality.models import DOMAINS, RATINGS, SEVERITIES, Action, Assessment, Intelligence
+from tenants.quality.models import DOMAINS, RATINGS, SEVERITIES, Action, ActionReview, Assessment, Intelligence
 
 QUALITY_ROLES = (AuthorityRole.QUALITY_OFFICER, AuthorityRole.COMMISSIONER)
 RATING_WORDS = dict(RATINGS)
@@ -391,6 +391,90 @@ def action_lift(*, actor, action: Action, reason: str) -> Action:
         action.save(update_fields=["status", "lifted_on", "lift_reason"])
         audit_record(actor=actor, action="provider_action.lifted", obj=action, reason=reason.strip())
     return action
+
+
+def action_review(*, actor, action: Action, outcome: str, notes: str,
+                  next_review_on: date | None = None) -> ActionReview:
+    """Record that an action in force was reviewed: it continues until its
+    next review, or it is lifted with the notes as the reason. The provider
+    reads the notes (checked for identifiers, as the grounds are) and is
+    e-mailed the outcome; each review is kept."""
+    from tenants.quality.tasks import provider_mail_task
+
+    _require_quality(actor)
+    today = timezone.localdate()
+    errors: dict[str, str] = {}
+    if outcome not in ActionReview.Outcome.values:
+        errors["outcome"] = "Choose whether the action continues or is lifted."
+    if not (notes or "").strip():
+        errors["notes"] = "Write what the review found, as the provider will read it."
+    else:
+        _review_note_identifiers(errors, action, notes)
+    if outcome == ActionReview.Outcome.CONTINUE:
+        if next_review_on is None:
+            errors["next_review_on"] = "Give the date of the next review: an action that continues is reviewed again."
+        elif next_review_on <= today:
+            errors["next_review_on"] = "The next review must be after today."
+    elif outcome == ActionReview.Outcome.LIFT and next_review_on is not None:
+        errors["next_review_on"] = "A lifted action has no next review: leave the date empty."
+    if errors:
+        raise Invalid(errors)
+    notes = notes.strip()
+    with transaction.atomic():
+        action = (Action.objects.select_for_update(of=("self",))
+                  .select_related("provider", "agreement", "placement__package").get(pk=action.pk))
+        if action.status != Action.Status.ACTIVE:
+            raise Conflict(f"This action was lifted on {action.lifted_on:%-d %B %Y}: there is nothing to review."
+                           if action.lifted_on else "This action has been lifted: there is nothing to review.")
+        before = {"review_on": action.review_on.isoformat() if action.review_on else None}
+        if outcome == ActionReview.Outcome.LIFT:
+            action = action_lift(actor=actor, action=action, reason=notes)
+        else:
+            action.review_on = next_review_on
+            action.save(update_fields=["review_on"])
+        review = ActionReview.objects.create(action=action, reviewed_on=today, reviewed_by=actor, outcome=outcome,
+                                             notes=notes, next_review_on=next_review_on)
+        audit_record(actor=actor, action="provider_action.reviewed", obj=action, reason=notes, before=before,
+                     after={"outcome": outcome, "review": review.pk,
+                            "review_on": next_review_on.isoformat() if next_review_on else None})
+        outbox_add(provider_mail_task, action.provider_id, *_review_letter(action, review))
+    return review
+
+
+def _review_note_identifiers(errors: dict, action: Action, notes: str) -> None:
+    """The check the action's grounds had: for a termination of a placement,
+    the person's own names too."""
+    if not action.placement_id:
+        _no_identifiers(errors, notes=notes)
+        return
+    from tenants.placements.models import Placement
+
+    placement = Placement.objects.select_related("package").get(pk=action.placement_id)
+    names = [name for person in placement.package.people.all() for name in person.names]
+    found = find_identifiers(notes, names=names)
+    if found:
+        errors["notes"] = (f"Remove what could identify the person: {'; '.join(str(f) for f in found)}. The "
+                           "provider reads the notes: refer to the placement by its reference, never to who it "
+                           "is for.")
+
+
+def _review_letter(action: Action, review: ActionReview) -> tuple[str, str]:
+    authority = authority_current().name
+    what = action.get_kind_display()
+    about = (f"{what.lower()}"
+             + (f" ({action.placement.package.reference})" if action.placement_id else "")
+             + f" from {action.starts_on:%-d %B %Y}"
+             + (f", under {action.agreement.title}" if action.agreement_id else ""))
+    if review.outcome == ActionReview.Outcome.LIFT:
+        subject = f"{what} lifted by {authority}"
+        outcome = f"The action is lifted from {review.reviewed_on:%-d %B %Y}."
+    else:
+        subject = f"{what}: reviewed by {authority}, it continues"
+        outcome = f"The action continues. It will be reviewed again on {review.next_review_on:%-d %B %Y}."
+    return subject, (f"{authority} reviewed the {about} on {review.reviewed_on:%-d %B %Y}.\n\n{outcome}\n\n"
+                     f"The review found:\n{review.notes}\n\n"
+                     "Sign in to Jointly and open Performance and quality, then the action under Contract "
+                     "actions, to read every review.\n")
 
 
 def restrictions(provider_ids, *, agreement, today: date, package=None) -> dict[int, str]:

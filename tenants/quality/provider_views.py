@@ -230,6 +230,9 @@ class ActionRespondView(_RespondView):
     def is_open(self) -> bool:
         return self.subject.status == "active"
 
+    def page_context(self):
+        return super().page_context() | {"reviews": list(self.subject.reviews.all())}
+
     def perform(self, form):
         from tenants.quality import oversight
 

@@ -29,6 +29,7 @@ urlpatterns = [
          name="follow-up-new"),
     path("follow-ups/<int:follow_up_id>/", views.FollowUpReviewView.as_view(), name="follow-up"),
     path("follow-ups/<int:follow_up_id>/done/", views.FollowUpDoneView.as_view(), name="follow-up-done"),
+    path("actions/<int:action_id>/", views.ActionView.as_view(), name="action"),
     path("actions/<int:action_id>/lift/", views.ActionLiftView.as_view(), name="action-lift"),
     path("placements/<int:placement_id>/terminate/", views.PlacementTerminateView.as_view(),
          name="placement-terminate"),

@@ -229,6 +229,10 @@ class ProviderOversightView(QualityPage):
         from tenants.placements.models import Placement
 
         quality = _is_quality(self.access)
+        actions = list(Action.objects.filter(provider=provider).select_related(
+            "agreement", "placement__package", "placement__replacement").prefetch_related("reviews"))
+        for action in actions:
+            action.last_review = next(reversed(action.reviews.all()), None)
         return self.render(
             "provider.html", provider=provider, risk=risk.assess([provider.pk])[provider.pk], is_quality=quality,
             placements=list(Placement.objects.filter(provider=provider).exclude(status=Placement.Status.ENDED)
@@ -239,8 +243,7 @@ class ProviderOversightView(QualityPage):
                       for colour in row.partners],
             links=list(FeedbackLink.objects.filter(provider=provider, active=True)) if quality else [],
             assessments=list(Assessment.objects.filter(provider=provider)),
-            actions=list(Action.objects.filter(provider=provider).select_related(
-                "agreement", "placement__package", "placement__replacement")))
+            actions=actions)
 
 
 class _ProviderFormPage(FormPageMixin, StaffPageMixin, View):
@@ -447,6 +450,45 @@ class ActionLiftView(FormPageMixin, StaffPageMixin, View):
         oversight.action_lift(actor=self.request.user, action=self.action, reason=form.cleaned_data["reason"])
         self.success(f"{self.action.get_kind_display()} lifted.")
         return redirect("quality-staff:provider", provider_id=self.action.provider_id)
+
+
+class ActionView(FormPageMixin, StaffPageMixin, View):
+    """An action: its grounds, the provider's response, every review, and
+    (while it is in force) a form to record a review."""
+
+    template_name = "quality/staff/action.html"
+    title = "Record a review"
+
+    def load(self, action_id):
+        from tenants.quality.models import Action
+
+        self.action = (Action.objects.select_related("provider", "agreement", "placement__package")
+                       .filter(pk=action_id).first())
+        if self.action is None:
+            raise Http404("No action with that number here.")
+
+    def check(self):
+        self.require(_is_quality(self.access), QUALITY_REFUSED)
+
+    def get_form(self, data=None):
+        from tenants.quality.forms import ActionReviewForm
+
+        return ActionReviewForm(data=data)
+
+    def page_context(self):
+        return {"action": self.action, "reviews": list(self.action.reviews.select_related("reviewed_by"))}
+
+    def perform(self, form):
+        from tenants.quality import oversight
+
+        review = oversight.action_review(actor=self.request.user, action=self.action, **form.cleaned_data)
+        if review.outcome == "lift":
+            self.success(f"Review recorded and the {self.action.get_kind_display().lower()} lifted. The provider "
+                         "has been told.")
+        else:
+            self.success(f"Review recorded. The next review is on {review.next_review_on:%-d %B %Y}. The provider "
+                         "has been told.")
+        return redirect("quality-staff:action", action_id=self.action.pk)
 
 
 class FeedbackLinkCreateView(_ProviderFormPage):

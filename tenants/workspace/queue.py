@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, DateField, ExpressionWrapper, F, Min, Q, Value
+from django.db.models import Count, DateField, ExpressionWrapper, F, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ from tenants.placements.models import Placement
 from tenants.pricing import policy as pricing_policy
 from tenants.pricing.models import BidPriceCheck
 from tenants.quality import policy as quality_policy
-from tenants.quality.models import Action, Assessment, Feedback, FollowUp, KpiReturn
+from tenants.quality.models import Action, ActionReview, Assessment, Feedback, FollowUp, KpiReturn
 from tenants.quality.periods import period_label
 from tenants.workspace.models import TaskKind
 
@@ -499,27 +499,34 @@ def _feedback(authority, today, user_id):
 
 
 def _actions_to_review(authority, today, user_id):
-    # An action in force that the provider has answered, or whose review is
-    # within the look-ahead (or past); until it is lifted.
-    rows = (Action.objects.filter(Q(responded_at__isnull=False)
-                                  | Q(review_on__lte=today + timedelta(days=LOOK_AHEAD_DAYS)),
-                                  status=Action.Status.ACTIVE)
+    # An action in force that the provider has answered since its last
+    # review (or never reviewed), or whose review is within the look-ahead
+    # (or past); until it is reviewed (to a later date) or lifted.
+    last_review = (ActionReview.objects.filter(action=OuterRef("pk")).order_by("-recorded_at")
+                   .values("recorded_at")[:1])
+    answered = Q(responded_at__isnull=False) & (Q(last_reviewed_at__isnull=True)
+                                                | Q(responded_at__gt=F("last_reviewed_at")))
+    rows = (Action.objects.annotate(last_reviewed_at=Subquery(last_review))
+            .filter(answered | Q(review_on__lte=today + timedelta(days=LOOK_AHEAD_DAYS)), status=Action.Status.ACTIVE)
             .select_related("provider"))
     for a in rows:
         kind = a.get_kind_display().lower()
-        if a.responded_at:
+        responded = a.responded_at and (a.last_reviewed_at is None or a.responded_at > a.last_reviewed_at)
+        if responded:
             title = f"{a.provider.name} has responded to the {kind}: consider it"
             detail = f"Responded {timezone.localtime(a.responded_at):%-d %B %Y}"
         else:
             title = f"Review the {kind} on {a.provider.name}"
-            detail = f"In force since {a.starts_on:%-d %B %Y}; no response from the provider"
+            detail = f"In force since {a.starts_on:%-d %B %Y}"
+            detail += (f"; last reviewed {timezone.localtime(a.last_reviewed_at):%-d %B %Y}" if a.last_reviewed_at
+                       else "; no response from the provider" if not a.responded_at else "")
         if a.review_on:
             detail += f"; review on {a.review_on:%-d %B %Y}"
         yield Task(TaskKind.ACTION_REVIEW,
-                   f"action:{a.pk}:{'responded' if a.responded_at else 'review'}:{a.review_on or ''}",
+                   f"action:{a.pk}:{'responded' if responded else 'review'}:{a.review_on or ''}",
                    title, detail,
-                   tenant_reverse(authority, "quality-staff:provider", kwargs={"provider_id": a.provider_id}),
-                   a.review_on, a.responded_at)
+                   tenant_reverse(authority, "quality-staff:action", kwargs={"action_id": a.pk}),
+                   a.review_on, a.responded_at if responded else None)
 
 
 # --- Payments ---------------------------------------------------------------------------

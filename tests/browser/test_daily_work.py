@@ -4,13 +4,16 @@ wide screen. Every page visited is also checked for duplicate ids and by
 axe-core (conftest's page fixture)."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.roles import AuthorityRole
 from accounts.services import membership_grant
 from tenants.admissions.models import Application, ModeratedResult
+from tenants.quality import oversight
 from tests.admissions import support as stage1
 from tests.admissions.test_moderation_all import in_moderation
 from tests.browser import page_checks
@@ -61,13 +64,20 @@ def test_the_busiest_pages_fit_a_320_pixel_screen(committed_db, region, server, 
         membership_grant(actor=None, authority=region.alpha, user=staff, role=role)
     with schema_context("alpha"):
         application = Application.objects.filter(provider=provider).first()
+        # a contract action with a review: its staff page and the provider's
+        action = oversight.action_take(actor=staff, provider=provider, kind="improvement_plan",
+                                       grounds="Visits were late on nine days in October.")
+        oversight.action_review(actor=staff, action=action, outcome="continue",
+                                notes="Visits are on time on weekdays; weekend rotas are still short of staff.",
+                                next_review_on=timezone.localdate() + timedelta(days=30))
 
     page.set_viewport_size({"width": 320, "height": 800})
     sign_in(page, server, staff)
     staff_pages = ["/a/alpha/staff/", "/a/alpha/staff/applications/",
                    f"/a/alpha/staff/applications/{application.pk}/", "/a/alpha/staff/calloffs/",
                    f"/a/alpha/staff/calloffs/{package.pk}/", "/a/alpha/staff/placements/",
-                   f"/a/alpha/staff/catalogue/{provider.pk}/", "/directory/"]
+                   f"/a/alpha/staff/catalogue/{provider.pk}/", f"/a/alpha/staff/quality/actions/{action.pk}/",
+                   f"/a/alpha/staff/quality/providers/{provider.pk}/", "/directory/"]
     too_wide = {}
     for path in staff_pages:
         page.goto(f"{server}{path}")
@@ -75,7 +85,8 @@ def test_the_busiest_pages_fit_a_320_pixel_screen(committed_db, region, server, 
             too_wide[path] = page_checks.too_wide(page)
     page.context.clear_cookies()
     sign_in(page, server, catalogue.admin_of(provider))
-    for path in ("/a/alpha/provider/", "/providers/opportunities/", f"/providers/{provider.pk}/evidence/"):
+    for path in ("/a/alpha/provider/", "/providers/opportunities/", f"/providers/{provider.pk}/evidence/",
+                 f"/a/alpha/provider/quality/actions/{action.pk}/"):
         page.goto(f"{server}{path}")
         if page_checks.too_wide(page):
             too_wide[path] = page_checks.too_wide(page)

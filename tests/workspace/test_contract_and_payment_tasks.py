@@ -15,7 +15,7 @@ from tenants.payments import services as payments
 from tenants.payments.models import Query
 from tenants.quality import oversight
 from tenants.quality import services as quality
-from tenants.quality.models import DOMAINS, KpiReturn
+from tenants.quality.models import DOMAINS, Action, KpiReturn
 from tenants.workspace.models import TaskKind
 from tests import support
 from tests.payments.support import month_start, payments_market, period_of
@@ -191,7 +191,7 @@ def test_feedback_waits_for_moderation_and_an_answered_or_due_action_for_review(
     assert review_key not in _keys(_queue(m.officer, region.alpha), TaskKind.ACTION_REVIEW)
     due = _task(m.officer, region.alpha, review_key, today=review_on - timedelta(days=14))
     assert due and due.due_on == review_on and due.title == f"Review the improvement plan on {provider.name}"
-    assert due.path == f"/a/alpha/staff/quality/providers/{provider.pk}/"
+    assert due.path == f"/a/alpha/staff/quality/actions/{action.pk}/"
     assert review_key not in _keys(_queue(broker, region.alpha, today=review_on), TaskKind.ACTION_REVIEW)
     # the provider responds: listed now, due at the review
     with schema_context(m.schema):
@@ -207,6 +207,70 @@ def test_feedback_waits_for_moderation_and_an_answered_or_due_action_for_review(
         k.startswith(f"action:{action.pk}:")
         for k in _keys(_queue(m.officer, region.alpha, today=review_on), TaskKind.ACTION_REVIEW)
     )
+
+
+def test_a_reviewed_action_leaves_the_queue_until_the_provider_responds_again_or_its_next_review_nears(region):
+    m = monitored(region.alpha, providers=1)
+    provider = m.market.providers[0]
+    admin = catalogue.admin_of(provider)
+    today = timezone.localdate()
+    with schema_context(m.schema):
+        action = oversight.action_take(
+            actor=m.officer,
+            provider=provider,
+            kind="default_notice",
+            grounds="Missed visits in October.",
+            review_on=today + timedelta(days=3),
+        )
+        never = oversight.action_take(
+            actor=m.officer, provider=provider, kind="embargo", grounds="Safeguarding concern substantiated."
+        )
+
+    def listed(on=None):
+        return {
+            k
+            for k in _keys(_queue(m.officer, region.alpha, today=on), TaskKind.ACTION_REVIEW)
+            if k.startswith(f"action:{action.pk}:")
+        }
+
+    # its review is within the look-ahead: listed; the other, never reviewed nor answered, has no date: not listed
+    assert listed() == {f"action:{action.pk}:review:{today + timedelta(days=3):%Y-%m-%d}"}
+    assert not any(
+        k.startswith(f"action:{never.pk}:") for k in _keys(_queue(m.officer, region.alpha), TaskKind.ACTION_REVIEW)
+    )
+    with schema_context(m.schema):
+        oversight.action_respond(actor=admin, action=action, response="New rota from Monday.")
+    answered = _task(m.officer, region.alpha, f"action:{action.pk}:responded:{today + timedelta(days=3):%Y-%m-%d}")
+    assert answered and "has responded" in answered.title
+
+    # reviewed, to continue with the next review two months away: it leaves the queue
+    next_review = today + timedelta(days=60)
+    with schema_context(m.schema):
+        oversight.action_review(
+            actor=m.officer,
+            action=action,
+            outcome="continue",
+            notes="The new rota is working; keep the notice in place.",
+            next_review_on=next_review,
+        )
+    assert listed() == set()
+    # back when the next review nears (within 14 days), saying when it was last reviewed
+    due = _task(
+        m.officer,
+        region.alpha,
+        f"action:{action.pk}:review:{next_review:%Y-%m-%d}",
+        today=next_review - timedelta(days=14),
+    )
+    assert due and due.title == f"Review the contract default notice on {provider.name}"
+    assert f"last reviewed {today:%-d %B %Y}" in due.detail and due.due_on == next_review
+    assert listed(next_review - timedelta(days=15)) == set()
+    # or as soon as the provider responds after the review
+    with schema_context(m.schema):
+        Action.objects.filter(pk=action.pk).update(responded_at=timezone.now() - timedelta(days=1))  # before it
+    assert listed() == set()
+    with schema_context(m.schema):
+        oversight.action_respond(actor=admin, action=action, response="Weekend cover is now in place too.")
+    assert listed() == {f"action:{action.pk}:responded:{next_review:%Y-%m-%d}"}
 
 
 def test_payment_queries_invoices_that_differ_and_schedules_to_approve(region):

@@ -358,8 +358,11 @@ def _one_of_each_monitored(market, person, placed):
         # feedback to moderate; an action due for review
         link = oversight.feedback_link_create(actor=person, provider=first, label="reviews")
         oversight.feedback_submit(token=link.token, relation="self", experience="good", comments="Kind staff.")
-        oversight.action_take(actor=person, provider=second, kind="improvement_plan", grounds="Late visits.",
-                              review_on=today + timedelta(days=5))
+        # (reviewed once already, to the next review date, so the reader's last review is read too)
+        action = oversight.action_take(actor=person, provider=second, kind="improvement_plan",
+                                       grounds="Late visits.", review_on=today + timedelta(days=2))
+        oversight.action_review(actor=person, action=action, outcome="continue", notes="Still late on Sundays.",
+                                next_review_on=today + timedelta(days=5))
         # payments: a query, an invoice that differs, a schedule confirmed
         schedules = []
         for months_back in (4, 3, 2):
