@@ -65,7 +65,7 @@ def test_schedules_are_issued_confirmed_queried_answered_approved_and_exported(
             periods.get_by_role("button", name=f"Generate the drafts for {label}"),
             r".*/staff/payments/\?period=\d+$",
         )
-        assert f"made for {label}" in finance.locator(".govuk-notification-banner").inner_text()
+        assert f"{label}: added 1 draft schedule" in finance.locator(".govuk-notification-banner").inner_text()
     confirmed, queried = _schedule(pay.provider, earlier), _schedule(pay.provider, later)
 
     # ...opens each from the list and issues it
