@@ -289,6 +289,7 @@ def seed_demo() -> SeedReport:
     _monitoring(authorities["cheshire-east"], report=report)
     _monitoring_west(authorities["cheshire-west"], report=report)
     _stage2(authorities["cheshire-east"], report=report)
+    _payments(authorities["cheshire-east"], providers, report=report)
     return report
 
 
@@ -323,6 +324,95 @@ def _stage2(authority: Authority, *, report: SeedReport) -> None:
             budget_weekly=Decimal("190.00"), clarification_deadline=now + timedelta(days=7),
             bid_deadline=now + timedelta(days=12))
         calloffs.package_publish(actor=broker, package=package)
+        report.count(True)
+
+
+# Two people placed from the day-opportunities FPS some months ago, one with
+# each admitted provider, and paid monthly: the month before last confirmed
+# (Meadow Farm's approved, Brightday's waiting for the finance officer), last
+# month's issued (Brightday's for the provider to confirm, Meadow Farm's
+# queried). (provider, first name, last name, born, postcode, address, weekly price)
+PLACED = [
+    ("brightday", "Arthur", "Lane", date(1961, 3, 2), "CW2 6QT", "4 Mill Street, Crewe", "385.00"),
+    ("meadowfarm", "Irene", "Cole", date(1955, 11, 20), "CW5 7DN", "Rose Cottage, Wybunbury Lane, Nantwich",
+     "410.00"),
+]
+QUERY_REASON = ("Our centre closed for two staff training days last month and nobody attended on them: please "
+                "take those two days off the schedule.")
+
+
+def _month_start(months_back: int) -> date:
+    first = timezone.localdate().replace(day=1)
+    for _ in range(months_back):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first
+
+
+def _payments(authority: Authority, providers: dict, *, report: SeedReport) -> None:
+    """Live placements from awarded call-offs and their payments, once:
+    monthly periods for the last two months, each with a schedule per
+    provider generated and issued, answered as PLACED says."""
+    from django_tenants.utils import schema_context
+
+    from tenants.agreements.models import Agreement
+    from tenants.calloffs import services as calloffs
+    from tenants.calloffs.models import Bid, Package
+    from tenants.payments import services as payments
+    from tenants.placements import services as placements
+    from tenants.placements.models import Placement
+
+    with schema_context(authority.schema_name), transaction.atomic():
+        agreement = Agreement.objects.filter(reference=DAY_OPPORTUNITIES["reference"]).first()
+        if agreement is None or Placement.objects.exists():
+            return
+        broker = User.objects.get(email=staff_email("cheshire-east", "broker"))
+        lead = User.objects.get(email=staff_email("cheshire-east", "commissioner"))
+        finance = User.objects.get(email=staff_email("cheshire-east", "finance"))
+        admins = {domain: User.objects.get(email=f"{local}@{domain}.{DOMAIN}")
+                  for _, domain, local, roles in PROVIDER_PEOPLE if ProviderRole.PROVIDER_ADMIN in roles}
+        earlier, last = _month_start(2), _month_start(1)
+        started = earlier - timedelta(days=21)
+        published = timezone.now() - timedelta(days=(timezone.localdate() - started).days + 30)
+        schedules = {}
+        for domain, first, surname, born, postcode, address, price in PLACED:
+            person = calloffs.person_create(actor=broker, first_name=first, last_name=surname, date_of_birth=born,
+                                            postcode=postcode, address=address, social_worker="Jo Daniels")
+            package = calloffs.package_create(
+                actor=broker, agreement=agreement, lot=agreement.lots.get(number="1"), people=[person],
+                title="Building-based day opportunities, two days a week",
+                client_group=ClientGroup.objects.get(code="learning-disability"),
+                primary_need=Package.PrimaryNeed.LEARNING_DISABILITY,
+                outcomes="Spend time with friends away from home; learn to cook a simple meal.",
+                support_needed="Two days a week at a day service, with support to join in and with personal care.",
+                sessions_per_week=2, pattern="Tuesdays and Thursdays, 10:00 to 15:00", start_on=started,
+                duration_weeks=52, locality=address.rsplit(", ", 1)[-1], postcode_district=postcode.split()[0],
+                transport="Door-to-door transport needed", staff_gender="any", budget_weekly=Decimal("450.00"),
+                clarification_deadline=published + timedelta(days=7), bid_deadline=published + timedelta(days=14))
+            calloffs.package_publish(actor=broker, package=package, now=published)
+            provider = providers[domain]
+            calloffs.bid_submit(
+                actor=admins[domain], package=package, provider=provider, idempotency_key=f"demo-{package.reference}",
+                now=published + timedelta(days=3),
+                content={"weekly_price": price, "hourly_rate": "19.25", "hours_per_week": "20",
+                         "breakdown": "Two days of 10 hours with a named worker, transport included",
+                         "outcomes_response": "A cooking group on Tuesdays and a friendship club on Thursdays.",
+                         "start_available_on": started.isoformat(), "social_value": "Staff recruited locally"})
+            calloffs.package_close(package_id=package.pk, by="deadline", now=package.bid_deadline)
+            bid = Bid.objects.get(package=package)
+            calloffs.bid_evaluate(actor=lead, bid=bid, compliant=True, quality=75, outcomes=80, social_value=70)
+            made = calloffs.award(actor=broker, package=package, bid=bid)
+            placements.placement_go_live(actor=broker, placement=made.package.placement, start_on=started)
+        payments.payment_settings_set(actor=finance, cadence="monthly")
+        for first in (earlier, last):
+            period = payments.period_open(actor=finance, day=first)
+            for schedule in payments.schedules_generate(actor=finance, period=period):
+                schedules[(first, schedule.provider_id)] = payments.schedule_issue(actor=finance, schedule=schedule)
+        brightday, meadowfarm = providers["brightday"], providers["meadowfarm"]
+        payments.schedule_confirm(actor=admins["meadowfarm"], schedule=schedules[(earlier, meadowfarm.pk)])
+        payments.schedule_approve(actor=finance, schedule=schedules[(earlier, meadowfarm.pk)])
+        payments.schedule_confirm(actor=admins["brightday"], schedule=schedules[(earlier, brightday.pk)])
+        payments.schedule_query(actor=admins["meadowfarm"], schedule=schedules[(last, meadowfarm.pk)],
+                                reason=QUERY_REASON)
         report.count(True)
 
 

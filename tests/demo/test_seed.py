@@ -3,8 +3,11 @@ database once (`seeded`, which keeps what that first seeding reported) and
 every test shares that region, seeding it again and rolling back what it
 changed."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import AuthorityMembership, ProviderMembership, User
 from demo.seed import seed_demo
@@ -114,8 +117,9 @@ def test_seed_publishes_an_anonymised_package_the_admitted_providers_see(seeded,
         package = Package.objects.select_related("client_group").get(reference=open_now.first().reference)
         # the need is structured, so reports count it by need (dementia) and client group
         assert (package.client_group.code, package.primary_need) == ("older-people", "dementia")
+    before = OpportunityProjection.objects.filter(authority__slug="cheshire-east").count()
     seed_demo()
-    assert OpportunityProjection.objects.filter(authority__slug="cheshire-east").count() == 2
+    assert OpportunityProjection.objects.filter(authority__slug="cheshire-east").count() == before
 
 
 def test_the_home_care_dps_shows_the_kpi_table_a_council_reports(client, seeded, region):
@@ -173,3 +177,57 @@ def test_the_home_care_dps_shows_the_kpi_table_a_council_reports(client, seeded,
         from tenants.quality.models import Kpi
 
         assert Kpi.objects.filter(agreement=agreement).count() == 5
+
+
+def test_seed_pays_two_live_placements_so_finance_and_providers_have_work(client, seeded, region):
+    """Two placements from awarded call-offs, live since before the month
+    before last, paid monthly: the finance officer has a query to answer and
+    a schedule to approve, and Brightday a schedule to confirm."""
+    from django_tenants.utils import schema_context
+
+    from accounts.policy import access_compute
+    from demo.seed import staff_email
+    from tenants.payments.models import PaymentPeriod, Query, Schedule
+    from tenants.placements.models import Placement
+    from tenants.workspace import provider_tasks, queue
+    from tenants.workspace.models import TaskKind
+
+    east = Authority.objects.get(slug="cheshire-east")
+    with schema_context(east.schema_name):
+        live = Placement.objects.filter(status="live").select_related("provider")
+        assert sorted(p.provider.name for p in live) == ["Brightday Opportunities", "Meadow Farm"]
+        assert all(p.start_on < PaymentPeriod.objects.order_by("starts_on").first().starts_on for p in live)
+        periods = list(PaymentPeriod.objects.order_by("starts_on"))
+        assert len(periods) == 2 and periods[1].starts_on == periods[0].ends_on + timedelta(days=1)
+        assert periods[1].ends_on < timezone.localdate() <= periods[1].ends_on + timedelta(days=31)
+        statuses = {(s.period.starts_on, s.provider.name): s.status
+                    for s in Schedule.objects.select_related("period", "provider")}
+        earlier, last = periods[0].starts_on, periods[1].starts_on
+        assert statuses == {(earlier, "Brightday Opportunities"): "confirmed", (earlier, "Meadow Farm"): "approved",
+                            (last, "Brightday Opportunities"): "issued", (last, "Meadow Farm"): "queried"}
+        assert all(s.total > 0 for s in Schedule.objects.all())
+
+        finance = User.objects.get(email=staff_email("cheshire-east", "finance"))
+        tasks = queue.queue_for(access=access_compute(user=finance, authority=east), authority=east)
+        kinds = {t.kind: t for t in tasks}
+        assert "Answer Meadow Farm's query" in kinds[TaskKind.PAYMENT_QUERY].title
+        assert "Brightday Opportunities" in kinds[TaskKind.SCHEDULE_APPROVAL].title
+
+        sarah = User.objects.get(email="sarah@brightday.example")
+        mine = provider_tasks.provider_tasks_for(access=access_compute(user=sarah, authority=east), authority=east)
+        waiting = [t for t in mine if t.kind == provider_tasks.ProviderTaskKind.PAYMENT_SCHEDULE]
+        assert len(waiting) == 1 and waiting[0].title.startswith("Confirm or query payment schedule")
+        counts = (Placement.objects.count(), Schedule.objects.count(), Query.objects.count())
+        queried = Schedule.objects.get(status="queried")
+
+    # the pages show the same: the finance officer reads the query, Brightday its schedule to confirm
+    client.force_login(finance)
+    page = client.get(f"/a/cheshire-east/staff/payments/{queried.pk}/").content.decode()
+    assert "staff training days" in page
+    client.force_login(sarah)
+    assert "issued" in client.get("/a/cheshire-east/provider/payments/").content.decode()
+    assert "Confirm the schedule is right" in client.get(waiting[0].path).content.decode()
+
+    assert seed_demo().created == 0
+    with schema_context(east.schema_name):
+        assert (Placement.objects.count(), Schedule.objects.count(), Query.objects.count()) == counts
