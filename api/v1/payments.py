@@ -90,9 +90,14 @@ class PaymentLineOut(serializers.Serializer):
     computed_amount = serializers.DecimalField(max_digits=12, decimal_places=2,
                                                help_text="What the cost lines give.")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="What is paid.")
+    label = serializers.CharField(help_text='What the line pays for, in words: "Care from 3 to 30 September '
+                                            '2026", or for an adjustment "Change to the cost of 1 to 30 '
+                                            'September 2026 since it was approved" or "Care from 3 to 30 '
+                                            'September 2026 not on the approved schedule".')
     paid_before = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
                                            help_text="An adjustment: what the cost lines gave when that period "
-                                                     "was approved.")
+                                                     "was approved; null for care that was not on the approved "
+                                                     "schedule (nothing was paid for it).")
     adjust_reason = serializers.CharField()
     cost_lines = PaymentCostPieceOut(many=True, help_text="The cost lines behind the figure, with their days.")
 
@@ -150,7 +155,8 @@ class PaymentLeftOut(serializers.Serializer):
     waiting = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Placements (their ids) with care in the period that are not on this schedule: regenerating "
-                  "it adds them (an approved schedule is never regenerated).")
+                  "it adds them; an approved schedule is never regenerated, so their care is paid as an "
+                  "adjustment in the next period's schedule for the provider and payer.")
 
 
 class PaymentGenerateOut(serializers.Serializer):

@@ -131,12 +131,26 @@ class Schedule(models.Model):
         return self.status in (self.Status.APPROVED, self.Status.EXPORTED)
 
 
+def days_words(first, last) -> str:
+    """"3 to 30 September 2026", "3 August to 30 September 2026", or both
+    dates in full across a year's end."""
+    if first is None or last is None:
+        return "no days"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%-d} to {last:%-d %B %Y}"
+    if first.year == last.year:
+        return f"{first:%-d %B} to {last:%-d %B %Y}"
+    return f"{first:%-d %B %Y} to {last:%-d %B %Y}"
+
+
 class Line(models.Model):
     """One placement on a schedule: its days of care in the period and what
     they cost (`cost_lines` explains the figure: each cost line used, its
-    days and amount), or an adjustment for an earlier, approved period whose
-    cost changed afterwards (a backdated variation): the difference between
-    what it costs now and what was paid."""
+    days and amount), or an adjustment for an earlier period: the difference
+    between what the cost lines give for it now and what approved schedules
+    paid for it, whether its cost changed after approval (a backdated
+    variation) or the placement was not on the approved schedule at all
+    (nothing paid: `paid_before` is empty)."""
 
     class Kind(models.TextChoices):
         CARE = "care", "Care in the period"
@@ -171,6 +185,22 @@ class Line(models.Model):
             models.CheckConstraint(condition=models.Q(kind="adjustment") | models.Q(covers=models.F("period")),
                                    name="care_line_covers_its_period"),
         ]
+
+    @property
+    def missed(self) -> bool:
+        """An adjustment for care that no approved schedule paid (the
+        placement was not on its period's approved schedule): nothing was
+        paid before, so `paid_before` is empty."""
+        return self.kind == self.Kind.ADJUSTMENT and self.paid_before is None
+
+    @property
+    def label(self) -> str:
+        """What the line pays for, in words."""
+        if self.kind == self.Kind.CARE:
+            return f"Care from {days_words(self.starts_on, self.ends_on)}"
+        if self.missed:
+            return f"Care from {days_words(self.starts_on, self.ends_on)} not on the approved schedule"
+        return f"Change to the cost of {self.covers.label} since it was approved"
 
 
 class Query(models.Model):

@@ -7,8 +7,9 @@
   lines (tenants/placements/costs.py): each placement's days in the period
   at the line in force each day / 7; pending placements are not care yet.
   An earlier approved period whose cost has changed since (a backdated
-  variation) gets an adjustment line here: the difference, never a rewrite
-  of what was approved.
+  variation), or whose approved schedule left out care owed (a placement
+  gone live, backdated, after approval), gets an adjustment line here: the
+  difference, never a rewrite of what was approved.
 - **Life**: draft → issued → confirmed, or queried → answered (issued) →
   approved (a finance officer) → exported. A period is approved once per
   provider and payer; a placement's day is on one approved schedule at most.
@@ -22,7 +23,7 @@ import uuid
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -222,8 +223,9 @@ class Generated(list):
     `added` (new schedules, for pairs that had none in the period),
     `remade` (drafts made again) and `left` (schedules issued or further,
     never touched), each of those with `waiting`: the placements with care
-    in the period that are not on it (regenerating it adds them, unless it
-    is approved)."""
+    in the period that are not on it (regenerating it adds them; if it is
+    approved, their care is paid as an adjustment on the provider and
+    payer's schedule for the next period generated)."""
 
     def __init__(self, schedules=(), *, added=(), remade=(), left=()):
         super().__init__(schedules)  # a plain iterable too, as Django copies lists it is given
@@ -233,7 +235,8 @@ class Generated(list):
 def schedules_generate(*, actor, period: PaymentPeriod, provider=None) -> Generated:
     """Draft schedules for the period from the cost lines: for every provider
     (or one), each payer, each placement with care in the period, and an
-    adjustment for each earlier approved period whose cost has changed.
+    adjustment for each earlier approved period whose cost has changed, or
+    whose approved schedule left out a placement's care.
     Generating again adds a schedule for each provider and payer that has
     none yet in the period (a new placement with a provider not yet paid
     here), makes the drafts again, and leaves schedules already issued or
@@ -277,16 +280,12 @@ def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None
                                            went_live_at__isnull=False, start_on__lte=period.ends_on)
                   .exclude(ended_on__lt=period.starts_on))
     existing_rows = Schedule.objects.select_for_update().filter(period=period)
-    paid = (Line.objects.filter(schedule__status__in=PAID, covers__starts_on__lt=period.starts_on)
-            .exclude(schedule__period=period))
     if provider_ids is not None:
         placements = placements.filter(provider_id__in=provider_ids)
         existing_rows = existing_rows.filter(provider_id__in=provider_ids)
-        paid = paid.filter(schedule__provider_id__in=provider_ids)
     if payer_ids is not None:
         placements = placements.filter(payer_id__in=payer_ids)
         existing_rows = existing_rows.filter(payer_id__in=payer_ids)
-        paid = paid.filter(schedule__payer_id__in=payer_ids)
     existing = {(s.provider_id, s.payer_id): s for s in existing_rows}
     # The placements already on the schedules left alone (one statement, whatever is left).
     on_left = Line.objects.filter(schedule__period=period, kind=Line.Kind.CARE).exclude(schedule__status=S.DRAFT)
@@ -298,11 +297,10 @@ def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None
     found = list(placements.values_list("pk", "provider_id", "payer_id"))
     care = costs_in_ranges((pk, pk, period.starts_on, period.ends_on) for pk, _, _ in found)
 
-    # What the cost lines gave, when approved, for each earlier period of each placement.
-    basis = list(paid.values("placement_id", "covers_id", "covers__starts_on", "covers__ends_on",
-                             "schedule__provider_id", "schedule__payer_id")
-                 .annotate(computed=Sum("computed_amount")).order_by("placement_id", "covers__starts_on"))
-    now = costs_in_ranges((i, row["placement_id"], row["covers__starts_on"], row["covers__ends_on"])
+    # What was paid for each earlier period of each placement (nothing, for
+    # one missing from its period's approved schedule), and what is owed now.
+    basis = _paid_before(period, provider_ids, payer_ids)
+    now = costs_in_ranges((i, row["placement_id"], row["covers_starts_on"], row["covers_ends_on"])
                           for i, row in enumerate(basis))
 
     lines: dict[tuple[int, int], list[Line]] = {}
@@ -317,10 +315,10 @@ def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None
     for i, row in enumerate(basis):
         span = now.get(i)
         amount = span.amount if span else ZERO
-        difference = amount - row["computed"]
+        difference = amount - (row["computed"] if row["computed"] is not None else ZERO)
         if not difference:
             continue
-        lines.setdefault((row["schedule__provider_id"], row["schedule__payer_id"]), []).append(Line(
+        lines.setdefault((row["provider_id"], row["payer_id"]), []).append(Line(
             period=period, covers_id=row["covers_id"], placement_id=row["placement_id"], kind=Line.Kind.ADJUSTMENT,
             starts_on=span.starts_on if span else None, ends_on=span.ends_on if span else None,
             days=span.days if span else 0, computed_amount=difference, amount=difference,
@@ -357,6 +355,54 @@ def _generate(*, actor, period: PaymentPeriod, provider_ids=None, payer_ids=None
             line.placement_id for line in lines.get((schedule.provider_id, schedule.payer_id), [])
             if line.kind == Line.Kind.CARE and (schedule.pk, line.placement_id) not in placed_on_left)
     return Generated(drafts + new, added=new, remade=drafts, left=left)
+
+
+_PAID_BEFORE_SQL = """
+WITH paid AS (
+    SELECT l.placement_id, l.covers_id, s.provider_id, s.payer_id, SUM(l.computed_amount) AS computed
+    FROM {line} l
+    JOIN {schedule} s ON s.id = l.schedule_id
+    JOIN {period} c ON c.id = l.covers_id
+    WHERE s.status = ANY(%(paid)s) AND c.starts_on < %(starts_on)s AND s.period_id <> %(period)s {narrow}
+    GROUP BY l.placement_id, l.covers_id, s.provider_id, s.payer_id
+), missed AS (
+    SELECT p.id AS placement_id, s.period_id AS covers_id, s.provider_id, s.payer_id, NULL::numeric AS computed
+    FROM {schedule} s
+    JOIN {period} c ON c.id = s.period_id
+    JOIN {placement} p ON p.provider_id = s.provider_id AND p.payer_id = s.payer_id
+    WHERE s.status = ANY(%(paid)s) AND c.starts_on < %(starts_on)s {narrow}
+      AND p.status IN ('live', 'ended') AND p.went_live_at IS NOT NULL
+      AND p.start_on <= c.ends_on AND (p.ended_on IS NULL OR p.ended_on >= c.starts_on)
+      AND NOT EXISTS (SELECT 1 FROM {line} l JOIN {schedule} o ON o.id = l.schedule_id
+                      WHERE l.placement_id = p.id AND l.covers_id = c.id AND o.status = ANY(%(paid)s))
+)
+SELECT b.placement_id, b.covers_id, c.starts_on, c.ends_on, b.provider_id, b.payer_id, b.computed
+FROM (SELECT * FROM paid UNION ALL SELECT * FROM missed) b JOIN {period} c ON c.id = b.covers_id
+ORDER BY b.placement_id, c.starts_on, b.provider_id, b.payer_id
+"""
+
+
+def _paid_before(period: PaymentPeriod, provider_ids=None, payer_ids=None) -> list[dict]:
+    """For each placement and earlier period an approved schedule paid, or
+    should have: what the cost lines gave when its lines were approved
+    (`computed`), or None where the period's approved schedule for the
+    placement's provider and payer left it out and nothing else paid it
+    (went live, backdated, after approval, say). One statement."""
+    narrow = ""
+    if provider_ids is not None:
+        narrow += " AND s.provider_id = ANY(%(providers)s)"
+    if payer_ids is not None:
+        narrow += " AND s.payer_id = ANY(%(payers)s)"
+    sql = _PAID_BEFORE_SQL.format(line=Line._meta.db_table, schedule=Schedule._meta.db_table,
+                                  period=PaymentPeriod._meta.db_table, placement=Placement._meta.db_table,
+                                  narrow=narrow)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"paid": [status.value for status in PAID], "starts_on": period.starts_on,
+                             "period": period.pk, "providers": list(provider_ids or []),
+                             "payers": list(payer_ids or [])})
+        names = ("placement_id", "covers_id", "covers_starts_on", "covers_ends_on", "provider_id", "payer_id",
+                 "computed")
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _totals(schedule_ids) -> None:
@@ -473,12 +519,14 @@ def schedule_approve(*, actor, schedule: Schedule) -> Schedule:
             raise Conflict("Answer the provider's open queries before approving the schedule.")
         lines = list(schedule.lines.all())
         care = [line.placement_id for line in lines if line.kind == Line.Kind.CARE]
-        clash = (Line.objects.filter(kind=Line.Kind.CARE, schedule__status__in=PAID, placement_id__in=care,
+        # Any approved line for those days: care, or an adjustment paying care missed from its schedule.
+        clash = (Line.objects.filter(schedule__status__in=PAID, placement_id__in=care,
                                      covers__starts_on__lte=schedule.period.ends_on,
                                      covers__ends_on__gte=schedule.period.starts_on)
-                 .exclude(schedule=schedule).select_related("schedule", "placement__package").first())
+                 .exclude(schedule=schedule).select_related("schedule", "covers", "placement__package").first())
         if clash is not None:
-            raise Conflict(f"{clash.placement.package.reference}'s care from {clash.starts_on:%-d %B %Y} is "
+            since = clash.starts_on or clash.covers.starts_on
+            raise Conflict(f"{clash.placement.package.reference}'s care from {since:%-d %B %Y} is "
                            f"already approved on {clash.schedule.reference}: nothing is paid twice.")
         adjustments = [line for line in lines if line.kind == Line.Kind.ADJUSTMENT]
         if adjustments:
@@ -488,6 +536,7 @@ def schedule_approve(*, actor, schedule: Schedule) -> Schedule:
                                     covers_id__in=[a.covers_id for a in adjustments])
                 .values("placement_id", "covers_id").annotate(computed=Sum("computed_amount"))
                 .order_by("placement_id")))
+            # Nothing approved yet for a missed period is None, as its paid_before is.
             stale = [a for a in adjustments if now.get((a.placement_id, a.covers_id)) != a.paid_before]
             if stale:
                 raise Conflict("A payment for an earlier period of the same placement has been approved since "

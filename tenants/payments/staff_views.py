@@ -135,8 +135,9 @@ def generated_words(made, period) -> list[tuple[int, str]]:
             waiting = _count(len(schedule.waiting), "placement with care in the period is",
                              "placements with care in the period are")
             them = "it" if len(schedule.waiting) == 1 else "them"
-            then = (f"it is approved, so {them} {'is' if them == 'it' else 'are'} not paid on this period's "
-                    "schedules" if schedule.is_paid else f"regenerate it to add {them}")
+            whose = "its" if them == "it" else "their"
+            then = (f"it is approved, so {whose} care will be paid as an adjustment in the next period's schedule"
+                    if schedule.is_paid else f"regenerate it to add {them}")
             parts.append(f"{schedule.reference} ({status}: {waiting} not on it; {then})")
         said.append((messages.WARNING if any(s.waiting for s in made.left) else messages.INFO,
                      f"Left as {'they are' if len(made.left) > 1 else 'it is'}: {'; '.join(parts)}."))

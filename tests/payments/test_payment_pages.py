@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
-from tenants.payments.models import Schedule
+from tenants.payments.models import PaymentPeriod, Schedule
 from tests.calloffs import staff_support as ss
 from tests.payments.support import month_start, payments_market
 from tests.placements.support import copies
@@ -25,8 +25,6 @@ def test_a_schedule_from_the_staff_pages_to_the_providers_and_back(client, regio
     made = client.post(f"{STAFF}periods/", ss.date_parts("day", month_start(2)))
     assert made.status_code == 302
     with schema_context("alpha"):
-        from tenants.payments.models import PaymentPeriod
-
         period = PaymentPeriod.objects.get()
     assert client.post(f"{STAFF}periods/{period.pk}/generate/").status_code == 302
     with schema_context("alpha"):
@@ -84,3 +82,29 @@ def test_a_schedule_from_the_staff_pages_to_the_providers_and_back(client, regio
     assert client.get(STAFF).status_code == 403
     client.force_login(pay.provider_admin)
     assert client.get(f"{STAFF}{schedule.pk}/").status_code in (403, 404)
+
+
+def test_the_generate_message_says_care_left_off_an_approved_schedule_is_paid_next_period(client, region):
+    from datetime import timedelta
+
+    from tests.payments.support import approved, period_of
+    from tests.placements.support import live_placement
+
+    pay = payments_market(region.alpha, started=month_start(2))
+    period = period_of(pay, month_start(2))
+    schedule = approved(pay, period)
+    live_placement(pay.market, started=month_start(2) + timedelta(days=2))
+    client.force_login(pay.finance)
+    said = client.post(f"{STAFF}periods/{period.pk}/generate/", follow=True).content.decode()
+    assert (f"Left as it is: {schedule.reference} (approved for payment: 1 placement with care in the period is "
+            "not on it; it is approved, so its care will be paid as an adjustment in the next "
+            "period&#x27;s schedule).") in said
+    made = client.post(f"{STAFF}periods/", ss.date_parts("day", month_start(1)))
+    assert made.status_code == 302
+    with schema_context("alpha"):
+        following = PaymentPeriod.objects.exclude(pk=period.pk).get()
+    assert client.post(f"{STAFF}periods/{following.pk}/generate/").status_code == 302
+    with schema_context("alpha"):
+        later = Schedule.objects.get(period=following)
+    page = client.get(f"{STAFF}{later.pk}/").content.decode()
+    assert "not on the approved schedule" in page and "Care from 3 to " in page

@@ -152,3 +152,35 @@ def test_providers_see_only_their_own_schedules_and_other_authorities_see_none(p
     assert ok(beta_finance.get("/a/beta/api/v1/payments/schedules/"))["results"] == []
     problem(beta_finance.get(f"/a/beta/api/v1/payments/schedules/{mine.pk}/"), 404)
     problem(beta_finance.get(f"{ALPHA}/payments/schedules/{mine.pk}/"), 403)
+
+
+def test_care_left_off_an_approved_schedule_is_named_and_shown_as_an_adjustment_next_period(pay):
+    from datetime import timedelta
+
+    from tests.payments.support import approved, month_end
+    from tests.placements.support import live_placement
+
+    finance = client_for(pay.finance)
+    first = month_start(2)
+    period = period_of(pay, first)
+    schedule = approved(pay, period)
+    late = live_placement(pay.market, started=first + timedelta(days=2))
+    # the approved schedule is left, naming the placement whose care it does not pay
+    again = ok(finance.post(f"{ALPHA}/payments/periods/{period.pk}/generate/", {}, format="json"))
+    assert [(row["schedule"]["id"], row["schedule"]["status"], row["waiting"]) for row in again["left"]] == [
+        (schedule.pk, "approved", [late.pk])]
+    following = ok(finance.post(f"{ALPHA}/payments/periods/", {"day": str(month_start(1))}, format="json"), 201)
+    [made] = ok(finance.post(f"{ALPHA}/payments/periods/{following['id']}/generate/", {}, format="json"))["added"]
+    lines = ok(finance.get(f"{ALPHA}/payments/schedules/{made['id']}/"))["lines"]
+    [adjustment] = [line for line in lines if line["kind"] == "adjustment"]
+    days = period.days - 2
+    last = month_end(first)
+    assert (adjustment["placement"], adjustment["covers"]["id"], adjustment["days"]) == (late.pk, period.pk, days)
+    assert Decimal(adjustment["amount"]) == 60 * days and adjustment["paid_before"] is None
+    assert adjustment["label"] == f"Care from 3 to {last:%-d %B %Y} not on the approved schedule"
+    assert {line["label"] for line in lines if line["kind"] == "care"} == {
+        f"Care from 1 to {month_end(month_start(1)):%-d %B %Y}"}
+    # generating again does not add it twice
+    ok(finance.post(f"{ALPHA}/payments/periods/{following['id']}/generate/", {}, format="json"))
+    lines = ok(finance.get(f"{ALPHA}/payments/schedules/{made['id']}/"))["lines"]
+    assert [line["placement"] for line in lines if line["kind"] == "adjustment"] == [late.pk]

@@ -146,6 +146,73 @@ def test_a_backdated_variation_after_approval_becomes_an_adjustment_in_the_next_
         assert not Line.objects.filter(schedule__in=made, kind="adjustment").exists()
 
 
+def test_care_left_off_an_approved_schedule_is_paid_once_as_an_adjustment_in_the_next_period(pay):
+    first = month_start(2)
+    last = month_end(first)
+    period = period_of(pay, first)
+    schedule = approved(pay, period)
+    paid = schedule.total
+    # gone live after approval, backdated to the period's third day: never on the approved schedule
+    late = live_placement(pay.market, started=first + timedelta(days=2))
+    days = period.days - 2
+    with schema_context("alpha"):
+        again = payments.schedules_generate(actor=pay.finance, period=period)
+        assert [(s.pk, s.waiting) for s in again.left] == [(schedule.pk, [late.pk])]
+        following = payments.period_open(actor=pay.finance, day=month_start(1))
+        [later] = payments.schedules_generate(actor=pay.finance, period=following)
+        # £420 a week (£60 a day) from the third day to the period's end; the care already paid owes nothing
+        [missed] = later.lines.filter(kind="adjustment")
+        assert (missed.placement_id, missed.covers_id) == (late.pk, period.pk)
+        assert (missed.starts_on, missed.ends_on, missed.days) == (first + timedelta(days=2), last, days)
+        assert missed.amount == missed.computed_amount == Decimal(60 * days)
+        assert missed.paid_before is None and missed.missed
+        assert missed.label == f"Care from 3 to {last:%-d %B %Y} not on the approved schedule"
+        assert sorted(later.lines.filter(kind="care").values_list("placement_id", flat=True)) == sorted(
+            [pay.placement.pk, late.pk])
+        later.refresh_from_db()
+        assert later.total == sum(line.amount for line in later.lines.all())
+        # generating again makes the draft again: the care is on it once
+        payments.schedules_generate(actor=pay.finance, period=following)
+        assert Line.objects.filter(kind="adjustment", placement=late, covers=period).count() == 1
+        schedule.refresh_from_db()
+        assert (schedule.total, schedule.lines.count()) == (paid, 1)  # the approved one is never rewritten
+        # a later period generated before it is approved carries it too, but only one of them is approved
+        [later] = Schedule.objects.filter(period=following)
+        payments.schedule_issue(actor=pay.finance, schedule=later)
+        third = payments.period_open(actor=pay.finance, day=month_start(0))
+        [after] = payments.schedules_generate(actor=pay.finance, period=third)
+        assert after.lines.filter(kind="adjustment", placement=late, covers=period).exists()
+        payments.schedule_approve(actor=pay.finance, schedule=later)
+        payments.schedule_issue(actor=pay.finance, schedule=after)
+        with pytest.raises(ValidationError, match="regenerate it"):
+            payments.schedule_approve(actor=pay.finance, schedule=after)
+        # once approved, it is settled: made again, the later period owes nothing more for it
+        payments.schedule_regenerate(actor=pay.finance, schedule=after, reason="The adjustment was approved")
+        assert not after.lines.filter(kind="adjustment").exists()
+        assert Line.objects.filter(placement=late, covers=period, schedule__status="approved").count() == 1
+
+
+def test_care_already_paid_or_not_yet_approved_is_no_adjustment(pay):
+    first = month_start(2)
+    period = period_of(pay, first)
+    with schema_context("alpha"):
+        [draft] = payments.schedules_generate(actor=pay.finance, period=period)
+        payments.schedule_issue(actor=pay.finance, schedule=draft)
+    late = live_placement(pay.market, started=first + timedelta(days=2))
+    with schema_context("alpha"):
+        # the earlier schedule is issued, not approved: regenerating it adds the placement, so no adjustment
+        following = payments.period_open(actor=pay.finance, day=month_start(1))
+        [later] = payments.schedules_generate(actor=pay.finance, period=following)
+        assert not later.lines.filter(kind="adjustment").exists()
+        payments.schedule_regenerate(actor=pay.finance, schedule=draft, reason="A placement went live")
+        payments.schedule_issue(actor=pay.finance, schedule=draft)
+        payments.schedule_approve(actor=pay.finance, schedule=draft)
+        assert draft.lines.filter(placement=late).exists()
+        # both placements' care in the earlier period is paid: nothing more is owed for it
+        [later] = payments.schedules_generate(actor=pay.finance, period=following)
+        assert not later.lines.filter(kind="adjustment").exists()
+
+
 def test_generating_again_adds_schedules_for_new_pairs_and_names_what_it_left(pay):
     from tests import support
 
@@ -342,7 +409,8 @@ def test_generating_schedules_costs_the_same_queries_for_5_or_50_placements(pay,
     """Generating a period's schedules takes 23 queries however many
     placements: who is asking (4); the period's lock, its schedules, the
     placements on the schedules it leaves alone, the placements, their cost
-    from the cost lines (one statement), what was approved before, clearing
+    from the cost lines (one statement), what was approved before (or left
+    off an approved schedule: one statement), clearing
     the drafts' queries' links and lines, stamping the drafts, the new
     lines, the totals (11); the audit event (8).
     Asserted for 5 and for 50 placements."""
@@ -362,3 +430,25 @@ def test_generating_schedules_costs_the_same_queries_for_5_or_50_placements(pay,
 
 
 QUERIES = 23
+
+
+def test_care_left_off_an_earlier_approved_schedule_costs_the_same_queries_for_5_or_50(pay,
+                                                                                      django_assert_num_queries):
+    """With an earlier approved period whose schedule left placements off,
+    generating the next period costs one more query (what is owed for the
+    earlier period, one statement), the same for 5 placements or 50."""
+    earlier = period_of(pay, month_start(2))
+    approved(pay, earlier)
+    with schema_context("alpha"):
+        more = copies(pay.placement, 4)  # live from the same day: care in the approved period, not on it
+        period = payments.period_open(actor=pay.finance, day=month_start(1))
+        payments.schedules_generate(actor=pay.finance, period=period)
+        with django_assert_num_queries(QUERIES + 1) as five:
+            [schedule] = payments.schedules_generate(actor=pay.finance, period=period)
+        assert (schedule.lines.filter(kind="care").count(), schedule.lines.filter(kind="adjustment").count()) == (
+            5, 4)
+        copies(more[0], 45)
+        with django_assert_num_queries(len(five.captured_queries)):
+            [schedule] = payments.schedules_generate(actor=pay.finance, period=period)
+        assert (schedule.lines.filter(kind="care").count(), schedule.lines.filter(kind="adjustment").count()) == (
+            50, 49)
