@@ -150,6 +150,21 @@ def _time(fn, runs: int) -> tuple[float, int]:
     return statistics.median(times), len(queries)
 
 
+def fill_region(authorities: int, placements: int):
+    """`authorities` filled with `placements` between them, each co-funding
+    the one before, and an anchor authority of one placement; then ANALYZE."""
+    from django.db import connection
+
+    each = placements // authorities
+    made = []
+    for n in range(authorities):
+        made.append(_fill(n, each, cofunder=made[-1] if made else None))
+    anchor = _fill(99, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return made, anchor
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
@@ -157,7 +172,6 @@ def main() -> None:
     parser.add_argument("--placements", type=int, default=2000)
     args = parser.parse_args()
     _setup.start()
-    from django.db import connection
     from django.test import Client
     from django.utils import timezone
     from django_tenants.utils import schema_context
@@ -166,13 +180,7 @@ def main() -> None:
     from tenants.placements import commitment
     from tenants.placements.models import CostLine, Placement
 
-    each = args.placements // args.authorities
-    made = []
-    for n in range(args.authorities):
-        made.append(_fill(n, each, cofunder=made[-1] if made else None))
-    anchor = _fill(99, 1)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    made, anchor = fill_region(args.authorities, args.placements)
     today = timezone.localdate()
     year = commitment.financial_year_of(today)
 

@@ -27,7 +27,7 @@ for name in ("BENCH_COMMITMENT_DATABASE_URL", "DATABASE_URL", "DATABASE_OWNER_UR
     os.environ[name] = DATABASE
 
 import _setup  # noqa: E402
-from commitment import _fill, _time  # noqa: E402
+from commitment import _time, fill_region  # noqa: E402
 
 
 def main() -> None:
@@ -37,7 +37,6 @@ def main() -> None:
     parser.add_argument("--placements", type=int, default=2000)
     args = parser.parse_args()
     _setup.start()
-    from django.db import connection
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
@@ -46,13 +45,7 @@ def main() -> None:
     from tenants.payments import services as payments
     from tenants.payments.models import Line, Schedule
 
-    each = args.placements // args.authorities
-    made = []
-    for n in range(args.authorities):
-        made.append(_fill(n, each, cofunder=made[-1] if made else None))
-    anchor = _fill(99, 1)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    made, anchor = fill_region(args.authorities, args.placements)
     day = timezone.localdate().replace(day=1) - timedelta(days=1)  # last month
 
     rows = []
