@@ -5,7 +5,6 @@ problem with field errors, a clash with the state of things a 409."""
 
 import pytest
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient
 
 from accounts.roles import ProviderRole
 from accounts.services import provider_membership_grant
@@ -13,6 +12,7 @@ from tenants.admissions import services
 from tenants.admissions.models import Application
 from tests.admissions import provider_support as ps
 from tests.admissions import support as stage1
+from tests.api_support import client_for, problem
 from tests.shared_catalogue import support as catalogue
 
 pytestmark = pytest.mark.django_db
@@ -28,18 +28,6 @@ def fps(region, time_machine):
 @pytest.fixture
 def team(region, fps):
     return ps.team(region.alpha, "Brightday")
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, (response.status_code, response.content[:1000])
-    assert response["Content-Type"] == "application/problem+json"
-    return response.json()
 
 
 def start(api, fps, lots=("1",), **extra):

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient
 
 from accounts.roles import ProviderRole
 from audit.models import AuditEvent
 from tenants.calloffs import services
 from tenants.calloffs.models import Bid, BidReceipt, SealedAccess
+from tests.api_support import client_for, problem
 from tests.calloffs import support as stage2
 from tests.shared_catalogue import support as catalogue
 
@@ -36,18 +36,6 @@ def package(market):
 @pytest.fixture
 def writer(market):
     return catalogue.add_person(market.providers[0], ProviderRole.BID_WRITER)
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, (response.status_code, response.content[:1000])
-    assert response["Content-Type"] == "application/problem+json"
-    return response.json()
 
 
 def submit(api, package, key="key-1", provider=None, **fields):

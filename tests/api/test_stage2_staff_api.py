@@ -12,12 +12,12 @@ from django.core.management import call_command
 from django.urls import resolve, reverse
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient
 
 from accounts.roles import AuthorityRole
 from tenancy.routing import urlconf_for
 from tenants.calloffs.models import IdentityAccess, Package, SealedAccess
 from tests import support
+from tests.api_support import client_for, problem
 from tests.calloffs import staff_support as ss
 from tests.calloffs import support as stage2
 
@@ -28,18 +28,6 @@ API = "/a/alpha/api/v1"
 @pytest.fixture
 def market(region):
     return stage2.live_market(region.alpha, providers=2, names=["Brightday", "Meadow Farm"])
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, (response.status_code, response.content[:2000])
-    assert response["Content-Type"] == "application/problem+json"
-    return response.json()
 
 
 def package_body(market, people, **overrides) -> dict:

@@ -13,7 +13,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient
 
 from accounts.roles import AuthorityRole
 from audit.models import AuditEvent
@@ -28,6 +27,7 @@ from tenants.calloffs.models import (
     Package,
 )
 from tests import support
+from tests.api_support import client_for, problem
 from tests.calloffs import staff_support as ss
 from tests.calloffs import support as stage2
 from tests.shared_catalogue import support as catalogue
@@ -42,18 +42,6 @@ GUARD = "Remove what could identify the person"
 @pytest.fixture
 def market(region):
     return stage2.live_market(region.alpha, providers=2, names=["Brightday", "Meadow Farm"])
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, (response.status_code, response.content[:2000])
-    assert response["Content-Type"] == "application/problem+json"
-    return response.json()
 
 
 def field_error(page: str, field: str) -> str:

@@ -15,7 +15,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient
 
 from accounts.roles import AuthorityRole
 from audit.models import AuditEvent
@@ -23,6 +22,7 @@ from tenants.calloffs import services
 from tenants.calloffs.models import SealedAccess
 from tenants.placements.models import Placement
 from tests import support
+from tests.api_support import client_for, ok, problem
 from tests.calloffs import support as stage2
 from tests.grants import support as gs
 from tests.shared_catalogue import support as catalogue
@@ -31,23 +31,6 @@ pytestmark = pytest.mark.django_db
 ALPHA = "/a/alpha/api/v1"
 NHS = "/a/nhs-north/api/v1"
 GRANTED = f"{ALPHA}/grants/call-offs"
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def ok(response, status=200):
-    assert response.status_code == status, (response.status_code, response.content[:1500])
-    return response.json()
-
-
-def problem(response, status):
-    assert response.status_code == status, (response.status_code, response.content[:1500])
-    assert response["Content-Type"] == "application/problem+json"
-    return response.json()
 
 
 def at(day: date, hour=10) -> datetime:

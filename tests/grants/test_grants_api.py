@@ -9,33 +9,16 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient
 
 from tenants.calloffs import services
 from tenants.calloffs.models import Bid, Package
 from tests import support
+from tests.api_support import client_for, ok, problem
 from tests.calloffs import support as stage2
 
 pytestmark = pytest.mark.django_db
 ALPHA = "/a/alpha/api/v1"
 NHS = "/a/nhs-north/api/v1"
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def ok(response, status=200):
-    assert response.status_code == status, (response.status_code, response.content[:1500])
-    return response.json()
-
-
-def problem(response, status):
-    assert response.status_code == status, (response.status_code, response.content[:1500])
-    assert response["Content-Type"] == "application/problem+json"
-    return response.json()
 
 
 def package_body(market, people, **overrides) -> dict:

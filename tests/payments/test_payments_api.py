@@ -9,33 +9,16 @@ from decimal import Decimal
 
 import pytest
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient
 
 from tenants.payments import services as payments
 from tests import support
+from tests.api_support import client_for, ok, problem
 from tests.payments.support import month_start, payments_market, period_of
 from tests.placements.support import copies
 
 pytestmark = pytest.mark.django_db
 ALPHA = "/a/alpha/api/v1"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def ok(response, status=200):
-    assert response.status_code == status, (response.status_code, response.content[:1500])
-    return response.json()
-
-
-def problem(response, status):
-    assert response.status_code == status, (response.status_code, response.content[:1500])
-    assert response["Content-Type"] == "application/problem+json"
-    return response.json()
 
 
 @pytest.fixture
